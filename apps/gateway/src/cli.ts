@@ -1,0 +1,65 @@
+/**
+ * `shardcast` entry point: validate configuration once (one exact sentence and exit status 2 on any bad
+ * value), start the gateway, and shut it down gracefully on SIGINT/SIGTERM.
+ */
+import { helpText, loadConfig } from './config/load.js';
+import { ConfigError } from './config/types.js';
+import { Gateway, StartupError } from './control/gateway.js';
+import { createLogger } from './log.js';
+import { UwsLoadError } from './uws.js';
+
+const EXIT_CONFIG = 2;
+const EXIT_STARTUP = 1;
+
+async function main(): Promise<void> {
+  let loaded: ReturnType<typeof loadConfig>;
+  try {
+    loaded = loadConfig(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(EXIT_CONFIG);
+    }
+    throw err;
+  }
+  if (loaded.help) {
+    process.stdout.write(`${helpText()}\n`);
+    return;
+  }
+  const { config } = loaded;
+  const log = createLogger(config.logLevel);
+  let gateway: Gateway;
+  try {
+    gateway = await Gateway.start(config, log);
+  } catch (err) {
+    if (err instanceof UwsLoadError || err instanceof StartupError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(err instanceof UwsLoadError ? EXIT_CONFIG : EXIT_STARTUP);
+    }
+    throw err;
+  }
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals++;
+    if (signals > 1) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(130);
+    }
+    log.info({ signal }, 'shutting down');
+    gateway.stop().then(
+      (clean) => process.exit(clean ? 0 : 1),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`Shardcast failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(EXIT_STARTUP);
+});

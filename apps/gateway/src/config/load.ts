@@ -1,0 +1,250 @@
+/**
+ * Resolves the gateway configuration from (highest first) command-line flags, environment variables,
+ * an optional JSON file, and defaults. Every invalid value throws a ConfigError whose message is one
+ * exact sentence naming the setting and the expected form; secrets are never echoed.
+ */
+import { readFileSync } from 'node:fs';
+import { OPTION_BY_FLAG, OPTION_BY_KEY, OPTIONS, type OptionSpec } from './schema.js';
+import { ConfigError, type GatewayConfig } from './types.js';
+
+export interface LoadResult {
+  readonly config: GatewayConfig;
+  readonly help: boolean;
+}
+
+/** A raw value and where it came from: `source` names the setting, `where` (files) the place. */
+type Raw = { source: string; value: string | string[] | unknown; where?: string };
+
+const MAX_SECRET = 256;
+
+/** Parses argv (without node and script) into raw values keyed by option key. */
+function parseArgv(argv: readonly string[]): { values: Map<string, Raw>; help: boolean } {
+  const values = new Map<string, Raw>();
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') {
+      help = true;
+      continue;
+    }
+    if (!arg.startsWith('--')) {
+      throw new ConfigError(`Unexpected argument "${arg}"; run shardcast --help for the options.`);
+    }
+    const eq = arg.indexOf('=');
+    const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+    const spec = OPTION_BY_FLAG.get(name);
+    if (!spec) throw new ConfigError(`Unknown option --${name}; run shardcast --help for the options.`);
+    let value: string;
+    if (spec.switch && eq === -1) {
+      value = 'true';
+    } else if (eq !== -1) {
+      value = arg.slice(eq + 1);
+    } else {
+      const next = argv[i + 1];
+      if (next === undefined || (next.startsWith('--') && next.length > 2)) {
+        throw new ConfigError(`Option --${name} needs a value.`);
+      }
+      value = next;
+      i++;
+    }
+    if (spec.kind === 'url-list') {
+      const prev = values.get(spec.key);
+      const list = prev && Array.isArray(prev.value) ? (prev.value as string[]) : [];
+      list.push(value);
+      values.set(spec.key, { source: `--${spec.flag}`, value: list });
+    } else {
+      values.set(spec.key, { source: `--${spec.flag}`, value });
+    }
+  }
+  return { values, help };
+}
+
+function parseEnv(env: NodeJS.ProcessEnv): Map<string, Raw> {
+  const values = new Map<string, Raw>();
+  for (const spec of OPTIONS) {
+    const v = env[spec.env];
+    if (v === undefined || v === '') continue;
+    const value =
+      spec.kind === 'url-list'
+        ? v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : v;
+    values.set(spec.key, { source: spec.env, value });
+  }
+  return values;
+}
+
+function parseFile(path: string): Map<string, Raw> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new ConfigError(`Cannot read config file ${path} (${code}).`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ConfigError(`Config file ${path} is not valid JSON.`);
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    throw new ConfigError(`Config file ${path} must hold a JSON object.`);
+  }
+  const values = new Map<string, Raw>();
+  for (const [key, value] of Object.entries(json)) {
+    const spec = OPTION_BY_KEY.get(key);
+    if (!spec || spec.key === 'config') throw new ConfigError(`Unknown key "${key}" in config file ${path}.`);
+    values.set(key, { source: key, value, where: ` in config file ${path}` });
+  }
+  return values;
+}
+
+function showValue(spec: OptionSpec, value: unknown, where: string): string {
+  return (spec.secret ? '' : ` ${JSON.stringify(value)}`) + where;
+}
+
+function validate(spec: OptionSpec, raw: Raw): unknown {
+  const { source, value, where = '' } = raw;
+  const shown = (v: unknown): string => showValue(spec, v, where);
+  switch (spec.kind) {
+    case 'int':
+    case 'number': {
+      const n =
+        typeof value === 'number'
+          ? value
+          : typeof value === 'string' && value.trim() !== ''
+            ? Number(value)
+            : Number.NaN;
+      const ok = Number.isFinite(n) && (spec.kind === 'number' || Number.isInteger(n));
+      if (!ok || n < (spec.min ?? -Infinity) || n > (spec.max ?? Infinity)) {
+        const what = spec.kind === 'int' ? 'an integer' : 'a number';
+        throw new ConfigError(
+          `Invalid ${source}${shown(value)}: expected ${what} from ${spec.min} to ${spec.max}.`,
+        );
+      }
+      return n;
+    }
+    case 'enum': {
+      if (typeof value !== 'string' || !spec.choices!.includes(value)) {
+        throw new ConfigError(
+          `Invalid ${source}${shown(value)}: expected one of ${spec.choices!.join(', ')}.`,
+        );
+      }
+      return value;
+    }
+    case 'bool': {
+      if (typeof value === 'boolean') return value;
+      const s = typeof value === 'string' ? value.toLowerCase() : '';
+      if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+      if (['0', 'false', 'no', 'off'].includes(s)) return false;
+      throw new ConfigError(`Invalid ${source}${shown(value)}: expected true or false.`);
+    }
+    case 'url-list': {
+      const list = Array.isArray(value) ? value : typeof value === 'string' ? [value] : [value];
+      return list.map((item) => normaliseUrl(source, shown(item), item, true));
+    }
+    case 'url':
+      return normaliseUrl(source, shown(value), value, false);
+    case 'string':
+    case 'path': {
+      if (
+        typeof value !== 'string' ||
+        value.length === 0 ||
+        value.length > MAX_SECRET ||
+        /[\s\0]/.test(value)
+      ) {
+        const what = `${source}${shown(value)}:`;
+        throw new ConfigError(
+          `Invalid ${what} expected a non-empty string of at most ${MAX_SECRET} characters without spaces.`,
+        );
+      }
+      return checkString(spec, source + shown(value), value);
+    }
+  }
+}
+
+function normaliseUrl(source: string, shownItem: string, item: unknown, originOnly: boolean): string {
+  let url: URL | undefined;
+  if (typeof item === 'string') {
+    try {
+      url = new URL(item);
+    } catch {
+      url = undefined;
+    }
+  }
+  const web =
+    url !== undefined &&
+    (url.protocol === 'http:' || url.protocol === 'https:') &&
+    !url.username &&
+    !url.password;
+  if (!url || !web) {
+    const what = originOnly ? 'with only a host and port' : 'without credentials or query';
+    throw new ConfigError(`Invalid ${source}${shownItem}: expected an http:// or https:// URL ${what}.`);
+  }
+  if (originOnly) {
+    if (url.pathname !== '/' || url.search || url.hash) {
+      throw new ConfigError(
+        `Invalid ${source}${shownItem}: expected an http:// or https:// URL with only a host and port.`,
+      );
+    }
+    return url.origin;
+  }
+  if (url.search || url.hash) {
+    throw new ConfigError(
+      `Invalid ${source}${shownItem}: expected an http:// or https:// URL without credentials or query.`,
+    );
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+function checkString(spec: OptionSpec, described: string, value: string): string {
+  if (spec.key === 'simRate' && value !== 'max' && !(Number(value) > 0 && Number(value) <= 100)) {
+    throw new ConfigError(`Invalid ${described}: expected a factor from 0 to 100 or "max".`);
+  }
+  if (spec.key === 'dockerLabel' && !/^[A-Za-z0-9._\-/]+(=[^=]*)?$/.test(value)) {
+    throw new ConfigError(`Invalid ${described}: expected a label as key or key=value.`);
+  }
+  return value;
+}
+
+/** Loads and validates the configuration. Throws ConfigError (one sentence) on the first bad value. */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): LoadResult {
+  const { values: flags, help } = parseArgv(argv);
+  const envValues = parseEnv(env);
+  const configRaw = flags.get('config') ?? envValues.get('config');
+  const configPath = configRaw ? (validate(OPTION_BY_KEY.get('config')!, configRaw) as string) : undefined;
+  const fileValues = configPath ? parseFile(configPath) : new Map<string, Raw>();
+
+  const out: Record<string, unknown> = {};
+  for (const spec of OPTIONS) {
+    const raw = flags.get(spec.key) ?? envValues.get(spec.key) ?? fileValues.get(spec.key);
+    if (raw) out[spec.key] = validate(spec, raw);
+    else out[spec.key] = typeof spec.def === 'function' ? (spec.def as () => unknown)() : spec.def;
+  }
+  return { config: out as unknown as GatewayConfig, help };
+}
+
+/** The `--help` text, generated from the option table. */
+export function helpText(): string {
+  const lines = [
+    'Usage: shardcast [options]',
+    '',
+    'Live-stream gateway: pulls each AceStream / HTTP MPEG-TS / HLS stream once and serves it to many',
+    'players over progressive MPEG-TS and HLS. Settings come from flags, then environment, then --config.',
+    '',
+    'Options:',
+  ];
+  for (const o of OPTIONS) {
+    const flag = o.switch ? `--${o.flag}` : `--${o.flag} <${o.kind === 'url-list' ? 'url' : o.kind}>`;
+    const def = typeof o.def === 'function' ? 'cores' : Array.isArray(o.def) ? undefined : o.def;
+    lines.push(`  ${flag.padEnd(36)} ${o.help}`);
+    lines.push(
+      `  ${''.padEnd(36)} env ${o.env}${def !== undefined && def !== false ? `, default ${def}` : ''}`,
+    );
+  }
+  lines.push('  --help                               Show this text.');
+  return lines.join('\n');
+}

@@ -1,0 +1,311 @@
+/**
+ * The option table: every setting the gateway accepts, its flag, environment variable, JSON file key,
+ * default and validator. Validation happens once, at start-up; a bad value produces exactly one sentence
+ * (see `describeError`), which the CLI prints before exiting with status 2.
+ */
+import { availableParallelism } from 'node:os';
+
+export type OptionKind = 'int' | 'number' | 'string' | 'url' | 'url-list' | 'enum' | 'bool' | 'path';
+
+export interface OptionSpec {
+  /** Camel-case key in the resolved config and in the JSON config file. */
+  readonly key: string;
+  /** Long flag without the dashes. */
+  readonly flag: string;
+  readonly env: string;
+  readonly kind: OptionKind;
+  readonly help: string;
+  readonly min?: number;
+  readonly max?: number;
+  readonly choices?: readonly string[];
+  /** Default value, or a function evaluated at load time. */
+  readonly def?: unknown;
+  /** Flag takes no value (booleans only). */
+  readonly switch?: boolean;
+  /** Value is secret: never echoed in messages or logs. */
+  readonly secret?: boolean;
+}
+
+export const OPTIONS: readonly OptionSpec[] = [
+  {
+    key: 'port',
+    flag: 'port',
+    env: 'SHARDCAST_PORT',
+    kind: 'int',
+    min: 0,
+    max: 65535,
+    def: 8000,
+    help: 'Public HTTP port (0 = any free port).',
+  },
+  {
+    key: 'host',
+    flag: 'host',
+    env: 'SHARDCAST_HOST',
+    kind: 'string',
+    def: '0.0.0.0',
+    help: 'Address to listen on.',
+  },
+  {
+    key: 'shards',
+    flag: 'shards',
+    env: 'SHARDCAST_SHARDS',
+    kind: 'int',
+    min: 1,
+    max: 64,
+    def: () => availableParallelism(),
+    help: 'Worker-thread shards (default: number of cores).',
+  },
+  {
+    key: 'engines',
+    flag: 'engine',
+    env: 'SHARDCAST_ENGINES',
+    kind: 'url-list',
+    def: [],
+    help: 'AceStream engine base URL, repeatable (env: comma-separated). None: the embedded engine simulator is started.',
+  },
+  {
+    key: 'engineMaxStreams',
+    flag: 'engine-max-streams',
+    env: 'SHARDCAST_ENGINE_MAX_STREAMS',
+    kind: 'int',
+    min: 1,
+    max: 10000,
+    def: 100,
+    help: 'Streams one engine may carry.',
+  },
+  {
+    key: 'apiKey',
+    flag: 'api-key',
+    env: 'SHARDCAST_API_KEY',
+    kind: 'string',
+    secret: true,
+    help: 'Key for admin actions (Authorization: Bearer or X-API-Key). Unset: admin actions are refused.',
+  },
+  {
+    key: 'logLevel',
+    flag: 'log-level',
+    env: 'SHARDCAST_LOG_LEVEL',
+    kind: 'enum',
+    choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    def: 'info',
+    help: 'Log level.',
+  },
+  {
+    key: 'graceSeconds',
+    flag: 'grace-seconds',
+    env: 'SHARDCAST_GRACE_SECONDS',
+    kind: 'number',
+    min: 0,
+    max: 3600,
+    def: 5,
+    help: 'Keep a stream this long after its last viewer leaves.',
+  },
+  {
+    key: 'openTimeoutSeconds',
+    flag: 'open-timeout-seconds',
+    env: 'SHARDCAST_OPEN_TIMEOUT_SECONDS',
+    kind: 'number',
+    min: 1,
+    max: 600,
+    def: 30,
+    help: 'Deadline for a new stream to become playable.',
+  },
+  {
+    key: 'maxStreams',
+    flag: 'max-streams',
+    env: 'SHARDCAST_MAX_STREAMS',
+    kind: 'int',
+    min: 1,
+    max: 100000,
+    def: 500,
+    help: 'Concurrent streams; more answer 503.',
+  },
+  {
+    key: 'maxClients',
+    flag: 'max-clients',
+    env: 'SHARDCAST_MAX_CLIENTS',
+    kind: 'int',
+    min: 1,
+    max: 1000000,
+    def: 20000,
+    help: 'Concurrent MPEG-TS clients per shard; more answer 503.',
+  },
+  {
+    key: 'maxClientsPerStream',
+    flag: 'max-clients-per-stream',
+    env: 'SHARDCAST_MAX_CLIENTS_PER_STREAM',
+    kind: 'int',
+    min: 1,
+    max: 1000000,
+    def: 10000,
+    help: 'Concurrent MPEG-TS clients of one stream; more answer 503.',
+  },
+  {
+    key: 'ringMb',
+    flag: 'ring-mb',
+    env: 'SHARDCAST_RING_MB',
+    kind: 'number',
+    min: 1,
+    max: 4096,
+    def: 48,
+    help: 'Shared ring per stream, in MiB (bounds HLS retention and slow-client lag).',
+  },
+  {
+    key: 'upstream',
+    flag: 'upstream',
+    env: 'SHARDCAST_UPSTREAM',
+    kind: 'enum',
+    choices: ['auto', 'ts', 'hls'],
+    def: 'auto',
+    help: 'Upstream protocol: ts, hls, or auto (ts, falling back to hls when the engine offers only HLS).',
+  },
+  {
+    key: 'stallSeconds',
+    flag: 'stall-seconds',
+    env: 'SHARDCAST_STALL_SECONDS',
+    kind: 'number',
+    min: 1,
+    max: 3600,
+    def: 15,
+    help: 'Upstream silence before the owner reconnects.',
+  },
+  {
+    key: 'failoverAfter',
+    flag: 'failover-after',
+    env: 'SHARDCAST_FAILOVER_AFTER',
+    kind: 'int',
+    min: 1,
+    max: 100,
+    def: 3,
+    help: 'Consecutive upstream failures before switching engine.',
+  },
+  {
+    key: 'failoverSeconds',
+    flag: 'failover-seconds',
+    env: 'SHARDCAST_FAILOVER_SECONDS',
+    kind: 'number',
+    min: 1,
+    max: 3600,
+    def: 20,
+    help: 'Seconds without upstream data before switching engine.',
+  },
+  {
+    key: 'clientLagSeconds',
+    flag: 'client-lag-seconds',
+    env: 'SHARDCAST_CLIENT_LAG_SECONDS',
+    kind: 'number',
+    min: 1,
+    max: 600,
+    def: 15,
+    help: 'A TS client this far behind live skips to the newest keyframe.',
+  },
+  {
+    key: 'clientStuckSeconds',
+    flag: 'client-stuck-seconds',
+    env: 'SHARDCAST_CLIENT_STUCK_SECONDS',
+    kind: 'number',
+    min: 1,
+    max: 3600,
+    def: 20,
+    help: 'A TS client that accepts no bytes this long is closed.',
+  },
+  {
+    key: 'nullCapSeconds',
+    flag: 'null-cap-seconds',
+    env: 'SHARDCAST_NULL_CAP_SECONDS',
+    kind: 'number',
+    min: 0,
+    max: 3600,
+    def: 60,
+    help: 'Keep-alive null packets during an upstream stall stop after this long.',
+  },
+  {
+    key: 'flushMs',
+    flag: 'flush-ms',
+    env: 'SHARDCAST_FLUSH_MS',
+    kind: 'int',
+    min: 1,
+    max: 1000,
+    def: 20,
+    help: 'Client pump period.',
+  },
+  {
+    key: 'hlsSegmentSeconds',
+    flag: 'hls-segment-seconds',
+    env: 'SHARDCAST_HLS_SEGMENT_SECONDS',
+    kind: 'number',
+    min: 1,
+    max: 30,
+    def: 4,
+    help: 'HLS target segment length (cut at the next keyframe).',
+  },
+  {
+    key: 'hlsWindowSeconds',
+    flag: 'hls-window-seconds',
+    env: 'SHARDCAST_HLS_WINDOW_SECONDS',
+    kind: 'number',
+    min: 6,
+    max: 600,
+    def: 30,
+    help: 'HLS live playlist window.',
+  },
+  {
+    key: 'eventsUrl',
+    flag: 'events-url',
+    env: 'SHARDCAST_EVENTS_URL',
+    kind: 'url',
+    help: 'Orchestrator base URL for lifecycle events (POST /events/...).',
+  },
+  {
+    key: 'eventsKey',
+    flag: 'events-key',
+    env: 'SHARDCAST_EVENTS_KEY',
+    kind: 'string',
+    secret: true,
+    help: 'Bearer key sent with lifecycle events.',
+  },
+  {
+    key: 'docker',
+    flag: 'docker',
+    env: 'SHARDCAST_DOCKER',
+    kind: 'enum',
+    choices: ['auto', 'on', 'off'],
+    def: 'auto',
+    help: 'Docker engine discovery: auto (on when the socket is reachable), on, off.',
+  },
+  {
+    key: 'dockerLabel',
+    flag: 'docker-label',
+    env: 'SHARDCAST_DOCKER_LABEL',
+    kind: 'string',
+    def: 'shardcast.engine=true',
+    help: 'Label selecting engine containers.',
+  },
+  {
+    key: 'simRate',
+    flag: 'sim-rate',
+    env: 'SHARDCAST_SIM_RATE',
+    kind: 'string',
+    def: '1',
+    help: 'Pace of the embedded engine simulator (a factor like 1 or 0.8, or "max").',
+  },
+  {
+    key: 'allowUwsFallback',
+    flag: 'allow-uws-fallback',
+    env: 'SHARDCAST_ALLOW_UWS_FALLBACK',
+    kind: 'bool',
+    switch: true,
+    def: false,
+    help: 'Start even when the uWebSockets.js native binary does not load (slow pure-JS server).',
+  },
+  {
+    key: 'config',
+    flag: 'config',
+    env: 'SHARDCAST_CONFIG',
+    kind: 'path',
+    help: 'JSON file with any of these settings (keys as in the table; flags and environment win).',
+  },
+];
+
+export const OPTION_BY_FLAG = new Map(OPTIONS.map((o) => [o.flag, o]));
+export const OPTION_BY_KEY = new Map(OPTIONS.map((o) => [o.key, o]));

@@ -1,0 +1,151 @@
+/**
+ * Control-plane HTTP on the main thread. Shards forward these requests (they hold no control state) and
+ * relay the answer. Routes: /ready, /metrics, /metrics/performance, /api/v1/streams[/<stream>],
+ * DELETE /api/v1/streams/<stream> (API key), /api/v1/engines.
+ */
+import type { EngineRegistry } from '@shardcast/docker-engines';
+import type { GatewayConfig } from '../config/types.js';
+import { ERRORS, type ErrorCode } from '../errors.js';
+import { checkApiKey } from './auth.js';
+import type { StreamDirectory, StreamEntry } from './directory.js';
+import type { Telemetry } from './telemetry.js';
+
+export interface ApiRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: string;
+  readonly headers: Record<string, string>;
+}
+
+export interface ApiResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+const JSON_HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };
+
+export function json(status: number, value: unknown): ApiResponse {
+  return { status, headers: JSON_HEADERS, body: JSON.stringify(value) };
+}
+
+export function apiError(code: ErrorCode, message?: string): ApiResponse {
+  const spec = ERRORS[code];
+  const headers: Record<string, string> = { ...JSON_HEADERS };
+  if (spec.status === 503) headers['Retry-After'] = '5';
+  return {
+    status: spec.status,
+    headers,
+    body: JSON.stringify({ error: { code, message: message ?? spec.message } }),
+  };
+}
+
+export class ApiRouter {
+  readonly #config: GatewayConfig;
+  readonly #directory: StreamDirectory;
+  readonly #registry: EngineRegistry;
+  readonly #telemetry: Telemetry;
+
+  constructor(
+    config: GatewayConfig,
+    directory: StreamDirectory,
+    registry: EngineRegistry,
+    telemetry: Telemetry,
+  ) {
+    this.#config = config;
+    this.#directory = directory;
+    this.#registry = registry;
+    this.#telemetry = telemetry;
+  }
+
+  async handle(req: ApiRequest): Promise<ApiResponse> {
+    const { method, path } = req;
+    const read = method === 'GET' || method === 'HEAD';
+    if (path === '/ready') {
+      if (!read) return apiError('SC_ERR_METHOD_NOT_ALLOWED');
+      const r = this.#telemetry.readiness();
+      return json(r.ready ? 200 : 503, r);
+    }
+    if (path === '/api/v1/streams') {
+      if (!read) return apiError('SC_ERR_METHOD_NOT_ALLOWED');
+      return json(200, { streams: [...this.#directory.entries()].map((e) => this.#stream(e)) });
+    }
+    if (path.startsWith('/api/v1/streams/')) {
+      const token = path.slice('/api/v1/streams/'.length);
+      const entry = this.#directory.byToken(token);
+      if (method === 'DELETE') {
+        const auth = checkApiKey(this.#config.apiKey, req.headers);
+        if (auth === 'disabled') return apiError('SC_ERR_ADMIN_DISABLED');
+        if (auth === 'denied') return apiError('SC_ERR_UNAUTHORIZED');
+        if (!entry) return apiError('SC_ERR_STREAM_NOT_FOUND');
+        this.#directory.forceClose(entry.id, 'stopped');
+        return json(200, { stream: token, closed: true });
+      }
+      if (!read) return apiError('SC_ERR_METHOD_NOT_ALLOWED');
+      return entry ? json(200, this.#stream(entry)) : apiError('SC_ERR_STREAM_NOT_FOUND');
+    }
+    if (path === '/api/v1/engines') {
+      if (!read) return apiError('SC_ERR_METHOD_NOT_ALLOWED');
+      return json(200, { engines: this.#engines() });
+    }
+    return apiError('SC_ERR_NOT_FOUND');
+  }
+
+  #engines(): unknown[] {
+    const now = Date.now();
+    return this.#registry.list().map((e) => ({
+      id: e.id,
+      url: e.url,
+      source: e.source,
+      container: e.containerId ? { id: e.containerId, name: e.containerName ?? null } : null,
+      healthy: e.healthy,
+      streams: e.streams,
+      consecutive_failures: e.consecutiveFailures,
+      last_error: e.lastError,
+      last_probe_age_seconds: e.lastProbeAtMs === null ? null : round((now - e.lastProbeAtMs) / 1000),
+      version: e.version,
+      stats: e.stats ? { ...e.stats, age_seconds: round((now - e.stats.atMs) / 1000) } : null,
+    }));
+  }
+
+  #stream(e: StreamEntry): unknown {
+    const now = Date.now();
+    const byShard = [...e.shardStats.entries()].map(([shard, s]) => ({
+      shard,
+      ts_clients: s.tsClients,
+      hls_viewers: s.hlsViewers,
+      bytes_out: s.bytesOut,
+      skips: s.skips,
+      drops: s.drops,
+    }));
+    const sum = (f: (s: (typeof byShard)[number]) => number): number => byShard.reduce((a, s) => a + f(s), 0);
+    const o = e.ownerStats;
+    return {
+      stream: e.token,
+      key: { type: e.key.kind === 'id' ? 'content_id' : 'infohash', value: e.key.hex },
+      state: e.state,
+      owner_shard: e.owner,
+      engine: { id: e.engine.id, url: e.engine.url },
+      upstream: o?.upstream ?? null,
+      generation: e.control.generation(),
+      age_seconds: round((now - e.openedAtMs) / 1000),
+      open_ms: e.readyAtMs === null ? null : e.readyAtMs - e.openedAtMs,
+      bitrate_bps: e.control.bitrate(),
+      clients: { ts: sum((s) => s.ts_clients), hls: sum((s) => s.hls_viewers), by_shard: byShard },
+      bytes_in: o?.bytesIn ?? 0,
+      bytes_out: sum((s) => s.bytes_out),
+      skips: sum((s) => s.skips),
+      drops: sum((s) => s.drops),
+      reconnects: o?.reconnects ?? 0,
+      failovers: e.failovers,
+      hls: { segments: o?.segments ?? 0, discontinuities: o?.discontinuities ?? 0 },
+      session: o?.session ?? null,
+      engine_stat: o?.engineStat ?? null,
+      media: o?.media ?? null,
+    };
+  }
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}

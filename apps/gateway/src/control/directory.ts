@@ -1,0 +1,363 @@
+/**
+ * The stream directory: the single writer of "which stream exists, which shard owns it, which engine feeds
+ * it". Opening dedupes concurrent requests (a thousand simultaneous first requests make one engine
+ * session), picks an engine and an owner shard, hands every shard the ring, and waits for the owner's
+ * `ownerReady` with a deadline. Closing happens only after the last lease has been gone for the grace
+ * period, and only by a CAS from zero readers, so a client that joins during the grace period keeps it.
+ */
+import { EventEmitter } from 'node:events';
+import type { EngineInfo, EngineRegistry } from '@shardcast/docker-engines';
+import type { RingHandles } from '@shardcast/ring';
+import type { GatewayConfig } from '../config/types.js';
+import { type ErrorData, errorData } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { EngineRef, HlsStart, OwnerStats, ShardStreamStats } from '../protocol.js';
+import { keyString, type StreamKey } from '../stream-key.js';
+import { HlsSequenceMemory } from './hls-memory.js';
+import { ringControl, type StreamRingControl } from './ring-control.js';
+
+const REAP_INTERVAL_MS = 200;
+
+export type StreamState = 'opening' | 'live' | 'closing';
+
+export interface Waiter {
+  readonly shardId: number;
+  readonly reqId: number;
+}
+
+export interface StreamEntry {
+  readonly id: number;
+  readonly key: StreamKey;
+  readonly token: string;
+  state: StreamState;
+  readonly ring: RingHandles;
+  readonly control: StreamRingControl;
+  owner: number;
+  engine: EngineInfo;
+  readonly triedEngines: Set<string>;
+  waiters: Waiter[];
+  readonly openedAtMs: number;
+  readyAtMs: number | null;
+  openTimer: NodeJS.Timeout | null;
+  zeroSinceMs: number | null;
+  attachSnapshot: number;
+  failovers: number;
+  ownerStats: OwnerStats | null;
+  readonly shardStats: Map<number, ShardStreamStats>;
+}
+
+/** What the directory needs from the shard supervisor. */
+export interface ShardPort {
+  readonly size: number;
+  isReady(shardId: number): boolean;
+  send(shardId: number, msg: import('../protocol.js').MainToShard): boolean;
+  broadcast(msg: import('../protocol.js').MainToShard): void;
+}
+
+export interface DirectoryEvents {
+  opened: [entry: StreamEntry];
+  ready: [entry: StreamEntry, openMs: number];
+  failed: [entry: StreamEntry, error: ErrorData];
+  closed: [entry: StreamEntry, reason: string];
+  failover: [entry: StreamEntry, from: EngineInfo, to: EngineInfo];
+}
+
+export class StreamDirectory extends EventEmitter<DirectoryEvents> {
+  readonly #config: GatewayConfig;
+  readonly #log: Logger;
+  readonly #shards: ShardPort;
+  readonly #engines: EngineRegistry;
+  readonly #byToken = new Map<string, StreamEntry>();
+  readonly #byId = new Map<number, StreamEntry>();
+  /** Opens that arrived while the same key was closing; replayed once the close completes. */
+  readonly #deferred = new Map<string, Array<Waiter & { key: StreamKey }>>();
+  readonly #hlsMemory = new HlsSequenceMemory();
+  readonly #reaper: NodeJS.Timeout;
+  #nextId = 1;
+  #accepting = true;
+
+  constructor(config: GatewayConfig, log: Logger, shards: ShardPort, engines: EngineRegistry) {
+    super();
+    this.#config = config;
+    this.#log = log;
+    this.#shards = shards;
+    this.#engines = engines;
+    this.#reaper = setInterval(() => this.#reap(Date.now()), REAP_INTERVAL_MS);
+    this.#reaper.unref();
+  }
+
+  get size(): number {
+    return this.#byId.size;
+  }
+
+  entries(): IterableIterator<StreamEntry> {
+    return this.#byId.values();
+  }
+
+  byToken(token: string): StreamEntry | undefined {
+    return this.#byToken.get(token);
+  }
+
+  byId(id: number): StreamEntry | undefined {
+    return this.#byId.get(id);
+  }
+
+  /** A shard asks for a stream on behalf of its clients. Replies with `opened` (maybe later). */
+  open(shardId: number, reqId: number, key: StreamKey): void {
+    const waiter = { shardId, reqId };
+    if (!this.#accepting) return this.#reply(waiter, null, errorData('SC_ERR_SHUTTING_DOWN'));
+    const token = keyString(key);
+    const entry = this.#byToken.get(token);
+    if (entry) {
+      if (entry.state === 'live') return this.#reply(waiter, entry.id, null);
+      if (entry.state === 'opening') {
+        entry.waiters.push(waiter);
+        return;
+      }
+      // Closing: the ring is already CLOSED; open anew once the close has gone through.
+      const list = this.#deferred.get(token) ?? [];
+      list.push({ ...waiter, key });
+      this.#deferred.set(token, list);
+      return;
+    }
+    if (this.#byId.size >= this.#config.maxStreams)
+      return this.#reply(waiter, null, errorData('SC_ERR_STREAM_LIMIT'));
+    const engine = this.#engines.select();
+    if (!engine) return this.#reply(waiter, null, errorData('SC_ERR_NO_ENGINE'));
+    this.#create(key, token, engine, [waiter]);
+  }
+
+  #create(key: StreamKey, token: string, engine: EngineInfo, waiters: Waiter[]): void {
+    const id = this.#nextId++;
+    const { handles, control } = ringControl(this.#config.ringMb);
+    const entry: StreamEntry = {
+      id,
+      key,
+      token,
+      state: 'opening',
+      ring: handles,
+      control,
+      owner: this.#pickOwner(),
+      engine,
+      triedEngines: new Set([engine.id]),
+      waiters,
+      openedAtMs: Date.now(),
+      readyAtMs: null,
+      openTimer: null,
+      zeroSinceMs: null,
+      attachSnapshot: 0,
+      failovers: 0,
+      ownerStats: null,
+      shardStats: new Map(),
+    };
+    this.#byToken.set(token, entry);
+    this.#byId.set(id, entry);
+    this.#engines.assign(engine.id);
+    entry.openTimer = setTimeout(() => this.#openTimedOut(entry), this.#config.openTimeoutSeconds * 1000);
+    entry.openTimer.unref();
+    this.#log.info({ stream: token, streamId: id, engine: engine.url, owner: entry.owner }, 'stream opening');
+    this.#shards.broadcast({ type: 'attach', streamId: id, key, ring: handles });
+    this.#shards.send(entry.owner, {
+      type: 'own',
+      streamId: id,
+      key,
+      ring: handles,
+      engine: ref(engine),
+      hls: this.#hlsStart(token),
+    });
+    this.emit('opened', entry);
+  }
+
+  /** The owner says the ring holds a random-access point. */
+  ownerReady(streamId: number): void {
+    const entry = this.#byId.get(streamId);
+    if (!entry || entry.state !== 'opening') return;
+    entry.state = 'live';
+    entry.readyAtMs = Date.now();
+    if (entry.openTimer) clearTimeout(entry.openTimer);
+    entry.openTimer = null;
+    // The grace clock starts now: clients lease the ring right after this reply.
+    entry.zeroSinceMs = entry.readyAtMs;
+    entry.attachSnapshot = entry.control.attachCount();
+    const waiters = entry.waiters;
+    entry.waiters = [];
+    for (const w of waiters) this.#reply(w, entry.id, null);
+    this.#log.info({ stream: entry.token, openMs: entry.readyAtMs - entry.openedAtMs }, 'stream live');
+    this.emit('ready', entry, entry.readyAtMs - entry.openedAtMs);
+  }
+
+  /** The owner gave up on every engine (or could not start at all). */
+  ownerFailed(streamId: number, error: ErrorData): void {
+    const entry = this.#byId.get(streamId);
+    if (!entry || entry.state === 'closing') return;
+    this.#log.warn({ stream: entry.token, error }, 'stream failed');
+    this.emit('failed', entry, error);
+    this.#close(entry, 'error', error);
+  }
+
+  /** The owner lost its engine for this stream: hand it another one, or none. */
+  needEngine(streamId: number, failed: EngineRef, reason: string): void {
+    const entry = this.#byId.get(streamId);
+    if (!entry || entry.state === 'closing') return;
+    entry.triedEngines.add(failed.id);
+    let next = this.#engines.select(entry.triedEngines);
+    if (!next) {
+      // Every engine was tried once: start another round, the first failure may have been transient.
+      entry.triedEngines.clear();
+      entry.triedEngines.add(failed.id);
+      next = this.#engines.select(entry.triedEngines) ?? this.#engines.select();
+    }
+    if (!next) {
+      this.#shards.send(entry.owner, { type: 'engine', streamId, engine: null });
+      return;
+    }
+    const from = entry.engine;
+    this.#engines.release(from.id);
+    this.#engines.assign(next.id);
+    entry.engine = next;
+    entry.triedEngines.add(next.id);
+    if (next.id !== from.id) {
+      entry.failovers++;
+      this.#log.warn({ stream: entry.token, from: from.url, to: next.url, reason }, 'stream failing over');
+      this.emit('failover', entry, from, next);
+    }
+    this.#shards.send(entry.owner, { type: 'engine', streamId, engine: ref(next) });
+  }
+
+  /** Operator or shutdown: close a stream now, whatever its leases. */
+  forceClose(streamId: number, reason: string): boolean {
+    const entry = this.#byId.get(streamId);
+    if (!entry) return false;
+    entry.control.forceClose();
+    this.#close(entry, reason, errorData('SC_ERR_STREAM_NOT_FOUND', 'The stream was closed by an operator.'));
+    return true;
+  }
+
+  /** A shard died: its owned streams get a new owner that resumes writing the same ring. */
+  shardDown(shardId: number): void {
+    for (const entry of this.#byId.values()) {
+      if (entry.owner !== shardId || entry.state === 'closing') continue;
+      entry.owner = this.#pickOwner(shardId);
+      this.#log.warn(
+        { stream: entry.token, from: shardId, to: entry.owner },
+        'owner shard died; moving stream',
+      );
+      this.#shards.send(entry.owner, {
+        type: 'own',
+        streamId: entry.id,
+        key: entry.key,
+        ring: entry.ring,
+        engine: ref(entry.engine),
+        // The ring keeps its numbering: the new owner continues after the last published segment.
+        hls: entry.control.hlsNext(),
+      });
+    }
+  }
+
+  /** A shard (re)started: give it every stream so it can serve them. */
+  shardUp(shardId: number): void {
+    for (const entry of this.#byId.values()) {
+      if (entry.state === 'closing') continue;
+      this.#shards.send(shardId, { type: 'attach', streamId: entry.id, key: entry.key, ring: entry.ring });
+    }
+  }
+
+  recordShardStats(shardId: number, stats: readonly ShardStreamStats[]): void {
+    for (const s of stats) this.#byId.get(s.streamId)?.shardStats.set(shardId, s);
+  }
+
+  recordOwnerStats(stats: readonly OwnerStats[]): void {
+    for (const s of stats) {
+      const entry = this.#byId.get(s.streamId);
+      if (entry) entry.ownerStats = s;
+    }
+  }
+
+  /** Stops opening new streams and closes every open one (shutdown). */
+  closeAll(reason: string): void {
+    this.#accepting = false;
+    for (const entry of [...this.#byId.values()]) {
+      entry.control.forceClose();
+      this.#close(entry, reason, errorData('SC_ERR_SHUTTING_DOWN'));
+    }
+    clearInterval(this.#reaper);
+  }
+
+  #openTimedOut(entry: StreamEntry): void {
+    if (entry.state !== 'opening') return;
+    this.#log.warn({ stream: entry.token, engine: entry.engine.url }, 'stream open timed out');
+    const error = errorData('SC_ERR_OPEN_TIMEOUT');
+    this.emit('failed', entry, error);
+    entry.control.forceClose();
+    this.#close(entry, 'failed_to_start', error);
+  }
+
+  /** Lease bookkeeping: close a live stream once no client has held it for the grace period. */
+  #reap(now: number): void {
+    const graceMs = this.#config.graceSeconds * 1000;
+    for (const entry of this.#byId.values()) {
+      if (entry.state !== 'live') continue;
+      const c = entry.control;
+      if (c.leaseCount() > 0) {
+        entry.zeroSinceMs = null;
+        continue;
+      }
+      const attaches = c.attachCount();
+      if (entry.zeroSinceMs === null || attaches !== entry.attachSnapshot) {
+        // Someone joined (and maybe left) since we last looked: the grace period starts again.
+        entry.zeroSinceMs = now;
+        entry.attachSnapshot = attaches;
+        continue;
+      }
+      if (now - entry.zeroSinceMs < graceMs) continue;
+      if (!c.tryClose()) continue; // a client leased it between our two reads
+      this.#close(entry, 'normal', errorData('SC_ERR_STREAM_NOT_FOUND'));
+    }
+  }
+
+  #close(entry: StreamEntry, reason: string, error: ErrorData): void {
+    if (entry.state === 'closing') return;
+    entry.state = 'closing';
+    if (entry.openTimer) clearTimeout(entry.openTimer);
+    for (const w of entry.waiters) this.#reply(w, null, error);
+    entry.waiters = [];
+    this.#hlsMemory.remember(entry.token, entry.control.hlsNext(), Date.now());
+    this.#shards.send(entry.owner, { type: 'disown', streamId: entry.id, reason });
+    this.#shards.broadcast({ type: 'detach', streamId: entry.id, reason });
+    this.#engines.release(entry.engine.id);
+    this.#byId.delete(entry.id);
+    this.#byToken.delete(entry.token);
+    this.#log.info({ stream: entry.token, reason, ageMs: Date.now() - entry.openedAtMs }, 'stream closed');
+    this.emit('closed', entry, reason);
+    const deferred = this.#deferred.get(entry.token);
+    if (deferred) {
+      this.#deferred.delete(entry.token);
+      for (const d of deferred) this.open(d.shardId, d.reqId, d.key);
+    }
+  }
+
+  #reply(w: Waiter, streamId: number | null, error: ErrorData | null): void {
+    if (error) this.#shards.send(w.shardId, { type: 'opened', reqId: w.reqId, streamId: null, error });
+    else this.#shards.send(w.shardId, { type: 'opened', reqId: w.reqId, streamId: streamId!, error: null });
+  }
+
+  /** Owner = the ready shard owning the fewest streams (ties: lowest id), avoiding `avoid`. */
+  #pickOwner(avoid = -1): number {
+    const owned = new Array<number>(this.#shards.size).fill(0);
+    for (const e of this.#byId.values()) if (e.owner < owned.length) owned[e.owner]!++;
+    let best = -1;
+    for (let i = 0; i < owned.length; i++) {
+      if (i === avoid || !this.#shards.isReady(i)) continue;
+      if (best === -1 || owned[i]! < owned[best]!) best = i;
+    }
+    return best === -1 ? 0 : best;
+  }
+
+  #hlsStart(token: string): HlsStart {
+    return this.#hlsMemory.next(token, Date.now());
+  }
+}
+
+function ref(e: EngineInfo): EngineRef {
+  return { id: e.id, url: e.url };
+}

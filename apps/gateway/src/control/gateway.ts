@@ -1,0 +1,161 @@
+/**
+ * The gateway's main thread: a thin public face over the control plane. It validates the environment
+ * (uWS native binary, engines), starts the shards, routes their messages to the stream directory, the
+ * engine registry and the API, and shuts everything down in order. It never touches stream bytes.
+ */
+
+import { EngineRegistry, HealthProber } from '@shardcast/docker-engines';
+import { EngineClient } from '@shardcast/engine-client';
+import type { GatewayConfig } from '../config/types.js';
+import type { Logger } from '../log.js';
+import type { ShardToMain } from '../protocol.js';
+import { loadUws } from '../uws.js';
+import { ApiRouter } from './api.js';
+import { StreamDirectory } from './directory.js';
+import { type EmbeddedSim, startEmbeddedSim } from './embedded-sim.js';
+import { ShardSupervisor } from './supervisor.js';
+import { Telemetry } from './telemetry.js';
+
+const SHUTDOWN_DEADLINE_MS = 5000;
+const HEALTH_INTERVAL_MS = 5000;
+const HEALTH_TIMEOUT_MS = 3000;
+/** The content id the start-up banner suggests for the embedded simulator (any 40 hex digits play). */
+export const DEMO_ID = '5a3e1f0c8b7d6e4a2c9f0b1d3e5a7c9e1f2b4d6a';
+
+/** A start-up failure with a one-sentence message. */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+export class Gateway {
+  readonly #log: Logger;
+  readonly #supervisor: ShardSupervisor;
+  readonly #registry: EngineRegistry;
+  readonly #prober: HealthProber;
+  readonly #directory: StreamDirectory;
+  readonly #telemetry: Telemetry;
+  readonly #api: ApiRouter;
+  readonly #sim: EmbeddedSim | null;
+  #stopping: Promise<boolean> | null = null;
+
+  private constructor(config: GatewayConfig, log: Logger, sim: EmbeddedSim | null) {
+    this.#log = log;
+    this.#sim = sim;
+    this.#registry = new EngineRegistry({ maxStreamsPerEngine: config.engineMaxStreams });
+    if (sim) this.#registry.add({ id: sim.url, url: sim.url, source: 'embedded' });
+    for (const url of config.engines) this.#registry.add({ id: url, url, source: 'static' });
+    this.#prober = new HealthProber(this.#registry, {
+      intervalMs: HEALTH_INTERVAL_MS,
+      timeoutMs: HEALTH_TIMEOUT_MS,
+      clientFor: (url) => new EngineClient({ baseUrl: url, timeoutMs: HEALTH_TIMEOUT_MS }),
+    });
+    this.#supervisor = new ShardSupervisor(config, log.child({ component: 'supervisor' }));
+    this.#directory = new StreamDirectory(
+      config,
+      log.child({ component: 'directory' }),
+      this.#supervisor,
+      this.#registry,
+    );
+    this.#telemetry = new Telemetry(config, this.#directory, this.#registry, this.#supervisor);
+    this.#api = new ApiRouter(config, this.#directory, this.#registry, this.#telemetry);
+    this.#supervisor.on('message', (shardId, msg) => this.#onShardMessage(shardId, msg));
+    this.#supervisor.on('up', (shardId, respawned) => {
+      if (respawned) this.#directory.shardUp(shardId);
+    });
+    this.#supervisor.on('down', (shardId) => this.#directory.shardDown(shardId));
+  }
+
+  /** Starts everything; rejects with StartupError / UwsLoadError (one sentence) on failure. */
+  static async start(config: GatewayConfig, log: Logger): Promise<Gateway> {
+    // Fail fast, before any thread starts, when only the slow pure-JS server is available.
+    const uws = loadUws(config.allowUwsFallback);
+    if (!uws.native) log.warn({ cause: uws.cause }, 'running on the slow uWebSockets.js JavaScript fallback');
+    let sim: EmbeddedSim | null = null;
+    if (config.engines.length === 0) {
+      sim = await startEmbeddedSim(config.simRate, log).catch((err: Error) => {
+        throw new StartupError(err.message);
+      });
+      log.info({ engine: sim.url }, 'no engine configured: started the embedded engine simulator');
+    }
+    const gw = new Gateway(config, log, sim);
+    try {
+      await gw.#supervisor.start();
+    } catch (err) {
+      await gw.#supervisor.stop(SHUTDOWN_DEADLINE_MS);
+      await sim?.stop();
+      throw new StartupError(err instanceof Error ? err.message : String(err));
+    }
+    gw.#prober.start();
+    gw.#telemetry.start();
+    const port = gw.#supervisor.port;
+    const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    const play = `http://${host}:${port}/ace/getstream?id=${sim ? DEMO_ID : '<content id>'}`;
+    log.info({ port, shards: config.shards, engines: gw.#registry.size }, `Shardcast ready: play ${play}`);
+    return gw;
+  }
+
+  get port(): number {
+    return this.#supervisor.port;
+  }
+
+  /** Graceful shutdown: stop accepting, close clients, stop engine sessions, exit within a few seconds. */
+  stop(): Promise<boolean> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<boolean> {
+    this.#telemetry.stop();
+    // Shards end their clients and owned sessions (each owner calls the engine's stop) before exiting.
+    const clean = await this.#supervisor.stop(SHUTDOWN_DEADLINE_MS);
+    this.#directory.closeAll('shutdown');
+    await this.#prober.stop();
+    await this.#sim?.stop();
+    this.#log.info({ clean }, 'stopped');
+    return clean;
+  }
+
+  #onShardMessage(shardId: number, msg: ShardToMain): void {
+    switch (msg.type) {
+      case 'open':
+        this.#directory.open(shardId, msg.reqId, msg.key);
+        return;
+      case 'ownerReady':
+        this.#directory.ownerReady(msg.streamId);
+        return;
+      case 'ownerFailed':
+        this.#directory.ownerFailed(msg.streamId, msg.error);
+        return;
+      case 'needEngine':
+        this.#directory.needEngine(msg.streamId, msg.failed, msg.reason);
+        return;
+      case 'ownerEvent':
+        this.#telemetry.ownerEvent(msg.streamId, msg.event, msg.engine, msg.detail);
+        return;
+      case 'api':
+        this.#api.handle(msg).then(
+          (r) => this.#supervisor.send(shardId, { type: 'apiResponse', reqId: msg.reqId, ...r }),
+          (err: unknown) => {
+            this.#log.error({ err, path: msg.path }, 'api handler failed');
+            this.#supervisor.send(shardId, {
+              type: 'apiResponse',
+              reqId: msg.reqId,
+              status: 500,
+              headers: { 'Content-Type': 'application/json' },
+              body: JSON.stringify({ error: { code: 'SC_ERR_INTERNAL', message: 'Internal error.' } }),
+            });
+          },
+        );
+        return;
+      case 'stats':
+        this.#telemetry.shardStats(shardId, msg.stats);
+        return;
+      case 'ready':
+        return;
+      default: {
+        const never: never = msg;
+        this.#log.warn({ msg: never }, 'unknown shard message');
+      }
+    }
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * Shard supervisor: starts N worker threads, waits for each one's `ready` (its port and buffers are live),
+ * routes messages, and respawns a shard that dies — with a bound, so a shard that keeps crashing does not
+ * spin (piscina's "failed during bootstrap" rule: a shard that dies before its first `ready` fails start-up).
+ */
+import { EventEmitter } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import type { GatewayConfig } from '../config/types.js';
+import type { Logger } from '../log.js';
+import type { MainToShard, ShardInit, ShardToMain } from '../protocol.js';
+
+const SHARD_ENTRY = new URL('../shard/main.js', import.meta.url);
+const READY_TIMEOUT_MS = 15_000;
+const RESPAWN_WINDOW_MS = 60_000;
+const MAX_RESPAWNS_PER_WINDOW = 5;
+
+interface Slot {
+  worker: Worker | null;
+  ready: boolean;
+  exits: number[];
+}
+
+export interface SupervisorEvents {
+  message: [shardId: number, msg: ShardToMain];
+  /** A shard (re)became ready; on a respawn the caller re-sends its stream attachments. */
+  up: [shardId: number, respawned: boolean];
+  /** A shard died; its owned streams need a new owner. */
+  down: [shardId: number];
+}
+
+export class ShardSupervisor extends EventEmitter<SupervisorEvents> {
+  readonly #config: GatewayConfig;
+  readonly #log: Logger;
+  readonly #slots: Slot[];
+  #stopping = false;
+  #port = 0;
+
+  constructor(config: GatewayConfig, log: Logger) {
+    super();
+    this.#config = config;
+    this.#log = log;
+    this.#slots = Array.from({ length: config.shards }, () => ({ worker: null, ready: false, exits: [] }));
+  }
+
+  /** The port the shards listen on (resolved when `--port 0`). */
+  get port(): number {
+    return this.#port;
+  }
+
+  get size(): number {
+    return this.#slots.length;
+  }
+
+  get readyCount(): number {
+    return this.#slots.filter((s) => s.ready).length;
+  }
+
+  isReady(shardId: number): boolean {
+    return this.#slots[shardId]?.ready === true;
+  }
+
+  /** Starts every shard and resolves once all are ready; rejects (one sentence) if one fails to boot. */
+  async start(): Promise<void> {
+    // Shard 0 first: with --port 0 it picks the port, the others then join it on the same port.
+    await this.#spawn(0, false);
+    await Promise.all(this.#slots.slice(1).map((_, i) => this.#spawn(i + 1, false)));
+  }
+
+  send(shardId: number, msg: MainToShard): boolean {
+    const slot = this.#slots[shardId];
+    if (!slot?.worker || !slot.ready) return false;
+    slot.worker.postMessage(msg);
+    return true;
+  }
+
+  broadcast(msg: MainToShard): void {
+    for (let i = 0; i < this.#slots.length; i++) this.send(i, msg);
+  }
+
+  /** Asks every shard to shut down and waits for all to exit by themselves (deadline in ms). */
+  async stop(deadlineMs: number): Promise<boolean> {
+    this.#stopping = true;
+    const exits = this.#slots.map(
+      (slot) =>
+        new Promise<void>((resolve) => {
+          if (!slot.worker) return resolve();
+          slot.worker.once('exit', () => resolve());
+          slot.worker.postMessage({ type: 'shutdown' } satisfies MainToShard);
+        }),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), deadlineMs);
+    });
+    const ok = await Promise.race([Promise.all(exits).then(() => true), timedOut]);
+    clearTimeout(timer);
+    return ok;
+  }
+
+  #spawn(shardId: number, respawn: boolean): Promise<void> {
+    const slot = this.#slots[shardId]!;
+    const config = shardId === 0 || this.#port === 0 ? this.#config : { ...this.#config, port: this.#port };
+    const init: ShardInit = { shardId, config };
+    const worker = new Worker(SHARD_ENTRY, { workerData: init, name: `shard-${shardId}` });
+    slot.worker = worker;
+    slot.ready = false;
+    return new Promise<void>((resolve, reject) => {
+      let booted = false;
+      const timer = setTimeout(() => {
+        if (!booted)
+          reject(new Error(`Shard ${shardId} did not become ready within ${READY_TIMEOUT_MS / 1000} s.`));
+      }, READY_TIMEOUT_MS);
+      worker.on('message', (msg: ShardToMain) => {
+        if (msg.type === 'ready') {
+          booted = true;
+          clearTimeout(timer);
+          slot.ready = true;
+          if (shardId === 0 || this.#port === 0) this.#port = msg.port;
+          this.#log.debug({ shard: shardId, port: msg.port, respawn }, 'shard ready');
+          resolve();
+          this.emit('up', shardId, respawn);
+          return;
+        }
+        this.emit('message', shardId, msg);
+      });
+      worker.on('error', (err) => {
+        // An uncaught error the shard could not handle itself; 'exit' follows.
+        this.#log.error({ shard: shardId, err }, 'shard error');
+        if (!booted) {
+          clearTimeout(timer);
+          reject(new Error(`Shard ${shardId} failed during start-up: ${err.message}`));
+        }
+      });
+      worker.on('exit', (code) => {
+        const wasReady = slot.ready;
+        slot.ready = false;
+        slot.worker = null;
+        clearTimeout(timer);
+        if (!booted) {
+          reject(new Error(`Shard ${shardId} exited during start-up (code ${code}).`));
+          return;
+        }
+        if (this.#stopping) return;
+        this.#log.error({ shard: shardId, code }, 'shard exited unexpectedly');
+        if (wasReady) this.emit('down', shardId);
+        this.#maybeRespawn(shardId);
+      });
+    });
+  }
+
+  #maybeRespawn(shardId: number): void {
+    const slot = this.#slots[shardId]!;
+    const now = Date.now();
+    slot.exits = slot.exits.filter((t) => now - t < RESPAWN_WINDOW_MS);
+    slot.exits.push(now);
+    if (slot.exits.length > MAX_RESPAWNS_PER_WINDOW) {
+      this.#log.fatal(
+        { shard: shardId, exits: slot.exits.length },
+        'shard keeps crashing; not respawning it (the other shards keep serving)',
+      );
+      return;
+    }
+    const delay = Math.min(5000, 250 * 2 ** (slot.exits.length - 1));
+    setTimeout(() => {
+      if (this.#stopping) return;
+      this.#spawn(shardId, true).catch((err: Error) =>
+        this.#log.error({ shard: shardId, err }, 'shard respawn failed'),
+      );
+    }, delay).unref();
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The registry of stable error codes. Every HTTP error the gateway sends is one of these, as
+ * `{"error": {"code", "message"}}` with the listed status. A test checks that each code is documented in
+ * the README and that the README lists no code that is missing here. Never reuse a retired code.
+ */
+export const ERRORS = {
+  SC_ERR_MISSING_ID: { status: 400, message: 'Give the stream as ?id=<content id> or ?infohash=<infohash>.' },
+  SC_ERR_BAD_ID: { status: 400, message: 'The id or infohash must be 40 hexadecimal characters.' },
+  SC_ERR_BAD_PARAM: { status: 400, message: 'A query parameter has an invalid value.' },
+  SC_ERR_BAD_WINDOW: {
+    status: 400,
+    message: 'window must be an integer number of seconds from 1 to 900, or "all".',
+  },
+  SC_ERR_UNAUTHORIZED: {
+    status: 401,
+    message: 'This action needs the API key (Authorization: Bearer <key> or X-API-Key).',
+  },
+  SC_ERR_ADMIN_DISABLED: {
+    status: 403,
+    message: 'Admin actions are disabled: start the gateway with --api-key.',
+  },
+  SC_ERR_NOT_FOUND: { status: 404, message: 'No such route.' },
+  SC_ERR_STREAM_NOT_FOUND: { status: 404, message: 'No such stream is open.' },
+  SC_ERR_SEGMENT_NOT_FOUND: {
+    status: 404,
+    message: 'No such segment: it has expired or does not exist yet.',
+  },
+  SC_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed on this route.' },
+  SC_ERR_INTERNAL: { status: 500, message: 'Internal error.' },
+  SC_ERR_UPSTREAM_FAILED: { status: 502, message: 'No engine could start this stream.' },
+  SC_ERR_STREAM_LIMIT: { status: 503, message: 'The gateway serves its maximum number of streams.' },
+  SC_ERR_CLIENT_LIMIT: { status: 503, message: 'The gateway serves its maximum number of clients.' },
+  SC_ERR_STREAM_CLIENT_LIMIT: { status: 503, message: 'This stream serves its maximum number of clients.' },
+  SC_ERR_NO_ENGINE: { status: 503, message: 'No healthy engine has room for a new stream.' },
+  SC_ERR_NOT_READY: { status: 503, message: 'The stream has no segment yet; retry shortly.' },
+  SC_ERR_SHUTTING_DOWN: { status: 503, message: 'The gateway is shutting down.' },
+  SC_ERR_OPEN_TIMEOUT: { status: 504, message: 'The stream did not become playable before the deadline.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An error as it crosses threads and reaches clients. */
+export interface ErrorData {
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+export function errorData(code: ErrorCode, message?: string): ErrorData {
+  return { code, message: message ?? ERRORS[code].message };
+}
+
+/** Seconds a client should wait before retrying a 503, by code. */
+export function retryAfterSeconds(code: ErrorCode): number | undefined {
+  return ERRORS[code].status === 503 ? (code === 'SC_ERR_SHUTTING_DOWN' ? 10 : 5) : undefined;
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  200: '200 OK',
+  204: '204 No Content',
+  400: '400 Bad Request',
+  401: '401 Unauthorized',
+  403: '403 Forbidden',
+  404: '404 Not Found',
+  405: '405 Method Not Allowed',
+  500: '500 Internal Server Error',
+  502: '502 Bad Gateway',
+  503: '503 Service Unavailable',
+  504: '504 Gateway Timeout',
+};
+
+export function statusLine(status: number): string {
+  return STATUS_TEXT[status] ?? `${status} Status`;
+}

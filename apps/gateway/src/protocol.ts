@@ -1,0 +1,125 @@
+/**
+ * Messages between the main thread and the shard workers, one discriminated union per direction.
+ * Stream bytes never travel here: rings are SharedArrayBuffers handed over once. Errors cross as data.
+ */
+
+import type { IntervalSnapshot } from '@shardcast/metrics';
+import type { RingHandles } from '@shardcast/ring';
+import type { GatewayConfig } from './config/types.js';
+import type { ErrorData } from './errors.js';
+import type { StreamKey } from './stream-key.js';
+
+/** What a shard is given at spawn time (workerData). */
+export interface ShardInit {
+  readonly shardId: number;
+  readonly config: GatewayConfig;
+}
+
+export interface EngineRef {
+  /** Base URL, e.g. http://127.0.0.1:6878 */
+  readonly url: string;
+  /** Stable registry id (the URL for static engines, container id for Docker ones). */
+  readonly id: string;
+}
+
+export interface HlsStart {
+  /** First media sequence number to use (never below what this stream key used before). */
+  readonly seq: number;
+  readonly discontinuitySeq: number;
+  /** This continues an earlier life of the stream key: its first segment gets a discontinuity. */
+  readonly resumed: boolean;
+}
+
+// ---------------------------------------------------------------- main → shard
+
+export type MainToShard =
+  /** You own (ingest) this stream: start the upstream pump into the ring. */
+  | { type: 'own'; streamId: number; key: StreamKey; ring: RingHandles; engine: EngineRef; hls: HlsStart }
+  /** A stream exists: serve its ring to your clients. Sent to every shard (the owner included). */
+  | { type: 'attach'; streamId: number; key: StreamKey; ring: RingHandles }
+  /** The stream is gone: drop it and end its remaining clients. */
+  | { type: 'detach'; streamId: number; reason: string }
+  /** Owner: stop the pump and the engine session (stream closed or shutting down). */
+  | { type: 'disown'; streamId: number; reason: string }
+  /** Owner: the next engine to use after a failover request (or null: none left). */
+  | { type: 'engine'; streamId: number; engine: EngineRef | null }
+  /** Reply to `open`. */
+  | { type: 'opened'; reqId: number; streamId: number; error: null }
+  | { type: 'opened'; reqId: number; streamId: null; error: ErrorData }
+  /** Reply to `api`. */
+  | { type: 'apiResponse'; reqId: number; status: number; headers: Record<string, string>; body: string }
+  /** Stop accepting, end clients, stop owned sessions, then exit by yourself. */
+  | { type: 'shutdown' };
+
+// ---------------------------------------------------------------- shard → main
+
+export interface ShardStreamStats {
+  readonly streamId: number;
+  readonly tsClients: number;
+  readonly hlsViewers: number;
+  readonly bytesOut: number;
+  readonly skips: number;
+  readonly drops: number;
+  readonly nullPackets: number;
+  readonly hlsSegmentsServed: number;
+}
+
+export interface OwnerStats {
+  readonly streamId: number;
+  readonly bytesIn: number;
+  readonly reconnects: number;
+  readonly failovers: number;
+  readonly segments: number;
+  readonly discontinuities: number;
+  readonly syncLosses: number;
+  readonly upstream: 'ts' | 'hls';
+  readonly engine: EngineRef;
+  readonly session: {
+    playbackSessionId: string;
+    statUrl: string;
+    commandUrl: string;
+    isLive: boolean;
+  } | null;
+  readonly engineStat: Record<string, unknown> | null;
+  readonly media: Record<string, unknown> | null;
+}
+
+export interface ShardStats {
+  readonly shardId: number;
+  readonly atMs: number;
+  readonly streams: readonly ShardStreamStats[];
+  readonly owned: readonly OwnerStats[];
+  readonly tsClients: number;
+  readonly loopLagMs: number;
+  readonly loopUtilization: number;
+  readonly metrics: IntervalSnapshot;
+}
+
+export type ShardToMain =
+  | { type: 'ready'; shardId: number; port: number }
+  /** A client asked for a stream this shard does not have live: open it (deduplicated on main). */
+  | { type: 'open'; reqId: number; key: StreamKey }
+  /** Owner: the ring holds a random-access point; the stream is playable. */
+  | { type: 'ownerReady'; streamId: number }
+  /** Owner: the stream could not be started or kept alive on any engine. */
+  | { type: 'ownerFailed'; streamId: number; error: ErrorData }
+  /** Owner: this engine failed for this stream; send another one. */
+  | { type: 'needEngine'; streamId: number; failed: EngineRef; reason: string }
+  /** Owner: a lifecycle fact for events and the API (session started, failed over). */
+  | {
+      type: 'ownerEvent';
+      streamId: number;
+      event: 'session' | 'failover' | 'reconnect';
+      engine: EngineRef;
+      detail: Record<string, unknown>;
+    }
+  /** Forwarded control-plane HTTP request (API, metrics). */
+  | {
+      type: 'api';
+      reqId: number;
+      method: string;
+      path: string;
+      query: string;
+      headers: Record<string, string>;
+    }
+  | { type: 'stats'; stats: ShardStats };

@@ -1,0 +1,268 @@
+/**
+ * HLS on any shard, from the shared ring: the live playlist is rendered from the stream's segment index
+ * (cached per index version, no locks, no waiting on the owner except for a new stream's first segment,
+ * with a deadline), and segments are byte ranges of the ring served with PAT/PMT first and a
+ * Content-Length. HLS players hold no socket between requests, so the shard keeps one "presence" lease per
+ * stream while any of its HLS players polled within the viewer timeout.
+ */
+
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import {
+  LIVE_PLAYLIST_CACHE_CONTROL,
+  PLAYLIST_CONTENT_TYPE,
+  type PlaylistEntry,
+  PlaylistRenderer,
+  SEGMENT_CACHE_CONTROL,
+  SEGMENT_CONTENT_TYPE,
+} from '@shardcast/hls';
+import type { Recorder } from '@shardcast/metrics';
+import { TS_PACKET_SIZE } from '@shardcast/ring';
+import type { GatewayConfig } from '../config/types.js';
+import { statusLine } from '../errors.js';
+import { type HlsTiming, hlsTiming } from '../hls-timing.js';
+import { failReply } from '../http/guard.js';
+import { sendKnownLength } from '../http/known-length.js';
+import { CORS_HEADERS, Reply } from '../http/respond.js';
+import type { Logger } from '../log.js';
+import { parseKeyToken } from '../stream-key.js';
+import { parseStreamQuery } from './query.js';
+import type { LocalStream, StreamTable } from './streams.js';
+
+const FIRST_SEGMENT_POLL_MS = 50;
+const PRESENCE_SWEEP_MS = 5000;
+const SEGMENT_PATH = /^(\d{1,15})\.ts$/;
+
+interface StreamHls {
+  readonly stream: LocalStream;
+  readonly renderer: PlaylistRenderer;
+  version: number;
+  body: string | null;
+  /** Presence lease held by this shard for its HLS players. */
+  leased: boolean;
+  /** viewer key (address + user agent) → last request ms */
+  readonly viewers: Map<string, number>;
+  lastSeenMs: number;
+}
+
+export class HlsService {
+  readonly #streams: StreamTable;
+  readonly #recorder: Recorder;
+  readonly #accepting: () => boolean;
+  readonly #timing: HlsTiming;
+  readonly #firstSegmentDeadlineMs: number;
+  readonly #byStream = new Map<number, StreamHls>();
+  readonly #sweep: NodeJS.Timeout;
+
+  readonly #log: Logger;
+
+  constructor(
+    config: GatewayConfig,
+    streams: StreamTable,
+    recorder: Recorder,
+    accepting: () => boolean,
+    log: Logger,
+  ) {
+    this.#log = log;
+    this.#streams = streams;
+    this.#recorder = recorder;
+    this.#accepting = accepting;
+    this.#timing = hlsTiming(config);
+    this.#firstSegmentDeadlineMs = (this.#timing.maxSeconds + 4) * 1000;
+    this.#sweep = setInterval(() => this.#expire(Date.now()), PRESENCE_SWEEP_MS);
+    this.#sweep.unref();
+  }
+
+  viewersOf(streamId: number): number {
+    return this.#byStream.get(streamId)?.viewers.size ?? 0;
+  }
+
+  /** `GET/HEAD /ace/manifest.m3u8?id=|infohash=` */
+  playlist(res: HttpResponse, req: HttpRequest, head: boolean): void {
+    const t0 = performance.now();
+    const viewer = viewerKey(res, req);
+    const parsed = parseStreamQuery(req.getQuery() ?? '');
+    const reply = new Reply(res);
+    if (parsed.error) return reply.error(parsed.error, undefined, head);
+    if (!this.#accepting()) return reply.error('SC_ERR_SHUTTING_DOWN', undefined, head);
+    const local = this.#streams.byToken(parsed.key.kind === 'id' ? parsed.key.hex : `ih-${parsed.key.hex}`);
+    const hls = local?.playable ? this.#state(local) : undefined;
+    if (hls?.leased && hls.body !== null && hls.version === hls.stream.reader.indexVersion) {
+      // Hot path: a cached playlist for an unchanged index.
+      this.#touch(hls, viewer);
+      this.#sendPlaylist(reply, hls.body, head);
+      this.#recorder.recordMs('hls_manifest_generation', performance.now() - t0, true);
+      return;
+    }
+    void this.#streams
+      .acquire(parsed.key)
+      .then(async (acquired) => {
+        if (!acquired.stream) {
+          this.#recorder.recordMs('hls_manifest_generation', performance.now() - t0, false);
+          return reply.error(acquired.error.code, acquired.error.message, head);
+        }
+        const state = this.#state(acquired.stream);
+        if (state.leased) acquired.stream.control.release();
+        else state.leased = true;
+        this.#touch(state, viewer);
+        const body = await this.#waitForPlaylist(state, t0);
+        if (reply.done) return;
+        if (body === null) {
+          this.#recorder.recordMs('hls_manifest_generation', performance.now() - t0, false);
+          return reply.error('SC_ERR_NOT_READY', undefined, head);
+        }
+        this.#sendPlaylist(reply, body, head);
+        this.#recorder.recordMs('hls_manifest_generation', performance.now() - t0, true);
+      })
+      .catch((err: unknown) => failReply(this.#log, reply, err));
+  }
+
+  /** `GET/HEAD /ace/hls/<stream>/<seq>.ts` */
+  segment(res: HttpResponse, req: HttpRequest, head: boolean): void {
+    const t0 = performance.now();
+    const token = req.getParameter(0) ?? '';
+    const name = req.getParameter(1) ?? '';
+    const viewer = viewerKey(res, req);
+    const reply = new Reply(res);
+    const m = SEGMENT_PATH.exec(name);
+    if (!parseKeyToken(token) || !m) return reply.error('SC_ERR_SEGMENT_NOT_FOUND', undefined, head);
+    const stream = this.#streams.byToken(token);
+    const entry = stream?.reader.readSegment(Number(m[1]));
+    if (!stream || !entry) return reply.error('SC_ERR_SEGMENT_NOT_FOUND', undefined, head);
+    const state = this.#byStream.get(stream.id);
+    if (state) this.#touch(state, viewer);
+    const { psi, start, end } = entry;
+    const total = psi.length + (end - start);
+    const reader = stream.reader;
+    reply.done = true;
+    res.cork(() => {
+      res.writeStatus(statusLine(200));
+      res.writeHeader('Content-Type', SEGMENT_CONTENT_TYPE);
+      res.writeHeader('Cache-Control', SEGMENT_CACHE_CONTROL);
+      for (const [k, v] of CORS_HEADERS) res.writeHeader(k, v);
+      if (head) {
+        res.endWithoutBody(total);
+        return;
+      }
+      sendKnownLength(
+        res,
+        {
+          total,
+          // PAT/PMT first (ISO/IEC 13818-1 decoders need them before the keyframe), then the ring bytes.
+          pieceAt: (offset, max) => {
+            if (offset < psi.length) return psi.subarray(offset, Math.min(psi.length, offset + max));
+            // uWS may have taken part of a packet under backpressure: read whole packets, then trim.
+            const from = start + (offset - psi.length);
+            const skip = (from - start) % TS_PACKET_SIZE;
+            const alignedFrom = from - skip;
+            const alignedTo = Math.min(
+              end,
+              alignedFrom + Math.max(1, Math.floor(max / TS_PACKET_SIZE)) * TS_PACKET_SIZE,
+            );
+            return reader.regions(alignedFrom, alignedTo).first.subarray(skip);
+          },
+          stillValid: () => reader.intact(start),
+        },
+        (outcome) => {
+          const ok = outcome === 'done';
+          if (ok) stream.counters.hlsSegmentsServed++;
+          else if (outcome === 'invalidated') stream.counters.drops++;
+          this.#recorder.recordMs('hls_segment_delivery', performance.now() - t0, ok);
+        },
+      );
+    });
+  }
+
+  /** The stream is gone: forget its playlist state (its ring lease died with it). */
+  forget(streamId: number): void {
+    this.#byStream.delete(streamId);
+  }
+
+  close(): void {
+    clearInterval(this.#sweep);
+    for (const s of this.#byStream.values()) if (s.leased && !s.stream.detached) s.stream.control.release();
+    this.#byStream.clear();
+  }
+
+  #state(stream: LocalStream): StreamHls {
+    let s = this.#byStream.get(stream.id);
+    if (!s) {
+      const t = this.#timing;
+      s = {
+        stream,
+        renderer: new PlaylistRenderer({
+          targetDuration: t.targetDuration,
+          windowSeconds: t.windowSeconds,
+          uri: (seq) => `hls/${stream.token}/${seq}.ts`,
+        }),
+        version: -1,
+        body: null,
+        leased: false,
+        viewers: new Map(),
+        lastSeenMs: 0,
+      };
+      this.#byStream.set(stream.id, s);
+    }
+    return s;
+  }
+
+  #touch(s: StreamHls, viewer: string): void {
+    const now = Date.now();
+    s.lastSeenMs = now;
+    s.viewers.set(viewer, now);
+  }
+
+  /** The playlist for the current index version (rendered once per version), waiting for a first segment. */
+  async #waitForPlaylist(s: StreamHls, t0: number): Promise<string | null> {
+    for (;;) {
+      const body = this.#render(s);
+      if (body !== null) return body;
+      if (performance.now() - t0 > this.#firstSegmentDeadlineMs || s.stream.detached) return null;
+      await new Promise((r) => setTimeout(r, FIRST_SEGMENT_POLL_MS));
+    }
+  }
+
+  #render(s: StreamHls): string | null {
+    const reader = s.stream.reader;
+    const version = reader.indexVersion;
+    if (version === s.version && s.body !== null) return s.body;
+    const bounds = reader.segmentBounds();
+    if (!bounds || bounds.firstAvailable > bounds.last) return null;
+    const entries: PlaylistEntry[] = [];
+    for (let seq = bounds.firstAvailable; seq <= bounds.last; seq++) {
+      const e = reader.readSegment(seq);
+      if (e) entries.push(e);
+    }
+    s.body = s.renderer.render(entries);
+    s.version = version;
+    return s.body;
+  }
+
+  #sendPlaylist(reply: Reply, body: string, head: boolean): void {
+    reply.end(
+      200,
+      [
+        ['Content-Type', PLAYLIST_CONTENT_TYPE],
+        ['Cache-Control', LIVE_PLAYLIST_CACHE_CONTROL],
+      ],
+      body,
+      head,
+    );
+  }
+
+  /** Drops viewers that stopped polling; releases the presence lease when none is left. */
+  #expire(now: number): void {
+    const timeout = this.#timing.viewerTimeoutMs;
+    for (const s of this.#byStream.values()) {
+      for (const [k, at] of s.viewers) if (now - at > timeout) s.viewers.delete(k);
+      if (s.leased && now - s.lastSeenMs > timeout) {
+        s.leased = false;
+        s.stream.control.release();
+      }
+    }
+  }
+}
+
+function viewerKey(res: HttpResponse, req: HttpRequest): string {
+  const addr = Buffer.from(res.getRemoteAddressAsText()).toString();
+  return `${addr} ${req.getHeader('user-agent')}`;
+}

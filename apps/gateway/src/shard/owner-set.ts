@@ -1,0 +1,80 @@
+/**
+ * The streams this shard owns (ingests), keyed by stream id, and one engine HTTP client per engine.
+ */
+import { EngineClient } from '@shardcast/engine-client';
+import type { Recorder } from '@shardcast/metrics';
+import type { GatewayConfig } from '../config/types.js';
+import type { Logger } from '../log.js';
+import type { EngineRef, MainToShard, OwnerStats } from '../protocol.js';
+import type { ControlChannel } from './control.js';
+import { OwnedStream } from './owner/owner.js';
+
+export class OwnerSet {
+  readonly #config: GatewayConfig;
+  readonly #log: Logger;
+  readonly #control: ControlChannel;
+  readonly #recorder: Recorder;
+  readonly #owned = new Map<number, OwnedStream>();
+  readonly #clients = new Map<string, EngineClient>();
+  readonly #clientSource = { get: (url: string): EngineClient => this.#client(url) };
+
+  constructor(config: GatewayConfig, log: Logger, control: ControlChannel, recorder: Recorder) {
+    this.#config = config;
+    this.#log = log.child({ component: 'owner' });
+    this.#control = control;
+    this.#recorder = recorder;
+  }
+
+  own(msg: Extract<MainToShard, { type: 'own' }>): void {
+    if (this.#owned.has(msg.streamId)) return;
+    this.#owned.set(
+      msg.streamId,
+      new OwnedStream(msg, this.#config, this.#log, this.#control, this.#recorder, this.#clientSource),
+    );
+  }
+
+  disown(streamId: number, reason: string): void {
+    const o = this.#owned.get(streamId);
+    if (!o) return;
+    this.#owned.delete(streamId);
+    void o.stop(reason);
+  }
+
+  engine(streamId: number, engine: EngineRef | null): void {
+    this.#owned.get(streamId)?.engine(engine);
+  }
+
+  stats(): OwnerStats[] {
+    return [...this.#owned.values()].map((o) => o.stats());
+  }
+
+  /** Shutdown: stop every pump and engine session, bounded by the engine client's deadlines. */
+  async stopAll(reason: string): Promise<void> {
+    const owned = [...this.#owned.values()];
+    this.#owned.clear();
+    await Promise.allSettled(owned.map((o) => o.stop(reason)));
+    await this.#closeClients();
+  }
+
+  /** Crash path: abort without engine calls. */
+  abortAll(_reason: string): void {
+    for (const o of this.#owned.values()) o.abort();
+    this.#owned.clear();
+    void this.#closeClients();
+  }
+
+  #client(url: string): EngineClient {
+    let c = this.#clients.get(url);
+    if (!c) {
+      c = new EngineClient({ baseUrl: url });
+      this.#clients.set(url, c);
+    }
+    return c;
+  }
+
+  async #closeClients(): Promise<void> {
+    const clients = [...this.#clients.values()];
+    this.#clients.clear();
+    await Promise.allSettled(clients.map((c) => c.close()));
+  }
+}

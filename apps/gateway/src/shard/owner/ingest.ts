@@ -1,0 +1,183 @@
+/**
+ * The owner's ingest path: upstream bytes → aligned packets in the ring, plus just enough MPEG-TS
+ * knowledge to serve players: the latest PAT/PMT, random-access points (each with the PSI that preceded
+ * it), the PCR bitrate, and HLS segments cut by the segmenter into the ring's segment index.
+ *
+ * Order per chunk matters: packets are written (commit moves) before any record points at them, so a
+ * reader never sees a random-access point or a segment beyond the commit cursor.
+ */
+import { type Segment, Segmenter } from '@shardcast/hls';
+import { type TsDemuxEvent, TsDemuxer } from '@shardcast/mpegts';
+import type { RingWriter } from '@shardcast/ring';
+import type { HlsTiming } from '../../hls-timing.js';
+import type { HlsStart } from '../../protocol.js';
+import { BitrateMeter } from './bitrate.js';
+
+/** PSI kept for segment starts: a few recent random-access points with the PSI that preceded each. */
+const RAP_PSI_MEMORY = 8;
+
+export interface IngestStats {
+  bytesIn: number;
+  segments: number;
+  discontinuities: number;
+  syncLosses: number;
+  continuityErrors: number;
+}
+
+export class Ingest {
+  readonly #writer: RingWriter;
+  readonly #demux = new TsDemuxer();
+  readonly #segmenter: Segmenter;
+  readonly #bitrate = new BitrateMeter();
+  /** Ring cursor of demuxer output offset 0 for the current generation. */
+  #base: number;
+  #pat: Uint8Array | null = null;
+  #pmt: Uint8Array | null = null;
+  #psi: Uint8Array | null = null;
+  readonly #rapPsi: Array<{ cursor: number; psi: Uint8Array }> = [];
+  #sawRandomAccess = false;
+  readonly stats: IngestStats = {
+    bytesIn: 0,
+    segments: 0,
+    discontinuities: 0,
+    syncLosses: 0,
+    continuityErrors: 0,
+  };
+
+  constructor(writer: RingWriter, generation: number, timing: HlsTiming, start: HlsStart) {
+    this.#writer = writer;
+    this.#base = writer.commitCursor;
+    this.#segmenter = new Segmenter({
+      targetSeconds: timing.targetSeconds,
+      maxSeconds: timing.maxSeconds,
+      startSeq: start.seq,
+      startDiscontinuitySeq: start.discontinuitySeq,
+      discontinuityAtStart: start.resumed,
+      generation,
+    });
+  }
+
+  /** True once a random-access point with PSI is in the ring: the stream is playable. */
+  get playable(): boolean {
+    return this.#sawRandomAccess;
+  }
+
+  get media(): { pat: boolean; pmt: boolean; videoPid: number } {
+    const p = this.#demux.program;
+    return { pat: p.pat !== null, pmt: p.pmt !== null, videoPid: p.videoPid };
+  }
+
+  /** Feeds one upstream chunk (any size, any alignment). */
+  push(chunk: Uint8Array, nowMs: number): void {
+    this.stats.bytesIn += chunk.length;
+    const w = this.#writer;
+    this.#publish(this.#segmenter.tick(nowMs, w.commitCursor));
+    const r = this.#demux.push(chunk);
+    for (const c of r.chunks) w.write(c);
+    this.#events(r.events);
+    w.touch(nowMs);
+  }
+
+  /**
+   * A new upstream connection or engine: bump the generation, drop any partial packet (never splice
+   * mid-packet), and make the next HLS segment start with a discontinuity at the next keyframe.
+   */
+  newGeneration(): number {
+    const w = this.#writer;
+    const flushed = this.#demux.flush();
+    for (const c of flushed.chunks) w.write(c);
+    this.#events(flushed.events);
+    const gen = w.bumpGeneration();
+    this.#demux.reset();
+    this.#base = w.commitCursor;
+    this.#bitrate.reset();
+    this.#pat = null;
+    this.#pmt = null;
+    this.#psi = null;
+    this.#publish(this.#segmenter.discontinuity(w.commitCursor, gen));
+    this.stats.discontinuities++;
+    return gen;
+  }
+
+  /** End of ingest: close the open segment if it is complete enough. */
+  flush(): void {
+    this.#publish(this.#segmenter.flush(this.#writer.commitCursor));
+  }
+
+  #events(events: readonly TsDemuxEvent[]): void {
+    const w = this.#writer;
+    for (const ev of events) {
+      const cursor = this.#base + ev.offset;
+      switch (ev.kind) {
+        case 'pat':
+          this.#pat = ev.packets;
+          this.#psi = null;
+          break;
+        case 'pmt':
+          this.#pmt = ev.packets;
+          this.#psi = null;
+          break;
+        case 'pcr': {
+          const bps = this.#bitrate.pcr(ev.pcr, cursor);
+          if (bps > 0) w.setBitrate(bps);
+          this.#publish(this.#segmenter.pcr(cursor, ev.pcr));
+          break;
+        }
+        case 'video':
+          if (ev.randomAccess) this.#randomAccess(cursor, ev.pts);
+          else if (ev.pts >= 0) this.#publish(this.#segmenter.videoPes(cursor, ev.pts));
+          break;
+        case 'error':
+          if (ev.type === 'sync-loss') this.stats.syncLosses++;
+          else if (ev.type === 'continuity') this.stats.continuityErrors++;
+          break;
+        case 'discontinuity':
+          break;
+      }
+    }
+  }
+
+  #randomAccess(cursor: number, pts: number): void {
+    const psi = this.#currentPsi();
+    if (!psi) return; // a keyframe before PAT/PMT cannot be joined at
+    this.#writer.markRandomAccess(cursor, psi);
+    this.#rapPsi.push({ cursor, psi });
+    if (this.#rapPsi.length > RAP_PSI_MEMORY) this.#rapPsi.shift();
+    if (!this.#sawRandomAccess) {
+      this.#sawRandomAccess = true;
+      this.#writer.setState('live');
+    }
+    this.#publish(this.#segmenter.randomAccess(cursor, pts >= 0 ? pts : undefined));
+  }
+
+  #currentPsi(): Uint8Array | null {
+    if (this.#psi) return this.#psi;
+    if (!this.#pat || !this.#pmt) return null;
+    const psi = new Uint8Array(this.#pat.length + this.#pmt.length);
+    psi.set(this.#pat, 0);
+    psi.set(this.#pmt, this.#pat.length);
+    this.#psi = psi;
+    this.#writer.setPsi(psi);
+    return psi;
+  }
+
+  #publish(segments: readonly Segment[]): void {
+    for (const s of segments) {
+      const psi = this.#rapPsi.find((r) => r.cursor === s.start)?.psi ?? this.#psi ?? new Uint8Array(0);
+      this.#writer.publishSegment({
+        seq: s.seq,
+        start: s.start,
+        end: s.end,
+        durationUs: s.durationUs,
+        discontinuity: s.discontinuity,
+        discontinuitySequence: s.discontinuitySequence,
+        programDateTimeMs: s.programDateTimeMs,
+        forcedCut: s.forced,
+        independent: s.independent,
+        generation: s.generation,
+        psi,
+      });
+      this.stats.segments++;
+    }
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * A shard: one uWS app on the shared port, the streams it can serve (all of them), the streams it owns
+ * (ingests), its client pump, and its telemetry. Thin face over its parts; the protocol switch lives here.
+ */
+
+import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { Recorder } from '@shardcast/metrics';
+import { failReply, guarded } from '../http/guard.js';
+import { preflight, Reply } from '../http/respond.js';
+import type { Logger } from '../log.js';
+import type { MainToShard, ShardInit, ShardStats, ShardStreamStats } from '../protocol.js';
+import { loadUws } from '../uws.js';
+import { ControlChannel } from './control.js';
+import { HlsService } from './hls-service.js';
+import { OwnerSet } from './owner-set.js';
+import { StreamTable } from './streams.js';
+import { TsPump } from './ts-pump.js';
+import { handleTs, type TsRouteDeps } from './ts-route.js';
+
+const STATS_INTERVAL_MS = 1000;
+const API_DEADLINE_MS = 10_000;
+/** Headers a forwarded control-plane request keeps (auth, content negotiation). */
+const FORWARDED_HEADERS = ['authorization', 'x-api-key', 'accept', 'user-agent'];
+
+export class Shard {
+  readonly #init: ShardInit;
+  readonly #log: Logger;
+  readonly #uws = loadUws(true).uws;
+  readonly #app: TemplatedApp;
+  readonly #control = new ControlChannel();
+  readonly #streams: StreamTable;
+  readonly #pump: TsPump;
+  readonly #owners: OwnerSet;
+  readonly #hls: HlsService;
+  readonly #recorder = new Recorder();
+  readonly #loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  #lastElu = performance.eventLoopUtilization();
+  #listenSocket: us_listen_socket | null = null;
+  #statsTimer: NodeJS.Timeout | null = null;
+  #accepting = true;
+  #closed = false;
+
+  constructor(init: ShardInit, log: Logger) {
+    this.#init = init;
+    this.#log = log;
+    const { config } = init;
+    this.#app = this.#uws.App();
+    this.#streams = new StreamTable(this.#control, config.openTimeoutSeconds);
+    this.#pump = new TsPump(config, log);
+    this.#owners = new OwnerSet(config, log, this.#control, this.#recorder);
+    this.#hls = new HlsService(config, this.#streams, this.#recorder, () => this.#accepting, log);
+    this.#routes();
+  }
+
+  /** Listens on the shared port; resolves with the port actually bound. */
+  listen(): Promise<number> {
+    const { host, port } = this.#init.config;
+    return new Promise((resolve, reject) => {
+      this.#app.listen(host, port, (socket) => {
+        if (!socket) {
+          reject(new Error(`Port ${port} on ${host} is already in use or not permitted.`));
+          return;
+        }
+        this.#listenSocket = socket;
+        this.#loopDelay.enable();
+        this.#statsTimer = setInterval(() => this.#shipStats(), STATS_INTERVAL_MS);
+        resolve(this.#uws.us_socket_local_port(socket));
+      });
+    });
+  }
+
+  onMessage(msg: MainToShard): void {
+    if (this.#control.settle(msg)) return;
+    switch (msg.type) {
+      case 'attach':
+        this.#streams.attach(msg.streamId, msg.key, msg.ring);
+        return;
+      case 'detach':
+        this.#streams.detach(msg.streamId);
+        this.#hls.forget(msg.streamId);
+        return;
+      case 'own':
+        this.#owners.own(msg);
+        return;
+      case 'disown':
+        this.#owners.disown(msg.streamId, msg.reason);
+        return;
+      case 'engine':
+        this.#owners.engine(msg.streamId, msg.engine);
+        return;
+      case 'opened':
+      case 'apiResponse':
+      case 'shutdown':
+        return;
+      default: {
+        const never: never = msg;
+        this.#log.warn({ msg: never }, 'unknown control message');
+      }
+    }
+  }
+
+  /** Graceful: stop accepting, end clients, stop owned engine sessions, close the port. */
+  async shutdown(): Promise<void> {
+    this.#accepting = false;
+    if (this.#listenSocket) this.#uws.us_listen_socket_close(this.#listenSocket);
+    this.#listenSocket = null;
+    this.#pump.finishAll('shutdown');
+    this.#hls.close();
+    await this.#owners.stopAll('shutdown');
+    this.close('shutdown');
+  }
+
+  /** Releases every resource synchronously (also the crash path). Idempotent. */
+  close(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#accepting = false;
+    if (this.#listenSocket) this.#uws.us_listen_socket_close(this.#listenSocket);
+    this.#listenSocket = null;
+    this.#pump.finishAll('shutdown');
+    this.#pump.stop();
+    this.#hls.close();
+    this.#owners.abortAll(reason);
+    if (this.#statsTimer) clearInterval(this.#statsTimer);
+    this.#loopDelay.disable();
+    this.#control.close();
+    // Any response still open (a request waiting on main) is closed so the uWS loop can end. The typings
+    // of this uWS build lack App.close(), which the native object has.
+    (this.#app as unknown as { close(): void }).close();
+  }
+
+  #routes(): void {
+    const app = this.#app;
+    const tsDeps: TsRouteDeps = {
+      config: this.#init.config,
+      streams: this.#streams,
+      pump: this.#pump,
+      recorder: this.#recorder,
+      accepting: () => this.#accepting,
+      log: this.#log,
+      onClientEvent: (stream, event, reason) =>
+        this.#log.debug(
+          { stream: stream.token, event, reason },
+          event === 'joined' ? 'client joined' : 'client left',
+        ),
+    };
+    const g = (h: (res: HttpResponse, req: HttpRequest) => void) => guarded(this.#log, h);
+    app.get(
+      '/ace/getstream',
+      g((res, req) => handleTs(tsDeps, res, req, false)),
+    );
+    app.head(
+      '/ace/getstream',
+      g((res, req) => handleTs(tsDeps, res, req, true)),
+    );
+    app.get(
+      '/ace/manifest.m3u8',
+      g((res, req) => this.#hls.playlist(res, req, false)),
+    );
+    app.head(
+      '/ace/manifest.m3u8',
+      g((res, req) => this.#hls.playlist(res, req, true)),
+    );
+    app.get(
+      '/ace/hls/:stream/:segment',
+      g((res, req) => this.#hls.segment(res, req, false)),
+    );
+    app.head(
+      '/ace/hls/:stream/:segment',
+      g((res, req) => this.#hls.segment(res, req, true)),
+    );
+    app.get(
+      '/health',
+      g((res) =>
+        new Reply(res).json(200, { status: this.#accepting ? 'ok' : 'stopping', shard: this.#init.shardId }),
+      ),
+    );
+    app.head(
+      '/health',
+      g((res) => new Reply(res).json(200, { status: 'ok' }, [], true)),
+    );
+    for (const path of ['/ready', '/metrics', '/metrics/*', '/api/*']) {
+      app.any(
+        path,
+        g((res, req) => this.#forward(res, req)),
+      );
+    }
+    app.options(
+      '/*',
+      g((res, req) =>
+        preflight(res, req.getUrl().startsWith('/api/') ? 'GET, DELETE, OPTIONS' : 'GET, HEAD, OPTIONS'),
+      ),
+    );
+    app.any(
+      '/*',
+      g((res, req) => {
+        const method = req.getMethod().toUpperCase();
+        const known = ['/ace/getstream', '/ace/manifest.m3u8', '/health'].includes(req.getUrl());
+        new Reply(res).error(
+          known && method !== 'GET' && method !== 'HEAD' ? 'SC_ERR_METHOD_NOT_ALLOWED' : 'SC_ERR_NOT_FOUND',
+        );
+      }),
+    );
+  }
+
+  /** Control-plane routes are answered by main; the shard relays. */
+  #forward(res: HttpResponse, req: HttpRequest): void {
+    const method = req.getMethod().toUpperCase();
+    const path = req.getUrl();
+    const query = req.getQuery() ?? '';
+    const headers: Record<string, string> = {};
+    for (const h of FORWARDED_HEADERS) {
+      const v = req.getHeader(h);
+      if (v) headers[h] = v;
+    }
+    const reply = new Reply(res);
+    void this.#control
+      .request((reqId) => ({ type: 'api', reqId, method, path, query, headers }), API_DEADLINE_MS)
+      .then((msg) => {
+        if (!msg || msg.type !== 'apiResponse')
+          return reply.error('SC_ERR_INTERNAL', 'The control plane did not answer in time.');
+        reply.end(msg.status, Object.entries(msg.headers), msg.body, method === 'HEAD');
+      })
+      .catch((err: unknown) => failReply(this.#log, reply, err));
+  }
+
+  #shipStats(): void {
+    const now = Date.now();
+    const streams: ShardStreamStats[] = [];
+    for (const s of this.#streams.values()) {
+      const tsClients = this.#pump.clientsOf(s);
+      const hlsViewers = this.#hls.viewersOf(s.id);
+      const c = s.counters;
+      if (tsClients === 0 && hlsViewers === 0 && c.bytesOut === 0 && c.hlsSegmentsServed === 0) continue;
+      streams.push({ streamId: s.id, tsClients, hlsViewers, ...c });
+    }
+    const elu = performance.eventLoopUtilization(this.#lastElu);
+    this.#lastElu = performance.eventLoopUtilization();
+    const lagMs = Math.max(0, this.#loopDelay.percentile(99) / 1e6 - 10);
+    this.#loopDelay.reset();
+    const stats: ShardStats = {
+      shardId: this.#init.shardId,
+      atMs: now,
+      streams,
+      owned: this.#owners.stats(),
+      tsClients: this.#pump.clients,
+      loopLagMs: lagMs,
+      loopUtilization: elu.utilization,
+      metrics: this.#recorder.snapshot(now),
+    };
+    this.#control.post({ type: 'stats', stats });
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * `GET/HEAD /ace/getstream?id=|infohash=`: progressive MPEG-TS. Validates before any upstream work,
+ * enforces the client limits, leases the stream (opening it through main when needed) and starts the
+ * client at the newest random-access point with PAT/PMT first, so a decoder locks on at once.
+ */
+
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import type { Recorder } from '@shardcast/metrics';
+import type { GatewayConfig } from '../config/types.js';
+import { failReply } from '../http/guard.js';
+import { CORS_HEADERS, Reply } from '../http/respond.js';
+import type { Logger } from '../log.js';
+import { parseStreamQuery } from './query.js';
+import type { LocalStream, StreamTable } from './streams.js';
+import { type FinishReason, TsClient } from './ts-client.js';
+import type { TsPump } from './ts-pump.js';
+
+const TS_HEADERS: ReadonlyArray<readonly [string, string]> = [
+  ['Content-Type', 'video/mp2t'],
+  ['Cache-Control', 'no-cache, no-store'],
+  ['Accept-Ranges', 'none'],
+];
+
+export interface TsRouteDeps {
+  readonly config: GatewayConfig;
+  readonly streams: StreamTable;
+  readonly pump: TsPump;
+  readonly recorder: Recorder;
+  readonly accepting: () => boolean;
+  readonly log: Logger;
+  readonly onClientEvent: (stream: LocalStream, event: 'joined' | 'left', reason?: FinishReason) => void;
+}
+
+export function handleTs(deps: TsRouteDeps, res: HttpResponse, req: HttpRequest, head: boolean): void {
+  const t0 = performance.now();
+  const query = req.getQuery() ?? '';
+  const reply = new Reply(res);
+  const parsed = parseStreamQuery(query);
+  if (parsed.error) return reply.error(parsed.error, undefined, head);
+  if (!deps.accepting()) return reply.error('SC_ERR_SHUTTING_DOWN', undefined, head);
+  if (head) {
+    // HEAD warms the stream up (the grace period then applies) and reports whether it plays.
+    void deps.streams
+      .ensureOpen(parsed.key)
+      .then((error) => {
+        if (error) reply.error(error.code, error.message, true);
+        else reply.end(200, TS_HEADERS, '', true);
+      })
+      .catch((err: unknown) => failReply(deps.log, reply, err));
+    return;
+  }
+  if (deps.pump.clients >= deps.config.maxClients) return reply.error('SC_ERR_CLIENT_LIMIT');
+  const known = deps.streams.byToken(parsed.key.kind === 'id' ? parsed.key.hex : `ih-${parsed.key.hex}`);
+  if (known && known.control.readers >= deps.config.maxClientsPerStream)
+    return reply.error('SC_ERR_STREAM_CLIENT_LIMIT');
+
+  void deps.streams
+    .acquire(parsed.key)
+    .then((acquired) => {
+      if (!acquired.stream) {
+        deps.recorder.recordMs('mpegts_client_join', performance.now() - t0, false);
+        reply.error(acquired.error.code, acquired.error.message);
+        return;
+      }
+      const stream = acquired.stream;
+      if (reply.done) {
+        // The player left while the stream was opening.
+        stream.control.release();
+        return;
+      }
+      start(deps, reply, stream, t0);
+    })
+    .catch((err: unknown) => failReply(deps.log, reply, err));
+}
+
+function start(deps: TsRouteDeps, reply: Reply, stream: LocalStream, t0: number): void {
+  const { reader } = stream;
+  const rap = reader.readRandomAccess();
+  if (!rap || !reader.intact(rap.cursor)) {
+    stream.control.release();
+    deps.recorder.recordMs('mpegts_client_join', performance.now() - t0, false);
+    reply.error('SC_ERR_NOT_READY', 'The stream has no keyframe yet; retry shortly.');
+    return;
+  }
+  reply.done = true; // the client object owns the response from here on
+  let unhook = (): void => {};
+  const client = new TsClient(reply.res, stream, rap.cursor, (c, reason) => {
+    unhook();
+    deps.pump.remove(c);
+    deps.onClientEvent(stream, 'left', reason);
+  });
+  reply.onAbort(() => client.finish('aborted'));
+  const res = reply.res;
+  res.cork(() => {
+    res.writeStatus('200 OK');
+    for (const [k, v] of TS_HEADERS) res.writeHeader(k, v);
+    for (const [k, v] of CORS_HEADERS) res.writeHeader(k, v);
+    // PAT/PMT as they were just before the keyframe: the stream's next PSI then continues their counters.
+    if (rap.psi.length > 0) res.write(rap.psi);
+  });
+  deps.pump.add(client);
+  unhook = stream.onDetach(() => client.finish('detached'));
+  deps.recorder.recordMs('mpegts_client_join', performance.now() - t0, true);
+  deps.onClientEvent(stream, 'joined');
+  deps.pump.kick(client, Date.now());
+}

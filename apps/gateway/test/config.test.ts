@@ -1,0 +1,200 @@
+// Every invalid configuration value stops the gateway with one exact sentence (one test per sentence).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { helpText, loadConfig } from '../src/config/load.js';
+import { ConfigError } from '../src/config/types.js';
+
+const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+
+function sentence(argv: string[], env: NodeJS.ProcessEnv = {}): string {
+  try {
+    loadConfig(argv, env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+    return err.message;
+  }
+  assert.fail(`expected ${argv.join(' ')} to be rejected`);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'shardcast-config-'));
+function file(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+describe('configuration sentences', () => {
+  const cases: Array<[string, string[], NodeJS.ProcessEnv, string]> = [
+    ['unknown flag', ['--prot', '1'], {}, 'Unknown option --prot; run shardcast --help for the options.'],
+    ['stray argument', ['8000'], {}, 'Unexpected argument "8000"; run shardcast --help for the options.'],
+    ['missing value', ['--port'], {}, 'Option --port needs a value.'],
+    [
+      'port not a number',
+      ['--port', 'abc'],
+      {},
+      'Invalid --port "abc": expected an integer from 0 to 65535.',
+    ],
+    [
+      'port out of range',
+      ['--port', '70000'],
+      {},
+      'Invalid --port "70000": expected an integer from 0 to 65535.',
+    ],
+    [
+      'port from env',
+      [],
+      { SHARDCAST_PORT: '-1' },
+      'Invalid SHARDCAST_PORT "-1": expected an integer from 0 to 65535.',
+    ],
+    ['shards zero', ['--shards', '0'], {}, 'Invalid --shards "0": expected an integer from 1 to 64.'],
+    ['shards fractional', ['--shards=1.5'], {}, 'Invalid --shards "1.5": expected an integer from 1 to 64.'],
+    [
+      'grace negative',
+      ['--grace-seconds', '-2'],
+      {},
+      'Invalid --grace-seconds "-2": expected a number from 0 to 3600.',
+    ],
+    [
+      'engine not a url',
+      ['--engine', 'localhost:6878'],
+      {},
+      'Invalid --engine "localhost:6878": expected an http:// or https:// URL with only a host and port.',
+    ],
+    [
+      'engine with path',
+      ['--engine', 'http://h:6878/ace'],
+      {},
+      'Invalid --engine "http://h:6878/ace": expected an http:// or https:// URL with only a host and port.',
+    ],
+    [
+      'engine list from env',
+      [],
+      { SHARDCAST_ENGINES: 'http://a:1,ftp://b' },
+      'Invalid SHARDCAST_ENGINES "ftp://b": expected an http:// or https:// URL with only a host and port.',
+    ],
+    [
+      'events url with query',
+      ['--events-url', 'http://o/x?a=1'],
+      {},
+      'Invalid --events-url "http://o/x?a=1": expected an http:// or https:// URL without credentials or query.',
+    ],
+    ['enum', ['--upstream', 'rtmp'], {}, 'Invalid --upstream "rtmp": expected one of auto, ts, hls.'],
+    [
+      'log level',
+      ['--log-level', 'loud'],
+      {},
+      'Invalid --log-level "loud": expected one of fatal, error, warn, info, debug, trace, silent.',
+    ],
+    [
+      'bool env',
+      [],
+      { SHARDCAST_ALLOW_UWS_FALLBACK: 'maybe' },
+      'Invalid SHARDCAST_ALLOW_UWS_FALLBACK "maybe": expected true or false.',
+    ],
+    [
+      'api key with space (not echoed)',
+      ['--api-key', 'my key'],
+      {},
+      'Invalid --api-key: expected a non-empty string of at most 256 characters without spaces.',
+    ],
+    [
+      'sim rate',
+      ['--sim-rate', 'fast'],
+      {},
+      'Invalid --sim-rate "fast": expected a factor from 0 to 100 or "max".',
+    ],
+    [
+      'docker label',
+      ['--docker-label', 'a=b=c'],
+      {},
+      'Invalid --docker-label "a=b=c": expected a label as key or key=value.',
+    ],
+  ];
+  for (const [name, argv, env, expected] of cases) {
+    test(name, () => assert.equal(sentence(argv, env), expected));
+  }
+
+  test('config file missing', () => {
+    const p = join(dir, 'nope.json');
+    assert.equal(sentence(['--config', p]), `Cannot read config file ${p} (ENOENT).`);
+  });
+  test('config file not JSON', () => {
+    const p = file('bad.json', '{port: 1');
+    assert.equal(sentence(['--config', p]), `Config file ${p} is not valid JSON.`);
+  });
+  test('config file not an object', () => {
+    const p = file('arr.json', '[1]');
+    assert.equal(sentence(['--config', p]), `Config file ${p} must hold a JSON object.`);
+  });
+  test('config file unknown key', () => {
+    const p = file('unk.json', '{"prot": 1}');
+    assert.equal(sentence(['--config', p]), `Unknown key "prot" in config file ${p}.`);
+  });
+  test('config file bad value', () => {
+    const p = file('val.json', '{"port": "x"}');
+    assert.equal(
+      sentence(['--config', p]),
+      `Invalid port "x" in config file ${p}: expected an integer from 0 to 65535.`,
+    );
+  });
+});
+
+describe('configuration precedence', () => {
+  test('flags beat environment beat file beat defaults', () => {
+    const p = file('prec.json', JSON.stringify({ port: 1111, graceSeconds: 9, maxStreams: 7 }));
+    const { config } = loadConfig(['--config', p, '--port', '3333'], {
+      SHARDCAST_PORT: '2222',
+      SHARDCAST_GRACE_SECONDS: '8',
+    });
+    assert.equal(config.port, 3333);
+    assert.equal(config.graceSeconds, 8);
+    assert.equal(config.maxStreams, 7);
+    assert.equal(config.flushMs, 20);
+  });
+  test('repeatable --engine and defaults', () => {
+    const { config } = loadConfig(['--engine', 'http://a:6878/', '--engine=http://b:6879'], {});
+    assert.deepEqual(config.engines, ['http://a:6878', 'http://b:6879']);
+    assert.equal(config.port, 8000);
+    assert.ok(config.shards >= 1);
+    assert.equal(config.apiKey, undefined);
+  });
+  test('--help lists every flag with its environment variable', () => {
+    const text = helpText();
+    for (const flag of ['--port', '--shards', '--engine', '--api-key', '--config'])
+      assert.match(text, new RegExp(flag));
+    assert.match(text, /SHARDCAST_API_KEY/);
+  });
+});
+
+describe('the CLI', () => {
+  test('exits with status 2 and only the sentence on stderr', () => {
+    const r = spawnSync(process.execPath, [CLI, '--port', 'abc'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+    });
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr, 'Invalid --port "abc": expected an integer from 0 to 65535.\n');
+    assert.equal(r.stdout, '');
+  });
+  test('--help prints usage and exits 0', () => {
+    const r = spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' });
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /^Usage: shardcast/);
+  });
+  test('refuses the uWS JavaScript fallback, naming the cause', () => {
+    const r = spawnSync(process.execPath, [CLI, '--port', '0', '--engine', 'http://127.0.0.1:9'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, UWS_USE_FALLBACK: '1' },
+    });
+    assert.equal(r.status, 2);
+    assert.equal(
+      r.stderr,
+      'uWebSockets.js native binary did not load (UWS_USE_FALLBACK is set in the environment); refusing to run on its slow pure-JS fallback (pass --allow-uws-fallback to override).\n',
+    );
+  });
+});

@@ -1,0 +1,235 @@
+import { randomUUID } from 'node:crypto';
+import { Agent, type Dispatcher } from 'undici';
+import { Deadline } from './deadline.js';
+import { EngineError, toErrorData } from './errors.js';
+import { getJson, mapError, readBody, type SendOptions, send, type Transport } from './http.js';
+import { type ClientConfig, validateOptions } from './options.js';
+import { checkExtra, checkKey, checkPid } from './params.js';
+import { parseSession } from './session.js';
+import { parseStat, parseStatus, parseVersion } from './stats.js';
+import { openStream } from './stream.js';
+import type {
+  CallOptions,
+  EngineClientOptions,
+  EngineHealth,
+  EngineSession,
+  EngineStat,
+  EngineStream,
+  EngineVersion,
+  FetchOptions,
+  OpenStreamOptions,
+  ResolvedUrl,
+  StartSessionOptions,
+  StopOptions,
+  StopResult,
+} from './types.js';
+import { parseHttpUrl, rebase, withQueryParam } from './urls.js';
+
+/** Idle keep-alive sockets outlive an HLS poll interval (target durations are 1–10 s). */
+const KEEP_ALIVE_MS = 10_000;
+/** A `get_status` answer is a few hundred bytes. */
+const MAX_STATUS_BYTES = 64 * 1024;
+const DEFAULT_FETCH_TEXT_MAX_BYTES = 1024 * 1024;
+const DEFAULT_FETCH_BYTES_MAX_BYTES = 32 * 1024 * 1024;
+/** Engines answer a handful of internal origins at most; bound what an engine can teach us. */
+const MAX_ADVERTISED_ORIGINS = 8;
+
+/**
+ * HTTP client of one AceStream engine (REFERENCE §1). Every call has a deadline, every failure
+ * is an {@link EngineError} with a stable code, and no URL off the engine's origin is fetched.
+ * Safe to share between callers of one thread; not transferable between threads.
+ */
+export class EngineClient {
+  readonly #cfg: ClientConfig;
+  readonly #t: Transport;
+  readonly #ownsDispatcher: boolean;
+  readonly #advertised = new Set<string>();
+
+  constructor(options: EngineClientOptions) {
+    this.#cfg = validateOptions(options);
+    this.#ownsDispatcher = this.#cfg.dispatcher === undefined;
+    const dispatcher: Dispatcher =
+      this.#cfg.dispatcher ??
+      new Agent({ keepAliveTimeout: KEEP_ALIVE_MS, connect: { timeout: this.#cfg.timeoutMs } });
+    this.#t = { dispatcher, headers: this.#cfg.headers };
+  }
+
+  /** The configured engine origin, e.g. `http://127.0.0.1:6878`. */
+  get engine(): string {
+    return this.#cfg.origin.origin;
+  }
+
+  /** Starts a session (`/ace/getstream` or `/ace/manifest.m3u8` with `format=json`). */
+  async startSession(o: StartSessionOptions): Promise<EngineSession> {
+    const key = checkKey(o.key);
+    const pid = checkPid(o.pid ?? randomUUID());
+    const extra = checkExtra(o.extra);
+    const format = o.format;
+    if (format !== 'ts' && format !== 'hls') {
+      throw new EngineError('SC_ERR_ENGINE_BAD_REQUEST', 'format must be "ts" or "hls".');
+    }
+    const url = new URL(format === 'hls' ? '/ace/manifest.m3u8' : '/ace/getstream', this.#cfg.origin);
+    url.searchParams.set(key.kind, key.value);
+    for (const [name, value] of extra) url.searchParams.set(name, value);
+    url.searchParams.set('pid', pid);
+    url.searchParams.set('format', 'json');
+    const what = this.#what(format === 'hls' ? 'manifest.m3u8' : 'getstream');
+    const json = await this.#json(url.href, what, this.#cfg.startTimeoutMs, o.signal);
+    const session = parseSession(json, { origin: this.#cfg.origin, pid, format, what });
+    if (session.advertisedOrigin !== undefined && this.#advertised.size < MAX_ADVERTISED_ORIGINS) {
+      this.#advertised.add(session.advertisedOrigin);
+    }
+    return session;
+  }
+
+  /** Reads a session's statistics from its `statUrl`. */
+  async stat(statUrl: string, o: CallOptions = {}): Promise<EngineStat> {
+    const what = this.#what('stat');
+    const url = this.#requireEngineUrl(statUrl, what);
+    return parseStat(await this.#json(url, what, o.timeoutMs, o.signal), what);
+  }
+
+  /** Best effort `command_url?method=stop`: returns a result unless `throwOnError`. */
+  async stop(commandUrl: string, o: StopOptions = {}): Promise<StopResult> {
+    const what = this.#what('stop');
+    const deadline = new Deadline(o.timeoutMs ?? this.#cfg.timeoutMs, o.signal, what);
+    try {
+      const url = this.#requireEngineUrl(withQueryParam(commandUrl, 'method', 'stop'), what);
+      const res = await send(this.#t, url, this.#send(deadline, what));
+      await res.body.dump();
+      return { ok: true, status: res.statusCode };
+    } catch (err) {
+      const error = mapError(err, deadline, what);
+      if (o.throwOnError) throw error;
+      return { ok: false, error: toErrorData(error) };
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  /** Health probe: healthy iff HTTP 200 with a JSON `result`. Never throws. */
+  async getStatus(o: CallOptions = {}): Promise<EngineHealth> {
+    const what = this.#what('get_status');
+    const url = new URL('/server/api?api_version=3&method=get_status', this.#cfg.origin).href;
+    const deadline = new Deadline(o.timeoutMs ?? this.#cfg.timeoutMs, o.signal, what);
+    try {
+      const res = await send(this.#t, url, this.#send(deadline, what));
+      const bytes = await readBody(res, MAX_STATUS_BYTES, what);
+      if (res.statusCode !== 200) {
+        throw new EngineError('SC_ERR_ENGINE_HTTP_STATUS', `${what}: HTTP ${res.statusCode}`, {
+          status: res.statusCode,
+        });
+      }
+      let json: unknown;
+      try {
+        json = JSON.parse(new TextDecoder().decode(bytes));
+      } catch {
+        throw new EngineError('SC_ERR_ENGINE_BAD_RESPONSE', `${what}: answer is not JSON`);
+      }
+      const r = parseStatus(json, what);
+      const health: EngineHealth = { healthy: true };
+      if (r.speedDownKBps !== undefined) health.speedDownKBps = r.speedDownKBps;
+      if (r.speedUpKBps !== undefined) health.speedUpKBps = r.speedUpKBps;
+      if (r.peers !== undefined) health.peers = r.peers;
+      return health;
+    } catch (err) {
+      return { healthy: false, error: toErrorData(mapError(err, deadline, what)) };
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  /** Engine version (`/webui/api/service?method=get_version`). */
+  async getVersion(o: CallOptions = {}): Promise<EngineVersion> {
+    const what = this.#what('get_version');
+    const url = new URL('/webui/api/service?method=get_version', this.#cfg.origin).href;
+    return parseVersion(await this.#json(url, what, o.timeoutMs, o.signal), what);
+  }
+
+  /** Opens a long-lived GET on an engine URL (the owner pump's playback stream). */
+  async openStream(url: string, o: OpenStreamOptions = {}): Promise<EngineStream> {
+    const what = this.#what('stream');
+    return openStream(this.#t, {
+      url: this.#requireEngineUrl(url, what),
+      what,
+      signal: o.signal,
+      headersTimeoutMs: o.headersTimeoutMs ?? this.#cfg.timeoutMs,
+      bodyTimeoutMs: o.bodyTimeoutMs ?? 0,
+    });
+  }
+
+  /** GETs an engine URL into one freshly allocated array (HLS segments); bounded by `maxBytes`. */
+  async fetchBytes(url: string, o: FetchOptions = {}): Promise<Uint8Array> {
+    const what = this.#what('fetch');
+    const checked = this.#requireEngineUrl(url, what);
+    const deadline = new Deadline(o.timeoutMs ?? this.#cfg.timeoutMs, o.signal, what);
+    try {
+      const res = await send(this.#t, checked, this.#send(deadline, what));
+      return await readBody(res, o.maxBytes ?? DEFAULT_FETCH_BYTES_MAX_BYTES, what);
+    } catch (err) {
+      throw mapError(err, deadline, what);
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  /** Like {@link EngineClient.fetchBytes}, decoded as UTF-8 (HLS playlists); default limit 1 MiB. */
+  async fetchText(url: string, o: FetchOptions = {}): Promise<string> {
+    const bytes = await this.fetchBytes(url, { ...o, maxBytes: o.maxBytes ?? DEFAULT_FETCH_TEXT_MAX_BYTES });
+    return new TextDecoder().decode(bytes);
+  }
+
+  /** True iff `url` is http(s), without credentials, on this engine's configured origin. */
+  isEngineUrl(url: string): boolean {
+    return parseHttpUrl(url)?.origin === this.#cfg.origin.origin;
+  }
+
+  /**
+   * Resolves a reference from an engine answer (e.g. a segment URI in the engine's playlist,
+   * relative to `base`) to a fetchable engine URL. URLs on an origin the engine itself
+   * advertised in a session answer are rebased like session URLs; any other host is refused
+   * with `SC_ERR_ENGINE_URL_REFUSED`.
+   */
+  resolveUrl(ref: string, base: string = this.engine): ResolvedUrl {
+    const what = this.#what('resolve');
+    const baseUrl = this.#requireEngineUrl(base, what);
+    const url = parseHttpUrl(ref, baseUrl);
+    if (url?.origin === this.#cfg.origin.origin) return { url: url.href, rebased: false };
+    if (url && this.#advertised.has(url.origin))
+      return { url: rebase(url, this.#cfg.origin).href, rebased: true };
+    throw new EngineError('SC_ERR_ENGINE_URL_REFUSED', `${what}: not an engine URL`);
+  }
+
+  /** Closes the client's own Agent, aborting anything in flight; a shared dispatcher is left alone. */
+  async close(): Promise<void> {
+    if (this.#ownsDispatcher) await this.#t.dispatcher.destroy();
+  }
+
+  #what(call: string): string {
+    return `engine ${this.#cfg.origin.origin} ${call}`;
+  }
+
+  #send(deadline: Deadline, what: string, ms?: number): SendOptions {
+    const timeout = ms ?? this.#cfg.timeoutMs;
+    return { deadline, what, headersTimeoutMs: timeout, bodyTimeoutMs: timeout };
+  }
+
+  #requireEngineUrl(url: string, what: string): string {
+    if (!this.isEngineUrl(url)) {
+      throw new EngineError('SC_ERR_ENGINE_URL_REFUSED', `${what}: not an engine URL`);
+    }
+    return parseHttpUrl(url)!.href;
+  }
+
+  async #json(url: string, what: string, ms: number | undefined, signal?: AbortSignal): Promise<unknown> {
+    const timeout = ms ?? this.#cfg.timeoutMs;
+    const deadline = new Deadline(timeout, signal, what);
+    try {
+      return await getJson(this.#t, url, this.#send(deadline, what, timeout));
+    } catch (err) {
+      throw mapError(err, deadline, what);
+    } finally {
+      deadline.dispose();
+    }
+  }
+}

@@ -1,0 +1,149 @@
+import { type Dispatcher, request } from 'undici';
+import type { Deadline } from './deadline.js';
+import { EngineError } from './errors.js';
+
+/** Upper bound of a control-call JSON answer; real engine answers are well under 4 KiB. */
+export const MAX_JSON_BYTES = 256 * 1024;
+/** A non-2xx body is read (up to this) so the keep-alive socket can be reused, else destroyed. */
+const DUMP_LIMIT_BYTES = 16 * 1024;
+
+/** What every upstream request needs. */
+export interface Transport {
+  dispatcher: Dispatcher;
+  headers: Record<string, string>;
+}
+
+export interface SendOptions {
+  deadline: Deadline;
+  /** Label used in error messages, e.g. `engine http://h:6878 stat`. */
+  what: string;
+  headersTimeoutMs: number;
+  /** 0 disables undici's gap timer between body chunks. */
+  bodyTimeoutMs: number;
+}
+
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+const LOST_CODES = new Set([
+  'UND_ERR_SOCKET',
+  'ECONNRESET',
+  'EPIPE',
+  'ECONNABORTED',
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const CLOSED_CODES = new Set(['UND_ERR_DESTROYED', 'UND_ERR_CLOSED']);
+
+function errorCode(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') return code;
+  // Happy-eyeballs connects fail with an AggregateError whose members carry the code.
+  const first = (err as { errors?: unknown[] }).errors?.[0];
+  return first === undefined ? undefined : errorCode(first);
+}
+
+/**
+ * Maps whatever a request threw to an {@link EngineError}. A fired deadline wins: undici may
+ * surface an abort as a socket error, and the caller must see the cause, not the symptom.
+ */
+export function mapError(err: unknown, deadline: Deadline, what: string): EngineError {
+  const fired = deadline.reason;
+  if (fired) return fired;
+  if (err instanceof EngineError) return err;
+  const code = errorCode(err) ?? '';
+  const detail = err instanceof Error ? err.message : String(err);
+  if (CONNECT_CODES.has(code)) {
+    return new EngineError('SC_ERR_ENGINE_CONNECT', `${what}: cannot connect (${code})`, { cause: err });
+  }
+  if (TIMEOUT_CODES.has(code)) {
+    return new EngineError('SC_ERR_ENGINE_TIMEOUT', `${what}: ${detail} (${code})`, { cause: err });
+  }
+  if (LOST_CODES.has(code)) {
+    return new EngineError('SC_ERR_ENGINE_CONNECTION_LOST', `${what}: connection lost (${code})`, {
+      cause: err,
+    });
+  }
+  if (code.startsWith('HPE_')) {
+    return new EngineError('SC_ERR_ENGINE_BAD_RESPONSE', `${what}: invalid HTTP (${code})`, { cause: err });
+  }
+  if (CLOSED_CODES.has(code)) {
+    return new EngineError('SC_ERR_ENGINE_ABORTED', `${what}: engine client is closed`, { cause: err });
+  }
+  return new EngineError('SC_ERR_ENGINE_INTERNAL', `${what}: ${detail}`, { cause: err });
+}
+
+/**
+ * Destroys an unfinished undici body, which also destroys its socket. undici emits an abort
+ * error on a destroyed body; with nobody iterating it that would be an uncaught exception.
+ */
+export function destroyBody(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', noop);
+  body.destroy();
+}
+
+function noop(): void {}
+
+/** Sends a GET; resolves with a 2xx response, else throws `SC_ERR_ENGINE_HTTP_STATUS`. */
+export async function send(t: Transport, url: string, o: SendOptions): Promise<Dispatcher.ResponseData> {
+  const res = await request(url, {
+    dispatcher: t.dispatcher,
+    method: 'GET',
+    headers: t.headers,
+    signal: o.deadline.signal,
+    headersTimeout: o.headersTimeoutMs,
+    bodyTimeout: o.bodyTimeoutMs,
+  });
+  if (res.statusCode >= 200 && res.statusCode < 300) return res;
+  await res.body.dump({ limit: DUMP_LIMIT_BYTES }).catch(() => undefined);
+  throw new EngineError('SC_ERR_ENGINE_HTTP_STATUS', `${o.what}: HTTP ${res.statusCode}`, {
+    status: res.statusCode,
+  });
+}
+
+/** Reads a whole body into one freshly allocated (transferable) array, at most `maxBytes`. */
+export async function readBody(
+  res: Dispatcher.ResponseData,
+  maxBytes: number,
+  what: string,
+): Promise<Uint8Array> {
+  const tooLarge = () => {
+    destroyBody(res.body);
+    return new EngineError('SC_ERR_ENGINE_TOO_LARGE', `${what}: body exceeds ${maxBytes} bytes`);
+  };
+  const declared = Number(res.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+    total += chunk.byteLength;
+    if (total > maxBytes) throw tooLarge();
+    chunks.push(chunk);
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+/** GET + bounded read + `JSON.parse`; non-JSON → `SC_ERR_ENGINE_BAD_RESPONSE`. */
+export async function getJson(t: Transport, url: string, o: SendOptions): Promise<unknown> {
+  const res = await send(t, url, o);
+  const bytes = await readBody(res, MAX_JSON_BYTES, o.what);
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw new EngineError('SC_ERR_ENGINE_BAD_RESPONSE', `${o.what}: answer is not JSON`);
+  }
+}
