@@ -205,9 +205,9 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'SHARDCAST_CLIENT_STUCK_SECONDS',
     kind: 'number',
     min: 1,
-    max: 3600,
-    def: 20,
-    help: 'A TS client that accepts no bytes this long is closed.',
+    max: 9,
+    def: 8,
+    help: 'A TS client that accepts no bytes this long is closed (counted); at most 9, as uWS itself drops a socket that cannot drain for 10 s.',
   },
   {
     key: 'nullCapSeconds',

@@ -4,6 +4,7 @@
  * spin (piscina's "failed during bootstrap" rule: a shard that dies before its first `ready` fails start-up).
  */
 import { EventEmitter } from 'node:events';
+import { createServer } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
@@ -42,7 +43,7 @@ export class ShardSupervisor extends EventEmitter<SupervisorEvents> {
     this.#slots = Array.from({ length: config.shards }, () => ({ worker: null, ready: false, exits: [] }));
   }
 
-  /** The port the shards listen on (resolved when `--port 0`). */
+  /** The port the shards listen on (picked by main when `--port 0`). */
   get port(): number {
     return this.#port;
   }
@@ -61,9 +62,10 @@ export class ShardSupervisor extends EventEmitter<SupervisorEvents> {
 
   /** Starts every shard and resolves once all are ready; rejects (one sentence) if one fails to boot. */
   async start(): Promise<void> {
-    // Shard 0 first: with --port 0 it picks the port, the others then join it on the same port.
-    await this.#spawn(0, false);
-    await Promise.all(this.#slots.slice(1).map((_, i) => this.#spawn(i + 1, false)));
+    // uSockets sets SO_REUSEPORT only for a non-zero port, so with --port 0 main picks a free port first
+    // and every shard binds that one.
+    this.#port = this.#config.port === 0 ? await freePort(this.#config.host) : this.#config.port;
+    await Promise.all(this.#slots.map((_, i) => this.#spawn(i, false)));
   }
 
   send(shardId: number, msg: MainToShard): boolean {
@@ -99,7 +101,7 @@ export class ShardSupervisor extends EventEmitter<SupervisorEvents> {
 
   #spawn(shardId: number, respawn: boolean): Promise<void> {
     const slot = this.#slots[shardId]!;
-    const config = shardId === 0 || this.#port === 0 ? this.#config : { ...this.#config, port: this.#port };
+    const config = { ...this.#config, port: this.#port };
     const init: ShardInit = { shardId, config };
     const worker = new Worker(SHARD_ENTRY, { workerData: init, name: `shard-${shardId}` });
     slot.worker = worker;
@@ -115,7 +117,6 @@ export class ShardSupervisor extends EventEmitter<SupervisorEvents> {
           booted = true;
           clearTimeout(timer);
           slot.ready = true;
-          if (shardId === 0 || this.#port === 0) this.#port = msg.port;
           this.#log.debug({ shard: shardId, port: msg.port, respawn }, 'shard ready');
           resolve();
           this.emit('up', shardId, respawn);
@@ -168,4 +169,17 @@ export class ShardSupervisor extends EventEmitter<SupervisorEvents> {
       );
     }, delay).unref();
   }
+}
+
+/** A port the kernel considers free right now on `host`. */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
 }

@@ -4,7 +4,7 @@
  */
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { Logger } from '../log.js';
-import { Reply } from './respond.js';
+import { hasStarted, markStarted, Reply } from './respond.js';
 
 type Handler = (res: HttpResponse, req: HttpRequest) => void;
 
@@ -22,7 +22,7 @@ export function guarded(log: Logger, handler: Handler): Handler {
 /** For an async continuation that failed: answer 500 if nothing was sent yet, else drop the connection. */
 export function failReply(log: Logger, reply: Reply, err: unknown): void {
   log.error({ err }, 'request failed');
-  if (!reply.done) {
+  if (!reply.done && !hasStarted(reply.res)) {
     try {
       reply.error('SC_ERR_INTERNAL');
       return;
@@ -34,6 +34,16 @@ export function failReply(log: Logger, reply: Reply, err: unknown): void {
 }
 
 function abandon(res: HttpResponse): void {
+  if (hasStarted(res)) {
+    // Headers are out: a status line now would corrupt the body. Closing is all that is left.
+    try {
+      res.close();
+    } catch {
+      // Already gone.
+    }
+    return;
+  }
+  markStarted(res);
   try {
     res.cork(() => {
       res.writeStatus('500 Internal Server Error');

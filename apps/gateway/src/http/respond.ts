@@ -10,6 +10,18 @@ export const CORS_HEADERS: ReadonlyArray<readonly [string, string]> = [
   ['Access-Control-Expose-Headers', 'Content-Length, Content-Type, Retry-After'],
 ];
 
+/** Responses whose status line is out: from then on an error can only close the connection. */
+const started = new WeakSet<HttpResponse>();
+
+/** Records that a response's status and headers were written (streaming responses call this). */
+export function markStarted(res: HttpResponse): void {
+  started.add(res);
+}
+
+export function hasStarted(res: HttpResponse): boolean {
+  return started.has(res);
+}
+
 /** Tracks one response's life so abort and completion are handled once. */
 export class Reply {
   readonly res: HttpResponse;
@@ -41,6 +53,7 @@ export class Reply {
     if (this.done) return;
     this.done = true;
     this.#onAbort = undefined;
+    started.add(this.res);
     this.res.cork(() => {
       this.res.writeStatus(statusLine(status));
       for (const [k, v] of CORS_HEADERS) this.res.writeHeader(k, v);

@@ -22,7 +22,7 @@ import { statusLine } from '../errors.js';
 import { type HlsTiming, hlsTiming } from '../hls-timing.js';
 import { failReply } from '../http/guard.js';
 import { sendKnownLength } from '../http/known-length.js';
-import { CORS_HEADERS, Reply } from '../http/respond.js';
+import { CORS_HEADERS, markStarted, Reply } from '../http/respond.js';
 import type { Logger } from '../log.js';
 import { parseKeyToken } from '../stream-key.js';
 import { parseStreamQuery } from './query.js';
@@ -134,6 +134,7 @@ export class HlsService {
     const total = psi.length + (end - start);
     const reader = stream.reader;
     reply.done = true;
+    markStarted(res);
     res.cork(() => {
       res.writeStatus(statusLine(200));
       res.writeHeader('Content-Type', SEGMENT_CONTENT_TYPE);

@@ -48,8 +48,12 @@ export class TsClient {
     this.stream.control.release();
     if (reason !== 'aborted') {
       const res = this.res;
-      if (reason === 'stuck' || reason === 'lapped') res.close();
-      else res.cork(() => res.end());
+      try {
+        if (reason === 'stuck' || reason === 'lapped') res.close();
+        else res.cork(() => res.end());
+      } catch {
+        // The socket went away in the same tick (abort not yet delivered): nothing left to end.
+      }
     }
     this.#onFinish(this, reason);
   }

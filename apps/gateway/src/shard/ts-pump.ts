@@ -16,10 +16,10 @@ import type { Logger } from '../log.js';
 import type { LocalStream } from './streams.js';
 import type { FinishReason, TsClient } from './ts-client.js';
 
-/** Largest single write; also the most a blocked client can make uWS hold. */
-export const MAX_WRITE_BYTES = 64 * 1024;
-/** Most bytes one client gets in one tick (join bursts, catching up). */
-const MAX_TICK_BYTES = 1024 * 1024;
+/** Largest single write (whole packets, ~64 KiB); also the most a blocked client can make uWS hold. */
+export const MAX_WRITE_BYTES = 348 * TS_PACKET_SIZE;
+/** Most bytes one client gets in one tick (whole packets, ~1 MiB: join bursts, catching up). */
+const MAX_TICK_BYTES = 16 * MAX_WRITE_BYTES;
 /** Headroom before the writer's overwrite point; a client closer than this is treated as lapped. */
 const LAP_MARGIN_BYTES = 1024 * 1024;
 /** Upstream silence before keep-alive null packets start, and their spacing. */

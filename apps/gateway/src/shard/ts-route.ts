@@ -8,7 +8,7 @@ import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { Recorder } from '@shardcast/metrics';
 import type { GatewayConfig } from '../config/types.js';
 import { failReply } from '../http/guard.js';
-import { CORS_HEADERS, Reply } from '../http/respond.js';
+import { CORS_HEADERS, markStarted, Reply } from '../http/respond.js';
 import type { Logger } from '../log.js';
 import { parseStreamQuery } from './query.js';
 import type { LocalStream, StreamTable } from './streams.js';
@@ -91,6 +91,7 @@ function start(deps: TsRouteDeps, reply: Reply, stream: LocalStream, t0: number)
   });
   reply.onAbort(() => client.finish('aborted'));
   const res = reply.res;
+  markStarted(res);
   res.cork(() => {
     res.writeStatus('200 OK');
     for (const [k, v] of TS_HEADERS) res.writeHeader(k, v);
@@ -102,5 +103,10 @@ function start(deps: TsRouteDeps, reply: Reply, stream: LocalStream, t0: number)
   unhook = stream.onDetach(() => client.finish('detached'));
   deps.recorder.recordMs('mpegts_client_join', performance.now() - t0, true);
   deps.onClientEvent(stream, 'joined');
-  deps.pump.kick(client, Date.now());
+  try {
+    deps.pump.kick(client, Date.now());
+  } catch (err) {
+    client.finish('lapped');
+    throw err;
+  }
 }

@@ -1,0 +1,53 @@
+// Issue 3: the upstream dies mid-stream with two engines configured → the stream continues from the other
+// engine; clients keep their sockets.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
+import { type GatewayProc, getJson, startGateway, waitFor } from './support/gateway-proc.js';
+import { checkTs, readTs } from './support/ts-reader.js';
+
+let a: EngineSim;
+let b: EngineSim;
+let gw: GatewayProc;
+
+before(async () => {
+  a = await startEngineSim({ port: 0 });
+  b = await startEngineSim({ port: 0 });
+  gw = await startGateway(['--engine', a.url, '--engine', b.url, '--shards', '2', '--failover-after', '2']);
+});
+after(async () => {
+  await gw?.stop();
+  await a?.close();
+  await b?.close();
+});
+
+test('a dead engine is replaced by the other one while clients keep playing', async () => {
+  const id = 'e'.repeat(40);
+  const url = `${gw.url}/ace/getstream?id=${id}`;
+  const reads = [readTs(url, 12_000), readTs(url, 12_000), readTs(url, 12_000)];
+  await waitFor(async () => (await getJson(`${gw.url}/api/v1/streams/${id}`)).status === 200, 5000);
+  const first = (await getJson(`${gw.url}/api/v1/streams/${id}`)).body;
+  const [dying, other] = first.engine.url === a.url ? [a, b] : [b, a];
+  await new Promise((r) => setTimeout(r, 2000));
+  // The engine process goes away: its connections drop and new connections are refused.
+  await dying.close();
+  const results = await Promise.all(reads);
+  assert.equal(other.stats().sessionsStarted, 1, 'the other engine took the stream');
+  const now = (await getJson(`${gw.url}/api/v1/streams/${id}`)).body;
+  assert.equal(now.engine.url, other.url);
+  assert.equal(now.failovers, 1);
+  assert.ok(now.generation >= 1, 'the ring moved to a new generation');
+  for (const r of results) {
+    assert.equal(r.status, 200);
+    assert.equal(r.closedByServer, false, 'clients kept their sockets');
+    const c = checkTs(r.bytes);
+    assert.equal(c.syncErrors, 0, 'never spliced mid-packet');
+    // Counters restart with the new upstream: at most one break per PID, at the switch.
+    assert.ok(
+      c.ccErrors <= c.pids,
+      `continuity breaks only at the switch (${c.ccErrors} for ${c.pids} PIDs)`,
+    );
+    const lastArrival = r.arrivals.at(-1)!.atMs;
+    assert.ok(lastArrival > 10_000, 'media kept flowing until the end of the read');
+  }
+});
