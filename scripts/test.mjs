@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs the compiled node:test files of one tier.
 //   unit: every `dist/test/**/*.test.js` (pure units and loopback integration tests with engine-sim)
-//   e2e:  every `dist/e2e/**/*.e2e.js` (real players, Docker, Prometheus; see scripts/setup-e2e.sh)
+//   e2e:  every `dist/e2e/**/*.e2e.js` (real players, Docker, Prometheus; run `eval "$(scripts/setup-e2e.sh)"` first)
 // Extra arguments are substring filters on the file path: `node scripts/test.mjs unit ring`.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';

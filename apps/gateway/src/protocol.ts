@@ -41,6 +41,8 @@ export type MainToShard =
   | { type: 'detach'; streamId: number; reason: string }
   /** Owner: stop the pump and the engine session (stream closed or shutting down). */
   | { type: 'disown'; streamId: number; reason: string }
+  /** Owner: the stream's engine is gone (its container died): fail over now, without waiting for a timeout. */
+  | { type: 'engineLost'; streamId: number }
   /** Owner: the next engine to use after a failover request (or null: none left). */
   | { type: 'engine'; streamId: number; engine: EngineRef | null }
   /** Reply to `open`. */

@@ -224,6 +224,18 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
     this.#shards.send(entry.owner, { type: 'engine', streamId, engine: ref(next) });
   }
 
+  /** An engine left the registry (its container died): its streams fail over at once. */
+  engineGone(engineId: string): void {
+    for (const entry of this.#byId.values()) {
+      if (entry.engine.id !== engineId || entry.state === 'closing') continue;
+      this.#log.warn(
+        { stream: entry.token, engine: entry.engine.url },
+        'engine gone; failing the stream over',
+      );
+      this.#shards.send(entry.owner, { type: 'engineLost', streamId: entry.id });
+    }
+  }
+
   /** Operator or shutdown: close a stream now, whatever its leases. */
   forceClose(streamId: number, reason: string): boolean {
     const entry = this.#byId.get(streamId);

@@ -4,7 +4,7 @@
  * engine registry and the API, and shuts everything down in order. It never touches stream bytes.
  */
 
-import { EngineRegistry, HealthProber } from '@shardcast/docker-engines';
+import { DockerEngines, EngineRegistry, HealthProber } from '@shardcast/docker-engines';
 import { EngineClient } from '@shardcast/engine-client';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
@@ -35,15 +35,20 @@ export class Gateway {
   readonly #directory: StreamDirectory;
   readonly #telemetry: Telemetry;
   readonly #api: ApiRouter;
-  readonly #sim: EmbeddedSim | null;
+  readonly #docker: DockerEngines;
+  #sim: EmbeddedSim | null = null;
   #stopping: Promise<boolean> | null = null;
 
-  private constructor(config: GatewayConfig, log: Logger, sim: EmbeddedSim | null) {
+  private constructor(config: GatewayConfig, log: Logger) {
     this.#log = log;
-    this.#sim = sim;
     this.#registry = new EngineRegistry({ maxStreamsPerEngine: config.engineMaxStreams });
-    if (sim) this.#registry.add({ id: sim.url, url: sim.url, source: 'embedded' });
     for (const url of config.engines) this.#registry.add({ id: url, url, source: 'static' });
+    this.#docker = new DockerEngines({
+      registry: this.#registry,
+      logger: log.child({ component: 'docker' }),
+      mode: config.docker,
+      labelSelector: config.dockerLabel,
+    });
     this.#prober = new HealthProber(this.#registry, {
       intervalMs: HEALTH_INTERVAL_MS,
       timeoutMs: HEALTH_TIMEOUT_MS,
@@ -63,6 +68,7 @@ export class Gateway {
       if (respawned) this.#directory.shardUp(shardId);
     });
     this.#supervisor.on('down', (shardId) => this.#directory.shardDown(shardId));
+    this.#registry.on('removed', (engine) => this.#directory.engineGone(engine.id));
   }
 
   /** Starts everything; rejects with StartupError / UwsLoadError (one sentence) on failure. */
@@ -70,18 +76,18 @@ export class Gateway {
     // Fail fast, before any thread starts, when only the slow pure-JS server is available.
     const uws = loadUws(config.allowUwsFallback);
     if (!uws.native) log.warn({ cause: uws.cause }, 'running on the slow uWebSockets.js JavaScript fallback');
-    let sim: EmbeddedSim | null = null;
-    if (config.engines.length === 0) {
-      sim = await startEmbeddedSim(config.simRate, log).catch((err: Error) => {
-        throw new StartupError(err.message);
-      });
-      log.info({ engine: sim.url }, 'no engine configured: started the embedded engine simulator');
-    }
-    const gw = new Gateway(config, log, sim);
+    const gw = new Gateway(config, log);
+    const docker = await gw.#docker.start();
+    if (docker.enabled) log.info({ docker: docker.docker }, 'Docker engine discovery is on');
+    else if (config.docker !== 'off' || config.engines.length === 0)
+      log.info(docker.reason ?? 'Docker engine discovery is off');
+    // The embedded default: no engine configured anywhere, so the simulator is the upstream.
+    const sim = config.engines.length === 0 && !docker.enabled ? await gw.#startSim(config) : null;
     try {
       await gw.#supervisor.start();
     } catch (err) {
       await gw.#supervisor.stop(SHUTDOWN_DEADLINE_MS);
+      await gw.#docker.stop();
       await sim?.stop();
       throw new StartupError(err instanceof Error ? err.message : String(err));
     }
@@ -92,6 +98,16 @@ export class Gateway {
     const play = `http://${host}:${port}/ace/getstream?id=${sim ? DEMO_ID : '<content id>'}`;
     log.info({ port, shards: config.shards, engines: gw.#registry.size }, `Shardcast ready: play ${play}`);
     return gw;
+  }
+
+  async #startSim(config: GatewayConfig): Promise<EmbeddedSim> {
+    const sim = await startEmbeddedSim(config.simRate, this.#log).catch((err: Error) => {
+      throw new StartupError(err.message);
+    });
+    this.#sim = sim;
+    this.#registry.add({ id: sim.url, url: sim.url, source: 'embedded' });
+    this.#log.info({ engine: sim.url }, 'no engine configured: started the embedded engine simulator');
+    return sim;
   }
 
   get port(): number {
@@ -110,6 +126,7 @@ export class Gateway {
     const clean = await this.#supervisor.stop(SHUTDOWN_DEADLINE_MS);
     this.#directory.closeAll('shutdown');
     await this.#prober.stop();
+    await this.#docker.stop();
     await this.#sim?.stop();
     this.#log.info({ clean }, 'stopped');
     return clean;

@@ -44,6 +44,10 @@ export class OwnerSet {
     this.#owned.get(streamId)?.engine(engine);
   }
 
+  engineLost(streamId: number): void {
+    this.#owned.get(streamId)?.engineLost();
+  }
+
   stats(): OwnerStats[] {
     return [...this.#owned.values()].map((o) => o.stats());
   }

@@ -89,6 +89,9 @@ export class Shard {
       case 'engine':
         this.#owners.engine(msg.streamId, msg.engine);
         return;
+      case 'engineLost':
+        this.#owners.engineLost(msg.streamId);
+        return;
       case 'opened':
       case 'apiResponse':
       case 'shutdown':

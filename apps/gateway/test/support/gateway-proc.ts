@@ -19,9 +19,11 @@ export interface GatewayProc {
 }
 
 export async function startGateway(args: string[], env: NodeJS.ProcessEnv = {}): Promise<GatewayProc> {
+  // Docker discovery only where a test asks for it: a daemon on the machine must not change other tests.
+  const docker = args.includes('--docker') || env.DOCKER_HOST ? [] : ['--docker', 'off'];
   const proc = spawn(
     process.execPath,
-    [CLI, '--port', '0', '--host', '127.0.0.1', '--log-level', 'info', ...args],
+    [CLI, '--port', '0', '--host', '127.0.0.1', '--log-level', 'info', ...docker, ...args],
     {
       env: { PATH: process.env.PATH, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -44,6 +44,9 @@ export class OwnedStream {
   #engine: EngineRef;
   #session: EngineSession | null = null;
   #engineWaiter: ((e: EngineRef | null) => void) | null = null;
+  /** Aborts the current upstream attempt only (not the whole stream). */
+  #attempt = new AbortController();
+  #engineLost = false;
   #reconnects = 0;
   #failovers = 0;
   #readySent = false;
@@ -87,6 +90,12 @@ export class OwnedStream {
     const w = this.#engineWaiter;
     this.#engineWaiter = null;
     w?.(engine);
+  }
+
+  /** Main says the engine is gone: drop the current attempt and fail over at once. */
+  engineLost(): void {
+    this.#engineLost = true;
+    this.#attempt.abort();
   }
 
   /** Stops ingest and the engine session (best effort, bounded). */
@@ -142,6 +151,8 @@ export class OwnedStream {
     this.#statTimer.unref();
     while (!signal.aborted) {
       const client = this.#clients.get(this.#engine.url);
+      this.#attempt = new AbortController();
+      const attempt = AbortSignal.any([signal, this.#attempt.signal]);
       try {
         if (!this.#session || !reopenSameSession) {
           await this.#stopSession();
@@ -150,7 +161,7 @@ export class OwnedStream {
             this.#session = await client.startSession({
               key: { kind: this.#msg.key.kind, value: this.#msg.key.hex },
               format: 'ts',
-              signal,
+              signal: attempt,
             });
             this.#recorder.recordMs('engine_session_start', performance.now() - t0, true);
           } catch (err) {
@@ -168,7 +179,7 @@ export class OwnedStream {
         const got = await pumpTs({
           client,
           url: this.#session.playbackUrl,
-          signal,
+          signal: attempt,
           stallMs: this.#config.stallSeconds * 1000,
           onChunk: (chunk, now) => {
             this.#ingest.push(chunk, now);
@@ -199,6 +210,12 @@ export class OwnedStream {
         );
         // An engine that refuses the content outright will not change its mind: fail over at once.
         if (isEngineError(err) && !err.retryable) failures = Math.max(failures, this.#config.failoverAfter);
+      }
+      if (this.#engineLost) {
+        this.#engineLost = false;
+        failures = Math.max(failures, this.#config.failoverAfter);
+        // The session died with its engine: never send a stop to a container that is gone.
+        this.#session = null;
       }
       this.#reconnects++;
       const silentMs = Date.now() - lastDataMs;
