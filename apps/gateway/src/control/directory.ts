@@ -201,8 +201,14 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
     if (!entry || entry.state === 'closing') return;
     entry.triedEngines.add(failed.id);
     let next = this.#engines.select(entry.triedEngines);
+    if (!next && entry.state === 'opening') {
+      // Every engine failed this stream before it ever played: the player gets its answer now, not at the
+      // open deadline.
+      this.#shards.send(entry.owner, { type: 'engine', streamId, engine: null });
+      return;
+    }
     if (!next) {
-      // Every engine was tried once: start another round, the first failure may have been transient.
+      // A live stream's viewers are waiting (null packets): start another round, the failures may pass.
       entry.triedEngines.clear();
       entry.triedEngines.add(failed.id);
       next = this.#engines.select(entry.triedEngines) ?? this.#engines.select();

@@ -1,0 +1,55 @@
+// Admin actions need the API key (Bearer or X-API-Key, constant-time compare); the key never reaches a log.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
+import { type GatewayProc, getJson, startGateway, waitFor } from './support/gateway-proc.js';
+import { readTs } from './support/ts-reader.js';
+
+const KEY = 's3cret-admin-key';
+let sim: EngineSim;
+let gw: GatewayProc;
+
+before(async () => {
+  sim = await startEngineSim({ port: 0 });
+  gw = await startGateway(['--engine', sim.url, '--shards', '2', '--api-key', KEY, '--log-level', 'debug']);
+});
+after(async () => {
+  await gw?.stop();
+  await sim?.close();
+});
+
+test('DELETE /api/v1/streams/<id> needs the key, then closes the stream and its clients', async () => {
+  const id = 'ab'.repeat(20);
+  const reading = readTs(`${gw.url}/ace/getstream?id=${id}`, 15_000);
+  assert.ok(
+    await waitFor(async () => (await getJson(`${gw.url}/api/v1/streams/${id}`)).status === 200, 5000),
+  );
+  const none = await getJson(`${gw.url}/api/v1/streams/${id}`, { method: 'DELETE' });
+  assert.equal(none.status, 401);
+  assert.equal(none.body.error.code, 'SC_ERR_UNAUTHORIZED');
+  const wrong = await getJson(`${gw.url}/api/v1/streams/${id}`, {
+    method: 'DELETE',
+    headers: { authorization: 'Bearer nope' },
+  });
+  assert.equal(wrong.status, 401);
+  const ok = await getJson(`${gw.url}/api/v1/streams/${id}`, {
+    method: 'DELETE',
+    headers: { 'x-api-key': KEY },
+  });
+  assert.equal(ok.status, 200);
+  assert.equal(ok.body.closed, true);
+  const r = await reading;
+  assert.ok(r.closedByServer, 'the client was ended');
+  assert.ok(await waitFor(() => sim.stats().sessionsStopped === 1, 3000), 'the engine session was stopped');
+  const gone = await getJson(`${gw.url}/api/v1/streams/${id}`, {
+    method: 'DELETE',
+    headers: { authorization: `Bearer ${KEY}` },
+  });
+  assert.equal(gone.status, 404);
+});
+
+test('the key never appears in the logs', () => {
+  const text = gw.logs.map((l) => JSON.stringify(l)).join('\n');
+  assert.ok(gw.logs.length > 5);
+  assert.equal(text.includes(KEY), false);
+});
