@@ -16,6 +16,8 @@ export class TsClient {
   /** A write returned false: uWS holds the rest until `onWritable`. */
   blocked = false;
   blockedSinceMs = 0;
+  /** When this client was last written ring bytes (batching). */
+  lastWriteMs = 0;
   /** When this client last got keep-alive null packets. */
   lastNullMs = 0;
   bytesOut = 0;
