@@ -21,10 +21,8 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq >&2
   apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
 fi
-# Debian starts some of these as services when it can; the tests start their own instances.
-for svc in nginx prometheus; do
-  pkill -x "$svc" 2>/dev/null || true
-done
+# The tests start their own nginx and prometheus instances on free loopback ports; any system service
+# Debian may have started is left alone.
 
 # A private Docker daemon on a temporary socket (prints the export line).
 scripts/docker-e2e-setup.sh

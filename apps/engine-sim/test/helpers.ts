@@ -58,7 +58,6 @@ export function readStream(url: string, maxBytes: number, maxMs: number): Promis
 }
 
 /** Parsed JSON as the tests inspect it: field by field, with assertions. */
-// biome-ignore lint/suspicious/noExplicitAny: tests assert on JSON shapes explicitly
 export type Json = any;
 
 export async function getJson(url: string, init?: RequestInit): Promise<{ status: number; body: Json }> {

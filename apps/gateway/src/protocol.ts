@@ -95,6 +95,20 @@ export interface ShardStats {
   readonly loopLagMs: number;
   readonly loopUtilization: number;
   readonly metrics: IntervalSnapshot;
+  /** Client lifecycle events since the previous stats message (batched; bounded per interval). */
+  readonly clientEvents?: readonly ClientEvent[];
+  /** Client events dropped since the previous stats message because the batch was full. */
+  readonly clientEventsDropped?: number;
+}
+
+/** A client joined or left a stream on this shard (shipped in batches with `stats`). */
+export interface ClientEvent {
+  readonly streamId: number;
+  readonly event: 'joined' | 'left';
+  readonly protocol: 'ts' | 'hls';
+  /** Why a client left (aborted, detached, stuck, lapped, shutdown); null on join. */
+  readonly reason: string | null;
+  readonly atMs: number;
 }
 
 export type ShardToMain =

@@ -4,7 +4,7 @@
 //
 //   waiting ──RAP──► open ──RAP at ≥ target──► emit, open (independent)
 //      ▲               │ ──≥ max (hard limit)──► emit forced, open (not independent)
-//      └─discontinuity─┘ (emits the bytes of the old generation, waits for the new generation's RAP)
+//      └─discontinuity─┘ (emits the old generation's tail unless < 1 s, waits for the new generation's RAP)
 
 import { MediaClock, TICKS_PER_MS, TICKS_PER_SECOND, TICKS_PER_US } from './clock.js';
 import { HlsError } from './errors.js';
@@ -32,7 +32,7 @@ export interface SegmenterStats {
   readonly forcedCuts: number;
   /** Segments whose measured duration was above the rounding limit and was reported at the limit. */
   readonly clamped: number;
-  /** Byte ranges dropped at a discontinuity because no media time was measured in them. */
+  /** Byte ranges dropped at a discontinuity: less than a second of media (or none) was measured in them. */
   readonly dropped: number;
   readonly timestampJumps: number;
 }
@@ -47,6 +47,10 @@ const RESYNC_MIN_TICKS = TICKS_PER_SECOND;
 const ROUNDING_MARGIN_US = 499_000;
 // Without any RAP for twice the maximum, start a (non-independent) segment anyway.
 const NO_RAP_START_FACTOR = 2;
+// At a discontinuity, a shorter tail of the old generation is dropped, not listed: a segment of a few
+// frames (the engine died right after a keyframe) holds no audio yet, and hls.js then fails the whole
+// media source (mediaSourceRequiresReset) instead of playing on.
+const MIN_TAIL_TICKS = TICKS_PER_SECOND;
 const EMPTY: readonly Segment[] = Object.freeze([]);
 
 function append(out: Segment[] | undefined, seg: Segment): Segment[] {
@@ -185,11 +189,12 @@ export class Segmenter {
   }
 
   /**
-   * The upstream generation changes at `cursor`: bytes before it close the open segment; the next
-   * segment starts at the first random-access point of the new generation and carries the flag.
+   * The upstream generation changes at `cursor`: bytes before it close the open segment (dropped when it
+   * holds less than a second of media); the next segment starts at the first random-access point of the
+   * new generation and carries the flag.
    */
   discontinuity(cursor: number, generation: number): readonly Segment[] {
-    const out = this.#finish(cursor);
+    const out = this.#finish(cursor, MIN_TAIL_TICKS);
     // Before anything was emitted there is no earlier timeline to break from.
     this.#pendingDiscontinuity ||= this.#emittedAny;
     this.#generation = generation;
@@ -262,12 +267,13 @@ export class Segmenter {
     this.#prevCursor = -1;
   }
 
-  #finish(cursor: number): readonly Segment[] {
+  /** Emits the open segment up to `cursor`, unless it holds less than `minTicks` of media (dropped, counted). */
+  #finish(cursor: number, minTicks = 1): readonly Segment[] {
     if (!this.#open) return EMPTY;
     this.#open = false;
     // The last frame lasts about one more step past the last timing event.
     const ticks = this.#clock.position - this.#startPos + this.#clock.lastStep;
-    if (cursor <= this.#start || ticks <= 0) {
+    if (cursor <= this.#start || ticks < minTicks) {
       if (cursor > this.#start) this.#dropped++;
       this.#pendingDiscontinuity ||= this.#discontinuity;
       return EMPTY;

@@ -250,6 +250,16 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'HLS live playlist window.',
   },
   {
+    key: 'hlsViewerTimeoutSeconds',
+    flag: 'hls-viewer-timeout-seconds',
+    env: 'SHARDCAST_HLS_VIEWER_TIMEOUT_SECONDS',
+    kind: 'number',
+    min: 1,
+    max: 3600,
+    def: 30,
+    help: 'An HLS player that has not requested a playlist or segment for this long stops counting as a viewer (keep it above 2 x the target duration).',
+  },
+  {
     key: 'eventsUrl',
     flag: 'events-url',
     env: 'SHARDCAST_EVENTS_URL',

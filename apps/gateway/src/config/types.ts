@@ -23,6 +23,7 @@ export interface GatewayConfig {
   readonly flushMs: number;
   readonly hlsSegmentSeconds: number;
   readonly hlsWindowSeconds: number;
+  readonly hlsViewerTimeoutSeconds: number;
   readonly eventsUrl: string | undefined;
   readonly eventsKey: string | undefined;
   readonly docker: 'auto' | 'on' | 'off';

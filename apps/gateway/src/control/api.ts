@@ -5,39 +5,21 @@
  */
 import type { EngineRegistry } from '@shardcast/docker-engines';
 import type { GatewayConfig } from '../config/types.js';
-import { ERRORS, type ErrorCode } from '../errors.js';
+import type { StreamMedia } from '../probe/probe-scheduler.js';
+import { type ApiRequest, type ApiResponse, apiError, json } from './api-response.js';
 import { checkApiKey } from './auth.js';
 import type { StreamDirectory, StreamEntry } from './directory.js';
+import { performanceResponse } from './performance.js';
 import type { Telemetry } from './telemetry.js';
 
-export interface ApiRequest {
-  readonly method: string;
-  readonly path: string;
-  readonly query: string;
-  readonly headers: Record<string, string>;
-}
+export { type ApiRequest, type ApiResponse, apiError, json } from './api-response.js';
 
-export interface ApiResponse {
-  readonly status: number;
-  readonly headers: Record<string, string>;
-  readonly body: string;
-}
-
-const JSON_HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };
-
-export function json(status: number, value: unknown): ApiResponse {
-  return { status, headers: JSON_HEADERS, body: JSON.stringify(value) };
-}
-
-export function apiError(code: ErrorCode, message?: string): ApiResponse {
-  const spec = ERRORS[code];
-  const headers: Record<string, string> = { ...JSON_HEADERS };
-  if (spec.status === 503) headers['Retry-After'] = '5';
-  return {
-    status: spec.status,
-    headers,
-    body: JSON.stringify({ error: { code, message: message ?? spec.message } }),
-  };
+/** What the observability routes need (absent in tests that build a bare router). */
+export interface ObservabilityApi {
+  /** Prometheus exposition text and its content type. */
+  metrics(): Promise<{ contentType: string; body: string }>;
+  /** Latest probe result of a stream, or null. */
+  media(streamId: number): StreamMedia | null;
 }
 
 export class ApiRouter {
@@ -45,17 +27,20 @@ export class ApiRouter {
   readonly #directory: StreamDirectory;
   readonly #registry: EngineRegistry;
   readonly #telemetry: Telemetry;
+  readonly #observability: ObservabilityApi | null;
 
   constructor(
     config: GatewayConfig,
     directory: StreamDirectory,
     registry: EngineRegistry,
     telemetry: Telemetry,
+    observability: ObservabilityApi | null = null,
   ) {
     this.#config = config;
     this.#directory = directory;
     this.#registry = registry;
     this.#telemetry = telemetry;
+    this.#observability = observability;
   }
 
   async handle(req: ApiRequest): Promise<ApiResponse> {
@@ -65,6 +50,20 @@ export class ApiRouter {
       if (!read) return apiError('SC_ERR_METHOD_NOT_ALLOWED');
       const r = this.#telemetry.readiness();
       return json(r.ready ? 200 : 503, r);
+    }
+    if (path === '/metrics') {
+      if (!read) return apiError('SC_ERR_METHOD_NOT_ALLOWED');
+      if (!this.#observability) return apiError('SC_ERR_NOT_FOUND');
+      const m = await this.#observability.metrics();
+      return {
+        status: 200,
+        headers: { 'Content-Type': m.contentType, 'Cache-Control': 'no-store' },
+        body: m.body,
+      };
+    }
+    if (path === '/metrics/performance') {
+      if (!read) return apiError('SC_ERR_METHOD_NOT_ALLOWED');
+      return performanceResponse(this.#telemetry.aggregator, req.query);
     }
     if (path === '/api/v1/streams') {
       if (!read) return apiError('SC_ERR_METHOD_NOT_ALLOWED');
@@ -141,7 +140,7 @@ export class ApiRouter {
       hls: { segments: o?.segments ?? 0, discontinuities: o?.discontinuities ?? 0 },
       session: o?.session ?? null,
       engine_stat: o?.engineStat ?? null,
-      media: o?.media ?? null,
+      media: this.#observability?.media(e.id) ?? o?.media ?? null,
     };
   }
 }

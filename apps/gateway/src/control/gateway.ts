@@ -13,6 +13,7 @@ import { loadUws } from '../uws.js';
 import { ApiRouter } from './api.js';
 import { StreamDirectory } from './directory.js';
 import { type EmbeddedSim, startEmbeddedSim } from './embedded-sim.js';
+import { Observability } from './observability.js';
 import { ShardSupervisor } from './supervisor.js';
 import { Telemetry } from './telemetry.js';
 
@@ -36,6 +37,7 @@ export class Gateway {
   readonly #telemetry: Telemetry;
   readonly #api: ApiRouter;
   readonly #docker: DockerEngines;
+  readonly #observability: Observability;
   #sim: EmbeddedSim | null = null;
   #stopping: Promise<boolean> | null = null;
 
@@ -48,6 +50,8 @@ export class Gateway {
       logger: log.child({ component: 'docker' }),
       mode: config.docker,
       labelSelector: config.dockerLabel,
+      // #telemetry exists before the first collection (stats start with Gateway.start).
+      onCollect: (ms, ok) => this.#telemetry.recordMain('docker_stats_collection', ms, ok),
     });
     this.#prober = new HealthProber(this.#registry, {
       intervalMs: HEALTH_INTERVAL_MS,
@@ -61,13 +65,29 @@ export class Gateway {
       this.#supervisor,
       this.#registry,
     );
-    this.#telemetry = new Telemetry(config, this.#directory, this.#registry, this.#supervisor);
-    this.#api = new ApiRouter(config, this.#directory, this.#registry, this.#telemetry);
+    this.#telemetry = new Telemetry(
+      config,
+      this.#directory,
+      this.#registry,
+      this.#supervisor,
+      log.child({ component: 'telemetry' }),
+    );
+    this.#observability = new Observability(
+      config,
+      log,
+      this.#telemetry,
+      this.#directory,
+      this.#registry,
+      this.#docker,
+    );
+    this.#api = new ApiRouter(config, this.#directory, this.#registry, this.#telemetry, this.#observability);
     this.#supervisor.on('message', (shardId, msg) => this.#onShardMessage(shardId, msg));
     this.#supervisor.on('up', (shardId, respawned) => {
       if (respawned) this.#directory.shardUp(shardId);
+      if (respawned) this.#telemetry.shardRestarted(shardId);
     });
     this.#supervisor.on('down', (shardId) => this.#directory.shardDown(shardId));
+    this.#supervisor.on('down', (shardId) => this.#telemetry.shardDown(shardId));
     this.#registry.on('removed', (engine) => this.#directory.engineGone(engine.id));
   }
 
@@ -87,12 +107,14 @@ export class Gateway {
       await gw.#supervisor.start();
     } catch (err) {
       await gw.#supervisor.stop(SHUTDOWN_DEADLINE_MS);
+      await gw.#observability.stop();
       await gw.#docker.stop();
       await sim?.stop();
       throw new StartupError(err instanceof Error ? err.message : String(err));
     }
     gw.#prober.start();
     gw.#telemetry.start();
+    gw.#observability.start();
     const port = gw.#supervisor.port;
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
     const play = `http://${host}:${port}/ace/getstream?id=${sim ? DEMO_ID : '<content id>'}`;
@@ -125,6 +147,8 @@ export class Gateway {
     // Shards end their clients and owned sessions (each owner calls the engine's stop) before exiting.
     const clean = await this.#supervisor.stop(SHUTDOWN_DEADLINE_MS);
     this.#directory.closeAll('shutdown');
+    // After closeAll: the last `stream_ended` events are queued and get a short drain.
+    await this.#observability.stop();
     await this.#prober.stop();
     await this.#docker.stop();
     await this.#sim?.stop();

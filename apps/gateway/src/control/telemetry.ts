@@ -1,19 +1,29 @@
 /**
- * Telemetry on the main thread: the latest per-shard statistics (clients, loop lag), readiness, and the
- * merged latency histograms. Shards push a `stats` message every second; nothing here polls a shard.
+ * Telemetry on the main thread: the latest per-shard statistics (clients, loop lag), readiness, the
+ * merged latency histograms, monotonic traffic totals and the lifecycle event bus. Shards push a `stats`
+ * message every second; nothing here polls a shard. Main's own timings (`stream_open`,
+ * `docker_stats_collection`) go through a main-thread Recorder that joins the same Aggregator as a
+ * pseudo-shard, so every latency has one source of truth.
  */
 
 import type { EngineRegistry } from '@shardcast/docker-engines';
-import { Aggregator } from '@shardcast/metrics';
+import { Aggregator, Recorder } from '@shardcast/metrics';
 import type { GatewayConfig } from '../config/types.js';
+import type { Logger } from '../log.js';
 import type { EngineRef, ShardStats } from '../protocol.js';
 import type { StreamDirectory } from './directory.js';
+import { EventBus } from './event-bus.js';
+import { Lifecycle } from './lifecycle.js';
 import type { ShardSupervisor } from './supervisor.js';
+import { TrafficTotals } from './traffic-totals.js';
 
 /** A shard whose event loop lags more than this is not ready. */
 export const READY_MAX_LAG_MS = 250;
 /** Shard stats older than this are stale (the shard is stuck or gone). */
 const STALE_MS = 5000;
+/** Aggregator source id of the main thread's own recorder (shard ids are 0..63). */
+export const MAIN_METRICS_SOURCE = 1000;
+const MAIN_SNAPSHOT_MS = 1000;
 
 export interface Readiness {
   readonly ready: boolean;
@@ -28,35 +38,97 @@ export class Telemetry {
   readonly #registry: EngineRegistry;
   readonly #supervisor: ShardSupervisor;
   readonly #shards = new Map<number, ShardStats>();
+  readonly #restarts = new Map<number, number>();
   readonly aggregator = new Aggregator();
+  /** Main-thread timings (stream_open, docker_stats_collection). */
+  readonly recorder = new Recorder();
+  readonly traffic = new TrafficTotals();
+  readonly bus = new EventBus();
+  readonly lifecycle: Lifecycle;
   readonly startedAtMs = Date.now();
+  #timer: NodeJS.Timeout | null = null;
 
   constructor(
     _config: GatewayConfig,
     directory: StreamDirectory,
     registry: EngineRegistry,
     supervisor: ShardSupervisor,
+    log: Logger | null = null,
   ) {
     this.#directory = directory;
     this.#registry = registry;
     this.#supervisor = supervisor;
+    this.lifecycle = new Lifecycle(this.bus, registry, this.recorder, log);
+    this.lifecycle.attach(directory);
+    directory.on('closed', (e) => this.traffic.forget(e.id));
   }
 
-  start(): void {}
+  start(): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(() => this.#flushMain(), MAIN_SNAPSHOT_MS);
+    this.#timer.unref();
+  }
 
-  stop(): void {}
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    this.#flushMain();
+  }
+
+  /** Records a main-thread operation (e.g. the DockerEngines `onCollect` hook). */
+  recordMain(op: string, ms: number, ok: boolean): void {
+    this.recorder.recordMs(op, ms, ok);
+  }
 
   shardStats(shardId: number, stats: ShardStats): void {
     this.#shards.set(shardId, stats);
     this.#directory.recordShardStats(shardId, stats.streams);
     this.#directory.recordOwnerStats(stats.owned);
     this.aggregator.ingest(shardId, stats.metrics);
+    // Only streams the directory still knows: a late report of a closed stream would count twice.
+    for (const s of stats.streams)
+      if (this.#directory.byId(s.streamId)) this.traffic.observeShard(shardId, s);
+    for (const o of stats.owned) if (this.#directory.byId(o.streamId)) this.traffic.observeOwner(shardId, o);
+    if (stats.clientEvents?.length || stats.clientEventsDropped) {
+      this.lifecycle.clients(
+        shardId,
+        stats.clientEvents ?? [],
+        stats.clientEventsDropped ?? 0,
+        (id) => this.#directory.byId(id)?.token ?? null,
+      );
+    }
   }
 
-  ownerEvent(_streamId: number, _event: string, _engine: EngineRef, _detail: Record<string, unknown>): void {}
+  ownerEvent(streamId: number, event: string, engine: EngineRef, detail: Record<string, unknown>): void {
+    const entry = this.#directory.byId(streamId);
+    if (entry && event === 'session') this.lifecycle.session(entry, engine, detail);
+  }
+
+  /** A shard died; its stream counters restart with its successor. */
+  shardDown(shardId: number): void {
+    this.#shards.delete(shardId);
+    this.traffic.forgetShard(shardId);
+  }
+
+  shardRestarted(shardId: number): void {
+    this.#restarts.set(shardId, (this.#restarts.get(shardId) ?? 0) + 1);
+  }
+
+  /** Respawns per shard since start. */
+  restarts(): ReadonlyMap<number, number> {
+    return this.#restarts;
+  }
 
   shards(): ShardStats[] {
     return [...this.#shards.values()];
+  }
+
+  get shardCount(): number {
+    return this.#supervisor.size;
+  }
+
+  isShardReady(shardId: number): boolean {
+    return this.#supervisor.isReady(shardId);
   }
 
   readiness(nowMs = Date.now()): Readiness {
@@ -85,5 +157,9 @@ export class Telemetry {
       healthyEngines,
       reasons,
     };
+  }
+
+  #flushMain(): void {
+    this.aggregator.ingest(MAIN_METRICS_SOURCE, this.recorder.snapshot(Date.now()));
   }
 }

@@ -19,7 +19,7 @@ import type { Recorder } from '@shardcast/metrics';
 import { TS_PACKET_SIZE } from '@shardcast/ring';
 import type { GatewayConfig } from '../config/types.js';
 import { statusLine } from '../errors.js';
-import { type HlsTiming, hlsTiming } from '../hls-timing.js';
+import { type HlsTiming, hlsTiming, listingMarginBytes, windowMicros } from '../hls-timing.js';
 import { failReply } from '../http/guard.js';
 import { sendKnownLength } from '../http/known-length.js';
 import { CORS_HEADERS, markStarted, Reply } from '../http/respond.js';
@@ -29,7 +29,9 @@ import { parseStreamQuery } from './query.js';
 import type { LocalStream, StreamTable } from './streams.js';
 
 const FIRST_SEGMENT_POLL_MS = 50;
-const PRESENCE_SWEEP_MS = 5000;
+/** Presence sweep period: at most this, and at least twice per viewer timeout. */
+const PRESENCE_SWEEP_MAX_MS = 5000;
+const PRESENCE_SWEEP_MIN_MS = 250;
 const SEGMENT_PATH = /^(\d{1,15})\.ts$/;
 
 interface StreamHls {
@@ -49,7 +51,7 @@ export class HlsService {
   readonly #recorder: Recorder;
   readonly #accepting: () => boolean;
   readonly #timing: HlsTiming;
-  readonly #firstSegmentDeadlineMs: number;
+  readonly #windowUs: number;
   readonly #byStream = new Map<number, StreamHls>();
   readonly #sweep: NodeJS.Timeout;
 
@@ -67,8 +69,12 @@ export class HlsService {
     this.#recorder = recorder;
     this.#accepting = accepting;
     this.#timing = hlsTiming(config);
-    this.#firstSegmentDeadlineMs = (this.#timing.maxSeconds + 4) * 1000;
-    this.#sweep = setInterval(() => this.#expire(Date.now()), PRESENCE_SWEEP_MS);
+    this.#windowUs = windowMicros(this.#timing);
+    const sweepMs = Math.min(
+      PRESENCE_SWEEP_MAX_MS,
+      Math.max(PRESENCE_SWEEP_MIN_MS, this.#timing.viewerTimeoutMs / 2),
+    );
+    this.#sweep = setInterval(() => this.#expire(Date.now()), sweepMs);
     this.#sweep.unref();
   }
 
@@ -85,11 +91,13 @@ export class HlsService {
     if (parsed.error) return reply.error(parsed.error, undefined, head);
     if (!this.#accepting()) return reply.error('SC_ERR_SHUTTING_DOWN', undefined, head);
     const local = this.#streams.byToken(parsed.key.kind === 'id' ? parsed.key.hex : `ih-${parsed.key.hex}`);
-    const hls = local?.playable ? this.#state(local) : undefined;
-    if (hls?.leased && hls.body !== null && hls.version === hls.stream.reader.indexVersion) {
-      // Hot path: a cached playlist for an unchanged index.
+    const hls = local?.playable ? this.#byStream.get(local.id) : undefined;
+    const ready = hls?.leased ? this.#render(hls) : null;
+    if (hls && ready !== null) {
+      // Hot path, synchronous: this shard already holds the presence lease; the playlist is the cached
+      // text of the current index version, or rendered once for a new version.
       this.#touch(hls, viewer);
-      this.#sendPlaylist(reply, hls.body, head);
+      this.#sendPlaylist(reply, ready, head);
       this.#recorder.recordMs('hls_manifest_generation', performance.now() - t0, true);
       return;
     }
@@ -104,7 +112,8 @@ export class HlsService {
         if (state.leased) acquired.stream.control.release();
         else state.leased = true;
         this.#touch(state, viewer);
-        const body = await this.#waitForPlaylist(state, t0);
+        // The deadline runs from here: opening the stream had its own (--open-timeout-seconds).
+        const body = await this.#waitForPlaylist(state, performance.now());
         if (reply.done) return;
         if (body === null) {
           this.#recorder.recordMs('hls_manifest_generation', performance.now() - t0, false);
@@ -129,7 +138,10 @@ export class HlsService {
     const entry = stream?.reader.readSegment(Number(m[1]));
     if (!stream || !entry) return reply.error('SC_ERR_SEGMENT_NOT_FOUND', undefined, head);
     const state = this.#byStream.get(stream.id);
-    if (state) this.#touch(state, viewer);
+    // A segment request keeps the presence lease and a known viewer alive, but only playlist polls add
+    // viewers: a player's segment requests may land on another shard (another connection), which would
+    // count it twice.
+    if (state) this.#touch(state, viewer, false);
     const { psi, start, end } = entry;
     const total = psi.length + (end - start);
     const reader = stream.reader;
@@ -206,18 +218,18 @@ export class HlsService {
     return s;
   }
 
-  #touch(s: StreamHls, viewer: string): void {
+  #touch(s: StreamHls, viewer: string, add = true): void {
     const now = Date.now();
     s.lastSeenMs = now;
-    s.viewers.set(viewer, now);
+    if (add || s.viewers.has(viewer)) s.viewers.set(viewer, now);
   }
 
   /** The playlist for the current index version (rendered once per version), waiting for a first segment. */
-  async #waitForPlaylist(s: StreamHls, t0: number): Promise<string | null> {
+  async #waitForPlaylist(s: StreamHls, since: number): Promise<string | null> {
     for (;;) {
       const body = this.#render(s);
       if (body !== null) return body;
-      if (performance.now() - t0 > this.#firstSegmentDeadlineMs || s.stream.detached) return null;
+      if (performance.now() - since > this.#timing.firstSegmentDeadlineMs || s.stream.detached) return null;
       await new Promise((r) => setTimeout(r, FIRST_SEGMENT_POLL_MS));
     }
   }
@@ -228,14 +240,30 @@ export class HlsService {
     if (version === s.version && s.body !== null) return s.body;
     const bounds = reader.segmentBounds();
     if (!bounds || bounds.firstAvailable > bounds.last) return null;
+    // A segment is listed only while it will outlive its removal by the RFC 8216 §6.2.2 time.
+    const safeFrom = reader.oldestSafe(
+      listingMarginBytes(this.#timing, reader.capacityBytes, s.stream.control.bitrate),
+    );
+    // Newest first, just enough to cover the window (selectWindow takes the newest that fill it).
     const entries: PlaylistEntry[] = [];
-    for (let seq = bounds.firstAvailable; seq <= bounds.last; seq++) {
+    let covered = 0;
+    for (let seq = bounds.last; seq >= bounds.firstAvailable && covered < this.#windowUs; seq--) {
       const e = reader.readSegment(seq);
-      if (e) entries.push(e);
+      if (!e) break;
+      if (e.start < safeFrom) {
+        // Older ones are even closer to being overwritten: the window stops here.
+        entries.push({ ...e, available: false });
+        break;
+      }
+      entries.push(e);
+      covered += e.durationUs;
     }
-    s.body = s.renderer.render(entries);
+    entries.reverse();
+    const body = s.renderer.render(entries);
+    if (body === null) return null;
+    s.body = body;
     s.version = version;
-    return s.body;
+    return body;
   }
 
   #sendPlaylist(reply: Reply, body: string, head: boolean): void {

@@ -9,7 +9,7 @@ import { Recorder } from '@shardcast/metrics';
 import { failReply, guarded } from '../http/guard.js';
 import { preflight, Reply } from '../http/respond.js';
 import type { Logger } from '../log.js';
-import type { MainToShard, ShardInit, ShardStats, ShardStreamStats } from '../protocol.js';
+import type { ClientEvent, MainToShard, ShardInit, ShardStats, ShardStreamStats } from '../protocol.js';
 import { loadUws } from '../uws.js';
 import { ControlChannel } from './control.js';
 import { HlsService } from './hls-service.js';
@@ -20,6 +20,8 @@ import { handleTs, type TsRouteDeps } from './ts-route.js';
 
 const STATS_INTERVAL_MS = 1000;
 const API_DEADLINE_MS = 10_000;
+/** Client events shipped per stats interval at most; beyond, they are counted as dropped. */
+const MAX_CLIENT_EVENTS = 2048;
 /** Headers a forwarded control-plane request keeps (auth, content negotiation). */
 const FORWARDED_HEADERS = ['authorization', 'x-api-key', 'accept', 'user-agent'];
 
@@ -38,6 +40,10 @@ export class Shard {
   #lastElu = performance.eventLoopUtilization();
   #listenSocket: us_listen_socket | null = null;
   #statsTimer: NodeJS.Timeout | null = null;
+  #clientEvents: ClientEvent[] = [];
+  #clientEventsDropped = 0;
+  /** HLS viewers per stream at the last stats tick: their changes become client events. */
+  #hlsViewers = new Map<number, number>();
   #accepting = true;
   #closed = false;
 
@@ -142,11 +148,19 @@ export class Shard {
       recorder: this.#recorder,
       accepting: () => this.#accepting,
       log: this.#log,
-      onClientEvent: (stream, event, reason) =>
+      onClientEvent: (stream, event, reason) => {
         this.#log.debug(
           { stream: stream.token, event, reason },
           event === 'joined' ? 'client joined' : 'client left',
-        ),
+        );
+        this.#pushClientEvent({
+          streamId: stream.id,
+          event,
+          protocol: 'ts',
+          reason: reason ?? null,
+          atMs: Date.now(),
+        });
+      },
     };
     const g = (h: (res: HttpResponse, req: HttpRequest) => void) => guarded(this.#log, h);
     app.get(
@@ -231,13 +245,16 @@ export class Shard {
   #shipStats(): void {
     const now = Date.now();
     const streams: ShardStreamStats[] = [];
+    const hlsNow = new Map<number, number>();
     for (const s of this.#streams.values()) {
       const tsClients = this.#pump.clientsOf(s);
       const hlsViewers = this.#hls.viewersOf(s.id);
+      if (hlsViewers > 0) hlsNow.set(s.id, hlsViewers);
       const c = s.counters;
       if (tsClients === 0 && hlsViewers === 0 && c.bytesOut === 0 && c.hlsSegmentsServed === 0) continue;
       streams.push({ streamId: s.id, tsClients, hlsViewers, ...c });
     }
+    this.#hlsViewerEvents(hlsNow, now);
     const elu = performance.eventLoopUtilization(this.#lastElu);
     this.#lastElu = performance.eventLoopUtilization();
     const lagMs = Math.max(0, this.#loopDelay.percentile(99) / 1e6 - 10);
@@ -251,7 +268,31 @@ export class Shard {
       loopLagMs: lagMs,
       loopUtilization: elu.utilization,
       metrics: this.#recorder.snapshot(now),
+      clientEvents: this.#clientEvents,
+      clientEventsDropped: this.#clientEventsDropped,
     };
+    this.#clientEvents = [];
+    this.#clientEventsDropped = 0;
     this.#control.post({ type: 'stats', stats });
+  }
+
+  #pushClientEvent(e: ClientEvent): void {
+    if (this.#clientEvents.length >= MAX_CLIENT_EVENTS) this.#clientEventsDropped++;
+    else this.#clientEvents.push(e);
+  }
+
+  // HLS players hold no connection: a viewer appears with its first request and leaves when it stops
+  // polling (the presence timeout), so their events come from the per-second viewer counts.
+  #hlsViewerEvents(now: Map<number, number>, atMs: number): void {
+    for (const streamId of new Set([...this.#hlsViewers.keys(), ...now.keys()])) {
+      const before = this.#hlsViewers.get(streamId) ?? 0;
+      const after = now.get(streamId) ?? 0;
+      const event = after > before ? 'joined' : 'left';
+      const reason = after > before ? null : this.#streams.byId(streamId) ? 'idle' : 'detached';
+      for (let i = Math.abs(after - before); i > 0; i--) {
+        this.#pushClientEvent({ streamId, event, protocol: 'hls', reason, atMs });
+      }
+    }
+    this.#hlsViewers = now;
   }
 }

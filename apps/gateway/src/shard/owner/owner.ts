@@ -3,28 +3,43 @@
  * to another engine through main, and the engine `stop` when the stream ends. Clients never see any of it
  * except as a pause (null packets) and a generation change in the ring.
  *
- *   start session ─► open playback ─► pump chunks into Ingest ─► (EOF | error | stall)
- *        ▲                                                           │
- *        │      backoff, same engine (reopen playback, then new session)
+ *   start session ─► upstream.run() (TS: one connection; HLS: poll + fetch segments) ─► Ingest
+ *        ▲                                                                    │ (end | error | stall)
+ *        │      backoff, same engine (reopen the same session after a stall or a clean end, else a new one)
  *        └──── after `failoverAfter` failures or `failoverSeconds` without data: ask main for an engine
+ *
+ * The session format per engine: --upstream ts | hls, or auto (TS, then HLS for an engine that offers only
+ * HLS, see upstream-mode.ts). Both upstreams feed the same Ingest, so TS and HLS viewers never notice.
  */
-import { type EngineClient, type EngineSession, isEngineError, toErrorData } from '@shardcast/engine-client';
+import {
+  type EngineClient,
+  type EngineSession,
+  isEngineError,
+  type SessionFormat,
+  toErrorData,
+} from '@shardcast/engine-client';
 import type { Recorder } from '@shardcast/metrics';
 import { RingControl, RingWriter } from '@shardcast/ring';
 import type { GatewayConfig } from '../../config/types.js';
-import { errorData } from '../../errors.js';
-import { hlsTiming } from '../../hls-timing.js';
+import { type ErrorData, errorData } from '../../errors.js';
+import { type HlsTiming, hlsTiming, requiredRingSeconds } from '../../hls-timing.js';
 import type { Logger } from '../../log.js';
 import type { EngineRef, MainToShard, OwnerStats } from '../../protocol.js';
 import type { ControlChannel } from '../control.js';
+import { HlsUpstream } from './hls-upstream.js';
 import { Ingest } from './ingest.js';
-import { pumpTs, UpstreamStall } from './ts-upstream.js';
+import { sleep } from './sleep.js';
+import { TsUpstream } from './ts-upstream.js';
+import { type Upstream, type UpstreamSink, UpstreamStall, UpstreamUnsupported } from './upstream.js';
+import { UpstreamModes } from './upstream-mode.js';
 
 type OwnMessage = Extract<MainToShard, { type: 'own' }>;
 
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000];
 const STOP_TIMEOUT_MS = 2000;
 const STAT_INTERVAL_MS = 5000;
+/** An upstream run that delivered data for this long resets the failure count. */
+const HEALTHY_RUN_MS = 10_000;
 
 export interface EngineClients {
   get(url: string): EngineClient;
@@ -39,10 +54,20 @@ export class OwnedStream {
   readonly #recorder: Recorder;
   readonly #clients: EngineClients;
   readonly #writer: RingWriter;
+  readonly #ringControl: RingControl;
+  readonly #timing: HlsTiming;
   readonly #ingest: Ingest;
+  readonly #modes: UpstreamModes;
+  /** Where every upstream delivers: the ingest, plus readiness and the silence clock. */
+  readonly #sink: UpstreamSink;
   readonly #abort = new AbortController();
   #engine: EngineRef;
   #session: EngineSession | null = null;
+  /** The data path of the current session (reused when the same session is reopened). */
+  #upstream: Upstream | null = null;
+  #lastDataMs = 0;
+  #lastError: unknown = null;
+  #retentionWarned = false;
   #engineWaiter: ((e: EngineRef | null) => void) | null = null;
   /** Aborts the current upstream attempt only (not the whole stream). */
   #attempt = new AbortController();
@@ -74,7 +99,25 @@ export class OwnedStream {
     this.#clients = clients;
     this.#engine = msg.engine;
     this.#writer = new RingWriter(msg.ring);
-    this.#ingest = new Ingest(this.#writer, new RingControl(msg.ring).generation, hlsTiming(config), msg.hls);
+    this.#ringControl = new RingControl(msg.ring);
+    this.#timing = hlsTiming(config);
+    this.#ingest = new Ingest(this.#writer, this.#ringControl.generation, this.#timing, msg.hls);
+    this.#modes = new UpstreamModes(config.upstream);
+    this.#sink = {
+      data: (chunk, now) => {
+        this.#ingest.push(chunk, now);
+        this.#lastDataMs = now;
+        if (!this.#readySent && this.#ingest.playable) {
+          this.#readySent = true;
+          this.#control.post({ type: 'ownerReady', streamId: this.streamId });
+        }
+      },
+      // Before the first byte there is no earlier timeline to break from (a ring taken over from a dead
+      // owner shard has one, even though this ingest has not seen a byte yet).
+      discontinuity: () => {
+        if (this.#ingest.stats.bytesIn > 0 || this.#writer.commitCursor > 0) this.#ingest.newGeneration();
+      },
+    };
     this.#done = this.#run().catch((err: unknown) => {
       this.#log.error({ err }, 'owner loop failed');
       this.#control.post({
@@ -127,7 +170,7 @@ export class OwnedStream {
       segments: s.segments,
       discontinuities: s.discontinuities,
       syncLosses: s.syncLosses,
-      upstream: 'ts',
+      upstream: this.#upstream?.kind ?? this.#modes.formatFor(this.#engine.id),
       engine: this.#engine,
       session: this.#session
         ? {
@@ -145,71 +188,63 @@ export class OwnedStream {
   async #run(): Promise<void> {
     const signal = this.#abort.signal;
     let failures = 0;
-    let lastDataMs = Date.now();
     let reopenSameSession = false;
-    this.#statTimer = setInterval(() => void this.#pollStat(), STAT_INTERVAL_MS);
+    this.#lastDataMs = Date.now();
+    this.#statTimer = setInterval(() => {
+      void this.#pollStat();
+      this.#checkRetention();
+    }, STAT_INTERVAL_MS);
     this.#statTimer.unref();
     while (!signal.aborted) {
       const client = this.#clients.get(this.#engine.url);
       this.#attempt = new AbortController();
       const attempt = AbortSignal.any([signal, this.#attempt.signal]);
-      try {
-        if (!this.#session || !reopenSameSession) {
-          await this.#stopSession();
-          const t0 = performance.now();
-          try {
-            this.#session = await client.startSession({
-              key: { kind: this.#msg.key.kind, value: this.#msg.key.hex },
-              format: 'ts',
-              signal: attempt,
+      const attemptMs = Date.now();
+      // Main said the engine is gone (maybe during the backoff below): no attempt on it, straight to failover.
+      if (!this.#engineLost) {
+        try {
+          if (!this.#session || !this.#upstream || !reopenSameSession) {
+            await this.#stopSession();
+            this.#session = await this.#startSession(client, attempt);
+            this.#upstream = this.#openUpstream(client, this.#session);
+            this.#control.post({
+              type: 'ownerEvent',
+              streamId: this.streamId,
+              event: 'session',
+              engine: this.#engine,
+              detail: { ...this.#session },
             });
-            this.#recorder.recordMs('engine_session_start', performance.now() - t0, true);
-          } catch (err) {
-            this.#recorder.recordMs('engine_session_start', performance.now() - t0, false);
-            throw err;
           }
-          this.#control.post({
-            type: 'ownerEvent',
-            streamId: this.streamId,
-            event: 'session',
-            engine: this.#engine,
-            detail: { ...this.#session },
-          });
+          const got = await this.#upstream.run(attempt);
+          if (signal.aborted) break;
+          // Clean end: the broadcast paused or the engine dropped us. Reconnect, counted.
+          this.#log.info(
+            { bytes: got, engine: this.#engine.url, upstream: this.#upstream.kind },
+            'upstream ended',
+          );
+          failures = got > 0 ? 1 : failures + 1;
+          reopenSameSession = got > 0;
+        } catch (err) {
+          if (signal.aborted) break;
+          // A run that delivered media for a while ended a healthy stretch: count this failure afresh (a
+          // flapping engine that drops us every few seconds still fails over).
+          failures = this.#lastDataMs - attemptMs >= HEALTHY_RUN_MS ? 1 : failures + 1;
+          const stall = err instanceof UpstreamStall;
+          reopenSameSession = stall;
+          this.#lastError = err;
+          this.#log.warn(
+            {
+              err: stall || err instanceof UpstreamUnsupported ? (err as Error).message : toErrorData(err),
+              engine: this.#engine.url,
+              failures,
+            },
+            'upstream failed',
+          );
+          // An engine that refuses the content (or serves what we cannot ingest) will not change its mind.
+          if ((isEngineError(err) || err instanceof UpstreamUnsupported) && !err.retryable) {
+            failures = Math.max(failures, this.#config.failoverAfter);
+          }
         }
-        const got = await pumpTs({
-          client,
-          url: this.#session.playbackUrl,
-          signal: attempt,
-          stallMs: this.#config.stallSeconds * 1000,
-          onChunk: (chunk, now) => {
-            this.#ingest.push(chunk, now);
-            lastDataMs = now;
-            if (!this.#readySent && this.#ingest.playable) {
-              this.#readySent = true;
-              this.#control.post({ type: 'ownerReady', streamId: this.streamId });
-            }
-          },
-          onFirstByte: () => {
-            if (this.#reconnects > 0 || this.#failovers > 0) this.#ingest.newGeneration();
-          },
-          recorder: this.#recorder,
-        });
-        if (signal.aborted) break;
-        // Clean EOF: the broadcast paused or the engine dropped us. Reconnect, counted.
-        this.#log.info({ bytes: got, engine: this.#engine.url }, 'upstream ended');
-        failures = got > 0 ? 1 : failures + 1;
-        reopenSameSession = got > 0;
-      } catch (err) {
-        if (signal.aborted) break;
-        failures++;
-        const stall = err instanceof UpstreamStall;
-        reopenSameSession = stall;
-        this.#log.warn(
-          { err: stall ? err.message : toErrorData(err), engine: this.#engine.url, failures },
-          'upstream failed',
-        );
-        // An engine that refuses the content outright will not change its mind: fail over at once.
-        if (isEngineError(err) && !err.retryable) failures = Math.max(failures, this.#config.failoverAfter);
       }
       if (this.#engineLost) {
         this.#engineLost = false;
@@ -218,26 +253,108 @@ export class OwnedStream {
         this.#session = null;
       }
       this.#reconnects++;
-      const silentMs = Date.now() - lastDataMs;
+      const silentMs = Date.now() - this.#lastDataMs;
       if (failures >= this.#config.failoverAfter || silentMs >= this.#config.failoverSeconds * 1000) {
         const next = await this.#failover();
         if (!next) {
           if (!this.#readySent) {
-            this.#control.post({
-              type: 'ownerFailed',
-              streamId: this.streamId,
-              error: errorData('SC_ERR_UPSTREAM_FAILED'),
-            });
+            this.#control.post({ type: 'ownerFailed', streamId: this.streamId, error: this.#failure() });
             return;
           }
           // Live viewers keep their sockets (null packets) while we keep trying every engine.
         }
         failures = 0;
-        lastDataMs = Date.now();
+        this.#lastDataMs = Date.now();
         reopenSameSession = false;
       }
-      await sleep(BACKOFF_MS[Math.min(failures, BACKOFF_MS.length - 1)]!, signal);
+      // `attempt` also ends the backoff early when main reports the engine gone.
+      await sleep(BACKOFF_MS[Math.min(failures, BACKOFF_MS.length - 1)]!, attempt);
     }
+  }
+
+  /** Starts a session in this engine's format; in auto mode a "HLS only" answer to TS retries with HLS. */
+  async #startSession(client: EngineClient, signal: AbortSignal): Promise<EngineSession> {
+    const format = this.#modes.formatFor(this.#engine.id);
+    try {
+      return await this.#timedStart(client, format, signal);
+    } catch (err) {
+      if (format !== 'ts' || signal.aborted || !this.#modes.fallBack(this.#engine.id, err)) throw err;
+      this.#log.info({ engine: this.#engine.url }, 'engine offers only HLS; ingesting its playlist');
+      return this.#timedStart(client, 'hls', signal);
+    }
+  }
+
+  async #timedStart(
+    client: EngineClient,
+    format: SessionFormat,
+    signal: AbortSignal,
+  ): Promise<EngineSession> {
+    const t0 = performance.now();
+    try {
+      const session = await client.startSession({
+        key: { kind: this.#msg.key.kind, value: this.#msg.key.hex },
+        format,
+        signal,
+      });
+      this.#recorder.recordMs('engine_session_start', performance.now() - t0, true);
+      return session;
+    } catch (err) {
+      this.#recorder.recordMs('engine_session_start', performance.now() - t0, false);
+      throw err;
+    }
+  }
+
+  #openUpstream(client: EngineClient, session: EngineSession): Upstream {
+    const stallMs = this.#config.stallSeconds * 1000;
+    if (session.format === 'hls') {
+      return new HlsUpstream({
+        client,
+        playlistUrl: session.playbackUrl,
+        stallMs,
+        sink: this.#sink,
+        recorder: this.#recorder,
+        log: this.#log,
+      });
+    }
+    return new TsUpstream({
+      client,
+      url: session.playbackUrl,
+      stallMs,
+      sink: this.#sink,
+      recorder: this.#recorder,
+    });
+  }
+
+  /** Why the stream could not start: a refused upstream format is worth telling the player. */
+  #failure(): ErrorData {
+    const err = this.#lastError;
+    if (err instanceof UpstreamUnsupported) {
+      return errorData('SC_ERR_UPSTREAM_FAILED', `No engine could start this stream: ${err.message}.`);
+    }
+    return errorData('SC_ERR_UPSTREAM_FAILED');
+  }
+
+  /**
+   * Once per stream: the ring at the measured bitrate holds less than HLS retention needs (RFC 8216
+   * §6.2.2); playlists then list fewer segments so the listed ones stay downloadable.
+   */
+  #checkRetention(): void {
+    if (this.#retentionWarned) return;
+    const bps = this.#ringControl.bitrate;
+    if (bps <= 0) return;
+    const needS = requiredRingSeconds(this.#timing);
+    const ringS = (this.#writer.capacityBytes * 8) / bps;
+    if (ringS >= needS) return;
+    this.#retentionWarned = true;
+    this.#log.warn(
+      {
+        bitrateBps: bps,
+        ringSeconds: Math.round(ringS),
+        neededSeconds: needS,
+        ringMbNeeded: Math.ceil((needS * bps) / 8 / 1024 / 1024),
+      },
+      'the ring is too small for full HLS retention at this bitrate; raise --ring-mb',
+    );
   }
 
   async #failover(): Promise<EngineRef | null> {
@@ -264,6 +381,8 @@ export class OwnedStream {
         });
       }
       this.#engine = next;
+      // A loss notice for the engine we just left must not fail the new one over.
+      this.#engineLost = false;
     }
     return next;
   }
@@ -271,6 +390,7 @@ export class OwnedStream {
   async #stopSession(): Promise<void> {
     const session = this.#session;
     this.#session = null;
+    this.#upstream = null;
     this.#engineStat = null;
     if (!session) return;
     const client = this.#clients.get(session.engine);
@@ -289,17 +409,4 @@ export class OwnedStream {
       // Stats are best effort; the pump notices a dead session on its own.
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -5,12 +5,11 @@
  */
 import type { EngineClient } from '@shardcast/engine-client';
 import type { Recorder } from '@shardcast/metrics';
+import { type Upstream, type UpstreamSink, UpstreamStall } from './upstream.js';
+
+export { UpstreamStall } from './upstream.js';
 
 const HEADERS_TIMEOUT_MS = 15_000;
-
-export class UpstreamStall extends Error {
-  override readonly name = 'UpstreamStall';
-}
 
 export interface PumpOptions {
   readonly client: EngineClient;
@@ -58,4 +57,38 @@ export async function pumpTs(o: PumpOptions): Promise<number> {
   }
   if (stalled) throw new UpstreamStall(`no upstream data for ${o.stallMs / 1000} s`);
   return bytes;
+}
+
+/** Settings of a {@link TsUpstream}. */
+export interface TsUpstreamOptions {
+  readonly client: EngineClient;
+  /** The session's `playback_url` (already checked to be on the engine's origin). */
+  readonly url: string;
+  readonly stallMs: number;
+  readonly sink: UpstreamSink;
+  readonly recorder: Recorder;
+}
+
+/** A TS engine session: every run is a new connection, so its first byte starts a new generation. */
+export class TsUpstream implements Upstream {
+  readonly kind = 'ts';
+  readonly #o: TsUpstreamOptions;
+
+  constructor(options: TsUpstreamOptions) {
+    this.#o = options;
+  }
+
+  run(signal: AbortSignal): Promise<number> {
+    const o = this.#o;
+    return pumpTs({
+      client: o.client,
+      url: o.url,
+      signal,
+      stallMs: o.stallMs,
+      // A new connection joins the broadcast at an arbitrary byte: never splice it onto the old one.
+      onFirstByte: () => o.sink.discontinuity(),
+      onChunk: (chunk, now) => o.sink.data(chunk, now),
+      recorder: o.recorder,
+    });
+  }
 }

@@ -1,0 +1,32 @@
+/** The control plane's answer shape and its JSON / error builders (bodies as in errors.ts). */
+import { ERRORS, type ErrorCode } from '../errors.js';
+
+export interface ApiRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: string;
+  readonly headers: Record<string, string>;
+}
+
+export interface ApiResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+const JSON_HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };
+
+export function json(status: number, value: unknown): ApiResponse {
+  return { status, headers: JSON_HEADERS, body: JSON.stringify(value) };
+}
+
+export function apiError(code: ErrorCode, message?: string): ApiResponse {
+  const spec = ERRORS[code];
+  const headers: Record<string, string> = { ...JSON_HEADERS };
+  if (spec.status === 503) headers['Retry-After'] = '5';
+  return {
+    status: spec.status,
+    headers,
+    body: JSON.stringify({ error: { code, message: message ?? spec.message } }),
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * The piscina job: probes one stream's ring from shared memory on a pool thread. It opens its own
+ * RingReader on the handles (the SharedArrayBuffers are shared, not copied, by postMessage), copies a
+ * sample that starts at a keyframe (the newest complete HLS segment, else the newest random-access point)
+ * into a thread-local buffer, checks the seqlock, and parses it. It never writes to the ring, never
+ * waits on the writer, and never throws for a stream's sake (outcomes are data).
+ */
+import { RingReader } from '@shardcast/ring';
+import { probeTs } from './ts-probe.js';
+import type { ProbeOutcome, ProbeTask } from './types.js';
+
+// Keep this much room before the writer's overwrite point, so the copy is not lapped while it runs.
+const LAP_MARGIN_BYTES = 1024 * 1024;
+const MIN_SAMPLE_BYTES = 188 * 16;
+
+// One sample buffer per pool thread, grown on demand (jobs on a thread run one at a time).
+let scratch = new Uint8Array(0);
+
+interface Sample {
+  readonly psi: Uint8Array;
+  readonly start: number;
+}
+
+/**
+ * Where to start: the newest complete segment gives seconds of media from a keyframe; a fresh stream (or
+ * one whose upstream just changed) has only its newest random-access point of the current generation.
+ */
+function pickStart(reader: RingReader, floor: number, generation: number): Sample | null {
+  const bounds = reader.segmentBounds();
+  const seg =
+    bounds !== null && bounds.last >= bounds.firstAvailable ? reader.readSegment(bounds.last) : null;
+  if (seg !== null && seg.start >= floor && seg.generation === generation)
+    return { psi: seg.psi, start: seg.start };
+  const rap = reader.readRandomAccess();
+  if (rap !== null && rap.cursor >= floor) return { psi: rap.psi, start: rap.cursor };
+  return seg !== null && seg.start >= floor ? { psi: seg.psi, start: seg.start } : null;
+}
+
+export default function probeJob(task: ProbeTask): ProbeOutcome {
+  const reader = new RingReader(task.ring);
+  const generation = reader.control.generation;
+  const commit = reader.commitCursor;
+  const sample = pickStart(reader, reader.oldestSafe(LAP_MARGIN_BYTES), generation);
+  if (sample === null || commit - sample.start < MIN_SAMPLE_BYTES)
+    return { ok: false, reason: 'no-data', generation };
+  const length = Math.min(commit - sample.start, task.maxBytes);
+  const total = sample.psi.length + length;
+  if (scratch.length < total) scratch = new Uint8Array(total);
+  // PAT/PMT first, so the parser knows the PIDs from the first packet on.
+  scratch.set(sample.psi, 0);
+  if (!reader.copy(sample.start, sample.start + length, scratch, sample.psi.length)) {
+    return { ok: false, reason: 'torn', generation };
+  }
+  const t0 = performance.now();
+  const media = probeTs(scratch, total);
+  if (media === null) return { ok: false, reason: 'no-program', generation };
+  return { ok: true, media, generation, parseMs: performance.now() - t0 };
+}

@@ -1,0 +1,46 @@
+/**
+ * What the owner's reconnect/backoff/failover loop drives: one upstream session, whatever its protocol.
+ * An upstream pulls bytes from the engine and hands them, in order, to a sink; it says when the next bytes
+ * do not continue the previous ones. The loop (owner.ts) decides when to retry, reopen or fail over.
+ *
+ *   run() ──► sink.discontinuity()? ──► sink.data(chunk)… ──► resolves (clean end, bytes) | rejects (error, stall)
+ *   run() again on the same object = reopen the same engine session (TS: a new connection; HLS: keep polling)
+ */
+
+/** Where an upstream delivers. Called synchronously from the upstream's loop, never concurrently. */
+export interface UpstreamSink {
+  /** Upstream MPEG-TS bytes in order, any size and alignment. */
+  data(chunk: Uint8Array, nowMs: number): void;
+  /**
+   * The next bytes do not continue the previous ones (a new connection, a lost segment, an upstream
+   * discontinuity): the sink starts a new ring generation, unless nothing was ingested yet.
+   */
+  discontinuity(): void;
+}
+
+/** The protocol of an upstream session. */
+export type UpstreamKind = 'ts' | 'hls';
+
+/** One engine session's data path. */
+export interface Upstream {
+  readonly kind: UpstreamKind;
+  /**
+   * Pulls until the upstream ends cleanly (resolves with the bytes received by this run) or fails
+   * (rejects: an EngineError, an {@link UpstreamStall}, or an {@link UpstreamUnsupported}).
+   */
+  run(signal: AbortSignal): Promise<number>;
+}
+
+/** Nothing arrived for the stall limit: the loop reopens the same session. */
+export class UpstreamStall extends Error {
+  override readonly name = 'UpstreamStall';
+}
+
+/**
+ * The engine serves something the gateway cannot ingest (an encrypted or fMP4 HLS playlist, byte-range
+ * segments, non-TS segments). Not retryable on this engine: the loop fails over at once.
+ */
+export class UpstreamUnsupported extends Error {
+  override readonly name = 'UpstreamUnsupported';
+  readonly retryable = false;
+}

@@ -1,0 +1,137 @@
+/**
+ * `npm run bench [-- --quick] [-- --only ts,hls]`: the whole suite in one command. Each benchmark runs
+ * against its baseline in the same run; the table is printed and written to
+ * benchmarks/results/<date>[-quick].json and .md. Exit 0 when the suite ran (targets missed are results,
+ * not failures), 1 when it could not run, 2 on a usage error.
+ */
+import { boolFlag, parseFlags, stringFlag, UsageError } from '../util/args.js';
+import { killAllChildrenNow, stopAllChildren } from '../util/child.js';
+import { describeMachine } from '../util/machine.js';
+import { dockerBench } from './docker.js';
+import { hlsBench, hlsUpstreamRun, withHlsUpstream } from './hls.js';
+import { type LoopbackResult, loopbackLimit } from './loopback.js';
+import { type Availability, metricsBench, probeMetrics } from './metrics.js';
+import { FULL, QUICK } from './params.js';
+import { RESULTS_DIR } from './paths.js';
+import { renderText, type SuiteResult, writeResults } from './results.js';
+import { type Section, skippedSection } from './section.js';
+import { type ModeResult, runTsMode, tsSection } from './ts-fanout.js';
+
+const SECTIONS = ['loopback', 'ts', 'hls', 'metrics', 'docker'] as const;
+type SectionId = (typeof SECTIONS)[number];
+
+const HELP = `Usage: npm run bench [-- options]
+
+  --quick         small counts and durations (under two minutes)
+  --only LIST     comma-separated subset of: ${SECTIONS.join(', ')}
+  --out DIR       results directory (default benchmarks/results)
+  --no-write      print the table only
+`;
+
+function log(m: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+}
+
+async function main(): Promise<void> {
+  const f = parseFlags(process.argv.slice(2), {
+    quick: { type: 'boolean' },
+    only: { type: 'string' },
+    out: { type: 'string' },
+    'no-write': { type: 'boolean' },
+    help: { type: 'boolean' },
+  });
+  if (boolFlag(f, 'help')) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const quick = boolFlag(f, 'quick');
+  const onlyRaw = stringFlag(f, 'only');
+  const only = new Set<SectionId>(
+    onlyRaw === undefined
+      ? SECTIONS
+      : onlyRaw.split(',').map((s) => {
+          if (!(SECTIONS as readonly string[]).includes(s))
+            throw new UsageError(`--only takes ${SECTIONS.join(', ')} (got "${s}").`);
+          return s as SectionId;
+        }),
+  );
+  const p = quick ? QUICK : FULL;
+  const machine = describeMachine();
+  const startedAt = new Date().toISOString();
+  const t0 = Date.now();
+  log(
+    `${quick ? 'quick' : 'full'} suite on ${machine.cpuModel} (${machine.cores} cores), load ${machine.loadAverage1m.toFixed(2)}`,
+  );
+
+  // Docker first: it shares a daemon with the Docker e2e suite, so it runs while that daemon is quiet, and
+  // its polling load is light enough not to disturb what follows.
+  const docker = only.has('docker') ? await dockerBench(p, log) : null;
+  let loop: { section: Section; result: LoopbackResult | null } | null = null;
+  if (only.has('loopback')) {
+    log('loopback limit (iperf3)');
+    loop = await loopbackLimit(p.iperfSeconds);
+  }
+  const tsResults: ModeResult[] = [];
+  const tsSeconds = 0;
+  let hls: Section | null = null;
+  let avail: Availability | null = null;
+  if (only.has('ts') || only.has('hls') || only.has('metrics')) {
+    const tTs = Date.now();
+    // The real-time gateway also hosts the HLS run (its streams are warm) and the metrics probe.
+    const rt = await runTsMode('realtime', p, log, async (gateway, engine) => {
+      avail = await probeMetrics(gateway.url);
+      if (only.has('hls')) hls = await hlsBench(gateway, engine, p, log);
+    });
+    if (only.has('ts')) {
+      tsResults.push(rt);
+      tsResults.push(await runTsMode('max', p, log));
+    }
+    if (only.has('ts'))
+      tsResults.length > 0 && log(`TS fan-out done in ${((Date.now() - tTs) / 1000).toFixed(0)} s`);
+  }
+  const sections: Section[] = [];
+  if (loop) sections.push(loop.section);
+  if (only.has('ts')) sections.push(tsSection(tsResults, loop?.result ?? null, tsSeconds));
+  if (only.has('hls')) {
+    const base =
+      hls ?? skippedSection('hls', 'HLS players and segments (issue 4)', 'the gateway did not start');
+    // The HLS-upstream run needs fresh streams to warm up for a while: full mode only.
+    sections.push(hls && !quick ? withHlsUpstream(base, await hlsUpstreamRun(p, log)) : base);
+  }
+  if (only.has('metrics')) sections.push(await metricsBench(avail, p, log));
+  if (docker) sections.push(docker);
+
+  const result: SuiteResult = {
+    version: 1,
+    mode: quick ? 'quick' : 'full',
+    startedAt,
+    seconds: (Date.now() - t0) / 1000,
+    command: `npm run bench${quick ? ' -- --quick' : ''}${onlyRaw ? ` --only ${onlyRaw}` : ''}`,
+    machine,
+    sections,
+  };
+  process.stdout.write(`\n${renderText(result)}\n`);
+  if (!boolFlag(f, 'no-write')) {
+    const files = writeResults(stringFlag(f, 'out') ?? RESULTS_DIR, result);
+    process.stdout.write(`\nwrote ${files.json}\n      ${files.md}\n`);
+  }
+}
+
+process.once('SIGINT', () => {
+  log('interrupted: stopping what the suite started');
+  void stopAllChildren().then(() => process.exit(130));
+});
+process.once('exit', killAllChildrenNow);
+
+main().catch(async (err: unknown) => {
+  if (err instanceof UsageError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(
+      `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exitCode = 1;
+  }
+  await stopAllChildren();
+});

@@ -1,0 +1,76 @@
+/** Counts and durations of the suite, quick and full. */
+
+export interface SuiteParams {
+  readonly shards: number;
+  /** TS fan-out at real time: streams × clients per stream. */
+  readonly rtStreams: number;
+  readonly rtClientsPerStream: number;
+  readonly rtDurationS: number;
+  readonly rtRampS: number;
+  /** TS fan-out unpaced (engine at "max", players read as fast as they can). */
+  readonly maxStreams: number;
+  readonly maxClientsPerStream: number;
+  readonly maxDurationS: number;
+  readonly maxRampS: number;
+  /** HLS players (on the warm real-time streams). */
+  readonly hlsPlayers: number;
+  readonly hlsDurationS: number;
+  readonly hlsRampS: number;
+  /** Closed-loop segment throughput, gateway vs nginx. */
+  readonly segConnections: number;
+  readonly segSeconds: number;
+  readonly iperfSeconds: number;
+  /** Metrics rendering: active streams and shards. */
+  readonly metricsStreams: number;
+  readonly metricsShards: number;
+  readonly metricsRequests: number;
+  /** Docker polling bench (seconds per run; null = skipped in this mode). */
+  readonly dockerSeconds: number | null;
+  readonly dockerEngines: string;
+}
+
+export const QUICK: SuiteParams = {
+  shards: 2,
+  rtStreams: 4,
+  rtClientsPerStream: 100,
+  rtDurationS: 10,
+  rtRampS: 3,
+  maxStreams: 2,
+  maxClientsPerStream: 25,
+  maxDurationS: 6,
+  maxRampS: 1,
+  hlsPlayers: 300,
+  hlsDurationS: 12,
+  hlsRampS: 3,
+  segConnections: 32,
+  segSeconds: 3,
+  iperfSeconds: 2,
+  metricsStreams: 50,
+  metricsShards: 2,
+  metricsRequests: 20,
+  dockerSeconds: null,
+  dockerEngines: '0,5',
+};
+
+export const FULL: SuiteParams = {
+  shards: 2,
+  rtStreams: 8,
+  rtClientsPerStream: 250,
+  rtDurationS: 40,
+  rtRampS: 10,
+  maxStreams: 2,
+  maxClientsPerStream: 100,
+  maxDurationS: 20,
+  maxRampS: 2,
+  hlsPlayers: 2000,
+  hlsDurationS: 40,
+  hlsRampS: 8,
+  segConnections: 64,
+  segSeconds: 10,
+  iperfSeconds: 5,
+  metricsStreams: 500,
+  metricsShards: 8,
+  metricsRequests: 50,
+  dockerSeconds: 20,
+  dockerEngines: '0,5,20',
+};
