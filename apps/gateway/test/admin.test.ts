@@ -21,8 +21,9 @@ after(async () => {
 test('DELETE /api/v1/streams/<id> needs the key, then closes the stream and its clients', async () => {
   const id = 'ab'.repeat(20);
   const reading = readTs(`${gw.url}/ace/getstream?id=${id}`, 15_000);
+  // A live stream (its engine session exists), not one still opening.
   assert.ok(
-    await waitFor(async () => (await getJson(`${gw.url}/api/v1/streams/${id}`)).status === 200, 5000),
+    await waitFor(async () => (await getJson(`${gw.url}/api/v1/streams/${id}`)).body?.state === 'live', 5000),
   );
   const none = await getJson(`${gw.url}/api/v1/streams/${id}`, { method: 'DELETE' });
   assert.equal(none.status, 401);
