@@ -18,9 +18,14 @@ after(async () => {
 });
 
 test('SIGTERM ends clients cleanly, stops the engine sessions and exits 0 within 3 s', async () => {
-  const reads = ['1', '2'].map((d) => readTs(`${gw.url}/ace/getstream?id=${d.repeat(40)}`, 30_000));
-  assert.ok(await waitFor(() => sim.stats().playbackConnections === 2, 5000), 'two upstreams running');
-  await new Promise((r) => setTimeout(r, 500));
+  const receiving = [false, false];
+  const reads = ['1', '2'].map((d, i) =>
+    readTs(`${gw.url}/ace/getstream?id=${d.repeat(40)}`, 30_000, () => {
+      receiving[i] = true;
+    }),
+  );
+  assert.ok(await waitFor(() => receiving.every(Boolean), 10_000), 'both clients are playing');
+  assert.equal(sim.stats().playbackConnections, 2, 'two upstreams running');
   const { code, ms } = await gw.stop();
   assert.equal(code, 0);
   assert.ok(ms < 3000, `exited in ${ms} ms`);
@@ -32,4 +37,21 @@ test('SIGTERM ends clients cleanly, stops the engine sessions and exits 0 within
   }
   assert.equal(sim.stats().sessionsStopped, 2, 'each engine session got command_url?method=stop');
   assert.equal(sim.stats().playbackConnections, 0);
+});
+
+test('a client waiting for a stream to open at shutdown gets 503 SC_ERR_SHUTTING_DOWN, not a hang-up', async () => {
+  const slow = await startEngineSim({ port: 0, faults: { startDelayMs: 5000 } });
+  const gw2 = await startGateway(['--engine', slow.url, '--shards', '1']);
+  try {
+    const pending = fetch(`${gw2.url}/ace/getstream?id=${'7'.repeat(40)}`);
+    assert.ok(await waitFor(() => slow.stats().startRequests === 1, 3000), 'the stream is opening');
+    const stopped = gw2.stop();
+    const r = await pending;
+    assert.equal(r.status, 503);
+    assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'SC_ERR_SHUTTING_DOWN');
+    assert.equal((await stopped).code, 0);
+  } finally {
+    await gw2.stop();
+    await slow.close();
+  }
 });

@@ -33,6 +33,7 @@ export {
   MAX_CAPACITY_PACKETS,
   MIN_CAPACITY_PACKETS,
   PSI_MAX_PACKETS,
+  READER_SLOTS,
   TS_PACKET_SIZE,
 } from './layout.js';
 export { RingReader } from './reader.js';

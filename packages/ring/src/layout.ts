@@ -18,7 +18,7 @@ export const MAX_SEGMENT_SLOTS = 65_536;
 
 /** 'SCR1': identifies a ring header; LAYOUT_VERSION changes whenever an offset below moves. */
 export const RING_MAGIC = 0x53435231;
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
 
 const CACHE_LINE = 64;
 
@@ -55,7 +55,13 @@ export const H_RAP_PSI = 320; // PSI_MAX_BYTES
 export const H_PSI_SEQ = alignUp(H_RAP_PSI + PSI_MAX_BYTES); // i32
 export const H_PSI_COUNT = H_PSI_SEQ + 4; // i32
 export const H_PSI = H_PSI_SEQ + CACHE_LINE; // PSI_MAX_BYTES
-export const HEADER_BYTES = alignUp(H_PSI + PSI_MAX_BYTES);
+// reader progress: one slot per reader thread (shard), written only by it: f64 cursor, f64 wall-clock ms.
+// Advisory (plain aligned f64 stores, read without a lock): it lets the writer pace an upstream that
+// delivers faster than real time to its slowest reading client instead of lapping everyone.
+export const READER_SLOTS = 64;
+export const READER_SLOT_BYTES = 16;
+export const H_READERS = alignUp(H_PSI + PSI_MAX_BYTES);
+export const HEADER_BYTES = alignUp(H_READERS + READER_SLOTS * READER_SLOT_BYTES);
 
 export const NO_CURSOR = -1;
 

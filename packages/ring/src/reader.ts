@@ -27,6 +27,7 @@ import {
   TS_PACKET_SIZE,
 } from './layout.js';
 import { openMemory, type RingMemory } from './memory.js';
+import { storeProgress } from './progress.js';
 import { loadPsi } from './psi.js';
 import { indexVersion, readSegment, segmentBounds } from './segments.js';
 import { assertCursor, seqlockRead } from './sync.js';
@@ -79,6 +80,15 @@ export class RingReader {
     const margin = Math.ceil(Math.max(0, marginBytes) / TS_PACKET_SIZE) * TS_PACKET_SIZE;
     const floor = Math.max(0, this.reserveCursor - this.#m.capacityBytes + margin);
     return Math.min(floor, this.commitCursor);
+  }
+
+  /**
+   * Reports, for reader thread `slot` (0..63, e.g. the shard id), the cursor of its slowest client that is
+   * still reading. The writer uses the least advanced fresh report to pace an upstream that runs ahead of
+   * real time.
+   */
+  reportProgress(slot: number, cursor: number, nowMs: number): void {
+    storeProgress(this.#m, slot, cursor, nowMs);
   }
 
   /** Seqlock check: bytes from `from` on are not overwritten (call after consuming them). No allocation. */

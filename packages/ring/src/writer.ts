@@ -30,6 +30,7 @@ import {
   TS_PACKET_SIZE,
 } from './layout.js';
 import { openMemory, type RingMemory } from './memory.js';
+import { slowestProgress } from './progress.js';
 import { storePsi } from './psi.js';
 import { lastSeq, loadSlot, storeSegment } from './segments.js';
 import { assertCursor, assertPsi, fence, packetsLo, seqlockBegin, seqlockEnd } from './sync.js';
@@ -52,6 +53,14 @@ export class RingWriter {
   /** Bytes the ring holds (188 * capacityPackets). */
   get capacityBytes(): number {
     return this.#m.capacityBytes;
+  }
+
+  /**
+   * The least advanced cursor any reader thread reported within `freshMs` (see
+   * RingReader.reportProgress), or -1 when none did: how far behind the writer its slowest reader is.
+   */
+  slowestReader(nowMs: number, freshMs: number): number {
+    return slowestProgress(this.#m, nowMs, freshMs);
   }
 
   /** Total bytes written so far (what readers see as the commit cursor). */

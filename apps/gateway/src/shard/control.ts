@@ -10,7 +10,13 @@ type Pending = { resolve: (msg: MainToShard | null) => void; timer: NodeJS.Timeo
 
 export class ControlChannel {
   #nextId = 1;
+  #closed = false;
   readonly #pending = new Map<number, Pending>();
+
+  /** True once close() ran (shutdown): waiters got null because the shard is stopping. */
+  get closed(): boolean {
+    return this.#closed;
+  }
 
   post(msg: ShardToMain): void {
     parentPort!.postMessage(msg);
@@ -42,6 +48,7 @@ export class ControlChannel {
 
   /** Fails every waiter (shutdown). */
   close(): void {
+    this.#closed = true;
     for (const [, p] of this.#pending) {
       clearTimeout(p.timer);
       p.resolve(null);

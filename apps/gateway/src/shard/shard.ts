@@ -53,7 +53,7 @@ export class Shard {
     const { config } = init;
     this.#app = this.#uws.App();
     this.#streams = new StreamTable(this.#control, config.openTimeoutSeconds);
-    this.#pump = new TsPump(config, log);
+    this.#pump = new TsPump(config, log, init.shardId);
     this.#owners = new OwnerSet(config, log, this.#control, this.#recorder);
     this.#hls = new HlsService(config, this.#streams, this.#recorder, () => this.#accepting, log);
     this.#routes();
@@ -116,6 +116,9 @@ export class Shard {
     this.#listenSocket = null;
     this.#pump.finishAll('shutdown');
     this.#hls.close();
+    // Requests still waiting on main (a stream opening) are answered 503 before their sockets close.
+    this.#control.close();
+    await new Promise((resolve) => setImmediate(resolve));
     await this.#owners.stopAll('shutdown');
     this.close('shutdown');
   }

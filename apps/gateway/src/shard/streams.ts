@@ -151,7 +151,7 @@ export class StreamTable {
       p = this.#control
         .request((reqId) => ({ type: 'open', reqId, key }), this.#openDeadlineMs)
         .then((reply) => {
-          if (!reply) return errorData('SC_ERR_OPEN_TIMEOUT');
+          if (!reply) return errorData(this.#control.closed ? 'SC_ERR_SHUTTING_DOWN' : 'SC_ERR_OPEN_TIMEOUT');
           if (reply.type !== 'opened') return errorData('SC_ERR_INTERNAL');
           return reply.error ?? reply.streamId;
         })

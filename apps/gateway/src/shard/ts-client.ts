@@ -22,6 +22,8 @@ export class TsClient {
   lastNullMs = 0;
   bytesOut = 0;
   finished = false;
+  /** Set by the pump: resumes writing as soon as uWS drained this client. */
+  onDrain: (() => void) | null = null;
   readonly #onFinish: (client: TsClient, reason: FinishReason) => void;
 
   constructor(
@@ -34,9 +36,11 @@ export class TsClient {
     this.stream = stream;
     this.cursor = cursor;
     this.#onFinish = onFinish;
+    // uWS drained what it held for us: continue at once. Failure (blocked again) is reported as such.
     res.onWritable(() => {
       this.blocked = false;
-      return true;
+      this.onDrain?.();
+      return !this.blocked;
     });
   }
 

@@ -1,15 +1,21 @@
 /**
- * The shard's MPEG-TS client pump: one timer walks the attached clients stream by stream and writes the
- * ring bytes each one has not had yet, straight from shared memory (no copies), corked per client.
+ * The shard's MPEG-TS client pump: a timer walks the attached clients round-robin and writes the ring
+ * bytes each one has not had yet, straight from shared memory (no copies), corked per client.
  *
- * Per stream and tick: one commit-cursor load, one lazy random-access read. Per client:
- *   blocked (uWS buffering)     → wait for onWritable; blocked past the stuck deadline → close (counted)
+ * Per stream and tick (computed lazily, once): the commit cursor, the measured ingest rate, whether the
+ * upstream is silent. Per client:
+ *   blocked (uWS buffering)     → wait; onWritable resumes it at once; blocked past the stuck deadline →
+ *                                 closed (counted)
  *   lapped or too far behind    → skip to the newest keyframe with PSI first (counted)
- *   behind                      → write up to the tick budget, in chunks, then the seqlock check:
- *                                 overwritten during the send → close (counted; bytes may be corrupt)
+ *   behind                      → batched: once 16 KiB are pending or 100 ms passed, write up to 1 MiB in
+ *                                 64 KiB chunks, then the seqlock check: overwritten during the send →
+ *                                 closed (counted; the bytes may be corrupt)
  *   caught up, upstream stalled → a few TS null packets now and then, up to a cap, to keep the socket warm
- * A blocked client holds at most one chunk in uWS, so its memory stays bounded however long it stalls.
+ * A tick stops after half a period of work and the next one continues where it stopped, so a backlog
+ * (after a pause, a burst of joins) spreads over ticks instead of stalling the event loop. A blocked
+ * client holds at most one chunk in uWS, so its memory stays bounded however long it stalls.
  */
+import { buildNullPackets } from '@shardcast/mpegts';
 import { TS_PACKET_SIZE } from '@shardcast/ring';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
@@ -18,8 +24,8 @@ import type { FinishReason, TsClient } from './ts-client.js';
 
 /** Largest single write (whole packets, ~64 KiB); also the most a blocked client can make uWS hold. */
 export const MAX_WRITE_BYTES = 348 * TS_PACKET_SIZE;
-/** Most bytes one client gets in one tick (whole packets, ~1 MiB: join bursts, catching up). */
-const MAX_TICK_BYTES = 16 * MAX_WRITE_BYTES;
+/** Most bytes one client gets per visit (whole packets, ~1 MiB: join bursts, catching up). */
+const MAX_VISIT_BYTES = 16 * MAX_WRITE_BYTES;
 /**
  * Per-client batching: a client is written to once it has at least MIN_BATCH_BYTES pending or its last
  * write is MAX_BATCH_DELAY_MS old. At ~1 Mbit/s that is ~10 writes (syscalls) a second instead of 50,
@@ -33,72 +39,115 @@ const LAP_MARGIN_BYTES = 1024 * 1024;
 const NULL_AFTER_MS = 1000;
 const NULL_INTERVAL_MS = 250;
 const NULL_PACKETS_PER_BURST = 4;
+/** Ingest rate measurement: sample every RATE_SAMPLE_MS, smoothed (time constant ~2.5 s). */
+const RATE_SAMPLE_MS = 500;
+const RATE_WEIGHT = 0.2;
+/** A client blocked longer than this is not "reading" and does not hold a fast upstream back. */
+const READING_BLOCKED_MS = 1000;
+/** Clients visited between two looks at the clock. */
+const BUDGET_CHECK_EVERY = 32;
 
-/** Keep-alive bytes: null packets (PID 0x1FFF, payload only, ISO/IEC 13818-1 §2.4.3.3). */
+/** Keep-alive bytes: null packets (PID 0x1FFF, ISO/IEC 13818-1 §2.4.3.3). */
 const NULL_BURST = buildNullPackets(NULL_PACKETS_PER_BURST);
 
-interface StreamTick {
+/** What a tick needs to know about one stream, refreshed once per tick. */
+interface StreamView {
+  clients: number;
+  tick: number;
+  commit: number;
   lastCommit: number;
   lastAdvanceMs: number;
-}
-
-export interface PumpCounters {
-  skips: number;
-  drops: number;
+  /** Bytes per second the ring's commit cursor advanced, smoothed. */
+  rate: number;
+  rateAtMs: number;
+  rateAtCursor: number;
+  keepAlive: boolean;
+  /** A client further behind than this skips to the newest keyframe. */
+  maxLagBytes: number;
+  /** Below this cursor a client is (about to be) lapped. */
+  oldestSafe: number;
+  /** Least advanced cursor of this tick's reading clients (reported to the ring at the end of the tick). */
+  slowest: number;
 }
 
 export class TsPump {
-  readonly #byStream = new Map<LocalStream, Set<TsClient>>();
-  readonly #ticks = new Map<LocalStream, StreamTick>();
+  readonly #clients: TsClient[] = [];
+  readonly #slot = new Map<TsClient, number>();
+  readonly #views = new Map<LocalStream, StreamView>();
   readonly #lagSeconds: number;
   readonly #stuckMs: number;
   readonly #nullCapMs: number;
+  readonly #budgetMs: number;
   readonly #timer: NodeJS.Timeout;
-  #clients = 0;
-
   readonly #log: Logger;
+  #tick = 0;
+  #next = 0;
 
-  constructor(config: GatewayConfig, log: Logger) {
+  readonly #shardId: number;
+
+  constructor(config: GatewayConfig, log: Logger, shardId: number) {
     this.#log = log;
+    this.#shardId = shardId;
     this.#lagSeconds = config.clientLagSeconds;
     this.#stuckMs = config.clientStuckSeconds * 1000;
     this.#nullCapMs = config.nullCapSeconds * 1000;
+    this.#budgetMs = Math.max(2, config.flushMs / 2);
     this.#timer = setInterval(() => this.tick(Date.now()), config.flushMs);
   }
 
   get clients(): number {
-    return this.#clients;
+    return this.#clients.length;
   }
 
   clientsOf(stream: LocalStream): number {
-    return this.#byStream.get(stream)?.size ?? 0;
+    return this.#views.get(stream)?.clients ?? 0;
   }
 
   add(client: TsClient): void {
-    let set = this.#byStream.get(client.stream);
-    if (!set) {
-      set = new Set();
-      this.#byStream.set(client.stream, set);
+    if (this.#slot.has(client)) return;
+    this.#slot.set(client, this.#clients.length);
+    this.#clients.push(client);
+    let view = this.#views.get(client.stream);
+    if (!view) {
       const commit = client.stream.reader.commitCursor;
-      this.#ticks.set(client.stream, { lastCommit: commit, lastAdvanceMs: Date.now() });
+      const now = Date.now();
+      view = {
+        clients: 0,
+        tick: -1,
+        commit,
+        lastCommit: commit,
+        lastAdvanceMs: now,
+        rate: 0,
+        rateAtMs: now,
+        rateAtCursor: commit,
+        keepAlive: false,
+        maxLagBytes: Number.POSITIVE_INFINITY,
+        oldestSafe: 0,
+        slowest: Number.POSITIVE_INFINITY,
+      };
+      this.#views.set(client.stream, view);
     }
-    set.add(client);
-    this.#clients++;
+    view.clients++;
+    client.onDrain = () => this.#resume(client);
   }
 
   remove(client: TsClient): void {
-    const set = this.#byStream.get(client.stream);
-    if (!set?.delete(client)) return;
-    this.#clients--;
-    if (set.size === 0) {
-      this.#byStream.delete(client.stream);
-      this.#ticks.delete(client.stream);
+    const i = this.#slot.get(client);
+    if (i === undefined) return;
+    this.#slot.delete(client);
+    // Swap-remove: O(1); the moved client may miss the rest of this tick and gets served on the next.
+    const last = this.#clients.pop()!;
+    if (last !== client) {
+      this.#clients[i] = last;
+      this.#slot.set(last, i);
     }
+    const view = this.#views.get(client.stream);
+    if (view && --view.clients === 0) this.#views.delete(client.stream);
   }
 
   /** Ends every client (shutdown). */
   finishAll(reason: FinishReason): void {
-    for (const set of [...this.#byStream.values()]) for (const c of [...set]) c.finish(reason);
+    for (const c of [...this.#clients]) c.finish(reason);
   }
 
   stop(): void {
@@ -107,50 +156,122 @@ export class TsPump {
 
   /** Writes to one client right away (a join), outside the timer. */
   kick(client: TsClient, now: number): void {
-    this.#serve(client, client.stream.reader.commitCursor, now);
+    const view = this.#views.get(client.stream);
+    if (view) this.#serve(client, this.#refresh(client.stream, view, now), now);
   }
 
   tick(now: number): void {
-    for (const [stream, clients] of this.#byStream) {
-      const commit = stream.reader.commitCursor;
-      const t = this.#ticks.get(stream)!;
-      if (commit !== t.lastCommit) {
-        t.lastCommit = commit;
-        t.lastAdvanceMs = now;
-      }
-      const silentMs = now - t.lastAdvanceMs;
-      const keepAlive = silentMs >= NULL_AFTER_MS && silentMs < NULL_AFTER_MS + this.#nullCapMs;
-      for (const client of clients) {
-        try {
-          if (client.cursor < commit) {
-            if (commit - client.cursor >= MIN_BATCH_BYTES || now - client.lastWriteMs >= MAX_BATCH_DELAY_MS) {
-              this.#serve(client, commit, now);
-            }
-          } else if (keepAlive && !client.blocked && now - client.lastNullMs >= NULL_INTERVAL_MS)
-            this.#keepAlive(client, now);
-        } catch (err) {
-          // Nothing throws across the pump boundary: one broken client is dropped, counted, the rest go on.
-          this.#log.error({ err, stream: stream.token }, 'client pump failed for one client');
-          client.stream.counters.drops++;
-          client.finish('lapped');
-        }
+    this.#tick++;
+    const clients = this.#clients;
+    const n = clients.length;
+    if (n === 0) return;
+    const started = performance.now();
+    let visited = 0;
+    let i = this.#next % n;
+    while (visited < n) {
+      const client = clients[i];
+      visited++;
+      i = i + 1 < clients.length ? i + 1 : 0;
+      if (client) this.#visit(client, now);
+      if (visited % BUDGET_CHECK_EVERY === 0 && performance.now() - started > this.#budgetMs) break;
+    }
+    // Next tick starts where this one stopped: fairness when the budget cuts a tick short.
+    this.#next = i;
+    // Tell each ring how far this shard's slowest client that is still reading has got: the owner paces an
+    // upstream that runs ahead of real time by it. Stuck clients were left out: they must not hold others.
+    for (const [stream, v] of this.#views) {
+      if (v.tick === this.#tick && v.slowest !== Number.POSITIVE_INFINITY) {
+        stream.reader.reportProgress(this.#shardId, v.slowest, now);
       }
     }
   }
 
-  #serve(client: TsClient, commit: number, now: number): void {
-    if (client.finished) return;
-    if (client.blocked) {
-      if (now - client.blockedSinceMs > this.#stuckMs) {
-        client.stream.counters.drops++;
-        client.finish('stuck');
+  #visit(client: TsClient, now: number): void {
+    const view = this.#refresh(client.stream, this.#views.get(client.stream)!, now);
+    try {
+      if (client.cursor < view.commit) {
+        if (client.blocked) this.#checkStuck(client, now);
+        else if (
+          view.commit - client.cursor >= MIN_BATCH_BYTES ||
+          now - client.lastWriteMs >= MAX_BATCH_DELAY_MS
+        ) {
+          this.#serve(client, view, now);
+        }
+      } else if (view.keepAlive && !client.blocked && now - client.lastNullMs >= NULL_INTERVAL_MS) {
+        this.#keepAlive(client, now);
       }
-      return;
+      if (!client.blocked || now - client.blockedSinceMs <= READING_BLOCKED_MS) {
+        if (client.cursor < view.slowest) view.slowest = client.cursor;
+      }
+    } catch (err) {
+      // Nothing throws across the pump boundary: one broken client is dropped, counted, the rest go on.
+      this.#log.error({ err, stream: client.stream.token }, 'client pump failed for one client');
+      client.stream.counters.drops++;
+      client.finish('lapped');
     }
+  }
+
+  /** uWS drained a blocked client: continue at once instead of waiting for the next tick. */
+  #resume(client: TsClient): void {
+    if (client.finished) return;
+    const view = this.#views.get(client.stream);
+    if (!view) return;
+    const now = Date.now();
+    try {
+      this.#serve(client, this.#refresh(client.stream, view, now), now);
+    } catch (err) {
+      this.#log.error({ err, stream: client.stream.token }, 'client pump failed for one client');
+      client.stream.counters.drops++;
+      client.finish('lapped');
+    }
+  }
+
+  /** Per-stream facts, recomputed at most once per tick. */
+  #refresh(stream: LocalStream, v: StreamView, now: number): StreamView {
+    if (v.tick === this.#tick) return v;
+    v.tick = this.#tick;
+    v.slowest = Number.POSITIVE_INFINITY;
+    const { reader, control } = stream;
+    const commit = reader.commitCursor;
+    v.commit = commit;
+    if (commit !== v.lastCommit) {
+      v.lastCommit = commit;
+      v.lastAdvanceMs = now;
+    }
+    if (now - v.rateAtMs >= RATE_SAMPLE_MS) {
+      const inst = ((commit - v.rateAtCursor) * 1000) / (now - v.rateAtMs);
+      v.rate = v.rate === 0 ? inst : v.rate + RATE_WEIGHT * (inst - v.rate);
+      v.rateAtMs = now;
+      v.rateAtCursor = commit;
+    }
+    const silentMs = now - v.lastAdvanceMs;
+    v.keepAlive = silentMs >= NULL_AFTER_MS && silentMs < NULL_AFTER_MS + this.#nullCapMs;
+    // "Seconds behind live" in bytes: at the stream's bitrate (PCR) or at the rate bytes actually arrive,
+    // whichever is faster, so an unpaced or bursting upstream is not mistaken for lagging clients.
+    const bytesPerSecond = Math.max(control.bitrate / 8, v.rate);
+    v.maxLagBytes = bytesPerSecond > 0 ? bytesPerSecond * this.#lagSeconds : Number.POSITIVE_INFINITY;
+    v.oldestSafe = reader.oldestSafe(Math.min(LAP_MARGIN_BYTES, reader.capacityBytes / 4));
+    return v;
+  }
+
+  #checkStuck(client: TsClient, now: number): void {
+    if (now - client.blockedSinceMs > this.#stuckMs) {
+      client.stream.counters.drops++;
+      client.finish('stuck');
+    }
+  }
+
+  #serve(client: TsClient, view: StreamView, now: number): void {
+    if (client.finished || client.blocked) return;
     const { reader } = client.stream;
-    if (this.#tooFarBehind(client, commit) && !this.#skipToKeyframe(client)) return;
+    const commit = view.commit;
+    const behind =
+      client.cursor < view.oldestSafe ||
+      commit - client.cursor > view.maxLagBytes ||
+      !reader.intact(client.cursor);
+    if (behind && !this.#skipToKeyframe(client)) return;
     const res = client.res;
-    let budget = MAX_TICK_BYTES;
+    let budget = MAX_VISIT_BYTES;
     let lapped = false;
     res.cork(() => {
       while (client.cursor < commit && budget > 0) {
@@ -186,16 +307,6 @@ export class TsPump {
     }
   }
 
-  /** Lapped already, about to be, or more than the lag limit behind live. */
-  #tooFarBehind(client: TsClient, commit: number): boolean {
-    const { reader } = client.stream;
-    if (!reader.intact(client.cursor)) return true;
-    const safe = reader.oldestSafe(Math.min(LAP_MARGIN_BYTES, reader.capacityBytes / 4));
-    if (client.cursor < safe) return true;
-    const bitrate = client.stream.control.bitrate;
-    return bitrate > 0 && commit - client.cursor > (bitrate / 8) * this.#lagSeconds;
-  }
-
   /** Moves a lagging client to the newest keyframe, PSI first. False if the client had to go instead. */
   #skipToKeyframe(client: TsClient): boolean {
     const { reader } = client.stream;
@@ -229,16 +340,4 @@ export class TsPump {
       client.blockedSinceMs = now;
     }
   }
-}
-
-function buildNullPackets(n: number): Uint8Array {
-  const out = new Uint8Array(n * TS_PACKET_SIZE).fill(0xff);
-  for (let i = 0; i < n; i++) {
-    const p = i * TS_PACKET_SIZE;
-    out[p] = 0x47; // sync byte
-    out[p + 1] = 0x1f; // TEI 0, PUSI 0, priority 0, PID high bits 0x1F
-    out[p + 2] = 0xff; // PID low bits: 0x1FFF
-    out[p + 3] = 0x10; // not scrambled, payload only, continuity counter 0
-  }
-  return out;
 }

@@ -13,6 +13,18 @@ import type { HlsTiming } from '../../hls-timing.js';
 import type { HlsStart } from '../../protocol.js';
 import { BitrateMeter } from './bitrate.js';
 
+/**
+ * Pacing of an upstream that delivers faster than real time (an unpaced source, a long burst): when it
+ * arrives at more than FAST_FACTOR × the stream's own bitrate and the writer is more than a quarter ring ahead
+ * of the slowest client still reading (as the shards reported in the last READER_FRESH_MS), reading waits
+ * HOLD_STEP_MS at a time instead of overwriting bytes nobody has read. A live upstream (real time) never
+ * meets the first condition, so it is never held; a stuck client is not "still reading" and holds nothing.
+ */
+const FAST_FACTOR = 1.5;
+const RATE_WINDOW_MS = 100;
+const READER_FRESH_MS = 1000;
+const HOLD_STEP_MS = 5;
+
 /** PSI kept for segment starts: a few recent random-access points with the PSI that preceded each. */
 const RAP_PSI_MEMORY = 8;
 
@@ -36,6 +48,10 @@ export class Ingest {
   #psi: Uint8Array | null = null;
   readonly #rapPsi: Array<{ cursor: number; psi: Uint8Array }> = [];
   #sawRandomAccess = false;
+  #rateAtMs = 0;
+  #rateAtBytes = 0;
+  /** Upstream bytes per second over the last window. */
+  #arrivalRate = 0;
   readonly stats: IngestStats = {
     bytesIn: 0,
     segments: 0,
@@ -67,9 +83,25 @@ export class Ingest {
     return { pat: p.pat !== null, pmt: p.pmt !== null, videoPid: p.videoPid };
   }
 
+  /** How long the upstream should wait before reading more (0: read on); see FAST_FACTOR. */
+  holdMs(nowMs: number): number {
+    const bytesPerSecond = this.#bitrate.bitsPerSecond / 8;
+    if (bytesPerSecond === 0 || this.#arrivalRate < FAST_FACTOR * bytesPerSecond) return 0;
+    const w = this.#writer;
+    const slowest = w.slowestReader(nowMs, READER_FRESH_MS);
+    if (slowest < 0 || w.commitCursor - slowest <= w.capacityBytes / 4) return 0;
+    return HOLD_STEP_MS;
+  }
+
   /** Feeds one upstream chunk (any size, any alignment). */
   push(chunk: Uint8Array, nowMs: number): void {
     this.stats.bytesIn += chunk.length;
+    if (nowMs - this.#rateAtMs >= RATE_WINDOW_MS) {
+      if (this.#rateAtMs > 0)
+        this.#arrivalRate = ((this.stats.bytesIn - this.#rateAtBytes) * 1000) / (nowMs - this.#rateAtMs);
+      this.#rateAtMs = nowMs;
+      this.#rateAtBytes = this.stats.bytesIn;
+    }
     const w = this.#writer;
     this.#publish(this.#segmenter.tick(nowMs, w.commitCursor));
     const r = this.#demux.push(chunk);

@@ -117,6 +117,7 @@ export class OwnedStream {
       discontinuity: () => {
         if (this.#ingest.stats.bytesIn > 0 || this.#writer.commitCursor > 0) this.#ingest.newGeneration();
       },
+      holdMs: (now) => this.#ingest.holdMs(now),
     };
     this.#done = this.#run().catch((err: unknown) => {
       this.#log.error({ err }, 'owner loop failed');

@@ -5,6 +5,7 @@
  */
 import type { EngineClient } from '@shardcast/engine-client';
 import type { Recorder } from '@shardcast/metrics';
+import { sleep as delay } from './sleep.js';
 import { type Upstream, type UpstreamSink, UpstreamStall } from './upstream.js';
 
 export { UpstreamStall } from './upstream.js';
@@ -18,6 +19,8 @@ export interface PumpOptions {
   readonly stallMs: number;
   readonly onFirstByte: () => void;
   readonly onChunk: (chunk: Uint8Array, nowMs: number) => void;
+  /** Backpressure towards the engine (see UpstreamSink.holdMs). */
+  readonly holdMs?: (nowMs: number) => number;
   readonly recorder: Recorder;
 }
 
@@ -45,6 +48,13 @@ export async function pumpTs(o: PumpOptions): Promise<number> {
       lastMs = now;
       o.onChunk(chunk, now);
       o.recorder.recordUs('mpegts_chunk_read', (performance.now() - t0) * 1000, true);
+      // Not reading is the backpressure: TCP slows the engine down. Waiting is not a stall.
+      let hold = o.holdMs?.(now) ?? 0;
+      while (hold > 0 && !o.signal.aborted) {
+        await delay(hold, o.signal);
+        lastMs = Date.now();
+        hold = o.holdMs!(lastMs);
+      }
     }
   } catch (err) {
     if (stalled) throw new UpstreamStall(`no upstream data for ${o.stallMs / 1000} s`);
@@ -88,6 +98,7 @@ export class TsUpstream implements Upstream {
       // A new connection joins the broadcast at an arbitrary byte: never splice it onto the old one.
       onFirstByte: () => o.sink.discontinuity(),
       onChunk: (chunk, now) => o.sink.data(chunk, now),
+      holdMs: o.sink.holdMs ? (now) => o.sink.holdMs!(now) : undefined,
       recorder: o.recorder,
     });
   }

@@ -16,6 +16,12 @@ export interface UpstreamSink {
    * discontinuity): the sink starts a new ring generation, unless nothing was ingested yet.
    */
   discontinuity(): void;
+  /**
+   * How long to wait before reading more (0: read on). Non-zero only for an upstream that delivers faster
+   * than real time and is more than a quarter ring ahead of the slowest client still reading: reading on would
+   * overwrite bytes that clients have not read yet.
+   */
+  holdMs?(nowMs: number): number;
 }
 
 /** The protocol of an upstream session. */
