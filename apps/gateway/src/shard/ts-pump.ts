@@ -178,11 +178,12 @@ export class TsPump {
     // Next tick starts where this one stopped: fairness when the budget cuts a tick short.
     this.#next = i;
     // Tell each ring how far this shard's slowest client that is still reading has got: the owner paces an
-    // upstream that runs ahead of real time by it. Stuck clients were left out: they must not hold others.
+    // upstream that runs ahead of real time by it. Stuck clients were left out: they must not hold others,
+    // so a shard whose clients are all stuck reports the commit cursor (nobody to wait for) at once rather
+    // than leaving its last report to go stale.
     for (const [stream, v] of this.#views) {
-      if (v.tick === this.#tick && v.slowest !== Number.POSITIVE_INFINITY) {
-        stream.reader.reportProgress(this.#shardId, v.slowest, now);
-      }
+      if (v.tick === this.#tick)
+        stream.reader.reportProgress(this.#shardId, Math.min(v.slowest, v.commit), now);
     }
   }
 

@@ -14,14 +14,16 @@ import type { HlsStart } from '../../protocol.js';
 import { BitrateMeter } from './bitrate.js';
 
 /**
- * Pacing of an upstream that delivers faster than real time (an unpaced source, a long burst): when it
- * arrives at more than FAST_FACTOR × the stream's own bitrate and the writer is more than a quarter ring ahead
- * of the slowest client still reading (as the shards reported in the last READER_FRESH_MS), reading waits
- * HOLD_STEP_MS at a time instead of overwriting bytes nobody has read. A live upstream (real time) never
- * meets the first condition, so it is never held; a stuck client is not "still reading" and holds nothing.
+ * Pacing of an upstream that delivers faster than real time (an unpaced source, a long burst): while the
+ * writer is more than a quarter ring ahead of the slowest client still reading (as the shards reported in the
+ * last READER_FRESH_MS), reading is limited to FAST_FACTOR × the stream's own bitrate (a token bucket holding
+ * at most BURST_SECONDS of credit) and waits HOLD_STEP_MS at a time when it runs out, instead of overwriting
+ * bytes nobody has read. The floor matters as much as the brake: however slow one reader is, everyone else
+ * still gets FAST_FACTOR × real time, so a client that stops reading can never starve the others. A live
+ * upstream (real time) never empties the bucket, so it is never held.
  */
 const FAST_FACTOR = 1.5;
-const RATE_WINDOW_MS = 100;
+const BURST_SECONDS = 1;
 const READER_FRESH_MS = 1000;
 const HOLD_STEP_MS = 5;
 
@@ -48,10 +50,9 @@ export class Ingest {
   #psi: Uint8Array | null = null;
   readonly #rapPsi: Array<{ cursor: number; psi: Uint8Array }> = [];
   #sawRandomAccess = false;
-  #rateAtMs = 0;
-  #rateAtBytes = 0;
-  /** Upstream bytes per second over the last window. */
-  #arrivalRate = 0;
+  /** Pacing credit in bytes (see FAST_FACTOR), refilled at FAST_FACTOR × the PCR bitrate. */
+  #credit = 0;
+  #creditAtMs = 0;
   readonly stats: IngestStats = {
     bytesIn: 0,
     segments: 0,
@@ -86,22 +87,29 @@ export class Ingest {
   /** How long the upstream should wait before reading more (0: read on); see FAST_FACTOR. */
   holdMs(nowMs: number): number {
     const bytesPerSecond = this.#bitrate.bitsPerSecond / 8;
-    if (bytesPerSecond === 0 || this.#arrivalRate < FAST_FACTOR * bytesPerSecond) return 0;
+    if (bytesPerSecond === 0) return 0;
+    const refill = FAST_FACTOR * bytesPerSecond;
+    if (this.#creditAtMs > 0) {
+      this.#credit = Math.min(
+        refill * BURST_SECONDS,
+        this.#credit + ((nowMs - this.#creditAtMs) * refill) / 1000,
+      );
+    }
+    this.#creditAtMs = nowMs;
     const w = this.#writer;
     const slowest = w.slowestReader(nowMs, READER_FRESH_MS);
-    if (slowest < 0 || w.commitCursor - slowest <= w.capacityBytes / 4) return 0;
-    return HOLD_STEP_MS;
+    if (slowest < 0 || w.commitCursor - slowest <= w.capacityBytes / 4) {
+      // Unbraked: what was read meanwhile is no debt to pay back later.
+      if (this.#credit < 0) this.#credit = 0;
+      return 0;
+    }
+    return this.#credit > 0 ? 0 : HOLD_STEP_MS;
   }
 
   /** Feeds one upstream chunk (any size, any alignment). */
   push(chunk: Uint8Array, nowMs: number): void {
     this.stats.bytesIn += chunk.length;
-    if (nowMs - this.#rateAtMs >= RATE_WINDOW_MS) {
-      if (this.#rateAtMs > 0)
-        this.#arrivalRate = ((this.stats.bytesIn - this.#rateAtBytes) * 1000) / (nowMs - this.#rateAtMs);
-      this.#rateAtMs = nowMs;
-      this.#rateAtBytes = this.stats.bytesIn;
-    }
+    this.#credit -= chunk.length;
     const w = this.#writer;
     this.#publish(this.#segmenter.tick(nowMs, w.commitCursor));
     const r = this.#demux.push(chunk);
