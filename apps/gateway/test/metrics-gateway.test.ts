@@ -153,6 +153,15 @@ test('/metrics/performance over HTTP: shape, narrowing, 400 JSON for a bad windo
   assert.equal(post.status, 405);
   const head = await fetch(`${gw.url}/metrics`, { method: 'HEAD' });
   assert.equal(head.status, 200);
+  // The scrapes themselves are timed on main (the 400s above are not renders and are not counted).
+  let ops: any = null;
+  const recorded = await waitFor(async () => {
+    ops = (await getJson(`${gw.url}/metrics/performance`)).body.operations;
+    return ops.prometheus_render.count >= 1 && ops.performance_render.count >= 4;
+  }, 5000);
+  assert.ok(recorded, `prometheus_render and performance_render were recorded: ${JSON.stringify(ops)}`);
+  assert.equal(ops.prometheus_render.success_rate, 1);
+  assert.equal(ops.performance_render.success_rate, 1);
 });
 
 test('/ready answers 200 with no reasons while shards and an engine are fine', async () => {

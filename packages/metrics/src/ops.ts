@@ -12,6 +12,8 @@ export const OPERATIONS = [
   'hls_segment_delivery',
   'hls_segment_fetch',
   'docker_stats_collection',
+  'prometheus_render',
+  'performance_render',
 ] as const;
 
 export type KnownOperation = (typeof OPERATIONS)[number];

@@ -5,6 +5,7 @@ import {
   Aggregator,
   DEFAULT_LE_SECONDS,
   DURATION_METRIC,
+  OPERATIONS,
   Recorder,
   renderPromHistogram,
 } from '../src/index.js';
@@ -84,10 +85,13 @@ test('renderPrometheus emits a valid histogram family for every operation and ou
   assert.ok(lines.includes(`${DURATION_METRIC}_bucket{${labels},le="+Inf"} 2`));
   assert.ok(lines.includes(`${DURATION_METRIC}_sum{${labels}} 0.2515`));
   assert.ok(lines.includes(`${DURATION_METRIC}_count{${labels}} 2`));
-  // 8 operations x 2 outcomes, each 17 buckets + sum + count.
+  // Every known operation x 2 outcomes, each 17 buckets + sum + count.
   const series = lines.filter((l) => l.startsWith(`${DURATION_METRIC}_count{`));
-  assert.equal(series.length, 16);
-  assert.equal(lines.filter((l) => l !== '').length, 2 + 16 * (DEFAULT_LE_SECONDS.length + 3));
+  assert.equal(series.length, OPERATIONS.length * 2);
+  assert.equal(
+    lines.filter((l) => l !== '').length,
+    2 + OPERATIONS.length * 2 * (DEFAULT_LE_SECONDS.length + 3),
+  );
   for (const line of lines.slice(2)) {
     if (line === '') continue;
     assert.match(line, /^[a-z_]+(_bucket|_sum|_count)\{[^}]*\} [0-9.e+-]+$/);

@@ -54,7 +54,15 @@ export class ApiRouter {
     if (path === '/metrics') {
       if (!read) return apiError('SC_ERR_METHOD_NOT_ALLOWED');
       if (!this.#observability) return apiError('SC_ERR_NOT_FOUND');
-      const m = await this.#observability.metrics();
+      const t0 = performance.now();
+      let m: { contentType: string; body: string };
+      try {
+        m = await this.#observability.metrics();
+      } catch (err) {
+        this.#telemetry.recordMain('prometheus_render', performance.now() - t0, false);
+        throw err;
+      }
+      this.#telemetry.recordMain('prometheus_render', performance.now() - t0, true);
       return {
         status: 200,
         headers: { 'Content-Type': m.contentType, 'Cache-Control': 'no-store' },
@@ -63,7 +71,11 @@ export class ApiRouter {
     }
     if (path === '/metrics/performance') {
       if (!read) return apiError('SC_ERR_METHOD_NOT_ALLOWED');
-      return performanceResponse(this.#telemetry.aggregator, req.query);
+      const t0 = performance.now();
+      const r = performanceResponse(this.#telemetry.aggregator, req.query);
+      // A 400 (bad window or operation) is the caller's mistake, not a render: not timed.
+      if (r.status === 200) this.#telemetry.recordMain('performance_render', performance.now() - t0, true);
+      return r;
     }
     if (path === '/api/v1/streams') {
       if (!read) return apiError('SC_ERR_METHOD_NOT_ALLOWED');
