@@ -14,7 +14,7 @@ import { type ProbeResult, startLatencyProbe } from './latency-probe.js';
 import { type Measured, measure } from './measure.js';
 import { nginxBinary, startNginx } from './nginx.js';
 import type { SuiteParams } from './params.js';
-import { type Service, startEngineSim, startGateway } from './procs.js';
+import { getJson, type Service, startEngineSim, startGateway } from './procs.js';
 import { atLeast, atMost, type Section, type Target } from './section.js';
 import { type SegLoadResult, segmentLoad } from './seg-load.js';
 
@@ -140,7 +140,7 @@ export async function hlsBench(
   const notes: string[] = [];
   log(`HLS: ${p.hlsPlayers} players`);
   let players: Measured | null = null;
-  // The same playlist as the players, requested by one steady client from this (idle) process.
+  // The same playlist as the players, requested by one steady client in a process of its own.
   const probe = startLatencyProbe(`${gateway.url}/ace/manifest.m3u8?id=${streamId(0)}`, PROBE_INTERVAL_MS);
   let probed: ProbeResult | null = null;
   try {
@@ -167,6 +167,14 @@ export async function hlsBench(
   } finally {
     probed = await probe.stop();
   }
+  // The shards' own timing of each playlist answer (handler start to response queued), merged on main
+  // once a second: what the gateway spends, without the queueing in front of it.
+  await new Promise((r) => setTimeout(r, 2000));
+  const windowS = Math.min(900, Math.ceil(p.hlsDurationS + p.hlsRampS + 5));
+  const server = await getJson<{ operations: Record<string, ServerOp> }>(
+    `${gateway.url}/metrics/performance?operation=hls_manifest_generation&window=${windowS}`,
+  );
+  const manifest = server?.operations.hls_manifest_generation ?? null;
   log('HLS: segment throughput, gateway vs nginx');
   let gw: WithCpu | null = null;
   let ng: WithCpu | null = null;
@@ -248,8 +256,21 @@ export async function hlsBench(
       atMost(`HLS playlist p99 with ${p.hlsPlayers} players (independent probe)`, L.p99, 5, 'ms', 2),
     );
     notes.push(
-      `Probe: one keep-alive client in the orchestrator process requested stream 0's playlist every ${PROBE_INTERVAL_MS} ms during the players run (its own event-loop delay p99 ${fixed(probed.selfDelayP99Ms, 1)} ms). The players' figure includes the load generator's event-loop delay; the probe's does not.`,
+      `Probe: one keep-alive client in a process of its own requested stream 0's playlist every ${PROBE_INTERVAL_MS} ms during the players run (its own event-loop delay p99 ${fixed(probed.selfDelayP99Ms, 1)} ms). The players' figure includes the load generator's event-loop delay; the probe's does not.`,
     );
+  }
+  if (manifest && manifest.count > 0) {
+    rows.push([
+      '  hls_manifest_generation (server-side)',
+      'Shardcast gateway',
+      `${fixed(manifest.p50_ms, 3)} / ${fixed(manifest.p95_ms, 3)} / ${fixed(manifest.p99_ms, 3)} / ${fixed(manifest.max_ms, 1)}`,
+      '-',
+      `${manifest.count} playlists timed by the shards`,
+      '-',
+      '-',
+      '-',
+      '-',
+    ]);
   }
   for (const [name, res] of [
     ['Shardcast gateway', gw],
@@ -314,9 +335,18 @@ export async function hlsBench(
           }
         : null,
       probe: probed,
+      manifestServerSide: manifest,
       segmentLoad: { gateway: gw, nginx: ng, capturedBytes: segBytes },
     },
   };
+}
+
+interface ServerOp {
+  count: number;
+  p50_ms: number;
+  p95_ms: number;
+  p99_ms: number;
+  max_ms: number;
 }
 
 type WithCpu = SegLoadResult & { serverCores: number; generatorCores: number };

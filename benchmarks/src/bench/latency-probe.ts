@@ -1,10 +1,12 @@
 /**
- * An independent latency probe: one keep-alive connection from the (otherwise idle) orchestrator process
- * requesting one URL at a steady interval while a load run is going on. The players' own latency figures
- * include the load generator's event-loop delay when it is busy with thousands of players; this one shows
- * what a single client sees from the server under the same load.
+ * An independent latency probe: one keep-alive connection from a process of its own requesting one URL at
+ * a steady interval while a load run is going on. The players' own latency figures include the load
+ * generator's event-loop delay when it is busy with thousands of players, and the orchestrator is busy
+ * sampling /proc and the API; this one shows what a single client sees from the server under the same load.
  */
+import { fork } from 'node:child_process';
 import { Agent, request } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { type LatencySummary, newHistogram, recordMs, summarize } from '../util/histogram.js';
 
 export interface ProbeResult {
@@ -18,8 +20,50 @@ export interface Probe {
   stop(): Promise<ProbeResult>;
 }
 
-/** Starts requesting `url` every `intervalMs` (one request in flight at most). */
+const CHILD_FLAG = 'SHARDCAST_LATENCY_PROBE_CHILD';
+/** How long stop() waits for the child's answer. */
+const STOP_DEADLINE_MS = 10_000;
+
+/** Starts a child process requesting `url` every `intervalMs`; stop() returns what it measured. */
 export function startLatencyProbe(url: string, intervalMs: number): Probe {
+  const child = fork(fileURLToPath(import.meta.url), [url, String(intervalMs)], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    execArgv: [],
+    env: { ...process.env, [CHILD_FLAG]: '1' },
+  });
+  const answer = new Promise<ProbeResult | null>((resolve) => {
+    child.once('message', (m) => resolve(m as ProbeResult));
+    child.once('exit', () => resolve(null));
+    child.once('error', () => resolve(null));
+  });
+  return {
+    async stop(): Promise<ProbeResult> {
+      if (child.connected) child.send('stop');
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_DEADLINE_MS);
+      const r = await answer;
+      clearTimeout(timer);
+      if (child.connected) child.disconnect();
+      child.kill();
+      return (
+        r ?? {
+          latency: { count: 0, p50: 0, p95: 0, p99: 0, max: 0, mean: 0 },
+          failures: 1,
+          selfDelayP99Ms: 0,
+        }
+      );
+    },
+  };
+}
+
+if (process.env[CHILD_FLAG] === '1' && process.send) {
+  const probe = runProbe(process.argv[2] ?? '', Number(process.argv[3]));
+  process.once('message', () => {
+    void probe.stop().then((r) => process.send?.(r, () => process.disconnect()));
+  });
+}
+
+/** Requests `url` every `intervalMs` in this process (one request in flight at most). */
+function runProbe(url: string, intervalMs: number): Probe {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const h = newHistogram();
   let failures = 0;
