@@ -1,20 +1,11 @@
-/**
- * The gateway's own Prometheus families, declared on a prom-client registry: streams, clients and
- * traffic, shards (then the infrastructure families of prom-infra-families.ts). Every value is computed
- * at scrape time from state main already holds (shard stats, traffic totals, the directory, the engine
- * registry, Docker counters, probe and event counters); nothing here is updated on a hot path.
- * Conventions: `shardcast_` prefix, base units (bytes, seconds, ratios), counters end in `_total`.
- */
-import type { Registry } from 'prom-client';
-import type { MetricsSources } from './metrics-sources.js';
-import { declarers, type Fill } from './prom-family.js';
+import type { FamilySet, Fill } from './prom-family.js';
 import { declareInfraFamilies } from './prom-infra-families.js';
 import type { OwnerField, ShardField } from './traffic-totals.js';
 
 const MS_PER_S = 1000;
 
-export function declareFamilies(reg: Registry, s: MetricsSources): void {
-  const { g, c } = declarers(reg, s);
+export function declareFamilies(set: FamilySet): void {
+  const { g, c } = set.declarers();
 
   // ---------------------------------------------------------------- streams
   g('shardcast_streams', 'Streams in the directory, by state.', ['state'], (src, emit) => {
@@ -152,5 +143,5 @@ export function declareFamilies(reg: Registry, s: MetricsSources): void {
   c('shardcast_shard_restarts_total', 'Shard workers respawned after dying.', ['shard'], (src, emit) => {
     for (let i = 0; i < src.shardCount; i++) emit({ shard: i }, src.restarts().get(i) ?? 0);
   });
-  declareInfraFamilies(reg, s);
+  declareInfraFamilies(set);
 }

@@ -3,19 +3,17 @@
  * media probes, lifecycle events and orchestrator delivery, and the metrics pipeline itself.
  */
 import type { DockerEnginesStatus, EngineState } from '@shardcast/docker-engines';
-import type { Registry } from 'prom-client';
 import type { ProbeResult } from '../probe/probe-scheduler.js';
-import type { MetricsSources } from './metrics-sources.js';
 import type { QueueStats } from './orchestrator-queue.js';
-import { declarers, type Fill } from './prom-family.js';
+import type { FamilySet, Fill } from './prom-family.js';
 
 const MS_PER_S = 1000;
 const PERCENT = 100;
 const ORCHESTRATOR_EVENTS = ['stream_started', 'stream_ended'];
 const PROBE_RESULTS: readonly ProbeResult[] = ['ok', 'no-data', 'torn', 'no-program', 'shed', 'error'];
 
-export function declareInfraFamilies(reg: Registry, s: MetricsSources): void {
-  const { g, c } = declarers(reg, s);
+export function declareInfraFamilies(set: FamilySet): void {
+  const { g, c } = set.declarers();
   // ---------------------------------------------------------------- engines
   const engines =
     (pick: (e: EngineState, now: number) => number | null): Fill =>
