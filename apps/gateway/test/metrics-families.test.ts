@@ -77,7 +77,9 @@ function view(id: number, token: string, tsClients: number, bitrate = 8000): Str
     id,
     token,
     state: 'live',
-    ownerStats: { engineStat: { peers: 7, speedDownKBps: 2, speedUpKBps: 1 } } as unknown as StreamView['ownerStats'],
+    ownerStats: {
+      engineStat: { peers: 7, speedDownKBps: 2, speedUpKBps: 1 },
+    } as unknown as StreamView['ownerStats'],
     shardStats: new Map([[0, { tsClients, hlsViewers: 1 }]]) as unknown as StreamView['shardStats'],
     control: { bitrate: () => bitrate },
   };
