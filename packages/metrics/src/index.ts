@@ -15,7 +15,17 @@ export {
   type Operation,
   parseOperation,
 } from './ops.js';
-export { checkLadder, DEFAULT_LE_SECONDS, type PromSeries, renderPromHistogram } from './prometheus.js';
+export {
+  checkLadder,
+  DEFAULT_LE_SECONDS,
+  escapeHelp,
+  escapeLabelValue,
+  formatNumber,
+  isLabelName,
+  isMetricName,
+  type PromSeries,
+  renderPromHistogram,
+} from './prometheus.js';
 export { Recorder, type RecorderStats } from './recorder.js';
 export { checkSnapshot, seriesToHdr, snapshotTransferList } from './snapshot.js';
 export type {

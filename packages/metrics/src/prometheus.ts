@@ -16,8 +16,37 @@ export const DEFAULT_LE_SECONDS: readonly number[] = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
 ];
 
+// The text format's rules, shared with the gateway's gauge and counter families.
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const NEEDS_ESCAPE = /[\\"\n]/;
+
+/** A valid metric name. */
+export function isMetricName(name: string): boolean {
+  return METRIC_NAME.test(name);
+}
+
+/** A valid label name that is not reserved (`__` prefix). */
+export function isLabelName(name: string): boolean {
+  return LABEL_NAME.test(name) && !name.startsWith('__');
+}
+
+/** Label value escaping: backslash, double quote, line feed (most values need none: tested first). */
+export function escapeLabelValue(v: string | number): string {
+  const s = typeof v === 'number' ? String(v) : v;
+  return NEEDS_ESCAPE.test(s) ? s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : s;
+}
+
+/** HELP text escaping: backslash, line feed. */
+export function escapeHelp(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+
+/** A sample value as the text format writes it. */
+export function formatNumber(v: number): string {
+  if (Number.isFinite(v)) return String(v);
+  return Number.isNaN(v) ? 'NaN' : v > 0 ? '+Inf' : '-Inf';
+}
 
 /** Largest HDR index whose highest-equivalent value is <= leUs (-1 when none). */
 function cutIndex(leUs: number): number {
@@ -67,24 +96,10 @@ export interface PromSeries {
   readonly histogram: PromHistogram;
 }
 
-function escapeLabelValue(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
-
-function escapeHelp(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
-}
-
-function formatNumber(v: number): string {
-  if (v === Number.POSITIVE_INFINITY) return '+Inf';
-  if (v === Number.NEGATIVE_INFINITY) return '-Inf';
-  return Number.isNaN(v) ? 'NaN' : String(v);
-}
-
 function labelText(labels: Readonly<Record<string, string>>): string {
   let out = '';
   for (const [k, v] of Object.entries(labels)) {
-    if (!LABEL_NAME.test(k) || k.startsWith('__') || k === 'le') {
+    if (!isLabelName(k) || k === 'le') {
       throw new TypeError(`Label name "${k}" is not a valid Prometheus label name for a histogram.`);
     }
     out += `${out === '' ? '' : ','}${k}="${escapeLabelValue(v)}"`;
@@ -98,7 +113,7 @@ function labelText(labels: Readonly<Record<string, string>>): string {
  * programming error, caught by the first test that renders it).
  */
 export function renderPromHistogram(name: string, help: string, series: readonly PromSeries[]): string {
-  if (!METRIC_NAME.test(name))
+  if (!isMetricName(name))
     throw new TypeError(`Metric name "${name}" is not a valid Prometheus metric name.`);
   const lines = [`# HELP ${name} ${escapeHelp(help)}`, `# TYPE ${name} histogram`];
   for (const { labels, histogram } of series) {

@@ -5,6 +5,7 @@
  * its per-series bookkeeping (reset, label hashing, a value object per series, then formatting), which
  * was most of a scrape's CPU on main.
  */
+import { escapeHelp, escapeLabelValue, formatNumber, isLabelName, isMetricName } from '@shardcast/metrics';
 import type { MetricsSources } from './metrics-sources.js';
 
 type Labels = Record<string, string | number>;
@@ -12,22 +13,6 @@ export type Emit = (labels: Labels, value: number) => void;
 export type Fill = (s: MetricsSources, emit: Emit, now: number) => void;
 /** Declares a family: name, help, label names, and how to fill it. */
 export type Declare = (name: string, help: string, labels: readonly string[], fill: Fill) => void;
-
-const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const NEEDS_ESCAPE = /[\\"\n]/;
-
-/** Label value escaping of the text format: backslash, double quote, line feed. */
-export function escapeLabelValue(v: string | number): string {
-  const s = typeof v === 'number' ? String(v) : v;
-  return NEEDS_ESCAPE.test(s) ? s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : s;
-}
-
-/** A sample value as the text format writes it. */
-export function formatValue(v: number): string {
-  if (Number.isFinite(v)) return String(v);
-  return Number.isNaN(v) ? 'NaN' : v > 0 ? '+Inf' : '-Inf';
-}
 
 interface FamilyDef {
   readonly kind: 'gauge' | 'counter';
@@ -51,15 +36,20 @@ export class FamilySet {
     labels: readonly string[],
     fill: Fill,
   ): void {
-    if (!METRIC_NAME.test(name)) throw new TypeError(`Metric name "${name}" is not a valid Prometheus name.`);
+    if (!isMetricName(name)) throw new TypeError(`Metric name "${name}" is not a valid Prometheus name.`);
     if (this.#names.has(name)) throw new TypeError(`Metric "${name}" is declared twice.`);
     for (const l of labels) {
-      if (!LABEL_NAME.test(l) || l.startsWith('__'))
+      if (!isLabelName(l))
         throw new TypeError(`Label name "${l}" of "${name}" is not a valid Prometheus label name.`);
     }
     this.#names.add(name);
-    const h = help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
-    this.#defs.push({ kind, name, head: `# HELP ${name} ${h}\n# TYPE ${name} ${kind}\n`, labels, fill });
+    this.#defs.push({
+      kind,
+      name,
+      head: `# HELP ${name} ${escapeHelp(help)}\n# TYPE ${name} ${kind}\n`,
+      labels,
+      fill,
+    });
   }
 
   /** Gauge and counter declarers bound to this set. */
@@ -89,7 +79,7 @@ export class FamilySet {
         now,
       );
       out += d.head;
-      for (const [key, value] of samples) out += `${d.name}${key} ${formatValue(value)}\n`;
+      for (const [key, value] of samples) out += `${d.name}${key} ${formatNumber(value)}\n`;
     }
     return out;
   }

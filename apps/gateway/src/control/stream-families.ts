@@ -5,9 +5,9 @@
  * changes with a new probe) is built once and kept; a render only formats the numbers. Exposition
  * format 0.0.4.
  */
+import { escapeLabelValue as esc, formatNumber as fmt } from '@shardcast/metrics';
 import type { StreamMedia } from '../probe/probe-scheduler.js';
 import type { MetricsSources } from './metrics-sources.js';
-import { escapeLabelValue as esc, formatValue as fmt } from './prom-family.js';
 
 const KIB = 1024;
 const BITS_PER_BYTE = 8;
