@@ -14,7 +14,7 @@ import { type ProbeResult, startLatencyProbe } from './latency-probe.js';
 import { type Measured, measure } from './measure.js';
 import { nginxBinary, startNginx } from './nginx.js';
 import type { SuiteParams } from './params.js';
-import { getJson, type Service, startEngineSim, startGateway } from './procs.js';
+import { type Service, serverOperation, startEngineSim, startGateway } from './procs.js';
 import { atLeast, atMost, type Section, type Target } from './section.js';
 import { type SegLoadResult, segmentLoad } from './seg-load.js';
 
@@ -171,10 +171,7 @@ export async function hlsBench(
   // once a second: what the gateway spends, without the queueing in front of it.
   await new Promise((r) => setTimeout(r, 2000));
   const windowS = Math.min(900, Math.ceil(p.hlsDurationS + p.hlsRampS + 5));
-  const server = await getJson<{ operations: Record<string, ServerOp> }>(
-    `${gateway.url}/metrics/performance?operation=hls_manifest_generation&window=${windowS}`,
-  );
-  const manifest = server?.operations.hls_manifest_generation ?? null;
+  const manifest = await serverOperation(gateway.url, 'hls_manifest_generation', windowS);
   log('HLS: segment throughput, gateway vs nginx');
   let gw: WithCpu | null = null;
   let ng: WithCpu | null = null;
@@ -259,7 +256,7 @@ export async function hlsBench(
       `Probe: one keep-alive client in a process of its own requested stream 0's playlist every ${PROBE_INTERVAL_MS} ms during the players run (its own event-loop delay p99 ${fixed(probed.selfDelayP99Ms, 1)} ms). The players' figure includes the load generator's event-loop delay; the probe's does not.`,
     );
   }
-  if (manifest && manifest.count > 0) {
+  if (manifest) {
     rows.push([
       '  hls_manifest_generation (server-side)',
       'Shardcast gateway',
@@ -339,14 +336,6 @@ export async function hlsBench(
       segmentLoad: { gateway: gw, nginx: ng, capturedBytes: segBytes },
     },
   };
-}
-
-interface ServerOp {
-  count: number;
-  p50_ms: number;
-  p95_ms: number;
-  p99_ms: number;
-  max_ms: number;
 }
 
 type WithCpu = SegLoadResult & { serverCores: number; generatorCores: number };

@@ -8,7 +8,7 @@ import { streamId } from '../players/options.js';
 import { fixed } from '../util/format.js';
 import { type LatencySummary, newHistogram, recordMs, summarize } from '../util/histogram.js';
 import type { SuiteParams } from './params.js';
-import { getJson, startEngineSim, startGateway } from './procs.js';
+import { getJson, serverOperation, startEngineSim, startGateway } from './procs.js';
 import { atMost, notMeasured, type Section, type Target } from './section.js';
 
 const OPEN_CONCURRENCY = 16;
@@ -75,26 +75,6 @@ async function timeRoute(
   const latency = summarize(h);
   h.destroy();
   return { latency, bytes, failures };
-}
-
-interface OpStats {
-  count: number;
-  p50_ms: number;
-  p99_ms: number;
-  max_ms: number;
-}
-
-/** The gateway's own render timings (since start), or null when it does not time them. */
-async function serverRenderTimes(
-  url: string,
-): Promise<{ prometheus_render: OpStats | null; performance_render: OpStats | null } | null> {
-  const r = await getJson<{ operations: Record<string, OpStats> }>(`${url}/metrics/performance?window=all`);
-  if (!r) return null;
-  const pick = (op: string): OpStats | null => {
-    const s = r.operations[op];
-    return s && s.count > 0 ? s : null;
-  };
-  return { prometheus_render: pick('prometheus_render'), performance_render: pick('performance_render') };
 }
 
 export async function metricsBench(
@@ -174,7 +154,10 @@ export async function metricsBench(
       // through a shard that a busy machine delays: /health shows that hop alone).
       // Main merges its own timings into the report once a second.
       await new Promise((r) => setTimeout(r, SETTLE_MS));
-      const server = await serverRenderTimes(gw.url);
+      const server = {
+        prometheus_render: await serverOperation(gw.url, 'prometheus_render', 'all'),
+        performance_render: await serverOperation(gw.url, 'performance_render', 'all'),
+      };
       rows.push([
         'GET /health (the shard hop alone)',
         `${live}`,
@@ -186,7 +169,7 @@ export async function metricsBench(
         ['GET /metrics', m, 'prometheus_render'],
         ['GET /metrics/performance?window=60', perf, 'performance_render'],
       ] as const) {
-        const sv = server?.[op] ?? null;
+        const sv = server[op];
         rows.push([
           route,
           `${live}`,

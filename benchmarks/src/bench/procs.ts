@@ -150,3 +150,28 @@ export async function getJson<T>(url: string): Promise<T | null> {
     return null;
   }
 }
+
+/** One operation of the gateway's `/metrics/performance` answer (the fields the suite reads). */
+export interface ServerOp {
+  count: number;
+  p50_ms: number;
+  p95_ms: number;
+  p99_ms: number;
+  max_ms: number;
+}
+
+/**
+ * The gateway's own timing of one operation over `window` (seconds or 'all'), or null when the gateway
+ * does not answer or recorded none.
+ */
+export async function serverOperation(
+  url: string,
+  operation: string,
+  window: number | 'all',
+): Promise<ServerOp | null> {
+  const r = await getJson<{ operations: Record<string, ServerOp> }>(
+    `${url}/metrics/performance?operation=${operation}&window=${window}`,
+  );
+  const op = r?.operations[operation];
+  return op && op.count > 0 ? op : null;
+}
