@@ -2,8 +2,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
-import { type GatewayProc, getJson, startGateway } from './support/gateway-proc.js';
-import { checkTs, readTs } from './support/ts-reader.js';
+import { type GatewayProc, getJson, startGateway, waitFor } from './support/gateway-proc.js';
+import { checkTs, openTs } from './support/ts-reader.js';
+
+/** Enough bytes to know a client is being served (PAT, PMT and the start of a GOP). */
+const SERVED_BYTES = 64 * 1024;
+const DEADLINE_MS = 20_000;
 
 let sim: EngineSim;
 before(async () => {
@@ -21,14 +25,18 @@ describe('stream limit', () => {
   after(() => gw?.stop());
 
   test('a second stream is refused with 503 + Retry-After while the first keeps playing', async () => {
-    const first = readTs(`${gw.url}/ace/getstream?id=${'3'.repeat(40)}`, 3000);
-    await new Promise((r) => setTimeout(r, 1200));
+    const first = openTs(`${gw.url}/ace/getstream?id=${'3'.repeat(40)}`);
+    assert.ok(await first.waitBytes(SERVED_BYTES, DEADLINE_MS), 'the first stream plays');
     const second = await getJson(`${gw.url}/ace/getstream?id=${'4'.repeat(40)}`);
     assert.equal(second.status, 503);
     assert.equal(second.headers.get('retry-after'), '5');
     assert.equal(second.body.error.code, 'SC_ERR_STREAM_LIMIT');
-    const r = await first;
+    // The refusal cost the first viewer nothing: it keeps receiving valid TS.
+    const more = first.received() + SERVED_BYTES;
+    assert.ok(await first.waitBytes(more, DEADLINE_MS), 'the first stream keeps playing');
+    const r = await first.close();
     assert.equal(r.status, 200);
+    assert.equal(r.closedByServer, false);
     assert.equal(checkTs(r.bytes).ccErrors, 0);
   });
 });
@@ -51,23 +59,36 @@ describe('client limits', () => {
 
   test('clients beyond the per-stream cap get 503 SC_ERR_STREAM_CLIENT_LIMIT', async () => {
     const url = `${gw.url}/ace/getstream?id=${'5'.repeat(40)}`;
-    const a = readTs(url, 3000);
-    const b = readTs(url, 3000);
-    await new Promise((r) => setTimeout(r, 1500));
+    const clients = [openTs(url), openTs(url)];
+    for (const c of clients) assert.ok(await c.waitBytes(SERVED_BYTES, DEADLINE_MS), 'both clients play');
     const c = await getJson(url);
     assert.equal(c.status, 503);
     assert.equal(c.body.error.code, 'SC_ERR_STREAM_CLIENT_LIMIT');
     assert.ok(c.headers.get('retry-after'));
-    for (const r of await Promise.all([a, b])) assert.equal(r.status, 200);
+    for (const r of await Promise.all(clients.map((x) => x.close()))) {
+      assert.equal(r.status, 200);
+      assert.equal(r.closedByServer, false);
+    }
   });
 
   test('clients beyond the shard cap get 503 SC_ERR_CLIENT_LIMIT', async () => {
-    const reads = ['6', '7', '8'].map((d) => readTs(`${gw.url}/ace/getstream?id=${d.repeat(40)}`, 3000));
-    await new Promise((r) => setTimeout(r, 1500));
+    // The previous test's clients must be gone first (the shard counts them until it sees the close).
+    assert.ok(
+      await waitFor(
+        async () =>
+          (await getJson(`${gw.url}/api/v1/streams`)).body.streams.every((s: any) => s.clients.ts === 0),
+        DEADLINE_MS,
+      ),
+    );
+    const clients = ['6', '7', '8'].map((d) => openTs(`${gw.url}/ace/getstream?id=${d.repeat(40)}`));
+    for (const c of clients) assert.ok(await c.waitBytes(SERVED_BYTES, DEADLINE_MS), 'three clients play');
     const d = await getJson(`${gw.url}/ace/getstream?id=${'9'.repeat(40)}`);
     assert.equal(d.status, 503);
     assert.equal(d.body.error.code, 'SC_ERR_CLIENT_LIMIT');
-    for (const r of await Promise.all(reads)) assert.equal(r.status, 200);
+    for (const r of await Promise.all(clients.map((x) => x.close()))) {
+      assert.equal(r.status, 200);
+      assert.equal(r.closedByServer, false);
+    }
   });
 });
 

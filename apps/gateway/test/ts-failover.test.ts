@@ -1,10 +1,13 @@
-// Issue 3: the upstream dies mid-stream with two engines configured → the stream continues from the other
+// The upstream dies mid-stream with two engines configured → the stream continues from the other
 // engine; clients keep their sockets.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
 import { type GatewayProc, getJson, startGateway, waitFor } from './support/gateway-proc.js';
-import { checkTs, readTs } from './support/ts-reader.js';
+import { checkTs, openTs } from './support/ts-reader.js';
+
+const MEDIA_BYTES = 256 * 1024;
+const DEADLINE_MS = 30_000;
 
 let a: EngineSim;
 let b: EngineSim;
@@ -24,17 +27,25 @@ after(async () => {
 test('a dead engine is replaced by the other one while clients keep playing', async () => {
   const id = 'e'.repeat(40);
   const url = `${gw.url}/ace/getstream?id=${id}`;
-  const reads = [readTs(url, 12_000), readTs(url, 12_000), readTs(url, 12_000)];
-  await waitFor(async () => (await getJson(`${gw.url}/api/v1/streams/${id}`)).status === 200, 5000);
+  const clients = [openTs(url), openTs(url), openTs(url)];
+  for (const c of clients) assert.ok(await c.waitBytes(MEDIA_BYTES, DEADLINE_MS), 'clients play');
   const first = (await getJson(`${gw.url}/api/v1/streams/${id}`)).body;
   const [dying, other] = first.engine.url === a.url ? [a, b] : [b, a];
-  await new Promise((r) => setTimeout(r, 2000));
   // The engine process goes away: its connections drop and new connections are refused.
   await dying.close();
-  const results = await Promise.all(reads);
+  let now: any = null;
+  const moved = await waitFor(async () => {
+    now = (await getJson(`${gw.url}/api/v1/streams/${id}`)).body;
+    return now?.engine?.url === other.url;
+  }, DEADLINE_MS);
+  assert.ok(moved, 'the stream moved to the other engine');
+  // Media keeps flowing to the same sockets after the switch.
+  for (const c of clients) {
+    assert.ok(await c.waitBytes(c.received() + MEDIA_BYTES, DEADLINE_MS), 'media after the failover');
+  }
+  const results = await Promise.all(clients.map((c) => c.close()));
+  now = (await getJson(`${gw.url}/api/v1/streams/${id}`)).body;
   assert.equal(other.stats().sessionsStarted, 1, 'the other engine took the stream');
-  const now = (await getJson(`${gw.url}/api/v1/streams/${id}`)).body;
-  assert.equal(now.engine.url, other.url);
   assert.equal(now.failovers, 1);
   assert.ok(now.generation >= 1, 'the ring moved to a new generation');
   for (const r of results) {
@@ -47,7 +58,5 @@ test('a dead engine is replaced by the other one while clients keep playing', as
       c.ccErrors <= c.pids,
       `continuity breaks only at the switch (${c.ccErrors} for ${c.pids} PIDs)`,
     );
-    const lastArrival = r.arrivals.at(-1)!.atMs;
-    assert.ok(lastArrival > 10_000, 'media kept flowing until the end of the read');
   }
 });

@@ -1,4 +1,4 @@
-// Issue 3, slow clients: a client that reads nothing for 30 s does not grow the gateway's memory beyond its
+// Slow clients: a client that reads nothing does not grow the gateway's memory beyond its
 // bound and does not delay other clients; one stuck past the deadline is closed (counted); one that falls
 // too far behind skips to the newest keyframe (counted) with PAT/PMT first.
 import assert from 'node:assert/strict';
@@ -6,7 +6,7 @@ import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
 import { type GatewayProc, getJson, startGateway, waitFor } from './support/gateway-proc.js';
-import { checkTs, readTs } from './support/ts-reader.js';
+import { checkTs, openTs } from './support/ts-reader.js';
 
 /** A client that sends its request and then never reads a byte. */
 function deadReader(port: number, path: string): Promise<Socket> {
@@ -24,8 +24,9 @@ describe('a client that reads nothing', () => {
   let sim: EngineSim;
   let gw: GatewayProc;
   before(async () => {
-    // 8× real time fills the socket buffers in seconds instead of minutes.
-    sim = await startEngineSim({ port: 0, rate: 8 });
+    // 16× real time fills the socket buffers in a second and would queue ~20 MB for the dead client
+    // before the stuck deadline if the gateway buffered for it.
+    sim = await startEngineSim({ port: 0, rate: 16 });
     // A 4 MiB ring is full after the warm-up, so ring pages touched later do not count as growth.
     gw = await startGateway([
       '--engine',
@@ -36,6 +37,8 @@ describe('a client that reads nothing', () => {
       '4',
       '--client-lag-seconds',
       '600',
+      '--client-stuck-seconds',
+      '9',
     ]);
   });
   after(async () => {
@@ -43,37 +46,58 @@ describe('a client that reads nothing', () => {
     await sim?.close();
   });
 
-  test('for 30 s: memory stays bounded, the other client is not delayed, the dead one is dropped', async (t) => {
-    const path = `/ace/getstream?id=${'f'.repeat(40)}`;
-    const warm = await readTs(`${gw.url}${path}`, 5000);
-    assert.equal(warm.status, 200);
+  test('memory stays bounded, the other client is not held up, the dead one is dropped', async (t) => {
+    const id = 'f'.repeat(40);
+    const path = `/ace/getstream?id=${id}`;
+    const healthy = openTs(`${gw.url}${path}`);
+    assert.ok(await healthy.waitBytes(6 * 1048576, 60_000), 'warm-up: the ring has filled');
+    // The gateway's heap grows for a while under a new load (V8 sizes its young generation up): wait
+    // until its RSS holds still before taking the baseline, or that growth is blamed on the dead client.
+    const recent: number[] = [];
+    const settled = await waitFor(
+      () => {
+        recent.push(gw.rss());
+        if (recent.length > 4) recent.shift();
+        return recent.length === 4 && Math.max(...recent) - Math.min(...recent) < 2 * 1048576;
+      },
+      60_000,
+      1000,
+    );
+    assert.ok(settled, 'the gateway RSS settled under the load');
     const rssBefore = gw.rss();
     const dead = await deadReader(gw.port, path);
-    const healthy = await readTs(`${gw.url}${path}`, 30_000);
-    const rssAfter = gw.rss();
-    const { body } = await getJson(`${gw.url}/api/v1/streams/${'f'.repeat(40)}`);
-    dead.destroy();
-
-    // 30 s at 8× the fixture's 1.13 Mbit/s is ~34 MB; a gateway that queued it for the dead client would
-    // show most of that (minus a few MB of kernel socket buffers). The bound is one write (~64 KiB) plus noise.
-    const grewMb = (rssAfter - rssBefore) / 1048576;
-    assert.ok(grewMb < 10, `gateway RSS grew ${grewMb.toFixed(1)} MB while a client read nothing for 30 s`);
-    // It filled the socket buffers within seconds, then stayed blocked past the 8 s deadline: closed, counted.
-    assert.equal(body.clients.ts, 1, 'only the healthy client is left');
-    assert.equal(body.drops, 1, 'the dead client was dropped and counted');
-
-    const c = checkTs(healthy.bytes);
-    assert.equal(c.ccErrors, 0);
-    const expected = sim.bytesPerSecond * 8 * 30;
-    assert.ok(
-      healthy.bytes.length > expected * 0.9,
-      `healthy client got ${healthy.bytes.length} of ~${expected} bytes`,
+    // Until the gateway gives up on the dead client, sample the gateway's memory: a gateway that queued
+    // bytes for it would grow by the stream's rate for the whole stuck deadline.
+    let rssMax = rssBefore;
+    let body: any = null;
+    const dropped = await waitFor(
+      async () => {
+        rssMax = Math.max(rssMax, gw.rss());
+        body = (await getJson(`${gw.url}/api/v1/streams/${id}`)).body;
+        return body?.drops >= 1 && body?.clients?.ts === 1;
+      },
+      60_000,
+      200,
     );
+    dead.destroy();
+    assert.ok(dropped, `the dead client was dropped and counted (${JSON.stringify(body?.clients)})`);
+    assert.equal(body.drops, 1, 'one drop');
+    assert.ok(await healthy.waitBytes(healthy.received() + 1048576, 30_000), 'the healthy client plays on');
+    const r = await healthy.close();
+
+    const grewMb = (rssMax - rssBefore) / 1048576;
+    t.diagnostic(`RSS grew ${grewMb.toFixed(1)} MB at most while the dead client was connected`);
+    assert.ok(grewMb < 10, `gateway RSS grew ${grewMb.toFixed(1)} MB while a client read nothing`);
+
+    assert.equal(r.closedByServer, false);
+    assert.equal(checkTs(r.bytes).ccErrors, 0);
+    // Never held up behind the dead client: a client waiting for it would pause for the whole stuck
+    // deadline (9 s). The bound leaves room for a slow, busy machine's scheduling.
     let gap = 0;
-    for (let i = 1; i < healthy.arrivals.length; i++)
-      gap = Math.max(gap, healthy.arrivals[i]!.atMs - healthy.arrivals[i - 1]!.atMs);
+    for (let i = 1; i < r.arrivals.length; i++)
+      gap = Math.max(gap, r.arrivals[i]!.atMs - r.arrivals[i - 1]!.atMs);
     t.diagnostic(`longest gap ${gap} ms`);
-    assert.ok(gap < 500, `longest gap for the healthy client ${gap} ms`);
+    assert.ok(gap < 2000, `longest gap for the healthy client ${gap} ms`);
   });
 });
 
@@ -88,7 +112,7 @@ describe('slow-client policy', () => {
       '--shards',
       '1',
       '--client-stuck-seconds',
-      '5',
+      '8',
       '--client-lag-seconds',
       '1',
     ]);
@@ -102,14 +126,14 @@ describe('slow-client policy', () => {
     const id = '1'.repeat(40);
     const dead = await deadReader(gw.port, `/ace/getstream?id=${id}`);
     // A paused socket does not notice the server's close, so watch the gateway's own counters: the client
-    // fills ~4 MB of socket buffers (a few seconds at 8×), then stays blocked 5 s, then is dropped.
+    // fills ~4 MB of socket buffers (a few seconds at 8×), then stays blocked 8 s, then is dropped.
     const stream = `${gw.url}/api/v1/streams/${id}`;
     const dropped = await waitFor(
       async () => {
         const s = await getJson(stream);
         return s.status === 200 && s.body.drops >= 1 && s.body.clients.ts === 0;
       },
-      20_000,
+      40_000,
       250,
     );
     dead.destroy();
@@ -118,24 +142,49 @@ describe('slow-client policy', () => {
 
   test('a client that falls behind skips to the newest keyframe, PAT/PMT first', async () => {
     const id = '2'.repeat(40);
-    // Stops reading for 6 s: ~4 s fill the socket buffers, then the gateway is blocked for ~2 s (under the
-    // 5 s stuck deadline). When it reads again it is more than 1 s behind live at the rate bytes arrive.
+    const api = `${gw.url}/api/v1/streams/${id}`;
     const chunks: Buffer[] = [];
-    await new Promise<void>((resolve) => {
-      const s = connect({ port: gw.port, host: '127.0.0.1' }, () => {
-        s.write(`GET /ace/getstream?id=${id} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
-      });
-      s.on('data', (d: Buffer) => chunks.push(d));
-      setTimeout(() => s.pause(), 1000);
-      setTimeout(() => s.resume(), 7000);
-      setTimeout(() => {
-        s.destroy();
-        resolve();
-      }, 10_000);
+    let received = 0;
+    const s = connect({ port: gw.port, host: '127.0.0.1' }, () => {
+      s.write(`GET /ace/getstream?id=${id} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
     });
-    const s = await getJson(`${gw.url}/api/v1/streams/${id}`);
-    assert.equal(s.status, 200);
-    assert.ok(s.body.skips >= 1, `skips counted (${s.body.skips})`);
+    s.on('error', () => {});
+    s.on('data', (d: Buffer) => {
+      chunks.push(d);
+      received += d.length;
+    });
+    try {
+      assert.ok(await waitFor(() => received > 256 * 1024, 30_000), 'the client plays');
+      // Stop reading until the socket buffers are full (the gateway's bytes_out stops moving), then stay
+      // blocked 2 s more (about 4 s in all, under the 8 s stuck deadline): the client is then over 1 s behind live.
+      s.pause();
+      // (The shards report every second, so the figure must hold still over three reports.)
+      let last = -1;
+      let still = 0;
+      const full = await waitFor(
+        async () => {
+          const out = (await getJson(api)).body.bytes_out as number;
+          still = out === last ? still + 1 : 0;
+          last = out;
+          return still >= 2;
+        },
+        30_000,
+        1100,
+      );
+      assert.ok(full, 'the socket buffers filled');
+      await new Promise((r) => setTimeout(r, 2000));
+      s.resume();
+      let skips = 0;
+      const skipped = await waitFor(async () => {
+        skips = (await getJson(api)).body.skips as number;
+        return skips >= 1;
+      }, 30_000);
+      assert.ok(skipped, `skips counted (${skips})`);
+      const more = received + 256 * 1024;
+      assert.ok(await waitFor(() => received > more, 30_000), 'the client plays on after the skip');
+    } finally {
+      s.destroy();
+    }
     // The body still is valid TS after the skips: sync everywhere (chunked framing stripped by hand).
     const raw = Buffer.concat(chunks);
     const body = dechunk(raw.subarray(raw.indexOf('\r\n\r\n') + 4));

@@ -61,6 +61,98 @@ export function readTs(url: string, ms: number, onChunk?: (c: Buffer) => void): 
   });
 }
 
+/**
+ * A TS client the test controls: it reads until `close()`, so a test waits for the condition it cares
+ * about (bytes received, a counter in the API) instead of reading for a fixed time and hoping.
+ */
+export interface LiveTs {
+  /** Resolves with the status once the response headers arrived (rejects on a connection error). */
+  readonly response: Promise<{ status: number; headers: Record<string, string | string[] | undefined> }>;
+  /** Bytes received so far. */
+  received(): number;
+  /** Resolves true once `n` bytes have arrived in all, false if the deadline or the end came first. */
+  waitBytes(n: number, deadlineMs: number): Promise<boolean>;
+  /** Stops reading (if the server has not ended the response) and returns what was read. */
+  close(): Promise<TsRead>;
+}
+
+export function openTs(url: string, onChunk?: (c: Buffer) => void): LiveTs {
+  const chunks: Buffer[] = [];
+  const arrivals: Array<{ atMs: number; bytes: number }> = [];
+  const t0 = Date.now();
+  let total = 0;
+  let ended = false;
+  let closedByServer = true;
+  let status = 0;
+  let headers: Record<string, string | string[] | undefined> = {};
+  const waiters = new Set<() => void>();
+  const wake = (): void => {
+    for (const w of waiters) w();
+  };
+  let finish: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    finish = () => {
+      ended = true;
+      wake();
+      resolve();
+    };
+  });
+  let req: ReturnType<typeof request>;
+  const response = new Promise<{ status: number; headers: Record<string, string | string[] | undefined> }>(
+    (resolve, reject) => {
+      req = request(url, { agent: false }, (res) => {
+        status = res.statusCode ?? 0;
+        headers = res.headers;
+        resolve({ status, headers });
+        res.on('data', (c: Buffer) => {
+          chunks.push(c);
+          total += c.length;
+          arrivals.push({ atMs: Date.now() - t0, bytes: c.length });
+          onChunk?.(c);
+          wake();
+        });
+        res.on('end', finish);
+        res.on('close', finish);
+        res.on('error', finish);
+      });
+      req.on('error', (err) => {
+        finish();
+        reject(err);
+      });
+      req.end();
+    },
+  );
+  response.catch(() => {});
+  return {
+    response,
+    received: () => total,
+    waitBytes: (n, deadlineMs) =>
+      new Promise((resolve) => {
+        const check = (): void => {
+          if (total >= n || ended) {
+            clearTimeout(timer);
+            waiters.delete(check);
+            resolve(total >= n);
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          resolve(total >= n);
+        }, deadlineMs);
+        waiters.add(check);
+        check();
+      }),
+    close: async () => {
+      if (!ended) {
+        closedByServer = false;
+        req.destroy();
+      }
+      await done;
+      return { status, headers, bytes: new Uint8Array(Buffer.concat(chunks)), arrivals, closedByServer };
+    },
+  };
+}
+
 export interface TsCheck {
   packets: number;
   syncErrors: number;
