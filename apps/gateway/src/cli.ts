@@ -28,6 +28,11 @@ async function main(): Promise<void> {
   }
   const { config } = loaded;
   const log = createLogger(config.logLevel);
+  if (process.argv.some((a) => a === '--api-key' || a.startsWith('--api-key='))) {
+    log.warn(
+      '--api-key on the command line is visible to every local user (ps); prefer SHARDCAST_API_KEY or --api-key-file',
+    );
+  }
   let gateway: Gateway;
   try {
     gateway = await Gateway.start(config, log);

@@ -119,6 +119,36 @@ describe('configuration sentences', () => {
     test(name, () => assert.equal(sentence(argv, env), expected));
   }
 
+  test('--api-key-file: the key is the first line; the key never appears in a message', () => {
+    const p = file('key.txt', 's3cret-key\n');
+    assert.equal(loadConfig(['--api-key-file', p], {}).config.apiKey, 's3cret-key');
+    assert.equal(loadConfig([], { SHARDCAST_API_KEY_FILE: p }).config.apiKey, 's3cret-key');
+  });
+  test('--api-key-file and --api-key together', () => {
+    const p = file('key2.txt', 'k\n');
+    assert.equal(
+      sentence(['--api-key-file', p], { SHARDCAST_API_KEY: 'other' }),
+      'Give the API key with --api-key or --api-key-file, not both.',
+    );
+  });
+  test('--api-key-file missing', () => {
+    const p = join(dir, 'no-key.txt');
+    assert.equal(sentence(['--api-key-file', p]), `Cannot read --api-key-file ${p} (ENOENT).`);
+  });
+  test('--api-key-file empty or with spaces', () => {
+    for (const [name, text] of [
+      ['empty.txt', ''],
+      ['spaced.txt', 'my secret key\n'],
+    ] as const) {
+      const p = file(name, text);
+      const got = sentence(['--api-key-file', p]);
+      assert.equal(
+        got,
+        `The key in --api-key-file ${p} must be one line of at most 256 characters without spaces.`,
+      );
+      assert.ok(!got.includes('secret'), 'the key is not echoed');
+    }
+  });
   test('config file missing', () => {
     const p = join(dir, 'nope.json');
     assert.equal(sentence(['--config', p]), `Cannot read config file ${p} (ENOENT).`);

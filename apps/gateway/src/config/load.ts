@@ -224,7 +224,30 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     if (raw) out[spec.key] = validate(spec, raw);
     else out[spec.key] = typeof spec.def === 'function' ? (spec.def as () => unknown)() : spec.def;
   }
+  if (!help)
+    resolveApiKeyFile(out, flags.has('apiKey') || envValues.has('apiKey') || fileValues.has('apiKey'));
   return { config: out as unknown as GatewayConfig, help };
+}
+
+/** `--api-key-file`: the key comes from the file's first line (a trailing newline is not part of it). */
+function resolveApiKeyFile(out: Record<string, unknown>, keyGiven: boolean): void {
+  const path = out.apiKeyFile as string | undefined;
+  if (path === undefined) return;
+  if (keyGiven) throw new ConfigError('Give the API key with --api-key or --api-key-file, not both.');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new ConfigError(`Cannot read --api-key-file ${path} (${code}).`);
+  }
+  const key = text.split(/\r?\n/, 1)[0] ?? '';
+  if (key.length === 0 || key.length > MAX_SECRET || /[\s\0]/.test(key)) {
+    throw new ConfigError(
+      `The key in --api-key-file ${path} must be one line of at most ${MAX_SECRET} characters without spaces.`,
+    );
+  }
+  out.apiKey = key;
 }
 
 /** The `--help` text, generated from the option table. */

@@ -82,6 +82,22 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'Key for admin actions (Authorization: Bearer or X-API-Key). Unset: admin actions are refused.',
   },
   {
+    key: 'apiKeyFile',
+    flag: 'api-key-file',
+    env: 'SHARDCAST_API_KEY_FILE',
+    kind: 'path',
+    help: 'File holding the admin API key (first line), so the key is not visible in ps like --api-key.',
+  },
+  {
+    key: 'metricsPort',
+    flag: 'metrics-port',
+    env: 'SHARDCAST_METRICS_PORT',
+    kind: 'int',
+    min: 0,
+    max: 65535,
+    help: 'Also serve /metrics, /metrics/performance, /ready and /health from the main thread on this port (0 = any free port), so scrapes never wait behind a busy shard. Unset: off.',
+  },
+  {
     key: 'logLevel',
     flag: 'log-level',
     env: 'SHARDCAST_LOG_LEVEL',

@@ -6,6 +6,8 @@ export interface GatewayConfig {
   readonly engines: readonly string[];
   readonly engineMaxStreams: number;
   readonly apiKey: string | undefined;
+  readonly apiKeyFile: string | undefined;
+  readonly metricsPort: number | undefined;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly graceSeconds: number;
   readonly openTimeoutSeconds: number;

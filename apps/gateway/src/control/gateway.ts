@@ -13,6 +13,7 @@ import { loadUws } from '../uws.js';
 import { ApiRouter } from './api.js';
 import { StreamDirectory } from './directory.js';
 import { type EmbeddedSim, startEmbeddedSim } from './embedded-sim.js';
+import { MetricsListener } from './metrics-listener.js';
 import { Observability } from './observability.js';
 import { ShardSupervisor } from './supervisor.js';
 import { Telemetry } from './telemetry.js';
@@ -39,6 +40,7 @@ export class Gateway {
   readonly #docker: DockerEngines;
   readonly #observability: Observability;
   #sim: EmbeddedSim | null = null;
+  #metricsListener: MetricsListener | null = null;
   #stopping: Promise<boolean> | null = null;
 
   private constructor(config: GatewayConfig, log: Logger) {
@@ -112,13 +114,30 @@ export class Gateway {
       await sim?.stop();
       throw new StartupError(err instanceof Error ? err.message : String(err));
     }
+    if (config.metricsPort !== undefined) {
+      try {
+        gw.#metricsListener = await MetricsListener.start(
+          (req) => gw.#api.handle(req),
+          config.host,
+          config.metricsPort,
+          log.child({ component: 'metrics-listener' }),
+        );
+      } catch (err) {
+        await gw.stop();
+        throw new StartupError((err as Error).message);
+      }
+    }
     gw.#prober.start();
     gw.#telemetry.start();
     gw.#observability.start();
     const port = gw.#supervisor.port;
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
     const play = `http://${host}:${port}/ace/getstream?id=${sim ? DEMO_ID : '<content id>'}`;
-    log.info({ port, shards: config.shards, engines: gw.#registry.size }, `Shardcast ready: play ${play}`);
+    const metricsPort = gw.#metricsListener?.port;
+    log.info(
+      { port, metricsPort, shards: config.shards, engines: gw.#registry.size },
+      `Shardcast ready: play ${play}`,
+    );
     return gw;
   }
 
@@ -144,6 +163,7 @@ export class Gateway {
 
   async #stop(): Promise<boolean> {
     this.#telemetry.stop();
+    await this.#metricsListener?.close();
     // Shards end their clients and owned sessions (each owner calls the engine's stop) before exiting.
     const clean = await this.#supervisor.stop(SHUTDOWN_DEADLINE_MS);
     this.#directory.closeAll('shutdown');
