@@ -276,6 +276,16 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'An HLS player that has not requested a playlist or segment for this long stops counting as a viewer (keep it above 2 x the target duration).',
   },
   {
+    key: 'hlsSessionsPerAddress',
+    flag: 'hls-sessions-per-address',
+    env: 'SHARDCAST_HLS_SESSIONS_PER_ADDRESS',
+    kind: 'int',
+    min: 1,
+    max: 100000,
+    def: 64,
+    help: 'HLS viewer sessions counted per client address and shard; more players from one address still play, uncounted.',
+  },
+  {
     key: 'eventsUrl',
     flag: 'events-url',
     env: 'SHARDCAST_EVENTS_URL',

@@ -26,6 +26,7 @@ export interface GatewayConfig {
   readonly hlsSegmentSeconds: number;
   readonly hlsWindowSeconds: number;
   readonly hlsViewerTimeoutSeconds: number;
+  readonly hlsSessionsPerAddress: number;
   readonly eventsUrl: string | undefined;
   readonly eventsKey: string | undefined;
   readonly docker: 'auto' | 'on' | 'off';
