@@ -107,6 +107,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'Log level.',
   },
   {
+    key: 'logFormat',
+    flag: 'log-format',
+    env: 'SHARDCAST_LOG_FORMAT',
+    kind: 'enum',
+    choices: ['auto', 'json', 'pretty'],
+    def: 'auto',
+    help: 'Log lines: json, pretty (readable, same fields), or auto (pretty when stdout is a terminal).',
+  },
+  {
     key: 'graceSeconds',
     flag: 'grace-seconds',
     env: 'SHARDCAST_GRACE_SECONDS',

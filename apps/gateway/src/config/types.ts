@@ -8,6 +8,7 @@ export interface GatewayConfig {
   readonly apiKey: string | undefined;
   readonly apiKeyFile: string | undefined;
   readonly metricsPort: number | undefined;
+  readonly logFormat: 'auto' | 'json' | 'pretty';
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly graceSeconds: number;
   readonly openTimeoutSeconds: number;
