@@ -24,9 +24,16 @@ export interface OptionSpec {
   readonly switch?: boolean;
   /** Value is secret: never echoed in messages or logs. */
   readonly secret?: boolean;
+  /** A rule beyond the kind's (strings only): the expected form when `value` breaks it, else null. */
+  readonly check?: (value: string) => string | null;
 }
 
-export const OPTIONS: readonly OptionSpec[] = [
+/**
+ * The option table. `as const` keeps each entry's literal key, kind and choices, from which
+ * {@link ConfigFromOptions} derives the resolved configuration's type: a new option cannot drift from its
+ * type, because the type is the table.
+ */
+export const OPTIONS = [
   {
     key: 'port',
     flag: 'port',
@@ -324,6 +331,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'SHARDCAST_DOCKER_LABEL',
     kind: 'string',
     def: 'shardcast.engine=true',
+    check: (v) => (/^[A-Za-z0-9._\-/]+(=[^=]*)?$/.test(v) ? null : 'a label as key or key=value'),
     help: 'Label selecting engine containers.',
   },
   {
@@ -332,6 +340,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'SHARDCAST_SIM_RATE',
     kind: 'string',
     def: '1',
+    check: (v) =>
+      v === 'max' || (Number(v) > 0 && Number(v) <= 100) ? null : 'a factor from 0 to 100 or "max"',
     help: 'Pace of the embedded engine simulator (a factor like 1 or 0.8, or "max").',
   },
   {
@@ -350,7 +360,28 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: 'path',
     help: 'JSON file with any of these settings (keys as in the table; flags and environment win).',
   },
-];
+] as const satisfies readonly OptionSpec[];
 
-export const OPTION_BY_FLAG = new Map(OPTIONS.map((o) => [o.flag, o]));
-export const OPTION_BY_KEY = new Map(OPTIONS.map((o) => [o.key, o]));
+type Spec = (typeof OPTIONS)[number];
+
+/** The value type an option's kind validates to. */
+type ValueOf<S> = S extends { readonly kind: 'int' | 'number' }
+  ? number
+  : S extends { readonly kind: 'bool' }
+    ? boolean
+    : S extends { readonly kind: 'url-list' }
+      ? readonly string[]
+      : S extends { readonly kind: 'enum'; readonly choices: readonly (infer C)[] }
+        ? C
+        : string;
+
+/** The resolved configuration: one readonly field per option, `undefined` allowed where there is no default. */
+export type ConfigFromOptions = {
+  readonly [S in Spec as S['key']]: S extends { readonly def: unknown } ? ValueOf<S> : ValueOf<S> | undefined;
+};
+
+/** The table as plain specs, for code that walks every option. */
+export const OPTION_SPECS: readonly OptionSpec[] = OPTIONS;
+
+export const OPTION_BY_FLAG: ReadonlyMap<string, OptionSpec> = new Map(OPTIONS.map((o) => [o.flag, o]));
+export const OPTION_BY_KEY: ReadonlyMap<string, OptionSpec> = new Map(OPTIONS.map((o) => [o.key, o]));

@@ -166,6 +166,7 @@ export function metricsLoad(shape: LoadShape = {}, nowMs = Date.now()): MetricsL
   const docker: DockerEnginesStatus = {
     enabled: true,
     reason: null,
+    problem: null,
     connected: true,
     docker: 'unix:///var/run/docker.sock',
     apiVersion: '1.43',
