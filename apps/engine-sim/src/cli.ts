@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // shardcast-engine-sim: runs the simulator as a process. Prints exactly one line,
-// `engine-sim listening on http://HOST:PORT`, on stdout when ready; exits cleanly on SIGINT/SIGTERM.
+// `engine-sim listening on http://HOST:PORT`, on stdout when ready; exits cleanly on SIGINT/SIGTERM, and when
+// the parent that started it with an IPC channel goes away.
 import { parseArgs } from 'node:util';
 import { startEngineSim } from './engine-sim.js';
 import { FAULT_KEYS, type FaultKey, type Faults, faultFlag } from './faults.js';
@@ -139,6 +140,13 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
+  // Started by a parent with an IPC channel (the gateway's embedded default): the channel closes when the
+  // parent dies, even by SIGKILL, which sends the child no signal. Follow the parent out instead of
+  // living on as an orphan that holds its port. The channel must not keep this process alive by itself.
+  if (process.channel) {
+    process.channel.unref();
+    process.once('disconnect', shutdown);
+  }
 }
 
 main().catch((err: unknown) => {

@@ -5,7 +5,7 @@
 import { helpText, loadConfig } from './config/load.js';
 import { ConfigError } from './config/types.js';
 import { Gateway, StartupError } from './control/gateway.js';
-import { createLogger } from './log.js';
+import { createLogger, resolveLogFormat } from './log.js';
 import { UwsLoadError } from './uws.js';
 
 const EXIT_CONFIG = 2;
@@ -26,8 +26,17 @@ async function main(): Promise<void> {
     process.stdout.write(`${helpText()}\n`);
     return;
   }
-  const { config } = loaded;
-  const log = createLogger(config.logLevel);
+  // Shards log through main's stdout: decide the format here, once, and hand it down.
+  const config = {
+    ...loaded.config,
+    logFormat: resolveLogFormat(loaded.config.logFormat, process.stdout.isTTY === true),
+  };
+  const log = createLogger(config.logLevel, {}, config.logFormat);
+  if (process.argv.some((a) => a === '--api-key' || a.startsWith('--api-key='))) {
+    log.warn(
+      '--api-key on the command line is visible to every local user (ps); prefer SHARDCAST_API_KEY or --api-key-file',
+    );
+  }
   let gateway: Gateway;
   try {
     gateway = await Gateway.start(config, log);

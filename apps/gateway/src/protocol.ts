@@ -58,7 +58,10 @@ export type MainToShard =
 export interface ShardStreamStats {
   readonly streamId: number;
   readonly tsClients: number;
+  /** HLS sessions counted on this shard (polled within the viewer timeout). */
   readonly hlsViewers: number;
+  /** HLS sessions that polled since the last report: main counts sessions once gateway-wide. */
+  readonly hlsSessions: readonly string[];
   readonly bytesOut: number;
   readonly skips: number;
   readonly drops: number;

@@ -7,7 +7,11 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { helpText, loadConfig } from '../src/config/load.js';
-import { ConfigError } from '../src/config/types.js';
+import { OPTIONS } from '../src/config/schema.js';
+import { ConfigError, type GatewayConfig } from '../src/config/types.js';
+
+/** True only when A and B are the same type (a compile-time check). */
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 
@@ -119,6 +123,36 @@ describe('configuration sentences', () => {
     test(name, () => assert.equal(sentence(argv, env), expected));
   }
 
+  test('--api-key-file: the key is the first line; the key never appears in a message', () => {
+    const p = file('key.txt', 's3cret-key\n');
+    assert.equal(loadConfig(['--api-key-file', p], {}).config.apiKey, 's3cret-key');
+    assert.equal(loadConfig([], { SHARDCAST_API_KEY_FILE: p }).config.apiKey, 's3cret-key');
+  });
+  test('--api-key-file and --api-key together', () => {
+    const p = file('key2.txt', 'k\n');
+    assert.equal(
+      sentence(['--api-key-file', p], { SHARDCAST_API_KEY: 'other' }),
+      'Give the API key with --api-key or --api-key-file, not both.',
+    );
+  });
+  test('--api-key-file missing', () => {
+    const p = join(dir, 'no-key.txt');
+    assert.equal(sentence(['--api-key-file', p]), `Cannot read --api-key-file ${p} (ENOENT).`);
+  });
+  test('--api-key-file empty or with spaces', () => {
+    for (const [name, text] of [
+      ['empty.txt', ''],
+      ['spaced.txt', 'my secret key\n'],
+    ] as const) {
+      const p = file(name, text);
+      const got = sentence(['--api-key-file', p]);
+      assert.equal(
+        got,
+        `The key in --api-key-file ${p} must be one line of at most 256 characters without spaces.`,
+      );
+      assert.ok(!got.includes('secret'), 'the key is not echoed');
+    }
+  });
   test('config file missing', () => {
     const p = join(dir, 'nope.json');
     assert.equal(sentence(['--config', p]), `Cannot read config file ${p} (ENOENT).`);
@@ -163,6 +197,20 @@ describe('configuration precedence', () => {
     assert.ok(config.shards >= 1);
     assert.equal(config.apiKey, undefined);
   });
+  test('the config has exactly the keys of the option table (its type is derived from it)', () => {
+    const { config } = loadConfig([], {});
+    assert.deepEqual(Object.keys(config).sort(), OPTIONS.map((o) => o.key).sort());
+    // Compile-time: the derived types follow each option's kind, choices and default.
+    const docker: GatewayConfig['docker'] = config.docker;
+    const port: GatewayConfig['port'] = config.port;
+    const metricsPort: GatewayConfig['metricsPort'] = config.metricsPort;
+    const exact: [
+      Equal<typeof docker, 'auto' | 'on' | 'off'>,
+      Equal<typeof port, number>,
+      Equal<typeof metricsPort, number | undefined>,
+    ] = [true, true, true];
+    assert.deepEqual(exact, [true, true, true]);
+  });
   test('--help lists every flag with its environment variable', () => {
     const text = helpText();
     for (const flag of ['--port', '--shards', '--engine', '--api-key', '--config'])
@@ -185,6 +233,42 @@ describe('the CLI', () => {
     const r = spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' });
     assert.equal(r.status, 0);
     assert.match(r.stdout, /^Usage: shardcast/);
+  });
+  test('--docker on without a daemon refuses to start, in one sentence', () => {
+    const r = spawnSync(process.execPath, [CLI, '--port', '0', '--docker', 'on'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
+      timeout: 30_000,
+    });
+    assert.equal(r.status, 1);
+    assert.equal(
+      r.stderr,
+      '--docker on, but no Docker socket at /nonexistent/docker.sock (set DOCKER_HOST to use another daemon).\n',
+    );
+    assert.doesNotMatch(r.stdout, /engine simulator/, 'no simulator started in its place');
+  });
+  test('--docker on with a socket nobody answers on refuses to start', async () => {
+    const { createServer } = await import('node:net');
+    const sock = join(dir, 'silent.sock');
+    // A socket that accepts connections but never answers an HTTP request.
+    const srv = createServer(() => {});
+    await new Promise<void>((r) => srv.listen(sock, r));
+    try {
+      const { spawn } = await import('node:child_process');
+      const proc = spawn(process.execPath, [CLI, '--port', '0', '--docker', 'on'], {
+        env: { PATH: process.env.PATH, DOCKER_HOST: `unix://${sock}` },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      proc.stderr.setEncoding('utf8').on('data', (c: string) => {
+        stderr += c;
+      });
+      const code = await new Promise<number | null>((r) => proc.once('exit', r));
+      assert.equal(code, 1);
+      assert.equal(stderr, `--docker on, but the Docker daemon at unix://${sock} does not answer.\n`);
+    } finally {
+      srv.close();
+    }
   });
   test('refuses the uWS JavaScript fallback, naming the cause', () => {
     const r = spawnSync(process.execPath, [CLI, '--port', '0', '--engine', 'http://127.0.0.1:9'], {

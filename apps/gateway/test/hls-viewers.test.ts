@@ -1,4 +1,4 @@
-// Issue 4 (HLS viewers): an HLS player holds no socket, so a presence lease stands in for it. While players
+// HLS viewers: an HLS player holds no socket, so a presence lease stands in for it. While players
 // poll, the stream stays open (beyond the grace period) and they are counted; once they stop, they stop
 // counting after --hls-viewer-timeout-seconds and the stream closes after the grace period.
 import assert from 'node:assert/strict';
@@ -56,7 +56,7 @@ test('polling HLS players keep the stream open and count; silent ones stop count
     await Promise.all(agents.map((a) => a.close()));
     for (const n of fetched) assert.ok(n > 0);
   }
-  assert.equal(counted, 2, 'two HLS viewers (address + user agent)');
+  assert.equal(counted, 2, 'two HLS viewers (one session each)');
   assert.equal(sim.stats().sessionsStopped, 0);
 
   // Silent now: timeout 2 s (swept every 1 s), grace 1 s, then the engine session is stopped.

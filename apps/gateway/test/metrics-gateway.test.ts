@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
 import { parseExposition, sumOf } from './support/exposition.js';
 import { type GatewayProc, getJson, startGateway, waitFor } from './support/gateway-proc.js';
+import { fetchPlaylist } from './support/hls-tools.js';
 import { readTs } from './support/ts-reader.js';
 
 const ID = '1'.repeat(40);
@@ -174,9 +175,10 @@ test('/ready answers 200 with no reasons while shards and an engine are fine', a
 
 test('an HLS viewer shows up in the clients gauge and as a client.joined event', async () => {
   const id = '7'.repeat(40);
-  const r = await fetch(`${gw.url}/ace/manifest.m3u8?id=${id}`);
+  // A player's first request gets the multivariant playlist; its poll of the variant makes it a viewer.
+  const r = await fetchPlaylist(`${gw.url}/ace/manifest.m3u8?id=${id}`);
   assert.equal(r.status, 200);
-  await r.text();
+  assert.ok(r.playlist, 'a media playlist behind the multivariant answer');
   let e = await scrape();
   assert.ok(
     await waitFor(async () => {

@@ -12,6 +12,7 @@ function shardStats(streamId: number, bytesOut: number, skips = 0): ShardStreamS
     streamId,
     tsClients: 1,
     hlsViewers: 0,
+    hlsSessions: [],
     bytesOut,
     skips,
     drops: 0,

@@ -141,7 +141,11 @@ export async function hlsBench(
   log(`HLS: ${p.hlsPlayers} players`);
   let players: Measured | null = null;
   // The same playlist as the players, requested by one steady client in a process of its own.
-  const probe = startLatencyProbe(`${gateway.url}/ace/manifest.m3u8?id=${streamId(0)}`, PROBE_INTERVAL_MS);
+  // (Its media playlist: the first answer is a multivariant playlist naming the probe's own session.)
+  const probe = startLatencyProbe(
+    await mediaPlaylistUrl(`${gateway.url}/ace/manifest.m3u8?id=${streamId(0)}`),
+    PROBE_INTERVAL_MS,
+  );
   let probed: ProbeResult | null = null;
   try {
     players = await measure({
@@ -358,13 +362,20 @@ async function withCpu(pid: number, tree: boolean, load: () => Promise<SegLoadRe
   };
 }
 
+/** The media playlist behind `url`: a multivariant answer (a gateway's first answer) is followed once. */
+async function mediaPlaylistUrl(url: string): Promise<string> {
+  const r = await fetch(url);
+  const pl = parsePlaylist(await r.text());
+  return pl.kind === 'multivariant' ? new URL(pl.variantUri, url).href : url;
+}
+
 /** Downloads the newest segments of a stream into `root` under their URL paths; returns the paths. */
 async function captureSegments(
   base: string,
   id: string,
   root: string,
 ): Promise<{ paths: string[]; bytes: number }> {
-  const playlistUrl = `${base}/ace/manifest.m3u8?id=${id}`;
+  const playlistUrl = await mediaPlaylistUrl(`${base}/ace/manifest.m3u8?id=${id}`);
   const r = await fetch(playlistUrl);
   const pl = parsePlaylist(await r.text());
   if (pl.kind !== 'media') return { paths: [], bytes: 0 };

@@ -23,6 +23,8 @@ export interface DockerEnginesStatus {
   readonly enabled: boolean;
   /** Why discovery is off, or why it is not connected right now; null when all is well. */
   readonly reason: string | null;
+  /** The bare cause when no daemon could be addressed (no socket, bad DOCKER_HOST); else null. */
+  readonly problem: string | null;
   /** The events stream is open and the last reconcile succeeded. */
   readonly connected: boolean;
   /** The daemon address, e.g. `unix:///var/run/docker.sock`; null when off before resolving one. */
@@ -55,6 +57,7 @@ export class DockerEngines {
   readonly #now: () => number;
   #running: Running | null = null;
   #offReason: string | null = 'Docker discovery has not been started.';
+  #problem: string | null = null;
   #endpoint: string | null = null;
   #starting: Promise<DockerEnginesStatus> | null = null;
 
@@ -120,6 +123,7 @@ export class DockerEngines {
       process.env['DOCKER_TLS_VERIFY'],
     );
     if (!resolved.ok) {
+      this.#problem = resolved.reason.replace(/\.$/, '');
       this.#offReason = `Docker discovery is off: ${resolved.reason}`;
       return null;
     }
@@ -128,6 +132,7 @@ export class DockerEngines {
     if (target.kind === 'unix') {
       const problem = await socketProblem(target.socketPath);
       if (problem) {
+        this.#problem = problem;
         this.#offReason = `Docker discovery is off: ${problem}; only static engines are used.`;
         return null;
       }
@@ -165,6 +170,7 @@ export class DockerEngines {
     return {
       enabled: r !== null,
       reason,
+      problem: r ? null : this.#problem,
       connected: r?.discovery.connected ?? false,
       docker: this.#endpoint,
       apiVersion: r?.discovery.apiVersion ?? null,

@@ -24,6 +24,8 @@ export {
   PlaylistRenderer,
   type RenderOptions,
   renderMediaPlaylist,
+  renderMultivariantPlaylist,
+  type VariantLine,
 } from './render.js';
 export { Segmenter, type SegmenterOptions, type SegmenterStats } from './segmenter.js';
 export { type TrackerOptions, type TrackerStats, type TrackerUpdate, UpstreamTracker } from './tracker.js';

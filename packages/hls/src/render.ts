@@ -156,3 +156,25 @@ export class PlaylistRenderer {
     return text;
   }
 }
+
+/** The one variant of a multivariant playlist the gateway serves. */
+export interface VariantLine {
+  /** URI of the media playlist, relative or absolute. Must not contain a line break. */
+  readonly uri: string;
+  /** Peak bits per second (RFC 8216 §4.3.4.2: BANDWIDTH is required). */
+  readonly bandwidth: number;
+}
+
+/**
+ * A multivariant playlist listing one media playlist (RFC 8216 §4.3.4). A player loads it once and then
+ * polls the variant's URI, so a URI that carries a per-player parameter identifies that player on every
+ * reload, whatever its address, user agent or connection.
+ */
+export function renderMultivariantPlaylist(variant: VariantLine, version = DEFAULT_VERSION): string {
+  if (/[\r\n]/.test(variant.uri))
+    throw new HlsError('SC_ERR_HLS_OPTION', 'the variant URI must not contain a line break.');
+  if (!Number.isSafeInteger(variant.bandwidth) || variant.bandwidth <= 0) {
+    throw new HlsError('SC_ERR_HLS_OPTION', 'BANDWIDTH must be a positive integer.');
+  }
+  return `#EXTM3U\n#EXT-X-VERSION:${version}\n#EXT-X-STREAM-INF:BANDWIDTH=${variant.bandwidth}\n${variant.uri}\n`;
+}

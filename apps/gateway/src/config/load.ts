@@ -4,7 +4,7 @@
  * exact sentence naming the setting and the expected form; secrets are never echoed.
  */
 import { readFileSync } from 'node:fs';
-import { OPTION_BY_FLAG, OPTION_BY_KEY, OPTIONS, type OptionSpec } from './schema.js';
+import { OPTION_BY_FLAG, OPTION_BY_KEY, OPTION_SPECS as OPTIONS, type OptionSpec } from './schema.js';
 import { ConfigError, type GatewayConfig } from './types.js';
 
 export interface LoadResult {
@@ -201,12 +201,8 @@ function normaliseUrl(source: string, shownItem: string, item: unknown, originOn
 }
 
 function checkString(spec: OptionSpec, described: string, value: string): string {
-  if (spec.key === 'simRate' && value !== 'max' && !(Number(value) > 0 && Number(value) <= 100)) {
-    throw new ConfigError(`Invalid ${described}: expected a factor from 0 to 100 or "max".`);
-  }
-  if (spec.key === 'dockerLabel' && !/^[A-Za-z0-9._\-/]+(=[^=]*)?$/.test(value)) {
-    throw new ConfigError(`Invalid ${described}: expected a label as key or key=value.`);
-  }
+  const expected = spec.check?.(value);
+  if (expected) throw new ConfigError(`Invalid ${described}: expected ${expected}.`);
   return value;
 }
 
@@ -224,7 +220,32 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     if (raw) out[spec.key] = validate(spec, raw);
     else out[spec.key] = typeof spec.def === 'function' ? (spec.def as () => unknown)() : spec.def;
   }
-  return { config: out as unknown as GatewayConfig, help };
+  if (!help)
+    resolveApiKeyFile(out, flags.has('apiKey') || envValues.has('apiKey') || fileValues.has('apiKey'));
+  // Every key of the table is set, each by validate() for its kind or by its default: the shape the
+  // derived GatewayConfig type describes.
+  return { config: out as GatewayConfig, help };
+}
+
+/** `--api-key-file`: the key comes from the file's first line (a trailing newline is not part of it). */
+function resolveApiKeyFile(out: Record<string, unknown>, keyGiven: boolean): void {
+  const path = out.apiKeyFile as string | undefined;
+  if (path === undefined) return;
+  if (keyGiven) throw new ConfigError('Give the API key with --api-key or --api-key-file, not both.');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new ConfigError(`Cannot read --api-key-file ${path} (${code}).`);
+  }
+  const key = text.split(/\r?\n/, 1)[0] ?? '';
+  if (key.length === 0 || key.length > MAX_SECRET || /[\s\0]/.test(key)) {
+    throw new ConfigError(
+      `The key in --api-key-file ${path} must be one line of at most ${MAX_SECRET} characters without spaces.`,
+    );
+  }
+  out.apiKey = key;
 }
 
 /** The `--help` text, generated from the option table. */

@@ -24,9 +24,16 @@ export interface OptionSpec {
   readonly switch?: boolean;
   /** Value is secret: never echoed in messages or logs. */
   readonly secret?: boolean;
+  /** A rule beyond the kind's (strings only): the expected form when `value` breaks it, else null. */
+  readonly check?: (value: string) => string | null;
 }
 
-export const OPTIONS: readonly OptionSpec[] = [
+/**
+ * The option table. `as const` keeps each entry's literal key, kind and choices, from which
+ * {@link ConfigFromOptions} derives the resolved configuration's type: a new option cannot drift from its
+ * type, because the type is the table.
+ */
+export const OPTIONS = [
   {
     key: 'port',
     flag: 'port',
@@ -82,6 +89,22 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'Key for admin actions (Authorization: Bearer or X-API-Key). Unset: admin actions are refused.',
   },
   {
+    key: 'apiKeyFile',
+    flag: 'api-key-file',
+    env: 'SHARDCAST_API_KEY_FILE',
+    kind: 'path',
+    help: 'File holding the admin API key (first line), so the key is not visible in ps like --api-key.',
+  },
+  {
+    key: 'metricsPort',
+    flag: 'metrics-port',
+    env: 'SHARDCAST_METRICS_PORT',
+    kind: 'int',
+    min: 0,
+    max: 65535,
+    help: 'Also serve /metrics, /metrics/performance, /ready and /health from the main thread on this port (0 = any free port), so scrapes never wait behind a busy shard. Unset: off.',
+  },
+  {
     key: 'logLevel',
     flag: 'log-level',
     env: 'SHARDCAST_LOG_LEVEL',
@@ -89,6 +112,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
     def: 'info',
     help: 'Log level.',
+  },
+  {
+    key: 'logFormat',
+    flag: 'log-format',
+    env: 'SHARDCAST_LOG_FORMAT',
+    kind: 'enum',
+    choices: ['auto', 'json', 'pretty'],
+    def: 'auto',
+    help: 'Log lines: json, pretty (readable, same fields), or auto (pretty when stdout is a terminal).',
   },
   {
     key: 'graceSeconds',
@@ -260,6 +292,16 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'An HLS player that has not requested a playlist or segment for this long stops counting as a viewer (keep it above 2 x the target duration).',
   },
   {
+    key: 'hlsSessionsPerAddress',
+    flag: 'hls-sessions-per-address',
+    env: 'SHARDCAST_HLS_SESSIONS_PER_ADDRESS',
+    kind: 'int',
+    min: 1,
+    max: 100000,
+    def: 64,
+    help: 'HLS viewer sessions counted per client address and shard; more players from one address still play, uncounted.',
+  },
+  {
     key: 'eventsUrl',
     flag: 'events-url',
     env: 'SHARDCAST_EVENTS_URL',
@@ -289,6 +331,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'SHARDCAST_DOCKER_LABEL',
     kind: 'string',
     def: 'shardcast.engine=true',
+    check: (v) => (/^[A-Za-z0-9._\-/]+(=[^=]*)?$/.test(v) ? null : 'a label as key or key=value'),
     help: 'Label selecting engine containers.',
   },
   {
@@ -297,6 +340,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'SHARDCAST_SIM_RATE',
     kind: 'string',
     def: '1',
+    check: (v) =>
+      v === 'max' || (Number(v) > 0 && Number(v) <= 100) ? null : 'a factor from 0 to 100 or "max"',
     help: 'Pace of the embedded engine simulator (a factor like 1 or 0.8, or "max").',
   },
   {
@@ -315,7 +360,28 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: 'path',
     help: 'JSON file with any of these settings (keys as in the table; flags and environment win).',
   },
-];
+] as const satisfies readonly OptionSpec[];
 
-export const OPTION_BY_FLAG = new Map(OPTIONS.map((o) => [o.flag, o]));
-export const OPTION_BY_KEY = new Map(OPTIONS.map((o) => [o.key, o]));
+type Spec = (typeof OPTIONS)[number];
+
+/** The value type an option's kind validates to. */
+type ValueOf<S> = S extends { readonly kind: 'int' | 'number' }
+  ? number
+  : S extends { readonly kind: 'bool' }
+    ? boolean
+    : S extends { readonly kind: 'url-list' }
+      ? readonly string[]
+      : S extends { readonly kind: 'enum'; readonly choices: readonly (infer C)[] }
+        ? C
+        : string;
+
+/** The resolved configuration: one readonly field per option, `undefined` allowed where there is no default. */
+export type ConfigFromOptions = {
+  readonly [S in Spec as S['key']]: S extends { readonly def: unknown } ? ValueOf<S> : ValueOf<S> | undefined;
+};
+
+/** The table as plain specs, for code that walks every option. */
+export const OPTION_SPECS: readonly OptionSpec[] = OPTIONS;
+
+export const OPTION_BY_FLAG: ReadonlyMap<string, OptionSpec> = new Map(OPTIONS.map((o) => [o.flag, o]));
+export const OPTION_BY_KEY: ReadonlyMap<string, OptionSpec> = new Map(OPTIONS.map((o) => [o.key, o]));

@@ -142,7 +142,7 @@ export class ApiRouter {
       age_seconds: round((now - e.openedAtMs) / 1000),
       open_ms: e.readyAtMs === null ? null : e.readyAtMs - e.openedAtMs,
       bitrate_bps: e.control.bitrate(),
-      clients: { ts: sum((s) => s.ts_clients), hls: sum((s) => s.hls_viewers), by_shard: byShard },
+      clients: { ts: sum((s) => s.ts_clients), hls: this.#telemetry.hls.count(e.id), by_shard: byShard },
       bytes_in: o?.bytesIn ?? 0,
       bytes_out: sum((s) => s.bytes_out),
       skips: sum((s) => s.skips),

@@ -21,8 +21,11 @@ export async function startEmbeddedSim(rate: string, log: Logger): Promise<Embed
   const pkg = dirname(require.resolve('@shardcast/engine-sim/package.json'));
   const cli = join(pkg, 'dist', 'src', 'cli.js');
   const child = spawn(process.execPath, [cli, '--host', '127.0.0.1', '--port', '0', '--rate', rate], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // The IPC channel is how the child learns that the gateway died (even by SIGKILL): it exits when the
+    // channel disconnects. Nothing is ever sent on it.
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
+  child.channel?.unref();
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(

@@ -13,6 +13,7 @@ import { loadUws } from '../uws.js';
 import { ApiRouter } from './api.js';
 import { StreamDirectory } from './directory.js';
 import { type EmbeddedSim, startEmbeddedSim } from './embedded-sim.js';
+import { MetricsListener } from './metrics-listener.js';
 import { Observability } from './observability.js';
 import { ShardSupervisor } from './supervisor.js';
 import { Telemetry } from './telemetry.js';
@@ -20,6 +21,8 @@ import { Telemetry } from './telemetry.js';
 const SHUTDOWN_DEADLINE_MS = 5000;
 const HEALTH_INTERVAL_MS = 5000;
 const HEALTH_TIMEOUT_MS = 3000;
+/** With `--docker on`, how long start-up waits for the daemon's first answer. */
+const DOCKER_ON_DEADLINE_MS = 10_000;
 /** The content id the start-up banner suggests for the embedded simulator (any 40 hex digits play). */
 export const DEMO_ID = '5a3e1f0c8b7d6e4a2c9f0b1d3e5a7c9e1f2b4d6a';
 
@@ -39,6 +42,7 @@ export class Gateway {
   readonly #docker: DockerEngines;
   readonly #observability: Observability;
   #sim: EmbeddedSim | null = null;
+  #metricsListener: MetricsListener | null = null;
   #stopping: Promise<boolean> | null = null;
 
   private constructor(config: GatewayConfig, log: Logger) {
@@ -98,6 +102,15 @@ export class Gateway {
     if (!uws.native) log.warn({ cause: uws.cause }, 'running on the slow uWebSockets.js JavaScript fallback');
     const gw = new Gateway(config, log);
     const docker = await gw.#docker.start();
+    if (config.docker === 'on') {
+      // `on` promises Docker engines: without a daemon, refuse rather than run on a fallback (the
+      // embedded simulator would serve a test picture in production).
+      const problem = docker.enabled ? await gw.#dockerUnreachable() : docker.problem;
+      if (problem !== null) {
+        await gw.#docker.stop();
+        throw new StartupError(`--docker on, but ${problem}.`);
+      }
+    }
     if (docker.enabled) log.info({ docker: docker.docker }, 'Docker engine discovery is on');
     else if (config.docker !== 'off' || config.engines.length === 0)
       log.info(docker.reason ?? 'Docker engine discovery is off');
@@ -112,14 +125,42 @@ export class Gateway {
       await sim?.stop();
       throw new StartupError(err instanceof Error ? err.message : String(err));
     }
+    if (config.metricsPort !== undefined) {
+      try {
+        gw.#metricsListener = await MetricsListener.start(
+          (req) => gw.#api.handle(req),
+          config.host,
+          config.metricsPort,
+          log.child({ component: 'metrics-listener' }),
+        );
+      } catch (err) {
+        await gw.stop();
+        throw new StartupError((err as Error).message);
+      }
+    }
     gw.#prober.start();
     gw.#telemetry.start();
     gw.#observability.start();
     const port = gw.#supervisor.port;
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
     const play = `http://${host}:${port}/ace/getstream?id=${sim ? DEMO_ID : '<content id>'}`;
-    log.info({ port, shards: config.shards, engines: gw.#registry.size }, `Shardcast ready: play ${play}`);
+    const metricsPort = gw.#metricsListener?.port;
+    log.info(
+      { port, metricsPort, shards: config.shards, engines: gw.#registry.size },
+      `Shardcast ready: play ${play}`,
+    );
     return gw;
+  }
+
+  /** Waits for the daemon's first answer; null once connected, else why not (after the deadline). */
+  async #dockerUnreachable(): Promise<string | null> {
+    const deadline = Date.now() + DOCKER_ON_DEADLINE_MS;
+    while (Date.now() < deadline) {
+      if (this.#docker.status().connected) return null;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const s = this.#docker.status();
+    return s.connected ? null : `the Docker daemon at ${s.docker} does not answer`;
   }
 
   async #startSim(config: GatewayConfig): Promise<EmbeddedSim> {
@@ -144,6 +185,7 @@ export class Gateway {
 
   async #stop(): Promise<boolean> {
     this.#telemetry.stop();
+    await this.#metricsListener?.close();
     // Shards end their clients and owned sessions (each owner calls the engine's stop) before exiting.
     const clean = await this.#supervisor.stop(SHUTDOWN_DEADLINE_MS);
     this.#directory.closeAll('shutdown');

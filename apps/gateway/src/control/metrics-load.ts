@@ -114,6 +114,7 @@ export function metricsLoad(shape: LoadShape = {}, nowMs = Date.now()): MetricsL
         streamId: id,
         tsClients: 3,
         hlsViewers: 1,
+        hlsSessions: [],
         bytesOut: 1e9 * rand(),
         skips: 1,
         drops: 0,
@@ -165,6 +166,7 @@ export function metricsLoad(shape: LoadShape = {}, nowMs = Date.now()): MetricsL
   const docker: DockerEnginesStatus = {
     enabled: true,
     reason: null,
+    problem: null,
     connected: true,
     docker: 'unix:///var/run/docker.sock',
     apiVersion: '1.43',
@@ -178,9 +180,16 @@ export function metricsLoad(shape: LoadShape = {}, nowMs = Date.now()): MetricsL
   };
   const published = new Map<LifecycleType, number>([['stream.opened', nStreams]]);
   const probeResults = new Map<ProbeResult, number>([['ok', nStreams]]);
+  const hlsById = new Map<number, number>();
+  for (const st of streams) {
+    let n = 0;
+    for (const x of st.shardStats.values()) n += x.hlsViewers;
+    hlsById.set(st.id, n);
+  }
   const sources: MetricsSources = {
     aggregator,
     streams: () => streams,
+    hlsViewers: (id) => hlsById.get(id) ?? 0,
     shards: () => shards,
     shardCount: nShards,
     isShardReady: () => true,

@@ -27,6 +27,8 @@ export interface StreamView {
 export interface MetricsSources {
   readonly aggregator: Aggregator;
   streams(): Iterable<StreamView>;
+  /** HLS viewers of a stream, counted once gateway-wide. */
+  hlsViewers(streamId: number): number;
   shards(): readonly ShardStats[];
   readonly shardCount: number;
   isShardReady(shardId: number): boolean;

@@ -67,6 +67,7 @@ export class Observability implements ObservabilityApi {
     const sources: MetricsSources = {
       aggregator: telemetry.aggregator,
       streams: () => directory.entries(),
+      hlsViewers: (id) => telemetry.hls.count(id),
       shards: () => telemetry.shards(),
       get shardCount() {
         return telemetry.shardCount;

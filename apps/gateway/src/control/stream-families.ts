@@ -91,11 +91,8 @@ export class StreamFamilies {
       seen.set(st.id, p);
       bitrate += `${p.bitrate}${fmt(st.control.bitrate() / BITS_PER_BYTE)}\n`;
       let ts = 0;
-      let hls = 0;
-      for (const x of st.shardStats.values()) {
-        ts += x.tsClients;
-        hls += x.hlsViewers;
-      }
+      for (const x of st.shardStats.values()) ts += x.tsClients;
+      const hls = src.hlsViewers(st.id);
       clients += `${p.ts}${ts}\n${p.hls}${hls}\n`;
       const stat = st.ownerStats?.engineStat;
       if (stat) {

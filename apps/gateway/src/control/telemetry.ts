@@ -10,9 +10,10 @@ import type { EngineRegistry } from '@shardcast/docker-engines';
 import { Aggregator, Recorder } from '@shardcast/metrics';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
-import type { EngineRef, ShardStats } from '../protocol.js';
+import type { ClientEvent, EngineRef, ShardStats } from '../protocol.js';
 import type { StreamDirectory } from './directory.js';
 import { EventBus } from './event-bus.js';
+import { HlsSessions } from './hls-sessions.js';
 import { Lifecycle } from './lifecycle.js';
 import type { ShardSupervisor } from './supervisor.js';
 import { TrafficTotals } from './traffic-totals.js';
@@ -45,11 +46,13 @@ export class Telemetry {
   readonly traffic = new TrafficTotals();
   readonly bus = new EventBus();
   readonly lifecycle: Lifecycle;
+  /** HLS viewers, counted once gateway-wide by session. */
+  readonly hls: HlsSessions;
   readonly startedAtMs = Date.now();
   #timer: NodeJS.Timeout | null = null;
 
   constructor(
-    _config: GatewayConfig,
+    config: GatewayConfig,
     directory: StreamDirectory,
     registry: EngineRegistry,
     supervisor: ShardSupervisor,
@@ -60,7 +63,11 @@ export class Telemetry {
     this.#supervisor = supervisor;
     this.lifecycle = new Lifecycle(this.bus, registry, this.recorder, log);
     this.lifecycle.attach(directory);
-    directory.on('closed', (e) => this.traffic.forget(e.id));
+    this.hls = new HlsSessions(config.hlsViewerTimeoutSeconds * 1000);
+    directory.on('closed', (e) => {
+      this.traffic.forget(e.id);
+      this.lifecycle.clients(-1, this.hls.forget(e.id, Date.now()), 0, () => e.token);
+    });
   }
 
   start(): void {
@@ -89,10 +96,16 @@ export class Telemetry {
     for (const s of stats.streams)
       if (this.#directory.byId(s.streamId)) this.traffic.observeShard(shardId, s);
     for (const o of stats.owned) if (this.#directory.byId(o.streamId)) this.traffic.observeOwner(shardId, o);
-    if (stats.clientEvents?.length || stats.clientEventsDropped) {
+    const events: ClientEvent[] = [...(stats.clientEvents ?? [])];
+    for (const s of stats.streams) {
+      if (s.hlsSessions.length > 0 && this.#directory.byId(s.streamId)) {
+        events.push(...this.hls.observe(s.streamId, s.hlsSessions, stats.atMs));
+      }
+    }
+    if (events.length || stats.clientEventsDropped) {
       this.lifecycle.clients(
         shardId,
-        stats.clientEvents ?? [],
+        events,
         stats.clientEventsDropped ?? 0,
         (id) => this.#directory.byId(id)?.token ?? null,
       );
@@ -160,6 +173,9 @@ export class Telemetry {
   }
 
   #flushMain(): void {
-    this.aggregator.ingest(MAIN_METRICS_SOURCE, this.recorder.snapshot(Date.now()));
+    const now = Date.now();
+    this.aggregator.ingest(MAIN_METRICS_SOURCE, this.recorder.snapshot(now));
+    const left = this.hls.expire(now);
+    if (left.length) this.lifecycle.clients(-1, left, 0, (id) => this.#directory.byId(id)?.token ?? null);
   }
 }

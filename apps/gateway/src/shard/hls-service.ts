@@ -4,14 +4,22 @@
  * with a deadline), and segments are byte ranges of the ring served with PAT/PMT first and a
  * Content-Length. HLS players hold no socket between requests, so the shard keeps one "presence" lease per
  * stream while any of its HLS players polled within the viewer timeout.
+ *
+ * Viewers are sessions: a player's first request (no `session`) gets a one-variant multivariant playlist
+ * whose media-playlist URI carries a fresh session id; every reload of that URI names the player, whatever
+ * its address, user agent or connection (and so whichever shard answers). Shards report the sessions that
+ * polled; main counts them once gateway-wide. Sessions per address are bounded, so one host cannot
+ * inflate the figures (or the maps) by varying its user agent.
  */
 
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import { randomBytes } from 'node:crypto';
 import {
   LIVE_PLAYLIST_CACHE_CONTROL,
   PLAYLIST_CONTENT_TYPE,
   type PlaylistEntry,
   PlaylistRenderer,
+  renderMultivariantPlaylist,
   SEGMENT_CACHE_CONTROL,
   SEGMENT_CONTENT_TYPE,
 } from '@shardcast/hls';
@@ -24,7 +32,7 @@ import { failReply } from '../http/guard.js';
 import { sendKnownLength } from '../http/known-length.js';
 import { CORS_HEADERS, markStarted, Reply } from '../http/respond.js';
 import type { Logger } from '../log.js';
-import { parseKeyToken } from '../stream-key.js';
+import { parseKeyToken, type StreamKey } from '../stream-key.js';
 import { parseStreamQuery } from './query.js';
 import type { LocalStream, StreamTable } from './streams.js';
 
@@ -33,6 +41,16 @@ const FIRST_SEGMENT_POLL_MS = 50;
 const PRESENCE_SWEEP_MAX_MS = 5000;
 const PRESENCE_SWEEP_MIN_MS = 250;
 const SEGMENT_PATH = /^(\d{1,15})\.ts$/;
+/** BANDWIDTH of the multivariant playlist before the stream's bitrate is measured (bits/s). */
+const DEFAULT_BANDWIDTH = 5_000_000;
+/** Headroom over the measured mean bitrate: BANDWIDTH is a peak rate (RFC 8216 §4.3.4.2). */
+const BANDWIDTH_HEADROOM = 1.25;
+const SESSION_BYTES = 12;
+
+interface Viewer {
+  atMs: number;
+  readonly address: string;
+}
 
 interface StreamHls {
   readonly stream: LocalStream;
@@ -41,8 +59,10 @@ interface StreamHls {
   body: string | null;
   /** Presence lease held by this shard for its HLS players. */
   leased: boolean;
-  /** viewer key (address + user agent) → last request ms */
-  readonly viewers: Map<string, number>;
+  /** session id → last playlist poll and the address it came from */
+  readonly viewers: Map<string, Viewer>;
+  /** Sessions that polled since the last stats report (main counts them gateway-wide). */
+  readonly polled: Set<string>;
   lastSeenMs: number;
 }
 
@@ -53,6 +73,9 @@ export class HlsService {
   readonly #timing: HlsTiming;
   readonly #windowUs: number;
   readonly #byStream = new Map<number, StreamHls>();
+  /** Live sessions per client address, over every stream of this shard (bounded by the config). */
+  readonly #perAddress = new Map<string, number>();
+  readonly #maxPerAddress: number;
   readonly #sweep: NodeJS.Timeout;
 
   readonly #log: Logger;
@@ -70,6 +93,7 @@ export class HlsService {
     this.#accepting = accepting;
     this.#timing = hlsTiming(config);
     this.#windowUs = windowMicros(this.#timing);
+    this.#maxPerAddress = config.hlsSessionsPerAddress;
     const sweepMs = Math.min(
       PRESENCE_SWEEP_MAX_MS,
       Math.max(PRESENCE_SWEEP_MIN_MS, this.#timing.viewerTimeoutMs / 2),
@@ -82,36 +106,65 @@ export class HlsService {
     return this.#byStream.get(streamId)?.viewers.size ?? 0;
   }
 
-  /** `GET/HEAD /ace/manifest.m3u8?id=|infohash=` */
+  /** The sessions of `streamId` that polled since the last call (for the stats report), then forgets them. */
+  takePolled(streamId: number): string[] {
+    const s = this.#byStream.get(streamId);
+    if (!s || s.polled.size === 0) return [];
+    const out = [...s.polled];
+    s.polled.clear();
+    return out;
+  }
+
+  /**
+   * `GET/HEAD /ace/manifest.m3u8?id=|infohash=`: a multivariant playlist naming this viewer's session;
+   * with `&session=`, the live media playlist.
+   */
   playlist(res: HttpResponse, req: HttpRequest, head: boolean): void {
     const t0 = performance.now();
-    const viewer = viewerKey(res, req);
+    const address = remoteAddress(res);
     const parsed = parseStreamQuery(req.getQuery() ?? '');
     const reply = new Reply(res);
     if (parsed.error) return reply.error(parsed.error, undefined, head);
+    if (parsed.session === false) {
+      return reply.error('SC_ERR_BAD_PARAM', 'session must be 8 to 64 letters, digits, - or _.', head);
+    }
     if (!this.#accepting()) return reply.error('SC_ERR_SHUTTING_DOWN', undefined, head);
-    const local = this.#streams.byToken(parsed.key.kind === 'id' ? parsed.key.hex : `ih-${parsed.key.hex}`);
+    const { key, session } = parsed;
+    const local = this.#streams.byToken(key.kind === 'id' ? key.hex : `ih-${key.hex}`);
     const hls = local?.playable ? this.#byStream.get(local.id) : undefined;
+    if (hls?.leased && session === null) {
+      // Hot path for a new player of a playing stream: no waiting, the variant names its new session.
+      hls.lastSeenMs = Date.now();
+      this.#sendVariant(reply, hls, key, head);
+      return;
+    }
     const ready = hls?.leased ? this.#render(hls) : null;
-    if (hls && ready !== null) {
+    if (hls && ready !== null && session !== null) {
       // Hot path, synchronous: this shard already holds the presence lease; the playlist is the cached
       // text of the current index version, or rendered once for a new version.
-      this.#touch(hls, viewer);
+      this.#touch(hls, session, address);
       this.#sendPlaylist(reply, ready, head);
       this.#recorder.recordMs('hls_manifest_generation', performance.now() - t0, true);
       return;
     }
     void this.#streams
-      .acquire(parsed.key)
+      .acquire(key)
       .then(async (acquired) => {
         if (!acquired.stream) {
-          this.#recorder.recordMs('hls_manifest_generation', performance.now() - t0, false);
+          if (session !== null)
+            this.#recorder.recordMs('hls_manifest_generation', performance.now() - t0, false);
           return reply.error(acquired.error.code, acquired.error.message, head);
         }
         const state = this.#state(acquired.stream);
         if (state.leased) acquired.stream.control.release();
         else state.leased = true;
-        this.#touch(state, viewer);
+        state.lastSeenMs = Date.now();
+        if (session === null) {
+          // The stream is open and ingesting; the player's first media-playlist poll waits for a segment.
+          if (!reply.done) this.#sendVariant(reply, state, key, head);
+          return;
+        }
+        this.#touch(state, session, address);
         // The deadline runs from here: opening the stream had its own (--open-timeout-seconds).
         const body = await this.#waitForPlaylist(state, performance.now());
         if (reply.done) return;
@@ -130,18 +183,16 @@ export class HlsService {
     const t0 = performance.now();
     const token = req.getParameter(0) ?? '';
     const name = req.getParameter(1) ?? '';
-    const viewer = viewerKey(res, req);
     const reply = new Reply(res);
     const m = SEGMENT_PATH.exec(name);
     if (!parseKeyToken(token) || !m) return reply.error('SC_ERR_SEGMENT_NOT_FOUND', undefined, head);
     const stream = this.#streams.byToken(token);
     const entry = stream?.reader.readSegment(Number(m[1]));
     if (!stream || !entry) return reply.error('SC_ERR_SEGMENT_NOT_FOUND', undefined, head);
+    // A segment request keeps this shard's presence lease alive; viewers are counted by their playlist
+    // polls, which carry their session (segment URLs stay the same for every viewer, so caches share them).
     const state = this.#byStream.get(stream.id);
-    // A segment request keeps the presence lease and a known viewer alive, but only playlist polls add
-    // viewers: a player's segment requests may land on another shard (another connection), which would
-    // count it twice.
-    if (state) this.#touch(state, viewer, false);
+    if (state) state.lastSeenMs = Date.now();
     const { psi, start, end } = entry;
     const total = psi.length + (end - start);
     const reader = stream.reader;
@@ -187,6 +238,9 @@ export class HlsService {
 
   /** The stream is gone: forget its playlist state (its ring lease died with it). */
   forget(streamId: number): void {
+    const s = this.#byStream.get(streamId);
+    if (!s) return;
+    for (const v of s.viewers.values()) this.#releaseAddress(v.address);
     this.#byStream.delete(streamId);
   }
 
@@ -194,6 +248,7 @@ export class HlsService {
     clearInterval(this.#sweep);
     for (const s of this.#byStream.values()) if (s.leased && !s.stream.detached) s.stream.control.release();
     this.#byStream.clear();
+    this.#perAddress.clear();
   }
 
   #state(stream: LocalStream): StreamHls {
@@ -211,6 +266,7 @@ export class HlsService {
         body: null,
         leased: false,
         viewers: new Map(),
+        polled: new Set(),
         lastSeenMs: 0,
       };
       this.#byStream.set(stream.id, s);
@@ -218,10 +274,44 @@ export class HlsService {
     return s;
   }
 
-  #touch(s: StreamHls, viewer: string, add = true): void {
+  /** A playlist poll of `session`: it counts as a viewer unless its address is at its session bound. */
+  #touch(s: StreamHls, session: string, address: string): void {
     const now = Date.now();
     s.lastSeenMs = now;
-    if (add || s.viewers.has(viewer)) s.viewers.set(viewer, now);
+    const known = s.viewers.get(session);
+    if (known) {
+      known.atMs = now;
+    } else {
+      const live = this.#perAddress.get(address) ?? 0;
+      // Over the bound the player is still served, just not counted (nor remembered).
+      if (live >= this.#maxPerAddress) return;
+      this.#perAddress.set(address, live + 1);
+      s.viewers.set(session, { atMs: now, address });
+    }
+    s.polled.add(session);
+  }
+
+  #releaseAddress(address: string): void {
+    const left = (this.#perAddress.get(address) ?? 1) - 1;
+    if (left > 0) this.#perAddress.set(address, left);
+    else this.#perAddress.delete(address);
+  }
+
+  #sendVariant(reply: Reply, s: StreamHls, key: StreamKey, head: boolean): void {
+    const bitrate = s.stream.control.bitrate;
+    const bandwidth = bitrate > 0 ? Math.ceil(bitrate * BANDWIDTH_HEADROOM) : DEFAULT_BANDWIDTH;
+    const session = randomBytes(SESSION_BYTES).toString('base64url');
+    // Relative to this playlist, so proxies and path prefixes need no configuration.
+    const uri = `manifest.m3u8?${key.kind === 'id' ? 'id' : 'infohash'}=${key.hex}&session=${session}`;
+    reply.end(
+      200,
+      [
+        ['Content-Type', PLAYLIST_CONTENT_TYPE],
+        ['Cache-Control', 'no-store'],
+      ],
+      renderMultivariantPlaylist({ uri, bandwidth }),
+      head,
+    );
   }
 
   /** The playlist for the current index version (rendered once per version), waiting for a first segment. */
@@ -282,7 +372,11 @@ export class HlsService {
   #expire(now: number): void {
     const timeout = this.#timing.viewerTimeoutMs;
     for (const s of this.#byStream.values()) {
-      for (const [k, at] of s.viewers) if (now - at > timeout) s.viewers.delete(k);
+      for (const [k, v] of s.viewers) {
+        if (now - v.atMs <= timeout) continue;
+        s.viewers.delete(k);
+        this.#releaseAddress(v.address);
+      }
       if (s.leased && now - s.lastSeenMs > timeout) {
         s.leased = false;
         s.stream.control.release();
@@ -291,7 +385,6 @@ export class HlsService {
   }
 }
 
-function viewerKey(res: HttpResponse, req: HttpRequest): string {
-  const addr = Buffer.from(res.getRemoteAddressAsText()).toString();
-  return `${addr} ${req.getHeader('user-agent')}`;
+function remoteAddress(res: HttpResponse): string {
+  return Buffer.from(res.getRemoteAddressAsText()).toString();
 }

@@ -10,7 +10,12 @@ import type { MainToShard, ShardInit } from '../protocol.js';
 import { Shard } from './shard.js';
 
 const init = workerData as ShardInit;
-const log = createLogger(init.config.logLevel, { shard: init.shardId });
+// `auto` was resolved by main (whose stdout this is); a shard's own stdout is never a terminal.
+const log = createLogger(
+  init.config.logLevel,
+  { shard: init.shardId },
+  init.config.logFormat === 'pretty' ? 'pretty' : 'json',
+);
 const shard = new Shard(init, log);
 
 let crashed = false;

@@ -42,8 +42,6 @@ export class Shard {
   #statsTimer: NodeJS.Timeout | null = null;
   #clientEvents: ClientEvent[] = [];
   #clientEventsDropped = 0;
-  /** HLS viewers per stream at the last stats tick: their changes become client events. */
-  #hlsViewers = new Map<number, number>();
   #accepting = true;
   #closed = false;
 
@@ -248,16 +246,14 @@ export class Shard {
   #shipStats(): void {
     const now = Date.now();
     const streams: ShardStreamStats[] = [];
-    const hlsNow = new Map<number, number>();
     for (const s of this.#streams.values()) {
       const tsClients = this.#pump.clientsOf(s);
       const hlsViewers = this.#hls.viewersOf(s.id);
-      if (hlsViewers > 0) hlsNow.set(s.id, hlsViewers);
+      const hlsSessions = this.#hls.takePolled(s.id);
       const c = s.counters;
       if (tsClients === 0 && hlsViewers === 0 && c.bytesOut === 0 && c.hlsSegmentsServed === 0) continue;
-      streams.push({ streamId: s.id, tsClients, hlsViewers, ...c });
+      streams.push({ streamId: s.id, tsClients, hlsViewers, hlsSessions, ...c });
     }
-    this.#hlsViewerEvents(hlsNow, now);
     const elu = performance.eventLoopUtilization(this.#lastElu);
     this.#lastElu = performance.eventLoopUtilization();
     const lagMs = Math.max(0, this.#loopDelay.percentile(99) / 1e6 - 10);
@@ -282,20 +278,5 @@ export class Shard {
   #pushClientEvent(e: ClientEvent): void {
     if (this.#clientEvents.length >= MAX_CLIENT_EVENTS) this.#clientEventsDropped++;
     else this.#clientEvents.push(e);
-  }
-
-  // HLS players hold no connection: a viewer appears with its first request and leaves when it stops
-  // polling (the presence timeout), so their events come from the per-second viewer counts.
-  #hlsViewerEvents(now: Map<number, number>, atMs: number): void {
-    for (const streamId of new Set([...this.#hlsViewers.keys(), ...now.keys()])) {
-      const before = this.#hlsViewers.get(streamId) ?? 0;
-      const after = now.get(streamId) ?? 0;
-      const event = after > before ? 'joined' : 'left';
-      const reason = after > before ? null : this.#streams.byId(streamId) ? 'idle' : 'detached';
-      for (let i = Math.abs(after - before); i > 0; i--) {
-        this.#pushClientEvent({ streamId, event, protocol: 'hls', reason, atMs });
-      }
-    }
-    this.#hlsViewers = now;
   }
 }

@@ -3,7 +3,7 @@
 // request path the gateway sends upstream is recorded).
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type MediaPlaylist, parseMediaPlaylist } from '@shardcast/hls';
+import { type MediaPlaylist, parseMediaPlaylist, parsePlaylist } from '@shardcast/hls';
 import { type Dispatcher, fetch, type Headers, type RequestInit } from 'undici';
 import { checkTs, type TsCheck } from './ts-reader.js';
 
@@ -18,10 +18,32 @@ export interface PlaylistFetch {
   readonly playlist: MediaPlaylist | null;
 }
 
+/**
+ * The media playlist each player (its `init` object; one shared player without) was sent to by the
+ * gateway's multivariant answer: reloads go there, as a real player's do, so a player keeps its session.
+ */
+const variants = new WeakMap<object, Map<string, string>>();
+const NO_INIT = {};
+
+/** Fetches a playlist as a player does: a multivariant answer is followed to its variant (remembered). */
 export async function fetchPlaylist(url: string, init?: FetchInit): Promise<PlaylistFetch> {
-  const r = await fetch(url, init);
+  let known = variants.get(init ?? NO_INIT);
+  if (!known) {
+    known = new Map();
+    variants.set(init ?? NO_INIT, known);
+  }
+  const target = known.get(url) ?? url;
+  const r = await fetch(target, init);
   const text = await r.text();
-  const parsed = r.status === 200 ? parseMediaPlaylist(text, url) : null;
+  if (r.status === 200 && text.includes('#EXT-X-STREAM-INF')) {
+    const master = parsePlaylist(text, target);
+    const variant = master.ok && master.value.kind === 'master' ? master.value.variants[0]?.uri : undefined;
+    // A variant that answers with a master again is a gateway bug: report it, do not loop.
+    if (!variant || target !== url) return { status: r.status, headers: r.headers, text, playlist: null };
+    known.set(url, variant);
+    return fetchPlaylist(url, init);
+  }
+  const parsed = r.status === 200 ? parseMediaPlaylist(text, target) : null;
   return { status: r.status, headers: r.headers, text, playlist: parsed?.ok ? parsed.value : null };
 }
 

@@ -1,0 +1,82 @@
+/**
+ * An optional listener of main's own (`--metrics-port`) for scrapes and probes: `/metrics`,
+ * `/metrics/performance`, `/ready` and `/health`. On the public port these are relayed through a shard,
+ * so a scrape waits behind that shard's data-plane work (tens of ms under load); here main answers
+ * directly. Admin routes are not served on this port. Low traffic, so plain node:http is enough.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from '../log.js';
+import { type ApiRequest, type ApiResponse, apiError, json } from './api-response.js';
+
+const ROUTES = new Set(['/metrics', '/metrics/performance', '/ready']);
+/** A request line and headers arrive in far less; a slow or idle client is not kept. */
+const REQUEST_TIMEOUT_MS = 10_000;
+
+export type ApiHandler = (req: ApiRequest) => Promise<ApiResponse>;
+
+export class MetricsListener {
+  readonly #server: Server;
+  readonly #log: Logger;
+
+  private constructor(handler: ApiHandler, log: Logger) {
+    this.#log = log;
+    this.#server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => {
+      this.#serve(handler, req, res);
+    });
+    this.#server.keepAliveTimeout = 30_000;
+  }
+
+  /** Listens on `host:port`; resolves with the bound port, rejects with one sentence. */
+  static start(handler: ApiHandler, host: string, port: number, log: Logger): Promise<MetricsListener> {
+    const l = new MetricsListener(handler, log);
+    return new Promise((resolve, reject) => {
+      l.#server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          new Error(`Metrics port ${port} on ${host} is already in use or not permitted (${err.code}).`),
+        ),
+      );
+      l.#server.listen(port, host, () => resolve(l));
+    });
+  }
+
+  get port(): number {
+    const a = this.#server.address();
+    return typeof a === 'object' && a ? a.port : 0;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#server.close(() => resolve());
+      this.#server.closeAllConnections();
+    });
+  }
+
+  #serve(handler: ApiHandler, req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://metrics.invalid');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const head = method === 'HEAD';
+    const answer = (r: ApiResponse): void => {
+      res.writeHead(r.status, { ...r.headers, 'Content-Length': Buffer.byteLength(r.body) });
+      res.end(head ? undefined : r.body);
+    };
+    if (url.pathname === '/health') {
+      answer(method === 'GET' || head ? json(200, { status: 'ok' }) : apiError('SC_ERR_METHOD_NOT_ALLOWED'));
+      return;
+    }
+    if (!ROUTES.has(url.pathname)) {
+      answer(apiError('SC_ERR_NOT_FOUND'));
+      return;
+    }
+    const headers: Record<string, string> = {};
+    const accept = req.headers.accept;
+    if (accept) headers.accept = accept;
+    handler({ method, path: url.pathname, query: url.search.slice(1), headers }).then(
+      answer,
+      (err: unknown) => {
+        this.#log.error({ err, path: url.pathname }, 'metrics listener request failed');
+        if (!res.headersSent) answer(apiError('SC_ERR_INTERNAL'));
+        else res.destroy();
+      },
+    );
+  }
+}

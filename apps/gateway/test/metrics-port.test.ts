@@ -1,0 +1,86 @@
+// --metrics-port: main serves /metrics, /metrics/performance, /ready and /health on a listener of its own,
+// so a scrape never waits behind a shard's data-plane work; admin routes are not served there.
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { after, before, test } from 'node:test';
+import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
+import { type GatewayProc, getJson, startGateway, waitFor } from './support/gateway-proc.js';
+
+let sim: EngineSim;
+let gw: GatewayProc;
+let metricsUrl = '';
+
+before(async () => {
+  sim = await startEngineSim({ port: 0 });
+  gw = await startGateway(['--engine', sim.url, '--shards', '1', '--metrics-port', '0']);
+  const ready = gw.logs.find((l) => String(l.msg).startsWith('Shardcast ready'));
+  const port = Number(ready?.metricsPort);
+  assert.ok(port > 0 && port !== gw.port, `the ready line names the metrics port (${port})`);
+  metricsUrl = `http://127.0.0.1:${port}`;
+});
+after(async () => {
+  await gw?.stop();
+  await sim?.close();
+});
+
+test('/metrics answers Prometheus text from main', async () => {
+  const r = await fetch(`${metricsUrl}/metrics`);
+  assert.equal(r.status, 200);
+  assert.match(r.headers.get('content-type') ?? '', /^text\/plain/);
+  const text = await r.text();
+  assert.match(text, /^shardcast_ready 1$/m);
+  assert.match(text, /^# TYPE shardcast_operation_duration_seconds histogram$/m);
+});
+
+test('/metrics/performance, /ready and /health answer JSON', async () => {
+  const perf = await getJson(`${metricsUrl}/metrics/performance?window=60`);
+  assert.equal(perf.status, 200);
+  assert.equal(perf.body.window_seconds, 60);
+  assert.equal(typeof perf.body.operations, 'object');
+  const bad = await getJson(`${metricsUrl}/metrics/performance?window=abc`);
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.error.code, 'SC_ERR_BAD_WINDOW');
+  // Ready once the first engine health probe has answered.
+  let ready: Awaited<ReturnType<typeof getJson>> | null = null;
+  await waitFor(async () => {
+    ready = await getJson(`${metricsUrl}/ready`);
+    return ready.status === 200;
+  }, 20_000);
+  assert.equal(ready!.status, 200);
+  assert.equal(ready!.body.ready, true);
+  const health = await getJson(`${metricsUrl}/health`);
+  assert.equal(health.status, 200);
+  assert.equal(health.body.status, 'ok');
+});
+
+test('admin and player routes are not served on the metrics port', async () => {
+  for (const path of ['/api/v1/streams', '/api/v1/engines', `/ace/getstream?id=${'a'.repeat(40)}`, '/']) {
+    const r = await getJson(`${metricsUrl}${path}`);
+    assert.equal(r.status, 404, path);
+    assert.equal(r.body.error.code, 'SC_ERR_NOT_FOUND');
+  }
+  const del = await getJson(`${metricsUrl}/api/v1/streams/${'a'.repeat(40)}`, { method: 'DELETE' });
+  assert.equal(del.status, 404);
+  assert.equal(sim.stats().startRequests, 0, 'no request reached an engine');
+});
+
+test('HEAD answers carry no body', async () => {
+  const { status, length, body } = await new Promise<{ status: number; length: string; body: string }>(
+    (resolve, reject) => {
+      const req = request(`${metricsUrl}/metrics`, { method: 'HEAD' }, (res) => {
+        let body = '';
+        res.on('data', (c) => {
+          body += c;
+        });
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, length: String(res.headers['content-length']), body }),
+        );
+      });
+      req.on('error', reject);
+      req.end();
+    },
+  );
+  assert.equal(status, 200);
+  assert.ok(Number(length) > 0, 'Content-Length is what GET would send');
+  assert.equal(body, '');
+});
