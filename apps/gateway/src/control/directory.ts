@@ -251,8 +251,19 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
     return true;
   }
 
-  /** A shard died: its owned streams get a new owner that resumes writing the same ring. */
+  /**
+   * A shard died: its owned streams get a new owner that resumes writing the same ring, and its pending
+   * opens are forgotten — their clients died with it, and its successor numbers requests from 1 again, so a
+   * late reply would settle one of the successor's own requests with the wrong stream.
+   */
   shardDown(shardId: number): void {
+    for (const entry of this.#byId.values())
+      entry.waiters = entry.waiters.filter((w) => w.shardId !== shardId);
+    for (const [token, list] of this.#deferred) {
+      const kept = list.filter((w) => w.shardId !== shardId);
+      if (kept.length > 0) this.#deferred.set(token, kept);
+      else this.#deferred.delete(token);
+    }
     for (const entry of this.#byId.values()) {
       if (entry.owner !== shardId || entry.state === 'closing') continue;
       entry.owner = this.#pickOwner(shardId);
