@@ -30,9 +30,21 @@ export interface HlsStart {
   readonly resumed: boolean;
 }
 
+/** One stream of the directory, as a shard needs it to serve the stream's ring. */
+export interface StreamAttachment {
+  readonly streamId: number;
+  readonly key: StreamKey;
+  readonly ring: RingHandles;
+}
+
 // ---------------------------------------------------------------- main → shard
 
 export type MainToShard =
+  /**
+   * The first message a shard gets, posted the moment it is spawned: every stream the directory holds.
+   * The shard applies it before it listens; every later announcement is posted after it on the same port.
+   */
+  | { type: 'start'; streams: readonly StreamAttachment[] }
   /** You own (ingest) this stream: start the upstream pump into the ring. */
   | { type: 'own'; streamId: number; key: StreamKey; ring: RingHandles; engine: EngineRef; hls: HlsStart }
   /** A stream exists: serve its ring to your clients. Sent to every shard (the owner included). */
@@ -45,8 +57,8 @@ export type MainToShard =
   | { type: 'engineLost'; streamId: number }
   /** Owner: the next engine to use after a failover request (or null: none left). */
   | { type: 'engine'; streamId: number; engine: EngineRef | null }
-  /** Reply to `open`. */
-  | { type: 'opened'; reqId: number; streamId: number; error: null }
+  /** Reply to `open`; a success carries the stream's ring, so the asking shard can serve it at once. */
+  | { type: 'opened'; reqId: number; streamId: number; key: StreamKey; ring: RingHandles; error: null }
   | { type: 'opened'; reqId: number; streamId: null; error: ErrorData }
   /** Reply to `api`. */
   | { type: 'apiResponse'; reqId: number; status: number; headers: Record<string, string>; body: string }

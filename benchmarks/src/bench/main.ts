@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only ts,hls]`: the whole suite in one command. Each benchmark runs
+ * `npm run bench [-- --quick] [-- --only ts,hls] [-- --restart]`: the whole suite in one command. Each benchmark runs
  * against its baseline in the same run; the table is printed and written to
  * benchmarks/results/<date>[-quick].json and .md. Exit 0 when the suite ran (targets missed are results,
  * not failures), 1 when it could not run, 2 on a usage error.
@@ -13,17 +13,19 @@ import { type LoopbackResult, loopbackLimit } from './loopback.js';
 import { type Availability, metricsBench, probeMetrics } from './metrics.js';
 import { FULL, QUICK } from './params.js';
 import { RESULTS_DIR } from './paths.js';
+import { restartBench } from './restart.js';
 import { renderText, type SuiteResult, writeResults } from './results.js';
 import { type Section, skippedSection } from './section.js';
 import { type ModeResult, runTsMode, tsSection } from './ts-fanout.js';
 
-const SECTIONS = ['loopback', 'ts', 'hls', 'metrics', 'docker'] as const;
+const SECTIONS = ['loopback', 'ts', 'hls', 'metrics', 'docker', 'restart'] as const;
 type SectionId = (typeof SECTIONS)[number];
 
 const HELP = `Usage: npm run bench [-- options]
 
   --quick         small counts and durations (under two minutes)
   --only LIST     comma-separated subset of: ${SECTIONS.join(', ')}
+  --restart       only the restart-under-load section (same as --only restart; results file <date>-restart)
   --out DIR       results directory (default benchmarks/results)
   --no-write      print the table only
 `;
@@ -36,6 +38,7 @@ async function main(): Promise<void> {
   const f = parseFlags(process.argv.slice(2), {
     quick: { type: 'boolean' },
     only: { type: 'string' },
+    restart: { type: 'boolean' },
     out: { type: 'string' },
     'no-write': { type: 'boolean' },
     help: { type: 'boolean' },
@@ -45,7 +48,10 @@ async function main(): Promise<void> {
     return;
   }
   const quick = boolFlag(f, 'quick');
-  const onlyRaw = stringFlag(f, 'only');
+  const restartOnly = boolFlag(f, 'restart');
+  if (restartOnly && stringFlag(f, 'only') !== undefined)
+    throw new UsageError('--restart is a shorthand for --only restart: give one of them.');
+  const onlyRaw = restartOnly ? 'restart' : stringFlag(f, 'only');
   const only = new Set<SectionId>(
     onlyRaw === undefined
       ? SECTIONS
@@ -100,19 +106,23 @@ async function main(): Promise<void> {
   }
   if (only.has('metrics')) sections.push(await metricsBench(avail, p, log));
   if (docker) sections.push(docker);
+  // Last: it starts a gateway of its own under a reconnect storm, nothing else running.
+  if (only.has('restart')) sections.push(await restartBench(p, log));
 
   const result: SuiteResult = {
     version: 1,
     mode: quick ? 'quick' : 'full',
     startedAt,
     seconds: (Date.now() - t0) / 1000,
-    command: `npm run bench${quick ? ' -- --quick' : ''}${onlyRaw ? ` --only ${onlyRaw}` : ''}`,
+    command: restartOnly
+      ? `npm run bench -- --restart${quick ? ' --quick' : ''}`
+      : `npm run bench${quick ? ' -- --quick' : ''}${onlyRaw ? ` --only ${onlyRaw}` : ''}`,
     machine,
     sections,
   };
   process.stdout.write(`\n${renderText(result)}\n`);
   if (!boolFlag(f, 'no-write')) {
-    const files = writeResults(stringFlag(f, 'out') ?? RESULTS_DIR, result);
+    const files = writeResults(stringFlag(f, 'out') ?? RESULTS_DIR, result, restartOnly ? '-restart' : '');
     process.stdout.write(`\nwrote ${files.json}\n      ${files.md}\n`);
   }
 }

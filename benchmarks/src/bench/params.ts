@@ -27,6 +27,10 @@ export interface SuiteParams {
   /** Docker polling bench (seconds per run; null = skipped in this mode). */
   readonly dockerSeconds: number | null;
   readonly dockerEngines: string;
+  /** Restart under load: players waiting on the closed port while the gateway starts. */
+  readonly restartTsPlayers: number;
+  readonly restartHlsPlayers: number;
+  readonly restartChannels: number;
 }
 
 export const QUICK: SuiteParams = {
@@ -50,6 +54,9 @@ export const QUICK: SuiteParams = {
   metricsRequests: 20,
   dockerSeconds: null,
   dockerEngines: '0,5',
+  restartTsPlayers: 100,
+  restartHlsPlayers: 20,
+  restartChannels: 10,
 };
 
 export const FULL: SuiteParams = {
@@ -73,4 +80,7 @@ export const FULL: SuiteParams = {
   metricsRequests: 50,
   dockerSeconds: 20,
   dockerEngines: '0,5,20',
+  restartTsPlayers: 500,
+  restartHlsPlayers: 100,
+  restartChannels: 50,
 };

@@ -10,4 +10,5 @@ export const PLAYERS_CLI = `${BENCH_ROOT}bin/players.js`;
 export const REFERENCE_MAIN = fileURLToPath(new URL('../reference/main.js', import.meta.url));
 export const NAIVE_MAIN = fileURLToPath(new URL('../naive/main.js', import.meta.url));
 export const DOCKER_BENCH = `${REPO_ROOT}packages/docker-engines/dist/bench/stats-polling.bench.js`;
+export const RESTART_PLAYERS_MAIN = fileURLToPath(new URL('../restart/main.js', import.meta.url));
 export const RESULTS_DIR = `${BENCH_ROOT}results`;

@@ -11,7 +11,7 @@ import type { RingHandles } from '@shardcast/ring';
 import type { GatewayConfig } from '../config/types.js';
 import { type ErrorData, errorData } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { EngineRef, HlsStart, OwnerStats, ShardStreamStats } from '../protocol.js';
+import type { EngineRef, HlsStart, OwnerStats, ShardStreamStats, StreamAttachment } from '../protocol.js';
 import { keyString, type StreamKey } from '../stream-key.js';
 import { HlsSequenceMemory } from './hls-memory.js';
 import { ringControl, type StreamRingControl } from './ring-control.js';
@@ -105,11 +105,11 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
   /** A shard asks for a stream on behalf of its clients. Replies with `opened` (maybe later). */
   open(shardId: number, reqId: number, key: StreamKey): void {
     const waiter = { shardId, reqId };
-    if (!this.#accepting) return this.#reply(waiter, null, errorData('SC_ERR_SHUTTING_DOWN'));
+    if (!this.#accepting) return this.#replyError(waiter, errorData('SC_ERR_SHUTTING_DOWN'));
     const token = keyString(key);
     const entry = this.#byToken.get(token);
     if (entry) {
-      if (entry.state === 'live') return this.#reply(waiter, entry.id, null);
+      if (entry.state === 'live') return this.#replyOk(waiter, entry);
       if (entry.state === 'opening') {
         entry.waiters.push(waiter);
         return;
@@ -121,9 +121,9 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
       return;
     }
     if (this.#byId.size >= this.#config.maxStreams)
-      return this.#reply(waiter, null, errorData('SC_ERR_STREAM_LIMIT'));
+      return this.#replyError(waiter, errorData('SC_ERR_STREAM_LIMIT'));
     const engine = this.#engines.select();
-    if (!engine) return this.#reply(waiter, null, errorData('SC_ERR_NO_ENGINE'));
+    if (!engine) return this.#replyError(waiter, errorData('SC_ERR_NO_ENGINE'));
     this.#create(key, token, engine, [waiter]);
   }
 
@@ -181,7 +181,7 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
     entry.attachSnapshot = entry.control.attachCount();
     const waiters = entry.waiters;
     entry.waiters = [];
-    for (const w of waiters) this.#reply(w, entry.id, null);
+    for (const w of waiters) this.#replyOk(w, entry);
     this.#log.info({ stream: entry.token, openMs: entry.readyAtMs - entry.openedAtMs }, 'stream live');
     this.emit('ready', entry, entry.readyAtMs - entry.openedAtMs);
   }
@@ -251,8 +251,19 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
     return true;
   }
 
-  /** A shard died: its owned streams get a new owner that resumes writing the same ring. */
+  /**
+   * A shard died: its owned streams get a new owner that resumes writing the same ring, and its pending
+   * opens are forgotten — their clients died with it, and its successor numbers requests from 1 again, so a
+   * late reply would settle one of the successor's own requests with the wrong stream.
+   */
   shardDown(shardId: number): void {
+    for (const entry of this.#byId.values())
+      entry.waiters = entry.waiters.filter((w) => w.shardId !== shardId);
+    for (const [token, list] of this.#deferred) {
+      const kept = list.filter((w) => w.shardId !== shardId);
+      if (kept.length > 0) this.#deferred.set(token, kept);
+      else this.#deferred.delete(token);
+    }
     for (const entry of this.#byId.values()) {
       if (entry.owner !== shardId || entry.state === 'closing') continue;
       entry.owner = this.#pickOwner(shardId);
@@ -272,12 +283,15 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
     }
   }
 
-  /** A shard (re)started: give it every stream so it can serve them. */
-  shardUp(shardId: number): void {
-    for (const entry of this.#byId.values()) {
-      if (entry.state === 'closing') continue;
-      this.#shards.send(shardId, { type: 'attach', streamId: entry.id, key: entry.key, ring: entry.ring });
-    }
+  /**
+   * Every stream a shard must know to serve: the `start` snapshot a freshly spawned shard applies before it
+   * listens. A closing stream is left out (it is already gone from the maps, its `detach` was broadcast).
+   */
+  snapshot(): StreamAttachment[] {
+    const out: StreamAttachment[] = [];
+    for (const e of this.#byId.values())
+      if (e.state !== 'closing') out.push({ streamId: e.id, key: e.key, ring: e.ring });
+    return out;
   }
 
   recordShardStats(shardId: number, stats: readonly ShardStreamStats[]): void {
@@ -337,7 +351,7 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
     if (entry.state === 'closing') return;
     entry.state = 'closing';
     if (entry.openTimer) clearTimeout(entry.openTimer);
-    for (const w of entry.waiters) this.#reply(w, null, error);
+    for (const w of entry.waiters) this.#replyError(w, error);
     entry.waiters = [];
     this.#hlsMemory.remember(entry.token, entry.control.hlsNext(), Date.now());
     this.#shards.send(entry.owner, { type: 'disown', streamId: entry.id, reason });
@@ -354,9 +368,17 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
     }
   }
 
-  #reply(w: Waiter, streamId: number | null, error: ErrorData | null): void {
-    if (error) this.#shards.send(w.shardId, { type: 'opened', reqId: w.reqId, streamId: null, error });
-    else this.#shards.send(w.shardId, { type: 'opened', reqId: w.reqId, streamId: streamId!, error: null });
+  /**
+   * A success carries the ring: the asking shard attaches it if its `attach` never arrived or it holds a
+   * stale entry for the key, so a viewer never fails because of what its shard was or was not told.
+   */
+  #replyOk(w: Waiter, entry: StreamEntry): void {
+    const { id: streamId, key, ring } = entry;
+    this.#shards.send(w.shardId, { type: 'opened', reqId: w.reqId, streamId, key, ring, error: null });
+  }
+
+  #replyError(w: Waiter, error: ErrorData): void {
+    this.#shards.send(w.shardId, { type: 'opened', reqId: w.reqId, streamId: null, error });
   }
 
   /** Owner = the ready shard owning the fewest streams (ties: lowest id), avoiding `avoid`. */

@@ -86,8 +86,8 @@ export class Gateway {
     );
     this.#api = new ApiRouter(config, this.#directory, this.#registry, this.#telemetry, this.#observability);
     this.#supervisor.on('message', (shardId, msg) => this.#onShardMessage(shardId, msg));
+    // A (re)spawned shard gets the directory in its `start` message, before it listens (supervisor).
     this.#supervisor.on('up', (shardId, respawned) => {
-      if (respawned) this.#directory.shardUp(shardId);
       if (respawned) this.#telemetry.shardRestarted(shardId);
     });
     this.#supervisor.on('down', (shardId) => this.#directory.shardDown(shardId));
@@ -117,7 +117,7 @@ export class Gateway {
     // The embedded default: no engine configured anywhere, so the simulator is the upstream.
     const sim = config.engines.length === 0 && !docker.enabled ? await gw.#startSim(config) : null;
     try {
-      await gw.#supervisor.start();
+      await gw.#supervisor.start(() => gw.#directory.snapshot());
     } catch (err) {
       await gw.#supervisor.stop(SHUTDOWN_DEADLINE_MS);
       await gw.#observability.stop();

@@ -2,13 +2,21 @@
  * Shard supervisor: starts N worker threads, waits for each one's `ready` (its port and buffers are live),
  * routes messages, and respawns a shard that dies — with a bound, so a shard that keeps crashing does not
  * spin (piscina's "failed during bootstrap" rule: a shard that dies before its first `ready` fails start-up).
+ *
+ * Directory hand-over, with no window: in the same synchronous turn that creates a worker, main posts it
+ * `start` with a snapshot of the whole stream directory, and from then on `send`/`broadcast` post to that
+ * worker whether it is ready or not (the port queues messages in order until the shard reads them). The
+ * shard applies `start` before it listens. So every stream created before the spawn is in the snapshot,
+ * every stream created after it is announced on the same ordered port behind the snapshot, and no shard
+ * accepts a connection before it knows every stream — at start-up and after a respawn alike. A message to
+ * a worker that has just died is lost with the worker; its successor gets a fresh snapshot.
  */
 import { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
-import type { MainToShard, ShardInit, ShardToMain } from '../protocol.js';
+import type { MainToShard, ShardInit, ShardToMain, StreamAttachment } from '../protocol.js';
 
 const SHARD_ENTRY = new URL('../shard/main.js', import.meta.url);
 const READY_TIMEOUT_MS = 15_000;
@@ -23,7 +31,7 @@ interface Slot {
 
 export interface SupervisorEvents {
   message: [shardId: number, msg: ShardToMain];
-  /** A shard (re)became ready; on a respawn the caller re-sends its stream attachments. */
+  /** A shard (re)became ready: it listens and already holds every stream (see the header comment). */
   up: [shardId: number, respawned: boolean];
   /** A shard died; its owned streams need a new owner. */
   down: [shardId: number];
@@ -35,6 +43,7 @@ export class ShardSupervisor extends EventEmitter<SupervisorEvents> {
   readonly #slots: Slot[];
   #stopping = false;
   #port = 0;
+  #snapshot: () => readonly StreamAttachment[] = () => [];
 
   constructor(config: GatewayConfig, log: Logger) {
     super();
@@ -60,17 +69,25 @@ export class ShardSupervisor extends EventEmitter<SupervisorEvents> {
     return this.#slots[shardId]?.ready === true;
   }
 
-  /** Starts every shard and resolves once all are ready; rejects (one sentence) if one fails to boot. */
-  async start(): Promise<void> {
+  /**
+   * Starts every shard and resolves once all are ready; rejects (one sentence) if one fails to boot.
+   * `snapshot` returns the stream directory; every shard spawned from now on (respawns too) gets it first.
+   */
+  async start(snapshot: () => readonly StreamAttachment[]): Promise<void> {
+    this.#snapshot = snapshot;
     // uSockets sets SO_REUSEPORT only for a non-zero port, so with --port 0 main picks a free port first
     // and every shard binds that one.
     this.#port = this.#config.port === 0 ? await freePort(this.#config.host) : this.#config.port;
     await Promise.all(this.#slots.map((_, i) => this.#spawn(i, false)));
   }
 
+  /**
+   * Posts to a shard that is spawned, ready or not: a shard still starting reads its messages, in order,
+   * before it listens. False when the shard has no worker (dead, awaiting respawn).
+   */
   send(shardId: number, msg: MainToShard): boolean {
     const slot = this.#slots[shardId];
-    if (!slot?.worker || !slot.ready) return false;
+    if (!slot?.worker) return false;
     slot.worker.postMessage(msg);
     return true;
   }
@@ -106,6 +123,9 @@ export class ShardSupervisor extends EventEmitter<SupervisorEvents> {
     const worker = new Worker(SHARD_ENTRY, { workerData: init, name: `shard-${shardId}` });
     slot.worker = worker;
     slot.ready = false;
+    // Same synchronous turn as the spawn: nothing main does can fall between the snapshot and the worker
+    // being reachable by send()/broadcast().
+    worker.postMessage({ type: 'start', streams: this.#snapshot() } satisfies MainToShard);
     return new Promise<void>((resolve, reject) => {
       let booted = false;
       const timer = setTimeout(() => {
@@ -117,7 +137,7 @@ export class ShardSupervisor extends EventEmitter<SupervisorEvents> {
           booted = true;
           clearTimeout(timer);
           slot.ready = true;
-          this.#log.debug({ shard: shardId, port: msg.port, respawn }, 'shard ready');
+          this.#log.info({ shard: shardId, port: msg.port, respawn }, 'shard ready');
           resolve();
           this.emit('up', shardId, respawn);
           return;

@@ -3,11 +3,16 @@
  * uWS app holds a listen socket or connections aborts the whole process (`uv_loop_close` assertion). So
  * every error the shard cannot handle closes its sockets first, and shutdown closes everything and lets
  * the event loop drain.
+ *
+ * Start-up handshake: main posts `start` (the stream directory) the moment it spawns this worker, and
+ * every later announcement behind it on the same port. The shard listens only once it has applied
+ * `start`, so it never accepts a viewer for a stream it has not been told about.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../log.js';
 import type { MainToShard, ShardInit } from '../protocol.js';
 import { Shard } from './shard.js';
+import { testCrashWatch, testHold } from './test-hooks.js';
 
 const init = workerData as ShardInit;
 // `auto` was resolved by main (whose stdout this is); a shard's own stdout is never a terminal.
@@ -17,12 +22,16 @@ const log = createLogger(
   init.config.logFormat === 'pretty' ? 'pretty' : 'json',
 );
 const shard = new Shard(init, log);
+const stopCrashWatch = testCrashWatch(init.shardId);
 
 let crashed = false;
+let stopping = false;
+let started = false;
 function crash(err: unknown): void {
   log.fatal({ err }, 'shard crashed; closing its sockets and exiting');
   if (crashed) return;
   crashed = true;
+  stopCrashWatch();
   shard.close('crash');
   parentPort!.close();
   // Let main see a non-zero exit so it respawns us and moves our streams.
@@ -33,18 +42,29 @@ process.on('unhandledRejection', crash);
 
 parentPort!.on('message', (msg: MainToShard) => {
   if (msg.type === 'shutdown') {
+    stopping = true;
+    stopCrashWatch();
     shard.shutdown().finally(() => parentPort!.close());
     return;
   }
   shard.onMessage(msg);
+  if (msg.type === 'start' && !started) {
+    started = true;
+    void listen();
+  }
 });
 
-shard.listen().then(
-  (port) => parentPort!.postMessage({ type: 'ready', shardId: init.shardId, port }),
-  (err: unknown) => {
+async function listen(): Promise<void> {
+  await testHold(init.shardId, () => stopping || crashed);
+  if (stopping || crashed) return;
+  try {
+    const port = await shard.listen();
+    parentPort!.postMessage({ type: 'ready', shardId: init.shardId, port });
+  } catch (err) {
     log.error({ err }, 'shard could not listen');
+    stopCrashWatch();
     shard.close('listen failed');
     parentPort!.close();
     process.exitCode = 1;
-  },
-);
+  }
+}

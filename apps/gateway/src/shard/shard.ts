@@ -77,6 +77,10 @@ export class Shard {
   onMessage(msg: MainToShard): void {
     if (this.#control.settle(msg)) return;
     switch (msg.type) {
+      case 'start':
+        // The directory snapshot, applied before this shard listens (main.ts waits for it).
+        for (const a of msg.streams) this.#streams.attach(a.streamId, a.key, a.ring);
+        return;
       case 'attach':
         this.#streams.attach(msg.streamId, msg.key, msg.ring);
         return;

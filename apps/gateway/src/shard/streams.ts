@@ -1,7 +1,8 @@
 /**
  * The shard's table of streams it can serve (every stream main told it about), and the open path:
  * a client request for a stream that is not live here asks main once per stream (requests from many
- * clients of this shard share one message), then leases the ring.
+ * clients of this shard share one message), then leases the ring main names in its answer. A missing or
+ * stale local entry therefore costs one round trip to main, never a failed viewer.
  */
 import { type RingControl, type RingHandles, RingReader } from '@shardcast/ring';
 import { type ErrorData, errorData } from '../errors.js';
@@ -128,7 +129,7 @@ export class StreamTable {
       if (typeof result !== 'number') return { stream: null, error: result };
       const s = this.#byId.get(result);
       if (s && !s.detached && s.control.tryAcquire()) return { stream: s, error: null };
-      // The stream closed between main's answer and our lease: ask again.
+      // The stream closed between main's answer and our lease (main has dropped it by now): ask again.
     }
     return {
       stream: null,
@@ -153,7 +154,11 @@ export class StreamTable {
         .then((reply) => {
           if (!reply) return errorData(this.#control.closed ? 'SC_ERR_SHUTTING_DOWN' : 'SC_ERR_OPEN_TIMEOUT');
           if (reply.type !== 'opened') return errorData('SC_ERR_INTERNAL');
-          return reply.error ?? reply.streamId;
+          if (reply.error) return reply.error;
+          // Main's answer is the truth: serve its ring even if our table never had the stream, or had an
+          // older life of the key (the port delivers announcements in order, so this is the newest).
+          this.attach(reply.streamId, reply.key, reply.ring);
+          return reply.streamId;
         })
         .finally(() => this.#opening.delete(token));
       this.#opening.set(token, p);

@@ -18,7 +18,15 @@ export interface GatewayProc {
   stop(): Promise<{ code: number | null; ms: number }>;
 }
 
-export async function startGateway(args: string[], env: NodeJS.ProcessEnv = {}): Promise<GatewayProc> {
+/**
+ * `until: 'ready'` (default) resolves once every shard is up ("Shardcast ready"); `'listening'` as soon as
+ * the first shard listens (its "shard ready" line), for tests of what happens while the others start.
+ */
+export async function startGateway(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  until: 'ready' | 'listening' = 'ready',
+): Promise<GatewayProc> {
   // Docker discovery only where a test asks for it: a daemon on the machine must not change other tests.
   const docker = args.includes('--docker') || env.DOCKER_HOST ? [] : ['--docker', 'off'];
   const proc = spawn(
@@ -47,7 +55,8 @@ export async function startGateway(args: string[], env: NodeJS.ProcessEnv = {}):
         try {
           const rec = JSON.parse(line) as Record<string, unknown>;
           logs.push(rec);
-          if (typeof rec.msg === 'string' && rec.msg.startsWith('Shardcast ready')) {
+          const first = until === 'listening' && rec.msg === 'shard ready';
+          if (typeof rec.msg === 'string' && (first || rec.msg.startsWith('Shardcast ready'))) {
             clearTimeout(timer);
             resolve(rec.port as number);
           }
