@@ -8,7 +8,13 @@ import { after, describe, test } from 'node:test';
 import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
 import { type GatewayProc, getJson, startGateway, waitFor } from './support/gateway-proc.js';
 import { fetchPlaylist } from './support/hls-tools.js';
-import { freshGet, type Hooks, testHooks, viewersUntilEveryShard } from './support/restart.js';
+import {
+  freshGet,
+  freshHlsViewer,
+  type Hooks,
+  testHooks,
+  viewersUntilEveryShard,
+} from './support/restart.js';
 import { readTs, type TsRead } from './support/ts-reader.js';
 
 const MAX_VIEWERS = 200;
@@ -111,7 +117,7 @@ async function hlsWhileHeld(shards: number): Promise<void> {
       run.gw.url,
       id,
       shards,
-      async (i) => (await freshGet(url, { 'user-agent': `restart-player-${i}` })).status,
+      (i) => freshHlsViewer(url, `restart-player-${i}`),
       10,
       MAX_VIEWERS,
     );

@@ -7,7 +7,13 @@ import { after, before, test } from 'node:test';
 import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
 import { type GatewayProc, getJson, startGateway, waitFor } from './support/gateway-proc.js';
 import { fetchPlaylist } from './support/hls-tools.js';
-import { freshGet, type Hooks, testHooks, viewersUntilEveryShard } from './support/restart.js';
+import {
+  freshGet,
+  freshHlsViewer,
+  type Hooks,
+  testHooks,
+  viewersUntilEveryShard,
+} from './support/restart.js';
 import { readTs } from './support/ts-reader.js';
 
 const SHARDS = 2;
@@ -86,7 +92,7 @@ test('after the owner shard crashes and respawns, every new viewer gets 200 on e
     gw.url,
     ID,
     SHARDS,
-    async (i) => (await freshGet(hlsUrl, { 'user-agent': `respawn-player-${i}` })).status,
+    (i) => freshHlsViewer(hlsUrl, `respawn-player-${i}`),
     10,
     200,
   );

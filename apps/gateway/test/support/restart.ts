@@ -25,6 +25,22 @@ export function freshGet(url: string, headers: Record<string, string> = {}): Pro
   });
 }
 
+/**
+ * A new HLS player on fresh connections: the multivariant answer, then its variant (the poll that makes
+ * it a counted viewer, on whichever shard takes that connection). The first status that is not 200, or 200.
+ */
+export async function freshHlsViewer(url: string, userAgent: string): Promise<number> {
+  const headers = { 'user-agent': userAgent };
+  const master = await freshGet(url, headers);
+  if (master.status !== 200) return master.status;
+  const line = master.body
+    .toString('utf8')
+    .split('\n')
+    .find((l) => l !== '' && !l.startsWith('#'));
+  if (!line) return 0;
+  return (await freshGet(new URL(line, url).href, headers)).status;
+}
+
 /** A directory for the hook files; `release()` lets held shards listen, `crash(n)` crashes shard n. */
 export interface Hooks {
   readonly env: NodeJS.ProcessEnv;
