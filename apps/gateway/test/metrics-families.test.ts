@@ -80,7 +80,7 @@ function view(id: number, token: string, tsClients: number, bitrate = 8000): Str
     ownerStats: {
       engineStat: { peers: 7, speedDownKBps: 2, speedUpKBps: 1 },
     } as unknown as StreamView['ownerStats'],
-    shardStats: new Map([[0, { tsClients, hlsViewers: 1 }]]) as unknown as StreamView['shardStats'],
+    shardStats: new Map([[0, { tsClients, hlsViewers: 5 }]]) as unknown as StreamView['shardStats'],
     control: { bitrate: () => bitrate },
   };
 }
@@ -91,7 +91,12 @@ test('StreamFamilies: one series set per open stream; closed streams, new tokens
     [1, media(640)],
     [2, media(640)],
   ];
-  const src = { streams: () => streams, media: () => probed } as unknown as MetricsSources;
+  // HLS viewers come counted gateway-wide (sessions), not from the per-shard figures.
+  const src = {
+    streams: () => streams,
+    media: () => probed,
+    hlsViewers: () => 1,
+  } as unknown as MetricsSources;
   const fams = new StreamFamilies();
 
   let e = parseExposition(fams.render(src));

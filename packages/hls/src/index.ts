@@ -10,11 +10,12 @@ export {
 } from './headers.js';
 export { type ParseOptions, parseMediaPlaylist, parsePlaylist } from './parse.js';
 export {
-  downloadableFloor,
-  minRetentionSeconds,
+  listingMarginBytes,
+  listingMarginSeconds,
   type PlaylistWindow,
-  type RetentionEntry,
+  requiredRingSeconds,
   selectWindow,
+  selectWindowFrom,
   type WindowOptions,
   windowUs,
 } from './playlist.js';

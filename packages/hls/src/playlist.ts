@@ -68,7 +68,32 @@ export function selectWindow(
     if (total >= want) break;
   }
   if (first === entries.length) return null;
-  const segments = entries.slice(first);
+  return windowOf(entries.slice(first), total);
+}
+
+/**
+ * The same selection read straight from an index, newest first, in one walk: `entryAt(seq)` gives the
+ * entry or null (expired, not listable). Stops at the first gap or once the window is covered.
+ */
+export function selectWindowFrom(
+  newestSeq: number,
+  entryAt: (seq: number) => PlaylistEntry | null,
+  options: WindowOptions,
+): PlaylistWindow | null {
+  const want = windowUs(options);
+  const picked: PlaylistEntry[] = [];
+  let total = 0;
+  for (let seq = newestSeq; total < want; seq--) {
+    const e = entryAt(seq);
+    if (e === null || e.available === false) break;
+    picked.push(e);
+    total += e.durationUs;
+  }
+  if (picked.length === 0) return null;
+  return windowOf(picked.reverse(), total);
+}
+
+function windowOf(segments: readonly PlaylistEntry[], durationUs: number): PlaylistWindow {
   const head = segments[0]!;
   let allIndependent = true;
   for (const s of segments) allIndependent &&= s.independent;
@@ -77,70 +102,50 @@ export function selectWindow(
     mediaSequence: head.seq,
     // The first segment's own tag stays in the playlist, so it is not counted in the header (§6.2.2).
     discontinuitySequence: head.discontinuitySequence - (head.discontinuity ? 1 : 0),
-    durationUs: total,
+    durationUs,
     allIndependent,
   };
 }
 
-/**
- * Seconds of media behind the newest segment that removed segments must stay downloadable, assuming
- * segments arrive in real time: size the ring to hold at least this much.
- */
-export function minRetentionSeconds(options: WindowOptions): number {
-  const longest = windowUs(options) + options.targetDuration * US_PER_SECOND + MAX_SEGMENT_EXCESS_US;
-  return (2 * longest + options.targetDuration * US_PER_SECOND + MAX_SEGMENT_EXCESS_US) / US_PER_SECOND;
-}
-
-/** An index entry that may carry the wall-clock time it was published (completed). */
-export interface RetentionEntry extends PlaylistEntry {
-  readonly publishedAtMs?: number;
-}
+// A playlist lists at least 3 × TD (above) plus the segment being cut: the newest media stays listable.
+const MIN_LISTED_TARGET_DURATIONS = 4;
 
 /**
- * The oldest seq that must still be downloadable (RFC 8216 §6.2.2: a removed segment stays available
- * for its duration plus the duration of the longest playlist that listed it), or -1 when there is none.
- * Media-time rule: newer media since removal stands in for elapsed time. When entries carry
- * `publishedAtMs` and `nowMs` is given, the exact wall-clock rule also applies; either keeps a segment.
+ * Seconds of further ingest a segment must survive in the ring to be listed, so that after it leaves the
+ * playlist it stays downloadable for its duration plus the longest playlist's (RFC 8216 §6.2.2): one
+ * segment until the next playlist version removes it, its own duration, and the longest playlist
+ * (window + one segment): W + 3 × (TD + 0.5).
  */
-export function downloadableFloor(
-  entries: readonly RetentionEntry[],
+export function listingMarginSeconds(options: WindowOptions): number {
+  return (
+    (windowUs(options) + 3 * (options.targetDuration * US_PER_SECOND + MAX_SEGMENT_EXCESS_US)) / US_PER_SECOND
+  );
+}
+
+/**
+ * The ring bytes a listed segment must still have ahead of the writer's overwrite point, at the measured
+ * bitrate. When the ring is too small for the full margin, the margin shrinks so the newest
+ * 4 × target duration of media stays listable: a shorter retention beats an empty playlist. 0 = unknown.
+ */
+export function listingMarginBytes(
   options: WindowOptions,
-  nowMs?: number,
+  capacityBytes: number,
+  bitsPerSecond: number,
 ): number {
-  const want = windowUs(options);
-  const maxSegmentUs = options.targetDuration * US_PER_SECOND + MAX_SEGMENT_EXCESS_US;
-  const longestUs = want + maxSegmentUs;
-  let floor = -1;
-  let newerUs = 0;
-  // Two pointers: entries[remover] is the segment whose arrival pushed entries[i] out of the window.
-  let remover = entries.length - 1;
-  let span = 0; // durations of entries (i, remover]
-  for (let i = entries.length - 1; i >= 0; i--) {
-    const e = entries[i]!;
-    if (e.available === false) break;
-    if (i < entries.length - 1) {
-      // Only a contiguous run of seqs can be a downloadable range.
-      if (e.seq !== entries[i + 1]!.seq - 1) break;
-      const next = entries[i + 1]!.durationUs;
-      newerUs += next;
-      span += next;
-    }
-    while (remover > i + 1 && span - entries[remover]!.durationUs >= want) {
-      span -= entries[remover]!.durationUs;
-      remover--;
-    }
-    // Time since removal is at least newer media minus (window + one segment); keep until that covers
-    // the segment's duration plus the longest playlist.
-    const mediaKeep = newerUs < want + maxSegmentUs + e.durationUs + longestUs;
-    const removedAtMs = span >= want ? entries[remover]!.publishedAtMs : undefined;
-    const wallOpen = nowMs !== undefined && removedAtMs !== undefined;
-    if (mediaKeep || (wallOpen && nowMs < removedAtMs + (e.durationUs + longestUs) / 1000)) {
-      floor = e.seq;
-      continue;
-    }
-    // Older segments can still qualify (a longer one has a later deadline) until no duration could.
-    const mediaHopeless = newerUs >= want + 2 * maxSegmentUs + longestUs;
-    if (mediaHopeless && (!wallOpen || nowMs >= removedAtMs + (maxSegmentUs + longestUs) / 1000)) break;
-  }
-  return floor;
+  if (!(bitsPerSecond > 0)) return 0;
+  const bytesPerSecond = bitsPerSecond / 8;
+  const wanted = listingMarginSeconds(options) * bytesPerSecond;
+  const keepListable = MIN_LISTED_TARGET_DURATIONS * options.targetDuration * bytesPerSecond;
+  return Math.max(0, Math.min(wanted, capacityBytes - keepListable));
+}
+
+/**
+ * Seconds of stream a ring must hold for a full window whose every segment keeps the listing margin: the
+ * window, the segment being cut, and the margin. With TD 6 and a 30 s window: 86 s.
+ */
+export function requiredRingSeconds(options: WindowOptions): number {
+  return (
+    (windowUs(options) + options.targetDuration * US_PER_SECOND + MAX_SEGMENT_EXCESS_US) / US_PER_SECOND +
+    listingMarginSeconds(options)
+  );
 }

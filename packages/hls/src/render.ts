@@ -121,7 +121,11 @@ export class PlaylistRenderer {
 
   /** Selects the window from `entries` (oldest first) and renders it; null when nothing is listable. */
   render(entries: readonly PlaylistEntry[]): string | null {
-    const window = selectWindow(entries, this.#options);
+    return this.renderWindow(selectWindow(entries, this.#options));
+  }
+
+  /** Renders a window already selected (see `selectWindowFrom`); null for none. */
+  renderWindow(window: PlaylistWindow | null): string | null {
     this.#window = window;
     if (window === null) return null;
     let text = header(window, this.#options, this.#version);

@@ -2,18 +2,19 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
-  downloadableFloor,
   HlsError,
-  minRetentionSeconds,
+  listingMarginBytes,
+  listingMarginSeconds,
   type PlaylistEntry,
-  type RetentionEntry,
+  requiredRingSeconds,
   selectWindow,
+  selectWindowFrom,
   windowUs,
 } from '../src/index.js';
 
 /** Index entries from durations (µs) and the seqs that carry a discontinuity flag. */
 function entries(durations: readonly number[], opts: { startSeq?: number; disc?: readonly number[] } = {}) {
-  const out: RetentionEntry[] = [];
+  const out: PlaylistEntry[] = [];
   let discSeq = 0;
   let seq = opts.startSeq ?? 0;
   for (const d of durations) {
@@ -117,19 +118,16 @@ describe('playlist window', () => {
 describe('retention (RFC 8216 §6.2.2)', () => {
   const opts = { targetDuration: 6, windowSeconds: 30 };
 
-  it('keeps every listed segment and removed ones for their duration plus the playlist duration', () => {
+  it('a segment listed with the listing margin ahead stays downloadable past its removal + the playlist', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.integer({ min: 500_000, max: 6_499_000 }), { minLength: 1, maxLength: 120 }),
+        fc.array(fc.integer({ min: 500_000, max: 6_499_000 }), { minLength: 2, maxLength: 120 }),
         (durs) => {
           const list = entries(durs);
-          const floor = downloadableFloor(list, opts);
-          const w = selectWindow(list, opts)!;
-          assert.ok(floor <= w.mediaSequence, 'listed segments stay downloadable');
-          // Walk the removed segments, replaying the timeline: segments arrive in real time, so the time
-          // since segment k left the playlist is the media added after the one that removed it.
           const want = windowUs(opts);
+          const marginUs = listingMarginSeconds(opts) * 1e6;
           for (let k = 0; k < list.length; k++) {
+            // The segment whose arrival pushes k out of the window, and the longest playlist listing k.
             let span = 0;
             let remover = -1;
             for (let j = k + 1; j < list.length; j++) {
@@ -140,42 +138,52 @@ describe('retention (RFC 8216 §6.2.2)', () => {
               }
             }
             if (remover < 0) continue; // never removed yet
-            const sinceRemovalUs = list.slice(remover + 1).reduce((a, e) => a + e.durationUs, 0);
-            // The longest playlist that listed k: the window at the moment just before its removal.
             const longest = list.slice(k, remover).reduce((a, e) => a + e.durationUs, 0);
-            if (sinceRemovalUs < list[k]!.durationUs + longest)
-              assert.ok(list[k]!.seq >= floor, `seq ${k} must stay`);
+            // Listed for the last time at worst just before the remover arrived, with the margin of life
+            // left then; after removal it must live its duration plus the longest playlist (real time).
+            const lifeAfterRemoval = marginUs - list[remover]!.durationUs;
+            assert.ok(
+              lifeAfterRemoval >= list[k]!.durationUs + longest,
+              `segment ${k}: ${lifeAfterRemoval} µs < ${list[k]!.durationUs + longest} µs`,
+            );
           }
-          // And not forever: retention stays within minRetentionSeconds of media behind the newest.
-          const kept = list.filter((e) => e.seq > floor);
-          assert.ok(sum(kept) <= minRetentionSeconds(opts) * 1e6);
         },
       ),
       { numRuns: 200 },
     );
   });
 
-  it('drops segments far behind live', () => {
-    const list = entries(new Array(100).fill(4_000_000));
-    const floor = downloadableFloor(list, opts);
-    assert.ok(floor > 0);
-    // 2 × (30 + 6.5) + 4 = 77 s: 19 newer segments of 4 s = 76 s < 77 s → seq 80 kept, seq 79 not.
-    assert.equal(floor, 80);
+  it('margin, ring need and the shrunk margin of a small ring', () => {
+    // W + 3 × (TD + 0.5) = 30 + 19.5; the ring also holds the window and the segment being cut.
+    assert.equal(listingMarginSeconds(opts), 49.5);
+    assert.equal(requiredRingSeconds(opts), 86);
+    const bps = 2_000_000;
+    const bytesPerSecond = bps / 8;
+    assert.equal(listingMarginBytes(opts, 100 * 2 ** 20, 0), 0, 'unknown bitrate: no margin');
+    assert.equal(listingMarginBytes(opts, 100 * 2 ** 20, bps), 49.5 * bytesPerSecond);
+    // A 30 s ring: the margin leaves the newest 4 × TD = 24 s listable; a 10 s ring: no margin.
+    assert.equal(listingMarginBytes(opts, 30 * bytesPerSecond, bps), 6 * bytesPerSecond);
+    assert.equal(listingMarginBytes(opts, 10 * bytesPerSecond, bps), 0);
   });
+});
 
-  it('also applies the wall-clock rule when publication times are known', () => {
-    const base = entries(new Array(100).fill(4_000_000));
-    // Everything published in a burst at t=0: the media rule would drop the old ones, the clock keeps them.
-    const burst = base.map((e) => ({ ...e, publishedAtMs: 0 }));
-    assert.equal(downloadableFloor(burst, opts, 1000), 0);
-    assert.equal(downloadableFloor(burst, opts, 10_000_000), 80);
-  });
-
-  it('never reaches past unavailable bytes', () => {
-    const list = entries(new Array(20).fill(4_000_000)).map((e) =>
-      e.seq < 15 ? { ...e, available: false } : e,
+describe('selectWindowFrom (one walk over an index)', () => {
+  const opts = { targetDuration: 6, windowSeconds: 30 };
+  it('selects what selectWindow selects from the same entries', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 500_000, max: 6_499_000 }), { minLength: 0, maxLength: 60 }),
+        fc.integer({ min: 0, max: 60 }),
+        (durs, hole) => {
+          const list = entries(durs).map((e) => (e.seq === hole ? { ...e, available: false } : e));
+          const bySeq = new Map(list.map((e) => [e.seq, e]));
+          const newest = list.length ? list[list.length - 1]!.seq : 0;
+          const a = selectWindow(list, opts);
+          const b = selectWindowFrom(newest, (seq) => bySeq.get(seq) ?? null, opts);
+          assert.deepEqual(b, a);
+        },
+      ),
+      { numRuns: 300 },
     );
-    assert.equal(downloadableFloor(list, opts), 15);
-    assert.equal(downloadableFloor([], opts), -1);
   });
 });

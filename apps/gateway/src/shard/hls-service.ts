@@ -16,18 +16,19 @@ import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { randomBytes } from 'node:crypto';
 import {
   LIVE_PLAYLIST_CACHE_CONTROL,
+  listingMarginBytes,
   PLAYLIST_CONTENT_TYPE,
-  type PlaylistEntry,
   PlaylistRenderer,
   renderMultivariantPlaylist,
   SEGMENT_CACHE_CONTROL,
   SEGMENT_CONTENT_TYPE,
+  selectWindowFrom,
 } from '@shardcast/hls';
 import type { Recorder } from '@shardcast/metrics';
 import { TS_PACKET_SIZE } from '@shardcast/ring';
 import type { GatewayConfig } from '../config/types.js';
 import { statusLine } from '../errors.js';
-import { type HlsTiming, hlsTiming, listingMarginBytes, windowMicros } from '../hls-timing.js';
+import { type HlsTiming, hlsTiming, windowOptions } from '../hls-timing.js';
 import { failReply } from '../http/guard.js';
 import { sendKnownLength } from '../http/known-length.js';
 import { CORS_HEADERS, markStarted, Reply } from '../http/respond.js';
@@ -71,7 +72,6 @@ export class HlsService {
   readonly #recorder: Recorder;
   readonly #accepting: () => boolean;
   readonly #timing: HlsTiming;
-  readonly #windowUs: number;
   readonly #byStream = new Map<number, StreamHls>();
   /** Live sessions per client address, over every stream of this shard (bounded by the config). */
   readonly #perAddress = new Map<string, number>();
@@ -92,7 +92,6 @@ export class HlsService {
     this.#recorder = recorder;
     this.#accepting = accepting;
     this.#timing = hlsTiming(config);
-    this.#windowUs = windowMicros(this.#timing);
     this.#maxPerAddress = config.hlsSessionsPerAddress;
     const sweepMs = Math.min(
       PRESENCE_SWEEP_MAX_MS,
@@ -330,26 +329,23 @@ export class HlsService {
     if (version === s.version && s.body !== null) return s.body;
     const bounds = reader.segmentBounds();
     if (!bounds || bounds.firstAvailable > bounds.last) return null;
-    // A segment is listed only while it will outlive its removal by the RFC 8216 §6.2.2 time.
+    // A segment is listed only while it will outlive its removal by the RFC 8216 §6.2.2 time; older ones
+    // are even closer to being overwritten, so the window stops at the first that would not.
+    const options = windowOptions(this.#timing);
     const safeFrom = reader.oldestSafe(
-      listingMarginBytes(this.#timing, reader.capacityBytes, s.stream.control.bitrate),
+      listingMarginBytes(options, reader.capacityBytes, s.stream.control.bitrate),
     );
-    // Newest first, just enough to cover the window (selectWindow takes the newest that fill it).
-    const entries: PlaylistEntry[] = [];
-    let covered = 0;
-    for (let seq = bounds.last; seq >= bounds.firstAvailable && covered < this.#windowUs; seq--) {
-      const e = reader.readSegment(seq);
-      if (!e) break;
-      if (e.start < safeFrom) {
-        // Older ones are even closer to being overwritten: the window stops here.
-        entries.push({ ...e, available: false });
-        break;
-      }
-      entries.push(e);
-      covered += e.durationUs;
-    }
-    entries.reverse();
-    const body = s.renderer.render(entries);
+    const first = bounds.firstAvailable;
+    const window = selectWindowFrom(
+      bounds.last,
+      (seq) => {
+        if (seq < first) return null;
+        const e = reader.readSegment(seq);
+        return e && e.start >= safeFrom ? e : null;
+      },
+      options,
+    );
+    const body = s.renderer.renderWindow(window);
     if (body === null) return null;
     s.body = body;
     s.version = version;

@@ -18,11 +18,12 @@ import {
   type SessionFormat,
   toErrorData,
 } from '@shardcast/engine-client';
+import { requiredRingSeconds } from '@shardcast/hls';
 import type { Recorder } from '@shardcast/metrics';
 import { RingControl, RingWriter } from '@shardcast/ring';
 import type { GatewayConfig } from '../../config/types.js';
 import { type ErrorData, errorData } from '../../errors.js';
-import { type HlsTiming, hlsTiming, requiredRingSeconds } from '../../hls-timing.js';
+import { type HlsTiming, hlsTiming, windowOptions } from '../../hls-timing.js';
 import type { Logger } from '../../log.js';
 import type { EngineRef, MainToShard, OwnerStats } from '../../protocol.js';
 import type { ControlChannel } from '../control.js';
@@ -343,7 +344,7 @@ export class OwnedStream {
     if (this.#retentionWarned) return;
     const bps = this.#ringControl.bitrate;
     if (bps <= 0) return;
-    const needS = requiredRingSeconds(this.#timing);
+    const needS = requiredRingSeconds(windowOptions(this.#timing));
     const ringS = (this.#writer.capacityBytes * 8) / bps;
     if (ringS >= needS) return;
     this.#retentionWarned = true;
