@@ -5,7 +5,26 @@
  */
 import { availableParallelism } from 'node:os';
 
-export type OptionKind = 'int' | 'number' | 'string' | 'url' | 'url-list' | 'enum' | 'bool' | 'path';
+export type OptionKind =
+  | 'int'
+  | 'number'
+  | 'string'
+  | 'url'
+  | 'url-list'
+  | 'origin-list'
+  | 'enum'
+  | 'bool'
+  | 'path';
+
+/** Kinds whose flag repeats and whose environment value is comma-separated. */
+export function isListKind(kind: OptionKind): boolean {
+  return kind === 'url-list' || kind === 'origin-list';
+}
+
+/** The value's name in `--help` and the README table (`--engine <url>`). */
+export function valueName(o: OptionSpec): string {
+  return o.kind === 'url-list' ? 'url' : o.kind === 'origin-list' ? 'origin' : o.kind;
+}
 
 export interface OptionSpec {
   /** Camel-case key in the resolved config and in the JSON config file. */
@@ -80,6 +99,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: 'string',
     secret: true,
     help: 'Key for admin actions (Authorization: Bearer or X-API-Key). Unset: admin actions are refused.',
+  },
+  {
+    key: 'corsOrigins',
+    flag: 'cors-origins',
+    env: 'SHARDCAST_CORS_ORIGINS',
+    kind: 'origin-list',
+    def: ['*'],
+    help: 'Origins browsers may call from, repeatable (env: comma-separated): an http(s) origin, or * for any. Player routes and /health allow the origins listed (default any); the admin API (/api, /metrics, /ready) only origins listed by name, never *.',
   },
   {
     key: 'logLevel',

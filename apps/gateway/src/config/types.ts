@@ -6,6 +6,8 @@ export interface GatewayConfig {
   readonly engines: readonly string[];
   readonly engineMaxStreams: number;
   readonly apiKey: string | undefined;
+  /** `*` and/or http(s) origins (see http/cors.ts). */
+  readonly corsOrigins: readonly string[];
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly graceSeconds: number;
   readonly openTimeoutSeconds: number;

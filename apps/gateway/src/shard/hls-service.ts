@@ -22,7 +22,7 @@ import { statusLine } from '../errors.js';
 import { type HlsTiming, hlsTiming, listingMarginBytes, windowMicros } from '../hls-timing.js';
 import { failReply } from '../http/guard.js';
 import { sendKnownLength } from '../http/known-length.js';
-import { CORS_HEADERS, markStarted, Reply } from '../http/respond.js';
+import { endHead, markStarted, Reply, type RequestContext } from '../http/respond.js';
 import type { Logger } from '../log.js';
 import { parseKeyToken } from '../stream-key.js';
 import { parseStreamQuery } from './query.js';
@@ -83,22 +83,37 @@ export class HlsService {
   }
 
   /** `GET/HEAD /ace/manifest.m3u8?id=|infohash=` */
-  playlist(res: HttpResponse, req: HttpRequest, head: boolean): void {
+  playlist(res: HttpResponse, req: HttpRequest, ctx: RequestContext): void {
     const t0 = performance.now();
     const viewer = viewerKey(res, req);
     const parsed = parseStreamQuery(req.getQuery() ?? '');
-    const reply = new Reply(res);
-    if (parsed.error) return reply.error(parsed.error, undefined, head);
-    if (!this.#accepting()) return reply.error('SC_ERR_SHUTTING_DOWN', undefined, head);
-    const local = this.#streams.byToken(parsed.key.kind === 'id' ? parsed.key.hex : `ih-${parsed.key.hex}`);
+    const reply = new Reply(res, ctx);
+    if (parsed.error) return reply.error(parsed.error);
+    if (!this.#accepting()) return reply.error('SC_ERR_SHUTTING_DOWN');
+    const local = this.#streams.byKey(parsed.key);
     const hls = local?.playable ? this.#byStream.get(local.id) : undefined;
     const ready = hls?.leased ? this.#render(hls) : null;
     if (hls && ready !== null) {
       // Hot path, synchronous: this shard already holds the presence lease; the playlist is the cached
       // text of the current index version, or rendered once for a new version.
       this.#touch(hls, viewer);
-      this.#sendPlaylist(reply, ready, head);
+      this.#sendPlaylist(reply, ready);
       this.#recorder.recordMs('hls_manifest_generation', performance.now() - t0, true);
+      return;
+    }
+    // A stream that plays but has no presence lease of this shard yet is leased here and now: answers
+    // given synchronously also let uWS serve requests pipelined behind them (it drops a connection
+    // whose next request arrives while an answer is pending).
+    const here = this.#streams.acquireLocal(parsed.key);
+    if (here) {
+      const state = this.#lease(here, viewer);
+      const body = this.#render(state);
+      if (body !== null) {
+        this.#sendPlaylist(reply, body);
+        this.#recorder.recordMs('hls_manifest_generation', performance.now() - t0, true);
+        return;
+      }
+      void this.#answerWhenReady(reply, state, t0).catch((err: unknown) => failReply(this.#log, reply, err));
       return;
     }
     void this.#streams
@@ -106,37 +121,46 @@ export class HlsService {
       .then(async (acquired) => {
         if (!acquired.stream) {
           this.#recorder.recordMs('hls_manifest_generation', performance.now() - t0, false);
-          return reply.error(acquired.error.code, acquired.error.message, head);
+          return reply.error(acquired.error.code, acquired.error.message);
         }
-        const state = this.#state(acquired.stream);
-        if (state.leased) acquired.stream.control.release();
-        else state.leased = true;
-        this.#touch(state, viewer);
-        // The deadline runs from here: opening the stream had its own (--open-timeout-seconds).
-        const body = await this.#waitForPlaylist(state, performance.now());
-        if (reply.done) return;
-        if (body === null) {
-          this.#recorder.recordMs('hls_manifest_generation', performance.now() - t0, false);
-          return reply.error('SC_ERR_NOT_READY', undefined, head);
-        }
-        this.#sendPlaylist(reply, body, head);
-        this.#recorder.recordMs('hls_manifest_generation', performance.now() - t0, true);
+        await this.#answerWhenReady(reply, this.#lease(acquired.stream, viewer), t0);
       })
       .catch((err: unknown) => failReply(this.#log, reply, err));
   }
 
+  /** Keeps one presence lease per stream: `stream` comes with a fresh lease, given back if one is held. */
+  #lease(stream: LocalStream, viewer: string): StreamHls {
+    const state = this.#state(stream);
+    if (state.leased) stream.control.release();
+    else state.leased = true;
+    this.#touch(state, viewer);
+    return state;
+  }
+
+  async #answerWhenReady(reply: Reply, state: StreamHls, t0: number): Promise<void> {
+    // The deadline runs from here: opening the stream had its own (--open-timeout-seconds).
+    const body = await this.#waitForPlaylist(state, performance.now());
+    if (reply.done) return;
+    if (body === null) {
+      this.#recorder.recordMs('hls_manifest_generation', performance.now() - t0, false);
+      return reply.error('SC_ERR_NOT_READY');
+    }
+    this.#sendPlaylist(reply, body);
+    this.#recorder.recordMs('hls_manifest_generation', performance.now() - t0, true);
+  }
+
   /** `GET/HEAD /ace/hls/<stream>/<seq>.ts` */
-  segment(res: HttpResponse, req: HttpRequest, head: boolean): void {
+  segment(res: HttpResponse, req: HttpRequest, ctx: RequestContext): void {
     const t0 = performance.now();
     const token = req.getParameter(0) ?? '';
     const name = req.getParameter(1) ?? '';
     const viewer = viewerKey(res, req);
-    const reply = new Reply(res);
+    const reply = new Reply(res, ctx);
     const m = SEGMENT_PATH.exec(name);
-    if (!parseKeyToken(token) || !m) return reply.error('SC_ERR_SEGMENT_NOT_FOUND', undefined, head);
+    if (!parseKeyToken(token) || !m) return reply.error('SC_ERR_SEGMENT_NOT_FOUND');
     const stream = this.#streams.byToken(token);
     const entry = stream?.reader.readSegment(Number(m[1]));
-    if (!stream || !entry) return reply.error('SC_ERR_SEGMENT_NOT_FOUND', undefined, head);
+    if (!stream || !entry) return reply.error('SC_ERR_SEGMENT_NOT_FOUND');
     const state = this.#byStream.get(stream.id);
     // A segment request keeps the presence lease and a known viewer alive, but only playlist polls add
     // viewers: a player's segment requests may land on another shard (another connection), which would
@@ -151,9 +175,9 @@ export class HlsService {
       res.writeStatus(statusLine(200));
       res.writeHeader('Content-Type', SEGMENT_CONTENT_TYPE);
       res.writeHeader('Cache-Control', SEGMENT_CACHE_CONTROL);
-      for (const [k, v] of CORS_HEADERS) res.writeHeader(k, v);
-      if (head) {
-        res.endWithoutBody(total);
+      for (const [k, v] of ctx.cors) res.writeHeader(k, v);
+      if (ctx.head) {
+        endHead(res, total);
         return;
       }
       sendKnownLength(
@@ -266,7 +290,7 @@ export class HlsService {
     return body;
   }
 
-  #sendPlaylist(reply: Reply, body: string, head: boolean): void {
+  #sendPlaylist(reply: Reply, body: string): void {
     reply.end(
       200,
       [
@@ -274,7 +298,6 @@ export class HlsService {
         ['Cache-Control', LIVE_PLAYLIST_CACHE_CONTROL],
       ],
       body,
-      head,
     );
   }
 
