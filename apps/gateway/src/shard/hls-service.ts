@@ -90,7 +90,7 @@ export class HlsService {
     const reply = new Reply(res, ctx);
     if (parsed.error) return reply.error(parsed.error);
     if (!this.#accepting()) return reply.error('SC_ERR_SHUTTING_DOWN');
-    const local = this.#streams.byKey(parsed.key);
+    const local = this.#streams.byToken(parsed.key.kind === 'id' ? parsed.key.hex : `ih-${parsed.key.hex}`);
     const hls = local?.playable ? this.#byStream.get(local.id) : undefined;
     const ready = hls?.leased ? this.#render(hls) : null;
     if (hls && ready !== null) {
@@ -101,21 +101,6 @@ export class HlsService {
       this.#recorder.recordMs('hls_manifest_generation', performance.now() - t0, true);
       return;
     }
-    // A stream that plays but has no presence lease of this shard yet is leased here and now: answers
-    // given synchronously also let uWS serve requests pipelined behind them (it drops a connection
-    // whose next request arrives while an answer is pending).
-    const here = this.#streams.acquireLocal(parsed.key);
-    if (here) {
-      const state = this.#lease(here, viewer);
-      const body = this.#render(state);
-      if (body !== null) {
-        this.#sendPlaylist(reply, body);
-        this.#recorder.recordMs('hls_manifest_generation', performance.now() - t0, true);
-        return;
-      }
-      void this.#answerWhenReady(reply, state, t0).catch((err: unknown) => failReply(this.#log, reply, err));
-      return;
-    }
     void this.#streams
       .acquire(parsed.key)
       .then(async (acquired) => {
@@ -123,30 +108,21 @@ export class HlsService {
           this.#recorder.recordMs('hls_manifest_generation', performance.now() - t0, false);
           return reply.error(acquired.error.code, acquired.error.message);
         }
-        await this.#answerWhenReady(reply, this.#lease(acquired.stream, viewer), t0);
+        const state = this.#state(acquired.stream);
+        if (state.leased) acquired.stream.control.release();
+        else state.leased = true;
+        this.#touch(state, viewer);
+        // The deadline runs from here: opening the stream had its own (--open-timeout-seconds).
+        const body = await this.#waitForPlaylist(state, performance.now());
+        if (reply.done) return;
+        if (body === null) {
+          this.#recorder.recordMs('hls_manifest_generation', performance.now() - t0, false);
+          return reply.error('SC_ERR_NOT_READY');
+        }
+        this.#sendPlaylist(reply, body);
+        this.#recorder.recordMs('hls_manifest_generation', performance.now() - t0, true);
       })
       .catch((err: unknown) => failReply(this.#log, reply, err));
-  }
-
-  /** Keeps one presence lease per stream: `stream` comes with a fresh lease, given back if one is held. */
-  #lease(stream: LocalStream, viewer: string): StreamHls {
-    const state = this.#state(stream);
-    if (state.leased) stream.control.release();
-    else state.leased = true;
-    this.#touch(state, viewer);
-    return state;
-  }
-
-  async #answerWhenReady(reply: Reply, state: StreamHls, t0: number): Promise<void> {
-    // The deadline runs from here: opening the stream had its own (--open-timeout-seconds).
-    const body = await this.#waitForPlaylist(state, performance.now());
-    if (reply.done) return;
-    if (body === null) {
-      this.#recorder.recordMs('hls_manifest_generation', performance.now() - t0, false);
-      return reply.error('SC_ERR_NOT_READY');
-    }
-    this.#sendPlaylist(reply, body);
-    this.#recorder.recordMs('hls_manifest_generation', performance.now() - t0, true);
   }
 
   /** `GET/HEAD /ace/hls/<stream>/<seq>.ts` */

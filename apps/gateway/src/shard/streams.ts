@@ -95,16 +95,6 @@ export class StreamTable {
     return this.#byToken.get(token);
   }
 
-  byKey(key: StreamKey): LocalStream | undefined {
-    return this.#byToken.get(keyString(key));
-  }
-
-  /** The lease `acquire` would take, when it needs no message to main (the stream plays here). */
-  acquireLocal(key: StreamKey): LocalStream | null {
-    const local = this.#byToken.get(keyString(key));
-    return local?.playable && local.control.tryAcquire() ? local : null;
-  }
-
   attach(id: number, key: StreamKey, handles: RingHandles): LocalStream {
     const existing = this.#byId.get(id);
     if (existing) return existing;

@@ -40,9 +40,7 @@ export function handleTs(deps: TsRouteDeps, res: HttpResponse, req: HttpRequest,
   if (!deps.accepting()) return reply.error('SC_ERR_SHUTTING_DOWN');
   if (ctx.head) {
     // HEAD warms the stream up (the grace period then applies) and reports whether it plays. A live
-    // body has no length: the answer has none either. A stream that already plays is answered at once
-    // (uWS serves requests pipelined behind an answer given synchronously, not behind a pending one).
-    if (deps.streams.byKey(parsed.key)?.playable) return reply.end(200, TS_HEADERS, null);
+    // body has no length: the answer has none either.
     void deps.streams
       .ensureOpen(parsed.key)
       .then((error) => {
@@ -53,7 +51,7 @@ export function handleTs(deps: TsRouteDeps, res: HttpResponse, req: HttpRequest,
     return;
   }
   if (deps.pump.clients >= deps.config.maxClients) return reply.error('SC_ERR_CLIENT_LIMIT');
-  const known = deps.streams.byKey(parsed.key);
+  const known = deps.streams.byToken(parsed.key.kind === 'id' ? parsed.key.hex : `ih-${parsed.key.hex}`);
   if (known && known.control.readers >= deps.config.maxClientsPerStream)
     return reply.error('SC_ERR_STREAM_CLIENT_LIMIT');
 
