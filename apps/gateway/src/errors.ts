@@ -7,6 +7,10 @@ export const ERRORS = {
   SC_ERR_MISSING_ID: { status: 400, message: 'Give the stream as ?id=<content id> or ?infohash=<infohash>.' },
   SC_ERR_BAD_ID: { status: 400, message: 'The id or infohash must be 40 hexadecimal characters.' },
   SC_ERR_BAD_PARAM: { status: 400, message: 'A query parameter has an invalid value.' },
+  SC_ERR_BAD_REQUEST: {
+    status: 400,
+    message: 'Malformed request: duplicate or conflicting Content-Length, Transfer-Encoding or Host headers.',
+  },
   SC_ERR_BAD_WINDOW: {
     status: 400,
     message: 'window must be an integer number of seconds from 1 to 900, or "all".',

@@ -4,7 +4,14 @@
  * exact sentence naming the setting and the expected form; secrets are never echoed.
  */
 import { readFileSync } from 'node:fs';
-import { OPTION_BY_FLAG, OPTION_BY_KEY, OPTION_SPECS as OPTIONS, type OptionSpec } from './schema.js';
+import {
+  isListKind,
+  OPTION_BY_FLAG,
+  OPTION_BY_KEY,
+  OPTION_SPECS as OPTIONS,
+  type OptionSpec,
+  valueName,
+} from './schema.js';
 import { ConfigError, type GatewayConfig } from './types.js';
 
 export interface LoadResult {
@@ -47,7 +54,7 @@ function parseArgv(argv: readonly string[]): { values: Map<string, Raw>; help: b
       value = next;
       i++;
     }
-    if (spec.kind === 'url-list') {
+    if (isListKind(spec.kind)) {
       const prev = values.get(spec.key);
       const list = prev && Array.isArray(prev.value) ? (prev.value as string[]) : [];
       list.push(value);
@@ -64,13 +71,12 @@ function parseEnv(env: NodeJS.ProcessEnv): Map<string, Raw> {
   for (const spec of OPTIONS) {
     const v = env[spec.env];
     if (v === undefined || v === '') continue;
-    const value =
-      spec.kind === 'url-list'
-        ? v
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean)
-        : v;
+    const value = isListKind(spec.kind)
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : v;
     values.set(spec.key, { source: spec.env, value });
   }
   return values;
@@ -145,6 +151,11 @@ function validate(spec: OptionSpec, raw: Raw): unknown {
     case 'url-list': {
       const list = Array.isArray(value) ? value : typeof value === 'string' ? [value] : [value];
       return list.map((item) => normaliseUrl(source, shown(item), item, true));
+    }
+    case 'origin-list': {
+      const list = Array.isArray(value) ? value : [value];
+      // An origin as browsers send it in the Origin header: scheme://host[:port], no path.
+      return list.map((item) => (item === '*' ? item : normaliseUrl(source, shown(item), item, true)));
     }
     case 'url':
       return normaliseUrl(source, shown(value), value, false);
@@ -259,8 +270,9 @@ export function helpText(): string {
     'Options:',
   ];
   for (const o of OPTIONS) {
-    const flag = o.switch ? `--${o.flag}` : `--${o.flag} <${o.kind === 'url-list' ? 'url' : o.kind}>`;
-    const def = typeof o.def === 'function' ? 'cores' : Array.isArray(o.def) ? undefined : o.def;
+    const flag = o.switch ? `--${o.flag}` : `--${o.flag} <${valueName(o)}>`;
+    const def =
+      typeof o.def === 'function' ? 'cores' : Array.isArray(o.def) ? o.def.join(',') || undefined : o.def;
     lines.push(`  ${flag.padEnd(36)} ${o.help}`);
     lines.push(
       `  ${''.padEnd(36)} env ${o.env}${def !== undefined && def !== false ? `, default ${def}` : ''}`,

@@ -5,7 +5,26 @@
  */
 import { availableParallelism } from 'node:os';
 
-export type OptionKind = 'int' | 'number' | 'string' | 'url' | 'url-list' | 'enum' | 'bool' | 'path';
+export type OptionKind =
+  | 'int'
+  | 'number'
+  | 'string'
+  | 'url'
+  | 'url-list'
+  | 'origin-list'
+  | 'enum'
+  | 'bool'
+  | 'path';
+
+/** Kinds whose flag repeats and whose environment value is comma-separated. */
+export function isListKind(kind: OptionKind): boolean {
+  return kind === 'url-list' || kind === 'origin-list';
+}
+
+/** The value's name in `--help` and the README table (`--engine <url>`). */
+export function valueName(o: OptionSpec): string {
+  return o.kind === 'url-list' ? 'url' : o.kind === 'origin-list' ? 'origin' : o.kind;
+}
 
 export interface OptionSpec {
   /** Camel-case key in the resolved config and in the JSON config file. */
@@ -103,6 +122,14 @@ export const OPTIONS = [
     min: 0,
     max: 65535,
     help: 'Also serve /metrics, /metrics/performance, /ready and /health from the main thread on this port (0 = any free port), so scrapes never wait behind a busy shard. Unset: off.',
+  },
+  {
+    key: 'corsOrigins',
+    flag: 'cors-origins',
+    env: 'SHARDCAST_CORS_ORIGINS',
+    kind: 'origin-list',
+    def: ['*'],
+    help: 'Origins browsers may call from, repeatable (env: comma-separated): an http(s) origin, or * for any. Player routes and /health allow the origins listed (default any); the admin API (/api, /metrics, /ready) only origins listed by name, never *.',
   },
   {
     key: 'logLevel',
@@ -369,7 +396,7 @@ type ValueOf<S> = S extends { readonly kind: 'int' | 'number' }
   ? number
   : S extends { readonly kind: 'bool' }
     ? boolean
-    : S extends { readonly kind: 'url-list' }
+    : S extends { readonly kind: 'url-list' | 'origin-list' }
       ? readonly string[]
       : S extends { readonly kind: 'enum'; readonly choices: readonly (infer C)[] }
         ? C

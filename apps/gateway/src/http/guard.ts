@@ -4,17 +4,21 @@
  */
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { Logger } from '../log.js';
-import { hasStarted, markStarted, Reply } from './respond.js';
+import { endHead, errorBody, hasStarted, markStarted, Reply } from './respond.js';
 
 type Handler = (res: HttpResponse, req: HttpRequest) => void;
 
+const INTERNAL_BODY = JSON.stringify(errorBody('SC_ERR_INTERNAL'));
+
 export function guarded(log: Logger, handler: Handler): Handler {
   return (res, req) => {
+    // Copied first: the request is unreadable once the handler returned or threw.
+    const head = isHead(req);
     try {
       handler(res, req);
     } catch (err) {
       log.error({ err, url: safeUrl(req) }, 'route handler failed');
-      abandon(res);
+      abandon(res, head);
     }
   };
 }
@@ -30,10 +34,11 @@ export function failReply(log: Logger, reply: Reply, err: unknown): void {
       // fall through to close
     }
   }
-  abandon(reply.res);
+  abandon(reply.res, reply.ctx.head);
 }
 
-function abandon(res: HttpResponse): void {
+/** Answers 500 (no body for HEAD) if nothing was sent yet, else drops the connection. */
+function abandon(res: HttpResponse, head: boolean): void {
   if (hasStarted(res)) {
     // Headers are out: a status line now would corrupt the body. Closing is all that is left.
     try {
@@ -48,7 +53,8 @@ function abandon(res: HttpResponse): void {
     res.cork(() => {
       res.writeStatus('500 Internal Server Error');
       res.writeHeader('Content-Type', 'application/json');
-      res.end('{"error":{"code":"SC_ERR_INTERNAL","message":"Internal error."}}');
+      if (head) endHead(res, INTERNAL_BODY.length);
+      else res.end(INTERNAL_BODY);
     });
   } catch {
     try {
@@ -56,6 +62,14 @@ function abandon(res: HttpResponse): void {
     } catch {
       // Already gone.
     }
+  }
+}
+
+function isHead(req: HttpRequest): boolean {
+  try {
+    return req.getMethod().toUpperCase() === 'HEAD';
+  } catch {
+    return false;
   }
 }
 

@@ -4,11 +4,18 @@
  */
 import type { HttpResponse } from 'uWebSockets.js';
 import { ERRORS, type ErrorCode, retryAfterSeconds, statusLine } from '../errors.js';
+import type { HeaderList } from './cors.js';
 
-export const CORS_HEADERS: ReadonlyArray<readonly [string, string]> = [
-  ['Access-Control-Allow-Origin', '*'],
-  ['Access-Control-Expose-Headers', 'Content-Length, Content-Type, Retry-After'],
-];
+/**
+ * What a handler needs to know about its request besides the route: copied from the HttpRequest in the
+ * handler's synchronous top (the request object is invalid after it returns).
+ */
+export interface RequestContext {
+  /** A HEAD request: every answer carries the headers GET would send and never a body (RFC 9110 9.3.2). */
+  readonly head: boolean;
+  /** The CORS headers every answer to this request carries (see cors.ts). */
+  readonly cors: HeaderList;
+}
 
 /** Responses whose status line is out: from then on an error can only close the connection. */
 const started = new WeakSet<HttpResponse>();
@@ -25,11 +32,13 @@ export function hasStarted(res: HttpResponse): boolean {
 /** Tracks one response's life so abort and completion are handled once. */
 export class Reply {
   readonly res: HttpResponse;
+  readonly ctx: RequestContext;
   done = false;
   #onAbort: (() => void) | undefined;
 
-  constructor(res: HttpResponse) {
+  constructor(res: HttpResponse, ctx: RequestContext) {
     this.res = res;
+    this.ctx = ctx;
     res.onAborted(() => {
       this.done = true;
       const cb = this.#onAbort;
@@ -43,54 +52,77 @@ export class Reply {
     this.#onAbort = cb;
   }
 
-  /** Ends with a small body. No-op once done. */
-  end(
-    status: number,
-    headers: ReadonlyArray<readonly [string, string]>,
-    body: string | Uint8Array,
-    head = false,
-  ): void {
+  /**
+   * Ends with a small body, or with `null` for a body of unknown length (a HEAD answer for a live
+   * stream: no Content-Length; `close` does not apply). A HEAD request gets the headers GET would get,
+   * body length included, and no body. `close` ends the connection after the answer. No-op once done.
+   */
+  end(status: number, headers: HeaderList, body: string | Uint8Array | null, close = false): void {
     if (this.done) return;
     this.done = true;
     this.#onAbort = undefined;
     started.add(this.res);
-    this.res.cork(() => {
-      this.res.writeStatus(statusLine(status));
-      for (const [k, v] of CORS_HEADERS) this.res.writeHeader(k, v);
-      for (const [k, v] of headers) this.res.writeHeader(k, v);
-      if (head) this.res.endWithoutBody(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
-      else this.res.end(body);
-    });
+    this.res.cork(() => writeAnswer(this.res, this.ctx, status, headers, body, close));
   }
 
-  json(
-    status: number,
-    value: unknown,
-    headers: ReadonlyArray<readonly [string, string]> = [],
-    head = false,
-  ): void {
+  json(status: number, value: unknown, headers: HeaderList = []): void {
     this.end(
       status,
       [['Content-Type', 'application/json'], ['Cache-Control', 'no-store'], ...headers],
       JSON.stringify(value),
-      head,
     );
   }
 
-  error(code: ErrorCode, message?: string, head = false): void {
-    const spec = ERRORS[code];
-    const retry = retryAfterSeconds(code);
-    const headers: Array<[string, string]> = retry !== undefined ? [['Retry-After', String(retry)]] : [];
-    this.json(spec.status, { error: { code, message: message ?? spec.message } }, headers, head);
+  error(code: ErrorCode, message?: string, headers: HeaderList = []): void {
+    this.json(status(code), errorBody(code, message), [...retryHeader(code), ...headers]);
   }
 }
 
-/** `OPTIONS` preflight answer for any path. */
-export function preflight(res: HttpResponse, methods: string): void {
-  res.writeStatus('204 No Content');
-  for (const [k, v] of CORS_HEADERS) res.writeHeader(k, v);
-  res.writeHeader('Access-Control-Allow-Methods', methods);
-  res.writeHeader('Access-Control-Allow-Headers', 'Range, Authorization, X-API-Key, Content-Type');
-  res.writeHeader('Access-Control-Max-Age', '86400');
-  res.endWithoutBody(0);
+/**
+ * Writes a whole answer (call inside a cork, before anything else was written): status, the request's
+ * CORS headers, `headers`, then the body — or for HEAD only the length GET would send.
+ */
+export function writeAnswer(
+  res: HttpResponse,
+  ctx: RequestContext,
+  status: number,
+  headers: HeaderList,
+  body: string | Uint8Array | null,
+  close = false,
+): void {
+  res.writeStatus(statusLine(status));
+  for (const [k, v] of ctx.cors) res.writeHeader(k, v);
+  for (const [k, v] of headers) res.writeHeader(k, v);
+  if (body !== null && !ctx.head) {
+    res.end(body, close);
+    return;
+  }
+  // Without a body uWS cannot close the connection after the answer: the caller's socket timeout does.
+  if (close) res.writeHeader('Connection', 'close');
+  endHead(res, body === null ? null : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
+}
+
+/**
+ * Ends an answer without a body (HEAD): `length` is the Content-Length GET would send, `null` for none.
+ * The header is written here: uWS's `endWithoutBody(length)` keeps the response pending, waiting for
+ * `length` body bytes that never come, and then drops the connection at its next request.
+ */
+export function endHead(res: HttpResponse, length: number | null): void {
+  if (length !== null) res.writeHeader('Content-Length', String(length));
+  // uWS reads any first argument as a length: "no Content-Length" needs the call without arguments.
+  res.endWithoutBody();
+}
+
+/** The JSON error body for `code`. */
+export function errorBody(code: ErrorCode, message?: string): { error: { code: string; message: string } } {
+  return { error: { code, message: message ?? ERRORS[code].message } };
+}
+
+function status(code: ErrorCode): number {
+  return ERRORS[code].status;
+}
+
+function retryHeader(code: ErrorCode): HeaderList {
+  const retry = retryAfterSeconds(code);
+  return retry !== undefined ? [['Retry-After', String(retry)]] : [];
 }

@@ -31,7 +31,7 @@ import { statusLine } from '../errors.js';
 import { type HlsTiming, hlsTiming, windowOptions } from '../hls-timing.js';
 import { failReply } from '../http/guard.js';
 import { sendKnownLength } from '../http/known-length.js';
-import { CORS_HEADERS, markStarted, Reply } from '../http/respond.js';
+import { endHead, markStarted, Reply, type RequestContext } from '../http/respond.js';
 import type { Logger } from '../log.js';
 import { parseKeyToken, type StreamKey } from '../stream-key.js';
 import { parseStreamQuery } from './query.js';
@@ -118,23 +118,23 @@ export class HlsService {
    * `GET/HEAD /ace/manifest.m3u8?id=|infohash=`: a multivariant playlist naming this viewer's session;
    * with `&session=`, the live media playlist.
    */
-  playlist(res: HttpResponse, req: HttpRequest, head: boolean): void {
+  playlist(res: HttpResponse, req: HttpRequest, ctx: RequestContext): void {
     const t0 = performance.now();
     const address = remoteAddress(res);
     const parsed = parseStreamQuery(req.getQuery() ?? '');
-    const reply = new Reply(res);
-    if (parsed.error) return reply.error(parsed.error, undefined, head);
+    const reply = new Reply(res, ctx);
+    if (parsed.error) return reply.error(parsed.error);
     if (parsed.session === false) {
-      return reply.error('SC_ERR_BAD_PARAM', 'session must be 8 to 64 letters, digits, - or _.', head);
+      return reply.error('SC_ERR_BAD_PARAM', 'session must be 8 to 64 letters, digits, - or _.');
     }
-    if (!this.#accepting()) return reply.error('SC_ERR_SHUTTING_DOWN', undefined, head);
+    if (!this.#accepting()) return reply.error('SC_ERR_SHUTTING_DOWN');
     const { key, session } = parsed;
     const local = this.#streams.byToken(key.kind === 'id' ? key.hex : `ih-${key.hex}`);
     const hls = local?.playable ? this.#byStream.get(local.id) : undefined;
     if (hls?.leased && session === null) {
       // Hot path for a new player of a playing stream: no waiting, the variant names its new session.
       hls.lastSeenMs = Date.now();
-      this.#sendVariant(reply, hls, key, head);
+      this.#sendVariant(reply, hls, key);
       return;
     }
     const ready = hls?.leased ? this.#render(hls) : null;
@@ -142,7 +142,7 @@ export class HlsService {
       // Hot path, synchronous: this shard already holds the presence lease; the playlist is the cached
       // text of the current index version, or rendered once for a new version.
       this.#touch(hls, session, address);
-      this.#sendPlaylist(reply, ready, head);
+      this.#sendPlaylist(reply, ready);
       this.#recorder.recordMs('hls_manifest_generation', performance.now() - t0, true);
       return;
     }
@@ -152,7 +152,7 @@ export class HlsService {
         if (!acquired.stream) {
           if (session !== null)
             this.#recorder.recordMs('hls_manifest_generation', performance.now() - t0, false);
-          return reply.error(acquired.error.code, acquired.error.message, head);
+          return reply.error(acquired.error.code, acquired.error.message);
         }
         const state = this.#state(acquired.stream);
         if (state.leased) acquired.stream.control.release();
@@ -160,7 +160,7 @@ export class HlsService {
         state.lastSeenMs = Date.now();
         if (session === null) {
           // The stream is open and ingesting; the player's first media-playlist poll waits for a segment.
-          if (!reply.done) this.#sendVariant(reply, state, key, head);
+          if (!reply.done) this.#sendVariant(reply, state, key);
           return;
         }
         this.#touch(state, session, address);
@@ -169,25 +169,25 @@ export class HlsService {
         if (reply.done) return;
         if (body === null) {
           this.#recorder.recordMs('hls_manifest_generation', performance.now() - t0, false);
-          return reply.error('SC_ERR_NOT_READY', undefined, head);
+          return reply.error('SC_ERR_NOT_READY');
         }
-        this.#sendPlaylist(reply, body, head);
+        this.#sendPlaylist(reply, body);
         this.#recorder.recordMs('hls_manifest_generation', performance.now() - t0, true);
       })
       .catch((err: unknown) => failReply(this.#log, reply, err));
   }
 
   /** `GET/HEAD /ace/hls/<stream>/<seq>.ts` */
-  segment(res: HttpResponse, req: HttpRequest, head: boolean): void {
+  segment(res: HttpResponse, req: HttpRequest, ctx: RequestContext): void {
     const t0 = performance.now();
     const token = req.getParameter(0) ?? '';
     const name = req.getParameter(1) ?? '';
-    const reply = new Reply(res);
+    const reply = new Reply(res, ctx);
     const m = SEGMENT_PATH.exec(name);
-    if (!parseKeyToken(token) || !m) return reply.error('SC_ERR_SEGMENT_NOT_FOUND', undefined, head);
+    if (!parseKeyToken(token) || !m) return reply.error('SC_ERR_SEGMENT_NOT_FOUND');
     const stream = this.#streams.byToken(token);
     const entry = stream?.reader.readSegment(Number(m[1]));
-    if (!stream || !entry) return reply.error('SC_ERR_SEGMENT_NOT_FOUND', undefined, head);
+    if (!stream || !entry) return reply.error('SC_ERR_SEGMENT_NOT_FOUND');
     // A segment request keeps this shard's presence lease alive; viewers are counted by their playlist
     // polls, which carry their session (segment URLs stay the same for every viewer, so caches share them).
     const state = this.#byStream.get(stream.id);
@@ -201,9 +201,9 @@ export class HlsService {
       res.writeStatus(statusLine(200));
       res.writeHeader('Content-Type', SEGMENT_CONTENT_TYPE);
       res.writeHeader('Cache-Control', SEGMENT_CACHE_CONTROL);
-      for (const [k, v] of CORS_HEADERS) res.writeHeader(k, v);
-      if (head) {
-        res.endWithoutBody(total);
+      for (const [k, v] of ctx.cors) res.writeHeader(k, v);
+      if (ctx.head) {
+        endHead(res, total);
         return;
       }
       sendKnownLength(
@@ -296,7 +296,7 @@ export class HlsService {
     else this.#perAddress.delete(address);
   }
 
-  #sendVariant(reply: Reply, s: StreamHls, key: StreamKey, head: boolean): void {
+  #sendVariant(reply: Reply, s: StreamHls, key: StreamKey): void {
     const bitrate = s.stream.control.bitrate;
     const bandwidth = bitrate > 0 ? Math.ceil(bitrate * BANDWIDTH_HEADROOM) : DEFAULT_BANDWIDTH;
     const session = randomBytes(SESSION_BYTES).toString('base64url');
@@ -309,7 +309,6 @@ export class HlsService {
         ['Cache-Control', 'no-store'],
       ],
       renderMultivariantPlaylist({ uri, bandwidth }),
-      head,
     );
   }
 
@@ -352,7 +351,7 @@ export class HlsService {
     return body;
   }
 
-  #sendPlaylist(reply: Reply, body: string, head: boolean): void {
+  #sendPlaylist(reply: Reply, body: string): void {
     reply.end(
       200,
       [
@@ -360,7 +359,6 @@ export class HlsService {
         ['Cache-Control', LIVE_PLAYLIST_CACHE_CONTROL],
       ],
       body,
-      head,
     );
   }
 

@@ -6,8 +6,10 @@
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Recorder } from '@shardcast/metrics';
-import { failReply, guarded } from '../http/guard.js';
-import { preflight, Reply } from '../http/respond.js';
+import { CorsPolicy } from '../http/cors.js';
+import { mountRoutes, type RouteHandler } from '../http/front.js';
+import { failReply } from '../http/guard.js';
+import { Reply, type RequestContext } from '../http/respond.js';
 import type { Logger } from '../log.js';
 import type { ClientEvent, MainToShard, ShardInit, ShardStats, ShardStreamStats } from '../protocol.js';
 import { loadUws } from '../uws.js';
@@ -167,67 +169,44 @@ export class Shard {
         });
       },
     };
-    const g = (h: (res: HttpResponse, req: HttpRequest) => void) => guarded(this.#log, h);
-    app.get(
-      '/ace/getstream',
-      g((res, req) => handleTs(tsDeps, res, req, false)),
-    );
-    app.head(
-      '/ace/getstream',
-      g((res, req) => handleTs(tsDeps, res, req, true)),
-    );
-    app.get(
-      '/ace/manifest.m3u8',
-      g((res, req) => this.#hls.playlist(res, req, false)),
-    );
-    app.head(
-      '/ace/manifest.m3u8',
-      g((res, req) => this.#hls.playlist(res, req, true)),
-    );
-    app.get(
-      '/ace/hls/:stream/:segment',
-      g((res, req) => this.#hls.segment(res, req, false)),
-    );
-    app.head(
-      '/ace/hls/:stream/:segment',
-      g((res, req) => this.#hls.segment(res, req, true)),
-    );
-    app.get(
-      '/health',
-      g((res) =>
-        new Reply(res).json(200, { status: this.#accepting ? 'ok' : 'stopping', shard: this.#init.shardId }),
-      ),
-    );
-    app.head(
-      '/health',
-      g((res) => new Reply(res).json(200, { status: 'ok' }, [], true)),
-    );
-    for (const path of ['/ready', '/metrics', '/metrics/*', '/api/*']) {
-      app.any(
-        path,
-        g((res, req) => this.#forward(res, req)),
-      );
-    }
-    app.options(
-      '/*',
-      g((res, req) =>
-        preflight(res, req.getUrl().startsWith('/api/') ? 'GET, DELETE, OPTIONS' : 'GET, HEAD, OPTIONS'),
-      ),
-    );
-    app.any(
-      '/*',
-      g((res, req) => {
-        const method = req.getMethod().toUpperCase();
-        const known = ['/ace/getstream', '/ace/manifest.m3u8', '/health'].includes(req.getUrl());
-        new Reply(res).error(
-          known && method !== 'GET' && method !== 'HEAD' ? 'SC_ERR_METHOD_NOT_ALLOWED' : 'SC_ERR_NOT_FOUND',
-        );
-      }),
-    );
+    const read = ['GET', 'HEAD'];
+    const forward: RouteHandler = (res, req, ctx) => this.#forward(res, req, ctx);
+    const health: RouteHandler = (res, _req, ctx) =>
+      new Reply(res, ctx).json(200, {
+        status: this.#accepting ? 'ok' : 'stopping',
+        shard: this.#init.shardId,
+      });
+    // Every route goes through one dispatcher (framing checks, OPTIONS, 405): see http/front.ts.
+    mountRoutes(app, this.#log, new CorsPolicy(this.#init.config.corsOrigins), [
+      {
+        pattern: '/ace/getstream',
+        kind: 'player',
+        methods: read,
+        handle: (res, req, ctx) => handleTs(tsDeps, res, req, ctx),
+      },
+      {
+        pattern: '/ace/manifest.m3u8',
+        kind: 'player',
+        methods: read,
+        handle: (res, req, ctx) => this.#hls.playlist(res, req, ctx),
+      },
+      {
+        pattern: '/ace/hls/:stream/:segment',
+        kind: 'player',
+        methods: read,
+        handle: (res, req, ctx) => this.#hls.segment(res, req, ctx),
+      },
+      { pattern: '/health', kind: 'player', methods: read, handle: health },
+      { pattern: '/ready', kind: 'admin', methods: read, handle: forward },
+      { pattern: '/metrics', kind: 'admin', methods: read, handle: forward },
+      { pattern: '/metrics/*', kind: 'admin', methods: read, handle: forward },
+      { pattern: '/api/*', kind: 'admin', methods: [...read, 'DELETE'], handle: forward },
+      { pattern: '/*', kind: 'player', methods: [], handle: null },
+    ]);
   }
 
   /** Control-plane routes are answered by main; the shard relays. */
-  #forward(res: HttpResponse, req: HttpRequest): void {
+  #forward(res: HttpResponse, req: HttpRequest, ctx: RequestContext): void {
     const method = req.getMethod().toUpperCase();
     const path = req.getUrl();
     const query = req.getQuery() ?? '';
@@ -236,13 +215,13 @@ export class Shard {
       const v = req.getHeader(h);
       if (v) headers[h] = v;
     }
-    const reply = new Reply(res);
+    const reply = new Reply(res, ctx);
     void this.#control
       .request((reqId) => ({ type: 'api', reqId, method, path, query, headers }), API_DEADLINE_MS)
       .then((msg) => {
         if (!msg || msg.type !== 'apiResponse')
           return reply.error('SC_ERR_INTERNAL', 'The control plane did not answer in time.');
-        reply.end(msg.status, Object.entries(msg.headers), msg.body, method === 'HEAD');
+        reply.end(msg.status, Object.entries(msg.headers), msg.body);
       })
       .catch((err: unknown) => failReply(this.#log, reply, err));
   }

@@ -8,7 +8,7 @@ import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { Recorder } from '@shardcast/metrics';
 import type { GatewayConfig } from '../config/types.js';
 import { failReply } from '../http/guard.js';
-import { CORS_HEADERS, markStarted, Reply } from '../http/respond.js';
+import { markStarted, Reply, type RequestContext } from '../http/respond.js';
 import type { Logger } from '../log.js';
 import { parseStreamQuery } from './query.js';
 import type { LocalStream, StreamTable } from './streams.js';
@@ -31,20 +31,21 @@ export interface TsRouteDeps {
   readonly onClientEvent: (stream: LocalStream, event: 'joined' | 'left', reason?: FinishReason) => void;
 }
 
-export function handleTs(deps: TsRouteDeps, res: HttpResponse, req: HttpRequest, head: boolean): void {
+export function handleTs(deps: TsRouteDeps, res: HttpResponse, req: HttpRequest, ctx: RequestContext): void {
   const t0 = performance.now();
   const query = req.getQuery() ?? '';
-  const reply = new Reply(res);
+  const reply = new Reply(res, ctx);
   const parsed = parseStreamQuery(query);
-  if (parsed.error) return reply.error(parsed.error, undefined, head);
-  if (!deps.accepting()) return reply.error('SC_ERR_SHUTTING_DOWN', undefined, head);
-  if (head) {
-    // HEAD warms the stream up (the grace period then applies) and reports whether it plays.
+  if (parsed.error) return reply.error(parsed.error);
+  if (!deps.accepting()) return reply.error('SC_ERR_SHUTTING_DOWN');
+  if (ctx.head) {
+    // HEAD warms the stream up (the grace period then applies) and reports whether it plays. A live
+    // body has no length: the answer has none either.
     void deps.streams
       .ensureOpen(parsed.key)
       .then((error) => {
-        if (error) reply.error(error.code, error.message, true);
-        else reply.end(200, TS_HEADERS, '', true);
+        if (error) reply.error(error.code, error.message);
+        else reply.end(200, TS_HEADERS, null);
       })
       .catch((err: unknown) => failReply(deps.log, reply, err));
     return;
@@ -95,7 +96,7 @@ function start(deps: TsRouteDeps, reply: Reply, stream: LocalStream, t0: number)
   res.cork(() => {
     res.writeStatus('200 OK');
     for (const [k, v] of TS_HEADERS) res.writeHeader(k, v);
-    for (const [k, v] of CORS_HEADERS) res.writeHeader(k, v);
+    for (const [k, v] of reply.ctx.cors) res.writeHeader(k, v);
     // PAT/PMT as they were just before the keyframe: the stream's next PSI then continues their counters.
     if (rap.psi.length > 0) res.write(rap.psi);
   });
