@@ -2,6 +2,7 @@
 // so a scrape never waits behind a shard's data-plane work; admin routes are not served there.
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
 import { type GatewayProc, getJson, startGateway, waitFor } from './support/gateway-proc.js';
@@ -83,4 +84,33 @@ test('HEAD answers carry no body', async () => {
   assert.equal(status, 200);
   assert.ok(Number(length) > 0, 'Content-Length is what GET would send');
   assert.equal(body, '');
+});
+
+/** Sends raw bytes on a new connection; resolves with everything the server sent before closing. */
+function raw(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const s = connect({ port, host: '127.0.0.1' }, () => s.write(text));
+    s.setEncoding('latin1');
+    s.on('data', (c: string) => {
+      out += c;
+    });
+    s.on('end', () => resolve(out));
+    s.on('error', reject);
+    setTimeout(() => s.end(), 3000).unref();
+  });
+}
+
+test('HTTP/1.0 health checks (HAProxy default httpchk) and pipelined scrapes are answered', async () => {
+  const port = Number(new URL(metricsUrl).port);
+  const one = await raw(port, 'GET /health HTTP/1.0\r\n\r\n');
+  assert.match(one, /^HTTP\/1\.[01] 200 /);
+  assert.match(one, /"status":"ok"/);
+  const piped = await raw(
+    port,
+    'GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /metrics/performance?window=abc HTTP/1.1\r\nHost: x\r\n\r\n' +
+      'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+  );
+  const statuses = [...piped.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+  assert.deepEqual(statuses, [200, 400, 200], 'answered in order');
 });

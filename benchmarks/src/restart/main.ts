@@ -143,9 +143,12 @@ function tsPlayer(i: number): void {
   );
 }
 
+/** Each HLS player's playlist: the channel's URL until the multivariant answer names its session's. */
+const hlsPaths: Array<string | undefined> = [];
+
 function hlsPlayer(i: number): void {
   const id = config.channels[i % config.channels.length]!;
-  const playlistPath = `/ace/manifest.m3u8?id=${id}`;
+  const playlistPath = hlsPaths[i] ?? `/ace/manifest.m3u8?id=${id}`;
   const fail = (res: IncomingMessage | null, what: string, code?: string): void => {
     const wait = backoff(res);
     const done = (c: string): void => {
@@ -176,6 +179,11 @@ function hlsPlayer(i: number): void {
       res.once('error', () => fail(null, 'playlist', 'body cut'));
       res.once('end', () => {
         const p = parsePlaylist(text);
+        if (p.kind === 'multivariant' && hlsPaths[i] === undefined) {
+          // Relative to the playlist (/ace/manifest.m3u8 → /ace/<uri>): reloads go there, as a player's do.
+          hlsPaths[i] = p.variantUri.startsWith('/') ? p.variantUri : `/ace/${p.variantUri}`;
+          return hlsPlayer(i);
+        }
         const last = p.kind === 'media' ? p.segments.at(-1) : undefined;
         if (!last) return fail(null, 'playlist', p.kind === 'error' ? p.detail : 'no segment');
         if (hlsMedia[i] !== null) return later(HLS_POLL_MS, () => hlsPlayer(i));
