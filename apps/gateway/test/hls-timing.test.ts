@@ -1,4 +1,4 @@
-// Issue 4 (window and retention bounds): the timing every thread derives from the configuration, and the
+// Window and retention bounds: the timing every thread derives from the configuration, and the
 // relation between --ring-mb, the stream bitrate and RFC 8216 §6.2.2 retention.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

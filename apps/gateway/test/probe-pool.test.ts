@@ -1,4 +1,4 @@
-// Issue 5 (stream insight): probe jobs run on a bounded piscina pool over the ring's shared memory (the
+// Stream insight: probe jobs run on a bounded piscina pool over the ring's shared memory (the
 // job gets handles, never a copy), a full pool sheds jobs and counts them, and the scheduler probes on
 // ready and after a generation change (once settled), periodically, and follows up while the answer is
 // incomplete.
