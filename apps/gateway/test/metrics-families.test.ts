@@ -1,4 +1,4 @@
-// Issue 5: the text writers behind /metrics — the gateway's scrape-time families (FamilySet), the
+// The text writers behind /metrics — the gateway's scrape-time families (FamilySet), the
 // per-stream families with their kept text (StreamFamilies), and main's event-loop delay under
 // prom-client's default names.
 import assert from 'node:assert/strict';
@@ -91,7 +91,12 @@ test('StreamFamilies: one series set per open stream; closed streams, new tokens
     [1, media(640)],
     [2, media(640)],
   ];
-  const src = { streams: () => streams, media: () => probed } as unknown as MetricsSources;
+  // HLS viewers are counted by main per session (one per stream here), not summed from shard stats.
+  const src = {
+    streams: () => streams,
+    media: () => probed,
+    hlsViewers: () => 1,
+  } as unknown as MetricsSources;
   const fams = new StreamFamilies();
 
   let e = parseExposition(fams.render(src));
