@@ -1,4 +1,4 @@
-// Issue 7 done-means: the players CLI reports stalls against a gateway fed by a deliberately slow engine
+// The players CLI reports stalls against a gateway fed by a deliberately slow engine
 // (engine-sim at 0.8× real time) and none against a healthy one. Both runs go at once (~15 s in all).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';

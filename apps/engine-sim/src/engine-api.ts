@@ -1,5 +1,5 @@
 // Engine-level API: health (`/server/api?...method=get_status`) and version
-// (`/webui/api/service?method=get_version`), REFERENCE.md §1.
+// (`/webui/api/service?method=get_version`), as docs/engine-api.md describes them.
 import type { ServerResponse } from 'node:http';
 import type { SimContext } from './context.js';
 import { sendJson } from './respond.js';

@@ -12,7 +12,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
-/** AceStream's `{"response": ..., "error": ...}` envelope (REFERENCE.md §1). */
+/** AceStream's `{"response": ..., "error": ...}` envelope (docs/engine-api.md). */
 export function sendEnvelope(
   res: ServerResponse,
   status: number,

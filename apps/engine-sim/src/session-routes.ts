@@ -143,7 +143,7 @@ export function handleSegment(
   s.bytesSent += length;
 }
 
-/** stat_url: engine-style statistics (REFERENCE.md §1); speeds in KB/s, livepos in string Unix seconds. */
+/** stat_url: engine-style statistics (docs/engine-api.md); speeds in KB/s, livepos in string Unix seconds. */
 export function handleStat(ctx: SimContext, res: ServerResponse, infohash: string, id: string): void {
   const s = lookup(ctx, id, infohash);
   if (!s) {

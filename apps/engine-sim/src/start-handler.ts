@@ -1,4 +1,4 @@
-// Session start: GET /ace/getstream and /ace/manifest.m3u8 (REFERENCE.md §1). With format=json the answer
+// Session start: GET /ace/getstream and /ace/manifest.m3u8 (docs/engine-api.md). With format=json the answer
 // is the AceStream envelope; without it the engine streams TS (getstream) or returns the playlist
 // (manifest) directly. Start faults apply here: delay, HTTP status, JSON error.
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -84,7 +84,7 @@ export async function handleStart(
   return startPlayback(ctx, req, res, session);
 }
 
-// The `response` object of a successful start (REFERENCE.md §1).
+// The `response` object of a successful start.
 function envelope(
   ctx: SimContext,
   req: IncomingMessage,

@@ -1,4 +1,4 @@
-// The AceStream HTTP API of REFERENCE.md §1: start envelopes, validation, engine status and version.
+// The AceStream HTTP API (docs/engine-api.md): start envelopes, validation, engine status and version.
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';

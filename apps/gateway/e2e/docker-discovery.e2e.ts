@@ -1,5 +1,5 @@
 /**
- * Issue 6, gateway level, against the real private daemon: with Docker discovery on and no engine
+ * Docker engines, gateway level, against the real private daemon: with Docker discovery on and no engine
  * configured, an engine container running engine-sim is discovered within 1 s of its start, is listed by
  * GET /api/v1/engines (source, container, health after a real probe, stats with their age), serves a
  * stream through the gateway, and leaves the list within 1 s of its container stopping.

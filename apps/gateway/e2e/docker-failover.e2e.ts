@@ -1,5 +1,5 @@
 /**
- * Issue 6, gateway level, against the real private daemon: two engine containers, a stream with three
+ * Docker engines, gateway level, against the real private daemon: two engine containers, a stream with three
  * progressive TS clients, and the container feeding it is killed mid-stream. The engine leaves the registry
  * (Docker `die` event), main tells the owner at once (directory.engineGone → `engineLost`), the stream moves
  * to the other container and the clients keep their sockets and keep receiving media.

@@ -1,5 +1,5 @@
 /**
- * Issue 6, gateway level: with the Docker socket absent (DOCKER_HOST names a path that does not exist) and
+ * Docker, gateway level: with the Docker socket absent (DOCKER_HOST names a path that does not exist) and
  * one static engine (an in-process engine-sim), the gateway starts in both `--docker on` and the default
  * `auto`, logs one line saying why Docker discovery is off, starts no simulator, and serves the static
  * engine. Needs no daemon.

@@ -1,5 +1,5 @@
 /**
- * Issue 4, real players against the gateway's live HLS (default segmenting: 4 s segments, TD 6, 30 s
+ * Real players against the gateway's live HLS (default segmenting: 4 s segments, TD 6, 30 s
  * window): ffmpeg decodes 20 s of the live playlist without a single error and ffprobe sees H.264 + AAC;
  * hls.js (from node_modules) in headless Debian Chromium plays ≥ 20 s with currentTime advancing and no
  * fatal error, also across an upstream engine failover (the engine in use dies mid-play).

@@ -1,5 +1,5 @@
 /**
- * Issue 5 (stream insight) against ffprobe: what the gateway's media probe reports for the engine-sim
+ * Stream insight against ffprobe: what the gateway's media probe reports for the engine-sim
  * stream in /api/v1/streams/<id> matches what ffprobe reads from the same bytes (the gateway's output)
  * and from the fixture file: codec, profile, level, resolution, frame rate, GOP, audio codec, sample rate
  * and channels. Run: eval "$(scripts/setup-e2e.sh)"; node scripts/test.mjs e2e probe

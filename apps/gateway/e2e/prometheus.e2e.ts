@@ -1,5 +1,5 @@
 /**
- * Issue 5 with the real components: `promtool check metrics` accepts a live /metrics, and a real Prometheus
+ * Metrics with the real components: `promtool check metrics` accepts a live /metrics, and a real Prometheus
  * server (the Debian `prometheus` binary, started here with a temporary config and TSDB on a loopback port)
  * scrapes the gateway every second; a PromQL `histogram_quantile` over the exported latency buckets then
  * returns a value. Run: eval "$(scripts/setup-e2e.sh)"; node scripts/test.mjs e2e prometheus

@@ -1,6 +1,6 @@
-// Issue 5 (lifecycle events): the bus is node:diagnostics_channel (anyone can subscribe by channel name),
+// Lifecycle events: the bus is node:diagnostics_channel (anyone can subscribe by channel name),
 // a bus delivers only its own events to its subscribers, a throwing listener is contained, and the
-// orchestrator mapping turns sessions and closes into REFERENCE §2 started/ended pairs.
+// orchestrator mapping turns sessions and closes into stream_started/stream_ended pairs.
 import assert from 'node:assert/strict';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { describe, test } from 'node:test';
@@ -81,7 +81,7 @@ describe('orchestrator events', () => {
     return { sent, events: new OrchestratorEvents(queue) };
   }
 
-  test('one session, then a normal close: one started, one ended, REFERENCE §2 shapes', () => {
+  test('one session, then a normal close: one started, one ended, in the documented shapes', () => {
     const { sent, events } = harness();
     events.handle(session('f'.repeat(40)));
     events.handle(closed('normal'));

@@ -1,5 +1,5 @@
-// Issue 5 (lifecycle events): with --events-url pointing at a receiver, a stream that is played and then
-// left sends exactly one stream_started and one stream_ended (REFERENCE §2 shapes, Bearer key). With the
+// Lifecycle events: with --events-url pointing at a receiver, a stream that is played and then
+// left sends exactly one stream_started and one stream_ended (documented shapes, Bearer key). With the
 // receiver down, the stream plays just the same and the undelivered events are counted in /metrics.
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';

@@ -1,4 +1,4 @@
-// Issue 5 (lifecycle events): orchestrator delivery never blocks its caller, is bounded (overflow is
+// Lifecycle events: orchestrator delivery never blocks its caller, is bounded (overflow is
 // counted), retries 5xx and network errors with backoff, gives up on other 4xx, keeps one stream's
 // events in order, and sends `Authorization: Bearer <key>`.
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Issue 4 (playlist conformance across upstream changes): the media sequence never goes backwards and
+// Playlist conformance across upstream changes: the media sequence never goes backwards and
 // stays contiguous through a forced reconnect (engine drops the connection), an engine failover (the
 // engine dies) and a stream re-creation; each upstream change puts EXT-X-DISCONTINUITY before the first
 // segment after it, and EXT-X-DISCONTINUITY-SEQUENCE counts the tags that aged out of the window.

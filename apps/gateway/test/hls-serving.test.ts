@@ -1,4 +1,4 @@
-// Issue 4 (HLS from the ring): what a player gets from the gateway's HLS routes — playlist headers and
+// HLS from the ring: what a player gets from the gateway's HLS routes — playlist headers and
 // RFC 8216 tags, segments that each start with PAT, PMT and a keyframe, CORS/HEAD/OPTIONS, 404 JSON for
 // unknown and expired segments, and a deadline (503 + Retry-After) on the wait for a new stream's first
 // segment.

@@ -1,4 +1,4 @@
-// Issue 4 (HLS upstreams): the owner's HLS upstream against a scripted fake engine on loopback. It must
+// HLS upstreams: the owner's HLS upstream against a scripted fake engine on loopback. It must
 // append every new segment once and in order, turn gaps and upstream discontinuities into discontinuities,
 // skip what it cannot fetch, fetch nothing off the engine's origin, refuse what it cannot ingest, and time
 // each segment fetch.

@@ -1,4 +1,4 @@
-// Issue 5: `/metrics` is well-formed exposition text with the gateway's families (naming conventions
+// `/metrics` is well-formed exposition text with the gateway's families (naming conventions
 // included), rendered from a synthetic control plane of 500 streams and 8 shards' histograms — the same
 // `metricsLoad` the benchmarks time, so this also keeps that harness working.
 import assert from 'node:assert/strict';

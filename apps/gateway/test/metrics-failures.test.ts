@@ -1,4 +1,4 @@
-// Issue 5: failures are recorded as failures, never swallowed into successes. An engine that refuses
+// Failures are recorded as failures, never swallowed into successes. An engine that refuses
 // every session (`startError`) makes engine_session_start, stream_open and mpegts_client_join show
 // failures and a success_rate below 1, in /metrics/performance and in the Prometheus histograms.
 import assert from 'node:assert/strict';

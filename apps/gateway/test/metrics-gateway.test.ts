@@ -1,4 +1,4 @@
-// Issue 5, end to end on a real gateway: /metrics carries the families and its counters move while a
+// End to end on a real gateway: /metrics carries the families and its counters move while a
 // client plays and never go down once the stream is gone; /metrics/performance answers over HTTP (and
 // 400s); the media probe's answer shows in /api/v1/streams/<id> and as an info metric.
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Issue 5: the gateway's latency data has one source of truth. Snapshots of 8 shards plus main's own
+// The gateway's latency data has one source of truth. Snapshots of 8 shards plus main's own
 // recorder (the pseudo-shard Telemetry feeds with stream_open / docker_stats_collection) merged in one
 // Aggregator give the same /metrics/performance numbers and the same Prometheus histograms as a single
 // recorder that saw every sample.

@@ -1,4 +1,4 @@
-// Issue 5: GET /ready says 503 with its reasons when no engine is healthy (here: the only engine does not
+// GET /ready says 503 with its reasons when no engine is healthy (here: the only engine does not
 // answer its health probe), and Prometheus agrees (shardcast_ready 0, the engine unhealthy).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';

@@ -1,4 +1,4 @@
-// Issue 5: Prometheus counters are monotonic. Shards ship cumulative per-stream counters; main keeps the
+// Prometheus counters are monotonic. Shards ship cumulative per-stream counters; main keeps the
 // totals, so a stream that closes, a shard that restarts (its counters start over) or an owner that moves
 // to another shard never makes a counter go down or count twice.
 import assert from 'node:assert/strict';

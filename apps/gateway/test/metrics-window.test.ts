@@ -1,4 +1,4 @@
-// Issue 5: `/metrics/performance` answers from merged per-second buckets: `window=60` covers exactly the
+// `/metrics/performance` answers from merged per-second buckets: `window=60` covers exactly the
 // 60 wall-clock seconds (now - 60, now] (samples of the second 60 s back are out, of 59 s back are in),
 // failures lower success_rate, unknown operations have empty stats, bad parameters are 400s.
 import assert from 'node:assert/strict';
@@ -43,7 +43,7 @@ describe('/metrics/performance', () => {
     assert.equal(all.operations.hls_segment_fetch.count, 3);
   });
 
-  test('the REFERENCE §2 shape plus p999_ms, every known operation listed', () => {
+  test('the documented shape plus p999_ms, every known operation listed', () => {
     const agg = new Aggregator();
     ingestAt(agg, 0, 1, [
       ['mpegts_chunk_read', 1, true],

@@ -1,4 +1,4 @@
-// Issue 5 (stream insight): probe jobs run on a bounded piscina pool over the ring's shared memory (the
+// Stream insight: probe jobs run on a bounded piscina pool over the ring's shared memory (the
 // job gets handles, never a copy), a full pool sheds jobs and counts them, and the scheduler probes on
 // ready and after a generation change (once settled), periodically, and follows up while the answer is
 // incomplete.
@@ -6,11 +6,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import { DEFAULT_FIXTURE } from '@shardcast/engine-sim';
+import type { MediaInfo } from '@shardcast/media-probe';
 import { createRing, type RingHandles, RingWriter } from '@shardcast/ring';
 import { pino } from 'pino';
+import type { ProbeTask } from '../src/probe/probe-job.js';
 import { type PoolOutcome, ProbePool } from '../src/probe/probe-pool.js';
 import { PROBE_SETTLE_MS, ProbeScheduler, type ProbeTarget } from '../src/probe/probe-scheduler.js';
-import type { MediaInfo, ProbeTask } from '../src/probe/types.js';
 
 const fixture = readFileSync(DEFAULT_FIXTURE);
 const FIXTURE = new Uint8Array(fixture.buffer, fixture.byteOffset, fixture.length);

@@ -1,5 +1,5 @@
 /**
- * Docker stats polling (issue 6): runs the docker-engines package's own benchmark (calls per minute and
+ * Docker stats polling: runs the docker-engines package's own benchmark (calls per minute and
  * stats freshness at several engine counts, against the fixed 2-second polling of the old collector)
  * when a daemon is configured (DOCKER_HOST, see scripts/docker-e2e-setup.sh); otherwise a skip note.
  */
@@ -22,7 +22,7 @@ interface DockerRow {
   daemonCpuPct: number;
 }
 
-const TITLE = 'Docker stats polling (issue 6)';
+const TITLE = 'Docker stats polling';
 /** Per run: warm-up (up to ~45 s for the old sequential collector at 20 engines) plus the measured time. */
 const PER_RUN_OVERHEAD_S = 60;
 

@@ -1,5 +1,5 @@
 /**
- * HLS (issue 4): P players following the RFC 8216 reload rules on the gateway's warm streams (playlist
+ * HLS: P players following the RFC 8216 reload rules on the gateway's warm streams (playlist
  * latency, segment throughput, upstream requests), then a closed-loop segment throughput test of the
  * gateway against nginx serving the identical segment bytes from disk.
  */
@@ -305,7 +305,7 @@ export async function hlsBench(
     );
   return {
     id: 'hls',
-    title: 'HLS players and segments (issue 4)',
+    title: 'HLS players and segments',
     setup: `${p.hlsPlayers} players over ${p.rtStreams} streams for ${p.hlsDurationS} s; segment load ${p.segConnections} connections × ${p.segSeconds} s`,
     head: [
       'run',

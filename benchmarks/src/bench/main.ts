@@ -99,8 +99,7 @@ async function main(): Promise<void> {
   if (loop) sections.push(loop.section);
   if (only.has('ts')) sections.push(tsSection(tsResults, loop?.result ?? null, tsSeconds));
   if (only.has('hls')) {
-    const base =
-      hls ?? skippedSection('hls', 'HLS players and segments (issue 4)', 'the gateway did not start');
+    const base = hls ?? skippedSection('hls', 'HLS players and segments', 'the gateway did not start');
     // The HLS-upstream run needs fresh streams to warm up for a while: full mode only.
     sections.push(hls && !quick ? withHlsUpstream(base, await hlsUpstreamRun(p, log)) : base);
   }

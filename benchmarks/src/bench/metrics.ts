@@ -1,5 +1,5 @@
 /**
- * Metrics rendering (issue 5): time to render GET /metrics and GET /metrics/performance with many active
+ * Metrics rendering: time to render GET /metrics and GET /metrics/performance with many active
  * streams and shards' worth of histograms, plus the hot-path recording cost (ns per sample) of
  * @shardcast/metrics' Recorder. When the routes are not there yet, the section says so and goes on.
  */
@@ -109,7 +109,7 @@ export async function metricsBench(
     );
     return {
       id: 'metrics',
-      title: 'Metrics rendering (issue 5)',
+      title: 'Metrics rendering',
       setup: '',
       head: ['route', 'streams', 'p50 / p99 / max ms', 'body', 'note'],
       rows,
@@ -228,7 +228,7 @@ export async function metricsBench(
   }
   return {
     id: 'metrics',
-    title: 'Metrics rendering (issue 5)',
+    title: 'Metrics rendering',
     setup: `${p.metricsStreams} streams asked, ${p.metricsShards} shards, ${p.metricsRequests} requests per route`,
     head: ['route', 'streams', 'p50 / p99 / max ms', 'body', 'note'],
     rows,

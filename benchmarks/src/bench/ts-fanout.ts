@@ -1,5 +1,5 @@
 /**
- * TS fan-out (issue 3): S streams × C clients through the gateway, the raw-uWS reference server (the
+ * TS fan-out: S streams × C clients through the gateway, the raw-uWS reference server (the
  * ceiling: same bytes from memory) and the naive one-upstream-per-viewer proxy, at real time and unpaced.
  */
 import { fixed, KIB, MB } from '../util/format.js';
@@ -242,7 +242,7 @@ export function tsSection(results: ModeResult[], loopback: LoopbackResult | null
   );
   return {
     id: 'ts-fanout',
-    title: 'TS fan-out (issue 3)',
+    title: 'TS fan-out',
     setup: rt
       ? `${rt.streams}×${rt.perStream} real time for ${rt.gateway?.report.options.durationS ?? '?'} s; ${mx?.streams}×${mx?.perStream} unpaced`
       : '',

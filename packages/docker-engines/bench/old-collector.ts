@@ -1,5 +1,5 @@
 /**
- * The stats collector of the system Shardcast replaces (REFERENCE §2), for comparison: every 2 s it lists
+ * The stats collector of the system Shardcast replaces, for comparison: every 2 s it lists
  * every container on the host, then asks `stats?stream=false` (the daemon waits for two samples, 1–2 s)
  * for each engine container. `sequential` is how the old code ran (one call after another); `burst` fires
  * the whole cycle's calls at once, the "fast" variant with the biggest spikes.

@@ -13,7 +13,7 @@ export interface StatsPolicyRow {
 
 export type StatsPolicy = readonly StatsPolicyRow[];
 
-/** The classic rule (REFERENCE §2): none → no stats, 1–5 engines → 3 s, 6 or more → 2 s. */
+/** The classic rule: none → no stats, 1–5 engines → 3 s, 6 or more → 2 s. */
 export const DEFAULT_STATS_POLICY: StatsPolicy = [
   { minEngines: 0, intervalMs: null },
   { minEngines: 1, intervalMs: 3000 },

@@ -7,7 +7,7 @@ import type { ContainerFacts } from './container-facts.js';
 export const DEFAULT_LABEL_SELECTOR = 'shardcast.engine=true';
 export const PORT_LABEL = 'shardcast.engine.port';
 export const HOST_LABEL = 'shardcast.engine.host';
-/** AceStream engines listen on 6878 (REFERENCE §1). */
+/** AceStream engines listen on 6878 (docs/engine-api.md). */
 export const DEFAULT_ENGINE_PORT = 6878;
 /** Host-network containers share the host's loopback. */
 const HOST_NETWORK_ADDRESS = '127.0.0.1';

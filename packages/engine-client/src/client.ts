@@ -35,7 +35,7 @@ const DEFAULT_FETCH_BYTES_MAX_BYTES = 32 * 1024 * 1024;
 const MAX_ADVERTISED_ORIGINS = 8;
 
 /**
- * HTTP client of one AceStream engine (REFERENCE §1). Every call has a deadline, every failure
+ * HTTP client of one AceStream engine (docs/engine-api.md). Every call has a deadline, every failure
  * is an {@link EngineError} with a stable code, and no URL off the engine's origin is fetched.
  * Safe to share between callers of one thread; not transferable between threads.
  */

@@ -2,7 +2,7 @@ import { EngineError } from './errors.js';
 
 /** Engine error texts are copied into messages; bound them and strip control characters. */
 const MAX_ENGINE_TEXT = 200;
-/** The engine's answer for a session it no longer knows (REFERENCE §1, stats). */
+/** The engine's stat answer for a session it no longer knows (docs/engine-api.md). */
 const SESSION_GONE_RE = /unknown playback session/i;
 
 export interface UnwrapOptions {

@@ -6,7 +6,7 @@ const KEY_RE = /^[0-9a-fA-F]{40}$/;
 /** Generous enough for UUIDs and the ids players send, never a URL or a separator. */
 const PID_RE = /^[A-Za-z0-9._-]{1,128}$/;
 
-/** AceStream parameters a caller may pass through, with the value each must match (REFERENCE §1). */
+/** AceStream parameters a caller may pass through, with the value each must match (docs/engine-api.md). */
 export const ALLOWED_EXTRA_PARAMS: Readonly<Record<string, RegExp>> = Object.freeze({
   file_indexes: /^\d+(,\d+)*$/,
   seekback: /^\d{1,9}$/,

@@ -1,4 +1,4 @@
-// HTTP header values for serving HLS (REFERENCE.md §4); constants only, the gateway owns the I/O.
+// HTTP header values for serving HLS (README.md, "HLS"); constants only, the gateway owns the I/O.
 
 /** Content-Type of a playlist (RFC 8216 §4). */
 export const PLAYLIST_CONTENT_TYPE = 'application/vnd.apple.mpegurl';

@@ -1,5 +1,5 @@
 // Playlist conformance end to end: segmenter → segment index → renderer → parser, checked against the
-// RFC 8216 rules players depend on (REFERENCE.md §4).
+// RFC 8216 rules players depend on.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';

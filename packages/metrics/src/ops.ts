@@ -2,7 +2,7 @@
 // name that passes `isOperationName` may be recorded too, up to MAX_OPERATIONS distinct names.
 import type { ParseResult } from './types.js';
 
-/** Operations the gateway times (issue 5). Reports list all of them, recorded or not. */
+/** Operations the gateway times. Reports list all of them, recorded or not. */
 export const OPERATIONS = [
   'stream_open',
   'engine_session_start',

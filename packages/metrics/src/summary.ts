@@ -1,4 +1,4 @@
-// Turns merged counts into the REFERENCE §2 numbers, with the library's percentile rule.
+// Turns merged counts into the /metrics/performance numbers, with the library's percentile rule.
 import type { Dense } from './dense.js';
 import { HIGHEST_EQUIVALENT_US, indexOfUs } from './layout.js';
 import type { OperationStats } from './types.js';

@@ -48,7 +48,7 @@ export interface PerformanceQuery {
 }
 
 /**
- * Stats of one operation (REFERENCE §2 plus p999). `count` is successes + failures. Latency fields
+ * Stats of one operation (avg, percentiles, success rate). `count` is successes + failures. Latency fields
  * are over successes only and are null when there is none; `success_rate` is ok / (ok + failed) in
  * [0, 1], null when count is 0.
  */

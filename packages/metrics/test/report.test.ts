@@ -1,4 +1,4 @@
-// The /metrics/performance body: REFERENCE §2 shape plus p999, honest success rates.
+// The /metrics/performance body: count, avg and percentiles plus p999, honest success rates.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Aggregator, OPERATIONS, parseOperation, Recorder } from '../src/index.js';

@@ -30,6 +30,17 @@ export type {
 } from './demux-types.js';
 export { TsDemuxer } from './demuxer.js';
 export {
+  H264_NAL_IDR,
+  H264_NAL_SPS,
+  HEVC_NAL_SPS,
+  h264NalType,
+  hevcNalType,
+  isH264Idr,
+  isH264Sps,
+  isHevcIrap,
+  scanNalUnits,
+} from './nal.js';
+export {
   hasAdaptationField,
   hasPayload,
   isPacketAt,

@@ -3,43 +3,19 @@
 // Only the bytes of that one packet are scanned: cheap, and what a live ingest can know at once.
 import { hasRandomAccessIndicator } from './adaptation.js';
 import { TS_PACKET_SIZE } from './constants.js';
+import { isH264Idr, isHevcIrap, scanNalUnits } from './nal.js';
 import { payloadOffset, readPusi } from './packet.js';
 import { parsePesHeader } from './pes.js';
 import type { AudioCodec, VideoCodec } from './types.js';
 
-// H.264 nal_unit_type of an IDR slice (ITU-T H.264 Table 7-1).
-const H264_NAL_IDR = 5;
-const H264_NAL_TYPE_MASK = 0x1f;
-// HEVC IRAP nal_unit_type range BLA_W_LP..RSV_IRAP_VCL23 (ITU-T H.265 Table 7-1).
-const HEVC_NAL_IRAP_FIRST = 16;
-const HEVC_NAL_IRAP_LAST = 23;
 // MPEG-2 video sequence_header_code (ISO/IEC 13818-2 §6.2.2.1): a decoder can start here.
 const MPEG2_SEQUENCE_HEADER = 0xb3;
 
-// Calls `visit(headerByte)` for each byte after a 0x000001 start code in data[start, end); stops on true.
-function scanStartCodes(
-  data: Uint8Array,
-  start: number,
-  end: number,
-  visit: (b: number) => boolean,
-): boolean {
-  // i indexes the third byte of a candidate 00 00 01; the NAL header byte is at i + 1.
-  for (let i = start + 2; i + 1 < end; i++) {
-    if (data[i] !== 0x01) {
-      // Fast skip: a byte > 1 cannot be part of a start code prefix ending within the next two bytes.
-      if (data[i]! > 0x01) i += 2;
-      continue;
-    }
-    if (data[i - 1] === 0x00 && data[i - 2] === 0x00 && visit(data[i + 1]!)) return true;
-  }
-  return false;
+// True when the first unit header byte of some start code in data[start, end) passes `test`.
+function anyUnitHeader(data: Uint8Array, start: number, end: number, test: (b: number) => boolean): boolean {
+  return scanNalUnits(data, start, end, (s) => test(data[s]!));
 }
 
-const isH264Idr = (b: number): boolean => (b & H264_NAL_TYPE_MASK) === H264_NAL_IDR;
-const isHevcIrap = (b: number): boolean => {
-  const type = (b >> 1) & 0x3f;
-  return type >= HEVC_NAL_IRAP_FIRST && type <= HEVC_NAL_IRAP_LAST;
-};
 const isMpeg2SequenceHeader = (b: number): boolean => b === MPEG2_SEQUENCE_HEADER;
 
 /**
@@ -47,17 +23,17 @@ const isMpeg2SequenceHeader = (b: number): boolean => b === MPEG2_SEQUENCE_HEADE
  * SPS and PPS qualifies as long as its IDR slice begins inside the range.
  */
 export function hasH264Idr(data: Uint8Array, start: number, end: number): boolean {
-  return scanStartCodes(data, start, end, isH264Idr);
+  return anyUnitHeader(data, start, end, isH264Idr);
 }
 
 /** True when data[start, end) holds the start of an HEVC IRAP picture (NAL types 16..23). */
 export function hasHevcIrap(data: Uint8Array, start: number, end: number): boolean {
-  return scanStartCodes(data, start, end, isHevcIrap);
+  return anyUnitHeader(data, start, end, isHevcIrap);
 }
 
 /** True when data[start, end) holds an MPEG-2 video sequence header. */
 export function hasMpeg2SequenceHeader(data: Uint8Array, start: number, end: number): boolean {
-  return scanStartCodes(data, start, end, isMpeg2SequenceHeader);
+  return anyUnitHeader(data, start, end, isMpeg2SequenceHeader);
 }
 
 /** Looks for a codec-specific random-access unit in elementary stream bytes data[start, end). */

@@ -1,5 +1,5 @@
 /**
- * @shardcast/ring: the per-stream ring in SharedArrayBuffers (DESIGN.md §2).
+ * @shardcast/ring: the per-stream ring in SharedArrayBuffers (docs/architecture.md).
  *
  * ```
  *  logical stream: cursors count bytes ever written (multiples of 188), never wrap

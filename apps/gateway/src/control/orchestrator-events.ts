@@ -1,5 +1,5 @@
 /**
- * Lifecycle bus → orchestrator events (REFERENCE §2). Every engine session a stream runs on is one
+ * Lifecycle bus → orchestrator events (see README). Every engine session a stream runs on is one
  * `stream_started` / `stream_ended` pair, so an orchestrator that counts streams per engine container
  * stays right across failovers: a new session (another engine, or a restarted session) ends the previous
  * one with reason `error` first. A stream closed without any session (the engine refused to start it)
@@ -11,7 +11,7 @@
 import type { EventBus, LifecycleEvent, SessionBrief } from './event-bus.js';
 import type { OrchestratorQueue } from './orchestrator-queue.js';
 
-/** `reason` values of `stream_ended` (REFERENCE §2). */
+/** `reason` values of `stream_ended`. */
 export type EndReason = 'normal' | 'stopped' | 'failed_to_start' | 'error';
 
 interface Started {
@@ -22,7 +22,7 @@ interface Started {
 type Closed = Extract<LifecycleEvent, { type: 'stream.closed' }>;
 type SessionEvent = Extract<LifecycleEvent, { type: 'stream.session' }>;
 
-/** Directory close reason → REFERENCE reason. */
+/** Directory close reason → the `reason` an orchestrator sees. */
 export function endReason(e: Pick<Closed, 'reason' | 'wasReady'>): EndReason {
   if (e.reason === 'stopped' || e.reason === 'shutdown') return 'stopped';
   if (!e.wasReady || e.reason === 'failed_to_start') return 'failed_to_start';

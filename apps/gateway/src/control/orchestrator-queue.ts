@@ -21,7 +21,7 @@ const BACKOFF_MAX_MS = 8000;
 const JITTER = 0.2;
 
 export interface OrchestratorEvent {
-  /** `stream_started` or `stream_ended` (REFERENCE §2). */
+  /** `stream_started` or `stream_ended` (bodies in README.md, "Lifecycle events"). */
   readonly name: string;
   readonly body: unknown;
   /** Events with the same key are delivered in enqueue order. */

@@ -1,5 +1,5 @@
 /**
- * `GET /metrics/performance?operation=&window=`: the REFERENCE §2 JSON (plus `p999_ms`) from the merged
+ * `GET /metrics/performance?operation=&window=`: latency percentiles and success rates from the merged
  * per-second HDR buckets, so `window=60` covers exactly the last 60 wall-clock seconds. A malformed
  * `window` or `operation` is a 400 with the registry's code; an operation never recorded has empty stats.
  */

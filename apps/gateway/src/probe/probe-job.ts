@@ -5,9 +5,20 @@
  * into a thread-local buffer, checks the seqlock, and parses it. It never writes to the ring, never
  * waits on the writer, and never throws for a stream's sake (outcomes are data).
  */
-import { RingReader } from '@shardcast/ring';
-import { probeTs } from './ts-probe.js';
-import type { ProbeOutcome, ProbeTask } from './types.js';
+import { type MediaInfo, probeTs } from '@shardcast/media-probe';
+import { type RingHandles, RingReader } from '@shardcast/ring';
+
+/** A probe job's input: the ring's shared memory (never a copy of its bytes). */
+export interface ProbeTask {
+  readonly ring: RingHandles;
+  /** Most bytes to copy out of the ring for one probe. */
+  readonly maxBytes: number;
+}
+
+/** A probe job's answer (errors as data: a job never throws for a stream's sake). */
+export type ProbeOutcome =
+  | { readonly ok: true; readonly media: MediaInfo; readonly generation: number; readonly parseMs: number }
+  | { readonly ok: false; readonly reason: 'no-data' | 'torn' | 'no-program'; readonly generation: number };
 
 // Keep this much room before the writer's overwrite point, so the copy is not lapped while it runs.
 const LAP_MARGIN_BYTES = 1024 * 1024;

@@ -4,7 +4,7 @@
  * once and counted: analysis is optional, so it never queues without bound and never slows ingest.
  */
 import { Piscina } from 'piscina';
-import type { ProbeOutcome, ProbeTask } from './types.js';
+import type { ProbeOutcome, ProbeTask } from './probe-job.js';
 
 const JOB_FILE = new URL('./probe-job.js', import.meta.url).href;
 /** One thread: probes are short and rare, and the shards need the cores. */

@@ -6,11 +6,11 @@
  * job per stream is in flight. Main hands the pool the ring's handles and keeps the answers; it never
  * reads a media byte itself.
  */
+import { isComplete, type MediaInfo } from '@shardcast/media-probe';
 import type { RingHandles } from '@shardcast/ring';
 import type { Logger } from '../log.js';
+import type { ProbeTask } from './probe-job.js';
 import type { PoolOutcome } from './probe-pool.js';
-import { isComplete } from './ts-probe.js';
-import type { MediaInfo, ProbeTask } from './types.js';
 
 export const PROBE_INTERVAL_MS = 30_000;
 /** Delay after ready or a generation change before probing. */

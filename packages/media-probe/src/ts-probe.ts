@@ -7,7 +7,12 @@
  * One PES is taken as one access unit (what every broadcast muxer does), so frames = video PES starts.
  */
 import {
+  HEVC_NAL_SPS,
   hasRandomAccessIndicator,
+  hevcNalType,
+  isH264Idr,
+  isH264Sps,
+  isHevcIrap,
   NO_VALUE,
   PAT_PID,
   type Pmt,
@@ -19,13 +24,14 @@ import {
   readPid,
   readPusi,
   SYNC_BYTE,
+  scanNalUnits,
   TIMESTAMP_WRAP,
   TS_PACKET_SIZE,
 } from '@shardcast/mpegts';
 import { type AudioHeader, findAc3, findAdts, findMpegAudio } from './audio-headers.js';
-import { H264_NAL_IDR, type H264Sps, h264NalType, isH264Sps, parseH264Sps, roundRate } from './h264-sps.js';
-import { HEVC_NAL_SPS, type HevcSps, hevcNalType, isHevcIrap, parseHevcSps } from './hevc-sps.js';
-import type { AudioInfo, MediaInfo, TrackInfo, VideoInfo } from './types.js';
+import { type H264Sps, parseH264Sps, roundRate } from './h264-sps.js';
+import { type HevcSps, parseHevcSps } from './hevc-sps.js';
+import type { AudioInfo, MediaInfo, TrackInfo, VideoInfo } from './media-info.js';
 
 // Bytes of a video PES kept for NAL scanning: parameter sets, SEI and the first slice header live at
 // the front of an access unit.
@@ -53,22 +59,6 @@ function append(c: PesCollector, data: Uint8Array, from: number, to: number): vo
   c.length += n;
 }
 
-/** Calls `visit(start, end)` for each NAL unit in data[0, length) (start = its header byte). */
-function eachNal(data: Uint8Array, length: number, visit: (start: number, end: number) => void): void {
-  let nalStart = -1;
-  for (let i = 2; i < length; i++) {
-    if (data[i] !== 0x01 || data[i - 1] !== 0x00 || data[i - 2] !== 0x00) continue;
-    if (nalStart >= 0) {
-      // The next start code may be 4 bytes (00 00 00 01): drop the trailing zero of the previous NAL.
-      let end = i - 2;
-      while (end > nalStart && data[end - 1] === 0x00) end--;
-      visit(nalStart, end);
-    }
-    nalStart = i + 1;
-  }
-  if (nalStart >= 0 && nalStart < length) visit(nalStart, length);
-}
-
 class VideoState {
   readonly pes = collector(VIDEO_HEAD_BYTES);
   readonly dts: number[] = [];
@@ -84,16 +74,18 @@ class VideoState {
     if (this.dts.length >= MAX_FRAMES) return;
     let key = randomAccess;
     if (this.codec === 'h264') {
-      eachNal(c.buf, c.length, (s, e) => {
+      scanNalUnits(c.buf, 0, c.length, (s, e) => {
         const h = c.buf[s]!;
         if (this.h264 === null && isH264Sps(h)) this.h264 = parseH264Sps(c.buf, s, e);
-        if (h264NalType(h) === H264_NAL_IDR) key = true;
+        if (isH264Idr(h)) key = true;
+        return false;
       });
     } else if (this.codec === 'hevc') {
-      eachNal(c.buf, c.length, (s, e) => {
+      scanNalUnits(c.buf, 0, c.length, (s, e) => {
         const h = c.buf[s]!;
         if (this.hevc === null && hevcNalType(h) === HEVC_NAL_SPS) this.hevc = parseHevcSps(c.buf, s, e);
         if (isHevcIrap(h)) key = true;
+        return false;
       });
     }
     if (key) this.keyframes.push(this.dts.length);

@@ -3,12 +3,9 @@
  * and the displayed size. The frame rate is taken from DTS spacing instead (the VUI sits behind the
  * short-term reference picture sets, which are not worth parsing here). Pure; never throws.
  */
+import { HEVC_NAL_SPS, hevcNalType } from '@shardcast/mpegts';
 import { BitOverrun, BitReader, unescapeRbsp } from './bit-reader.js';
 
-/** nal_unit_type of an SPS (Table 7-1); the type sits in bits 1..6 of the first header byte. */
-export const HEVC_NAL_SPS = 33;
-const HEVC_IRAP_FIRST = 16;
-const HEVC_IRAP_LAST = 23;
 const NAL_HEADER_BYTES = 2;
 const MAX_SUB_LAYERS = 8;
 // Bits of sub_layer_profile (88) and sub_layer_level_idc (8) in profile_tier_level (§7.3.3).
@@ -23,15 +20,6 @@ export interface HevcSps {
   readonly tier: 'Main' | 'High';
   readonly width: number;
   readonly height: number;
-}
-
-export function hevcNalType(header: number): number {
-  return (header >> 1) & 0x3f;
-}
-
-export function isHevcIrap(header: number): boolean {
-  const t = hevcNalType(header);
-  return t >= HEVC_IRAP_FIRST && t <= HEVC_IRAP_LAST;
 }
 
 /** ffprobe's names (libavcodec `ff_hevc_profiles`). */

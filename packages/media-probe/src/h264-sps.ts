@@ -2,12 +2,9 @@
  * H.264 sequence parameter set (ITU-T H.264 §7.3.2.1.1) and the VUI timing it may carry (Annex E.1.1):
  * profile, level, coded size after cropping, frame rate. Pure; never throws (null = not an SPS we can read).
  */
+import { isH264Sps } from '@shardcast/mpegts';
 import { BitOverrun, BitReader, unescapeRbsp } from './bit-reader.js';
 
-/** nal_unit_type of a sequence parameter set (Table 7-1). */
-export const H264_NAL_SPS = 7;
-export const H264_NAL_IDR = 5;
-const NAL_TYPE_MASK = 0x1f;
 const MB_SIZE = 16;
 // aspect_ratio_idc value announcing an explicit sar_width/sar_height (Table E-1).
 const EXTENDED_SAR = 255;
@@ -68,15 +65,6 @@ function skipScalingList(r: BitReader, size: number): void {
     if (next !== 0) next = (last + r.se() + 256) % 256;
     last = next === 0 ? last : next;
   }
-}
-
-/** True when the NAL header byte announces an SPS. */
-export function isH264Sps(header: number): boolean {
-  return (header & NAL_TYPE_MASK) === H264_NAL_SPS;
-}
-
-export function h264NalType(header: number): number {
-  return header & NAL_TYPE_MASK;
 }
 
 /** Parses the SPS NAL unit in data[start, end) (start = its header byte). */

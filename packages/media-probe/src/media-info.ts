@@ -1,5 +1,3 @@
-import type { RingHandles } from '@shardcast/ring';
-
 /**
  * What a media probe reports about a live stream, as it appears in `/api/v1/streams/<id>` (`media`).
  * Field names are snake_case because this object is API output. A field the sample could not tell is null.
@@ -55,15 +53,3 @@ export interface MediaInfo {
   /** Media time the sample covers (video DTS span), seconds. */
   readonly sampled_seconds: number | null;
 }
-
-/** A probe job's input: the ring's shared memory (never a copy of its bytes). */
-export interface ProbeTask {
-  readonly ring: RingHandles;
-  /** Most bytes to copy out of the ring for one probe. */
-  readonly maxBytes: number;
-}
-
-/** A probe job's answer (errors as data: a job never throws for a stream's sake). */
-export type ProbeOutcome =
-  | { readonly ok: true; readonly media: MediaInfo; readonly generation: number; readonly parseMs: number }
-  | { readonly ok: false; readonly reason: 'no-data' | 'torn' | 'no-program'; readonly generation: number };

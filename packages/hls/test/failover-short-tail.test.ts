@@ -1,4 +1,4 @@
-// Issue 4 regression: an engine failover right after a keyframe left the old generation's open segment
+// Regression: an engine failover right after a keyframe left the old generation's open segment
 // with a few frames (EXTINF 0.040, 1.5 kB, no audio yet). The segmenter listed it, and hls.js in Chromium
 // failed the whole media source on it (mediaSourceRequiresReset, fatal) instead of playing across the
 // discontinuity. A tail under one second is now dropped; the discontinuity flag moves to the next segment.
