@@ -2,9 +2,10 @@
 // and simulated time (the pump's injected clock plus explicit `tick(now)` calls, its interval stopped). Each
 // test pins one of the "Playing MPEG-TS" rules of the README: batching, lag skip, stuck close, null packets
 // during a stall, and a blocked client not delaying the others.
+
+import type { HttpResponse } from 'uWebSockets.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { HttpResponse } from 'uWebSockets.js';
 import { buildPatPacket, buildPmtPacket, readPid } from '@shardcast/mpegts';
 import { createRing, RingWriter, TS_PACKET_SIZE } from '@shardcast/ring';
 import { loadConfig } from '../src/config/load.js';
