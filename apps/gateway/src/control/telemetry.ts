@@ -34,10 +34,13 @@ export interface Readiness {
   readonly reasons: readonly string[];
 }
 
+/** What telemetry reads from the shard supervisor (a narrow view, so a router can be built in-process). */
+export type ShardReadiness = Pick<ShardSupervisor, 'size' | 'readyCount' | 'isReady'>;
+
 export class Telemetry {
   readonly #directory: StreamDirectory;
   readonly #registry: EngineRegistry;
-  readonly #supervisor: ShardSupervisor;
+  readonly #supervisor: ShardReadiness;
   readonly #shards = new Map<number, ShardStats>();
   readonly #restarts = new Map<number, number>();
   readonly aggregator = new Aggregator();
@@ -55,7 +58,7 @@ export class Telemetry {
     config: GatewayConfig,
     directory: StreamDirectory,
     registry: EngineRegistry,
-    supervisor: ShardSupervisor,
+    supervisor: ShardReadiness,
     log: Logger | null = null,
   ) {
     this.#directory = directory;

@@ -2,9 +2,16 @@
  * The shard's side of the control channel: request/reply over the worker port with numeric request ids,
  * plus fire-and-forget notices. Replies that never come are failed by a deadline, so a request can never
  * hang a client forever.
+ *
+ * The port is handed in (the shard entry passes its `parentPort`), so the channel and everything built on
+ * it runs in-process in unit tests with a recording fake.
  */
-import { parentPort } from 'node:worker_threads';
 import type { MainToShard, ShardToMain } from '../protocol.js';
+
+/** The one thing the channel needs from the worker port: a way to post to main. */
+export interface ControlPort {
+  postMessage(msg: ShardToMain): void;
+}
 
 type Pending = { resolve: (msg: MainToShard | null) => void; timer: NodeJS.Timeout };
 
@@ -12,6 +19,11 @@ export class ControlChannel {
   #nextId = 1;
   #closed = false;
   readonly #pending = new Map<number, Pending>();
+  readonly #port: ControlPort;
+
+  constructor(port: ControlPort) {
+    this.#port = port;
+  }
 
   /** True once close() ran (shutdown): waiters got null because the shard is stopping. */
   get closed(): boolean {
@@ -19,7 +31,7 @@ export class ControlChannel {
   }
 
   post(msg: ShardToMain): void {
-    parentPort!.postMessage(msg);
+    this.#port.postMessage(msg);
   }
 
   /** Sends a request built with a fresh id; resolves with the reply, or null after `deadlineMs`. */
@@ -31,7 +43,7 @@ export class ControlChannel {
         resolve(null);
       }, deadlineMs);
       this.#pending.set(reqId, { resolve, timer });
-      parentPort!.postMessage(build(reqId));
+      this.#port.postMessage(build(reqId));
     });
   }
 

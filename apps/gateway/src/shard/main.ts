@@ -21,7 +21,8 @@ const log = createLogger(
   { shard: init.shardId },
   init.config.logFormat === 'pretty' ? 'pretty' : 'json',
 );
-const shard = new Shard(init, log);
+// The only module that touches the worker port: every part of the shard gets it handed in.
+const shard = new Shard(init, log, parentPort!);
 const stopCrashWatch = testCrashWatch(init.shardId);
 
 let crashed = false;

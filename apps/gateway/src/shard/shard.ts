@@ -13,7 +13,7 @@ import { Reply, type RequestContext } from '../http/respond.js';
 import type { Logger } from '../log.js';
 import type { ClientEvent, MainToShard, ShardInit, ShardStats, ShardStreamStats } from '../protocol.js';
 import { loadUws } from '../uws.js';
-import { ControlChannel } from './control.js';
+import { ControlChannel, type ControlPort } from './control.js';
 import { HlsService } from './hls-service.js';
 import { OwnerSet } from './owner-set.js';
 import { StreamTable } from './streams.js';
@@ -32,7 +32,7 @@ export class Shard {
   readonly #log: Logger;
   readonly #uws = loadUws(true).uws;
   readonly #app: TemplatedApp;
-  readonly #control = new ControlChannel();
+  readonly #control: ControlChannel;
   readonly #streams: StreamTable;
   readonly #pump: TsPump;
   readonly #owners: OwnerSet;
@@ -47,9 +47,10 @@ export class Shard {
   #accepting = true;
   #closed = false;
 
-  constructor(init: ShardInit, log: Logger) {
+  constructor(init: ShardInit, log: Logger, port: ControlPort) {
     this.#init = init;
     this.#log = log;
+    this.#control = new ControlChannel(port);
     const { config } = init;
     this.#app = this.#uws.App();
     this.#streams = new StreamTable(this.#control, config.openTimeoutSeconds);

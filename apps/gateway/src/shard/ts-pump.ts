@@ -84,15 +84,18 @@ export class TsPump {
   #next = 0;
 
   readonly #shardId: number;
+  /** Wall clock in ms (injectable so unit tests drive the pump in simulated time). */
+  readonly #now: () => number;
 
-  constructor(config: GatewayConfig, log: Logger, shardId: number) {
+  constructor(config: GatewayConfig, log: Logger, shardId: number, now: () => number = Date.now) {
     this.#log = log;
     this.#shardId = shardId;
+    this.#now = now;
     this.#lagSeconds = config.clientLagSeconds;
     this.#stuckMs = config.clientStuckSeconds * 1000;
     this.#nullCapMs = config.nullCapSeconds * 1000;
     this.#budgetMs = Math.max(2, config.flushMs / 2);
-    this.#timer = setInterval(() => this.tick(Date.now()), config.flushMs);
+    this.#timer = setInterval(() => this.tick(this.#now()), config.flushMs);
   }
 
   get clients(): number {
@@ -110,7 +113,7 @@ export class TsPump {
     let view = this.#views.get(client.stream);
     if (!view) {
       const commit = client.stream.reader.commitCursor;
-      const now = Date.now();
+      const now = this.#now();
       view = {
         clients: 0,
         tick: -1,
@@ -217,7 +220,7 @@ export class TsPump {
     if (client.finished) return;
     const view = this.#views.get(client.stream);
     if (!view) return;
-    const now = Date.now();
+    const now = this.#now();
     try {
       this.#serve(client, this.#refresh(client.stream, view, now), now);
     } catch (err) {
