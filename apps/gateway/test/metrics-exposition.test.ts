@@ -3,8 +3,8 @@
 // `metricsLoad` the benchmarks time, so this also keeps that harness working.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { OPERATIONS } from '@shardcast/metrics';
 import { metricsLoad } from '../src/control/metrics-load.js';
+import { OPERATIONS } from '../src/operations.js';
 import { parseExposition, sumOf } from './support/exposition.js';
 
 const FAMILIES = [

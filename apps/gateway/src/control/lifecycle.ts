@@ -4,7 +4,8 @@
  * `stream_open` on main: first request (directory `opened`) → ring ready (`ready`), a failure when the
  * open times out or the owner gives up before the stream ever played.
  */
-import { DOCKER_ID_PREFIX, type EngineInfo, type EngineRegistry } from '@shardcast/docker-engines';
+import { DOCKER_ID_PREFIX } from '@shardcast/docker-engines';
+import type { EngineInfo, EngineRegistry } from '@shardcast/engines';
 import type { Recorder } from '@shardcast/metrics';
 import type { Logger } from '../log.js';
 import type { ClientEvent, EngineRef } from '../protocol.js';

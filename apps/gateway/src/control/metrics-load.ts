@@ -5,8 +5,10 @@
  * `@shardcast/gateway/dist/src/control/metrics-load.js`) and the unit test that keeps it working;
  * production code never calls it.
  */
-import type { DockerEnginesStatus, EngineState } from '@shardcast/docker-engines';
-import { Aggregator, OPERATIONS, Recorder } from '@shardcast/metrics';
+import type { DockerEnginesStatus } from '@shardcast/docker-engines';
+import type { EngineState } from '@shardcast/engines';
+import { Aggregator, Recorder } from '@shardcast/metrics';
+import { OPERATIONS } from '../operations.js';
 import type { ProbeResult, StreamMedia } from '../probe/probe-scheduler.js';
 import type { OwnerStats, ShardStats, ShardStreamStats } from '../protocol.js';
 import type { ApiResponse } from './api-response.js';
@@ -73,9 +75,9 @@ export function metricsLoad(shape: LoadShape = {}, nowMs = Date.now()): MetricsL
   const perSecond = shape.samplesPerSecond ?? 200;
   const rand = rng(42);
 
-  const aggregator = new Aggregator();
+  const aggregator = new Aggregator(OPERATIONS);
   for (let shard = 0; shard < nShards; shard++) {
-    const rec = new Recorder(nowMs - seconds * 1000);
+    const rec = new Recorder(nowMs - seconds * 1000, OPERATIONS);
     for (let s = seconds; s > 0; s--) {
       for (const op of OPERATIONS) {
         for (let i = 0; i < perSecond; i++) {

@@ -6,10 +6,11 @@
  * pseudo-shard, so every latency has one source of truth.
  */
 
-import type { EngineRegistry } from '@shardcast/docker-engines';
+import type { EngineRegistry } from '@shardcast/engines';
 import { Aggregator, Recorder } from '@shardcast/metrics';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
+import { OPERATIONS, type OperationName } from '../operations.js';
 import type { ClientEvent, EngineRef, ShardStats } from '../protocol.js';
 import type { StreamDirectory } from './directory.js';
 import { EventBus } from './event-bus.js';
@@ -40,9 +41,9 @@ export class Telemetry {
   readonly #supervisor: ShardSupervisor;
   readonly #shards = new Map<number, ShardStats>();
   readonly #restarts = new Map<number, number>();
-  readonly aggregator = new Aggregator();
+  readonly aggregator = new Aggregator(OPERATIONS);
   /** Main-thread timings (stream_open, docker_stats_collection). */
-  readonly recorder = new Recorder();
+  readonly recorder = new Recorder(Date.now(), OPERATIONS);
   readonly traffic = new TrafficTotals();
   readonly bus = new EventBus();
   readonly lifecycle: Lifecycle;
@@ -83,7 +84,7 @@ export class Telemetry {
   }
 
   /** Records a main-thread operation (e.g. the DockerEngines `onCollect` hook). */
-  recordMain(op: string, ms: number, ok: boolean): void {
+  recordMain(op: OperationName, ms: number, ok: boolean): void {
     this.recorder.recordMs(op, ms, ok);
   }
 

@@ -9,6 +9,7 @@ import { Recorder } from '@shardcast/metrics';
 import { failReply, guarded } from '../http/guard.js';
 import { preflight, Reply } from '../http/respond.js';
 import type { Logger } from '../log.js';
+import { OPERATIONS } from '../operations.js';
 import type { ClientEvent, MainToShard, ShardInit, ShardStats, ShardStreamStats } from '../protocol.js';
 import { loadUws } from '../uws.js';
 import { ControlChannel } from './control.js';
@@ -35,7 +36,7 @@ export class Shard {
   readonly #pump: TsPump;
   readonly #owners: OwnerSet;
   readonly #hls: HlsService;
-  readonly #recorder = new Recorder();
+  readonly #recorder = new Recorder(Date.now(), OPERATIONS);
   readonly #loopDelay = monitorEventLoopDelay({ resolution: 10 });
   #lastElu = performance.eventLoopUtilization();
   #listenSocket: us_listen_socket | null = null;
