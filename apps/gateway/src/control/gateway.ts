@@ -213,8 +213,8 @@ export class Gateway {
       case 'needEngine':
         this.#directory.needEngine(msg.streamId, msg.failed, msg.reason);
         return;
-      case 'ownerEvent':
-        this.#telemetry.ownerEvent(msg.streamId, msg.event, msg.engine, msg.detail);
+      case 'ownerSession':
+        this.#telemetry.ownerSession(msg.streamId, msg.engine, msg.session);
         return;
       case 'api':
         this.#api.handle(msg).then(

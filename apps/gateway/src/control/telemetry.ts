@@ -11,7 +11,7 @@ import { Aggregator, Recorder } from '@shardcast/metrics';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import { OPERATIONS, type OperationName } from '../operations.js';
-import type { ClientEvent, EngineRef, ShardStats } from '../protocol.js';
+import type { ClientEvent, EngineRef, EngineSessionRef, ShardStats } from '../protocol.js';
 import type { StreamDirectory } from './directory.js';
 import { EventBus } from './event-bus.js';
 import { HlsSessions } from './hls-sessions.js';
@@ -113,9 +113,9 @@ export class Telemetry {
     }
   }
 
-  ownerEvent(streamId: number, event: string, engine: EngineRef, detail: Record<string, unknown>): void {
+  ownerSession(streamId: number, engine: EngineRef, session: EngineSessionRef): void {
     const entry = this.#directory.byId(streamId);
-    if (entry && event === 'session') this.lifecycle.session(entry, engine, detail);
+    if (entry) this.lifecycle.session(entry, engine, session);
   }
 
   /** A shard died; its stream counters restart with its successor. */

@@ -10,7 +10,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../log.js';
-import type { MainToShard, ShardInit } from '../protocol.js';
+import type { MainToShard, ShardInit, ShardToMain } from '../protocol.js';
 import { Shard } from './shard.js';
 import { testCrashWatch, testHold } from './test-hooks.js';
 
@@ -59,7 +59,7 @@ async function listen(): Promise<void> {
   if (stopping || crashed) return;
   try {
     const port = await shard.listen();
-    parentPort!.postMessage({ type: 'ready', shardId: init.shardId, port });
+    parentPort!.postMessage({ type: 'ready', shardId: init.shardId, port } satisfies ShardToMain);
   } catch (err) {
     log.error({ err }, 'shard could not listen');
     stopCrashWatch();

@@ -101,8 +101,6 @@ export class Shard {
       case 'engineLost':
         this.#owners.engineLost(msg.streamId);
         return;
-      case 'opened':
-      case 'apiResponse':
       case 'shutdown':
         return;
       default: {
@@ -241,8 +239,7 @@ export class Shard {
     void this.#control
       .request((reqId) => ({ type: 'api', reqId, method, path, query, headers }), API_DEADLINE_MS)
       .then((msg) => {
-        if (!msg || msg.type !== 'apiResponse')
-          return reply.error('SC_ERR_INTERNAL', 'The control plane did not answer in time.');
+        if (!msg) return reply.error('SC_ERR_INTERNAL', 'The control plane did not answer in time.');
         reply.end(msg.status, Object.entries(msg.headers), msg.body, method === 'HEAD');
       })
       .catch((err: unknown) => failReply(this.#log, reply, err));
