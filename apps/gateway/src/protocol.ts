@@ -101,7 +101,6 @@ export interface OwnerStats {
   readonly engine: EngineRef;
   readonly session: EngineSessionRef | null;
   readonly engineStat: Record<string, unknown> | null;
-  readonly media: Record<string, unknown> | null;
 }
 
 export interface ShardStats {

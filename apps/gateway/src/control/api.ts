@@ -152,7 +152,7 @@ export class ApiRouter {
       hls: { segments: o?.segments ?? 0, discontinuities: o?.discontinuities ?? 0 },
       session: o?.session ?? null,
       engine_stat: o?.engineStat ?? null,
-      media: this.#observability?.media(e.id) ?? o?.media ?? null,
+      media: this.#observability?.media(e.id) ?? null,
     };
   }
 }

@@ -1,6 +1,6 @@
 /**
- * What the Prometheus exporter reads, as narrow views of main's state, so the benchmark and tests can
- * feed synthetic ones (see metrics-load.ts). Observability builds the live one.
+ * What the Prometheus exporter reads, as narrow views of main's state, so tests can feed synthetic ones
+ * (test/support/metrics-load.ts). Observability builds the live one.
  */
 import type { DockerEnginesStatus } from '@shardcast/docker-engines';
 import type { EngineState } from '@shardcast/engines';

@@ -32,7 +32,7 @@ function crash(err: unknown): void {
   if (crashed) return;
   crashed = true;
   stopCrashWatch();
-  shard.close('crash');
+  shard.close();
   parentPort!.close();
   // Let main see a non-zero exit so it respawns us and moves our streams.
   process.exitCode = 1;
@@ -63,7 +63,7 @@ async function listen(): Promise<void> {
   } catch (err) {
     log.error({ err }, 'shard could not listen');
     stopCrashWatch();
-    shard.close('listen failed');
+    shard.close();
     parentPort!.close();
     process.exitCode = 1;
   }

@@ -121,11 +121,11 @@ export class Shard {
     this.#control.close();
     await new Promise((resolve) => setImmediate(resolve));
     await this.#owners.stopAll('shutdown');
-    this.close('shutdown');
+    this.close();
   }
 
   /** Releases every resource synchronously (also the crash path). Idempotent. */
-  close(reason: string): void {
+  close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#accepting = false;
@@ -134,7 +134,7 @@ export class Shard {
     this.#pump.finishAll('shutdown');
     this.#pump.stop();
     this.#hls.close();
-    this.#owners.abortAll(reason);
+    this.#owners.abortAll();
     if (this.#statsTimer) clearInterval(this.#statsTimer);
     this.#loopDelay.disable();
     this.#control.close();

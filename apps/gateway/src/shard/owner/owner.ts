@@ -176,7 +176,6 @@ export class OwnedStream {
       engine: this.#engine,
       session: this.#session ? sessionRef(this.#session) : null,
       engineStat: this.#engineStat,
-      media: null,
     };
   }
 
