@@ -30,6 +30,14 @@ export interface HlsStart {
   readonly resumed: boolean;
 }
 
+/** The engine session an owner plays from (what the API and lifecycle events show of it). */
+export interface EngineSessionRef {
+  readonly playbackSessionId: string;
+  readonly statUrl: string;
+  readonly commandUrl: string;
+  readonly isLive: boolean;
+}
+
 /** One stream of the directory, as a shard needs it to serve the stream's ring. */
 export interface StreamAttachment {
   readonly streamId: number;
@@ -91,14 +99,8 @@ export interface OwnerStats {
   readonly syncLosses: number;
   readonly upstream: 'ts' | 'hls';
   readonly engine: EngineRef;
-  readonly session: {
-    playbackSessionId: string;
-    statUrl: string;
-    commandUrl: string;
-    isLive: boolean;
-  } | null;
+  readonly session: EngineSessionRef | null;
   readonly engineStat: Record<string, unknown> | null;
-  readonly media: Record<string, unknown> | null;
 }
 
 export interface ShardStats {
@@ -136,14 +138,8 @@ export type ShardToMain =
   | { type: 'ownerFailed'; streamId: number; error: ErrorData }
   /** Owner: this engine failed for this stream; send another one. */
   | { type: 'needEngine'; streamId: number; failed: EngineRef; reason: string }
-  /** Owner: a lifecycle fact for events and the API (session started, failed over). */
-  | {
-      type: 'ownerEvent';
-      streamId: number;
-      event: 'session' | 'failover' | 'reconnect';
-      engine: EngineRef;
-      detail: Record<string, unknown>;
-    }
+  /** Owner: it started a new engine session for the stream (a failover is main's own decision, see `needEngine`). */
+  | { type: 'ownerSession'; streamId: number; engine: EngineRef; session: EngineSessionRef }
   /** Forwarded control-plane HTTP request (API, metrics). */
   | {
       type: 'api';
@@ -154,3 +150,17 @@ export type ShardToMain =
       headers: Record<string, string>;
     }
   | { type: 'stats'; stats: ShardStats };
+
+// ---------------------------------------------------------------- request → reply
+
+/** Each shard request that main answers, keyed by its type, with the reply it gets (matched by `reqId`). */
+export interface ReplyOf {
+  open: Extract<MainToShard, { type: 'opened' }>;
+  api: Extract<MainToShard, { type: 'apiResponse' }>;
+}
+
+/** A shard → main message that expects a reply. */
+export type ShardRequest = Extract<ShardToMain, { type: keyof ReplyOf }>;
+
+/** A main → shard message that answers a request. */
+export type MainReply = ReplyOf[keyof ReplyOf];

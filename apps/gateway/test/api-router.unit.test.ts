@@ -2,7 +2,7 @@
 // over a recording fake of the shards, and `handle({ method, path, query, headers })` called directly.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { EngineRegistry } from '@shardcast/docker-engines';
+import { EngineRegistry } from '@shardcast/engines';
 import { loadConfig } from '../src/config/load.js';
 import type { GatewayConfig } from '../src/config/types.js';
 import { type ApiResponse, ApiRouter } from '../src/control/api.js';

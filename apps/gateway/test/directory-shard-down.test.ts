@@ -3,7 +3,7 @@
 // successor's own requests with the wrong stream.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EngineRegistry } from '@shardcast/docker-engines';
+import { EngineRegistry } from '@shardcast/engines';
 import { loadConfig } from '../src/config/load.js';
 import { type ShardPort, StreamDirectory } from '../src/control/directory.js';
 import { createLogger } from '../src/log.js';

@@ -153,7 +153,6 @@ describe('HLS upstream against a fake engine', () => {
       [13, 14, 15, 16, 17, 18, 19, 20, 21].map((n) => `/seg/${n}.ts`),
       'each once',
     );
-    assert.deepEqual(up.stats, { polls: up.stats.polls, segments: 9, missed: 0, skipped: 0, restarts: 0 });
   });
 
   test('a media-sequence gap and an upstream discontinuity each start a new timeline', async () => {
@@ -168,7 +167,6 @@ describe('HLS upstream against a fake engine', () => {
     fake.playlist = live(6, 9, { disc: [8], endList: true });
     await run;
     assert.deepEqual(events, ['D', 0, 1, 2, 'D', 6, 7, 'D', 8, 9]);
-    assert.equal(up.stats.missed, 3);
   });
 
   test('an expired segment (404) is skipped with a discontinuity; the session goes on', async () => {
@@ -179,7 +177,6 @@ describe('HLS upstream against a fake engine', () => {
     fake.playlist = live(3, 6, { endList: true });
     await up.run(new AbortController().signal);
     assert.deepEqual(events, ['D', 3, 'D', 5, 6]);
-    assert.equal(up.stats.skipped, 1);
     // hls_segment_fetch is timed for every fetch, the failed one apart.
     const series = recorder.snapshot(Date.now()).series.filter((s) => s.op === 'hls_segment_fetch');
     assert.equal(series.find((s) => s.ok)?.count, 3);
@@ -196,7 +193,6 @@ describe('HLS upstream against a fake engine', () => {
       await up.run(new AbortController().signal);
       assert.deepEqual(other.paths, [], 'no request reached the foreign host');
       assert.deepEqual(events, ['D', 0, 'D', 2]);
-      assert.equal(up.stats.skipped, 1);
     } finally {
       await other.close();
     }

@@ -1,11 +1,10 @@
-// `/metrics` is well-formed exposition text with the gateway's families (naming conventions
-// included), rendered from a synthetic control plane of 500 streams and 8 shards' histograms — the same
-// `metricsLoad` the benchmarks time, so this also keeps that harness working.
+// `/metrics` is well-formed exposition text with the gateway's families (naming conventions included),
+// rendered from a synthetic control plane of 500 streams and 8 shards' histograms (support/metrics-load.ts).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { OPERATIONS } from '@shardcast/metrics';
-import { metricsLoad } from '../src/control/metrics-load.js';
+import { OPERATIONS } from '../src/operations.js';
 import { parseExposition, sumOf } from './support/exposition.js';
+import { metricsLoad } from './support/metrics-load.js';
 
 const FAMILIES = [
   'shardcast_streams',

@@ -3,12 +3,12 @@
 // prom-client's default names.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { metricsLoad } from '../src/control/metrics-load.js';
 import type { MetricsSources, StreamView } from '../src/control/metrics-sources.js';
 import { FamilySet } from '../src/control/prom-family.js';
 import { StreamFamilies } from '../src/control/stream-families.js';
 import type { StreamMedia } from '../src/probe/probe-scheduler.js';
 import { parseExposition, sumOf } from './support/exposition.js';
+import { metricsLoad } from './support/metrics-load.js';
 
 const NO_SOURCES = {} as MetricsSources;
 

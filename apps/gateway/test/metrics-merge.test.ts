@@ -4,10 +4,11 @@
 // recorder that saw every sample.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Aggregator, OPERATIONS, Recorder } from '@shardcast/metrics';
+import { Aggregator, Recorder } from '@shardcast/metrics';
 import fc from 'fast-check';
 import { performanceResponse } from '../src/control/performance.js';
 import { MAIN_METRICS_SOURCE } from '../src/control/telemetry.js';
+import { OPERATIONS } from '../src/operations.js';
 
 const NOW = 1_800_000_000_000;
 const SHARDS = 8;
@@ -22,13 +23,13 @@ test('8 shards + main merged = one histogram of all samples (JSON and Prometheus
   );
   fc.assert(
     fc.property(fc.array(sample, { minLength: 1, maxLength: 300 }), (samples) => {
-      const merged = new Aggregator();
-      const single = new Aggregator();
+      const merged = new Aggregator(OPERATIONS);
+      const single = new Aggregator(OPERATIONS);
       for (let ago = 30; ago >= 0; ago--) {
         const end = NOW - ago * 1000;
-        const one = new Recorder(end - 1000);
+        const one = new Recorder(end - 1000, OPERATIONS);
         for (let source = 0; source <= SHARDS; source++) {
-          const rec = new Recorder(end - 1000);
+          const rec = new Recorder(end - 1000, OPERATIONS);
           for (const [op, ms, ok, at, a] of samples) {
             if (at !== source || a !== ago) continue;
             rec.recordMs(op, ms, ok);

@@ -34,7 +34,6 @@ function ownerStats(streamId: number, bytesIn: number, reconnects = 0): OwnerSta
     engine: { id: 'e', url: 'http://e' },
     session: null,
     engineStat: null,
-    media: null,
   };
 }
 

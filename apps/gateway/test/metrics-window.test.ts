@@ -3,8 +3,9 @@
 // failures lower success_rate, unknown operations have empty stats, bad parameters are 400s.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Aggregator, OPERATIONS, Recorder } from '@shardcast/metrics';
+import { Aggregator, Recorder } from '@shardcast/metrics';
 import { performanceResponse } from '../src/control/performance.js';
+import { OPERATIONS } from '../src/operations.js';
 
 const NOW = 1_800_000_000_500; // mid-second on purpose
 
@@ -16,7 +17,7 @@ function ingestAt(
   samples: Array<[string, number, boolean]>,
 ): void {
   const end = NOW - agoS * 1000;
-  const rec = new Recorder(end - 1000);
+  const rec = new Recorder(end - 1000, OPERATIONS);
   for (const [op, ms, ok] of samples) rec.recordMs(op, ms, ok);
   agg.ingest(shard, rec.snapshot(end));
 }
@@ -28,7 +29,7 @@ function report(agg: Aggregator, query: string) {
 
 describe('/metrics/performance', () => {
   test('window=60 excludes a sample 60 s old and includes one 59 s old, exactly', () => {
-    const agg = new Aggregator();
+    const agg = new Aggregator(OPERATIONS);
     ingestAt(agg, 0, 60, [['hls_segment_fetch', 500, true]]); // second NOW-60: outside (now-60, now]
     ingestAt(agg, 1, 59, [['hls_segment_fetch', 7, true]]); // second NOW-59: inside
     ingestAt(agg, 0, 0, [['hls_segment_fetch', 9, true]]);
@@ -44,7 +45,7 @@ describe('/metrics/performance', () => {
   });
 
   test('the documented shape plus p999_ms, every known operation listed', () => {
-    const agg = new Aggregator();
+    const agg = new Aggregator(OPERATIONS);
     ingestAt(agg, 0, 1, [
       ['mpegts_chunk_read', 1, true],
       ['mpegts_chunk_read', 2, true],
@@ -80,7 +81,7 @@ describe('/metrics/performance', () => {
   });
 
   test('failures lower success_rate and never enter the latency figures', () => {
-    const agg = new Aggregator();
+    const agg = new Aggregator(OPERATIONS);
     ingestAt(agg, 0, 2, [
       ['engine_session_start', 20, true],
       ['engine_session_start', 5000, false],
@@ -94,7 +95,7 @@ describe('/metrics/performance', () => {
   });
 
   test('an operation never recorded has empty stats (count 0, nulls), not a fake 100 %', () => {
-    const r = report(new Aggregator(), 'operation=some_future_op&window=5');
+    const r = report(new Aggregator(OPERATIONS), 'operation=some_future_op&window=5');
     assert.equal(r.status, 200);
     assert.deepEqual(r.body.operations, {
       some_future_op: {
@@ -121,7 +122,7 @@ describe('/metrics/performance', () => {
     [`operation=${'x'.repeat(80)}`, 'SC_ERR_BAD_PARAM'],
   ] as const) {
     test(`${query.slice(0, 30)} → 400 ${code}`, () => {
-      const r = report(new Aggregator(), query);
+      const r = report(new Aggregator(OPERATIONS), query);
       assert.equal(r.status, 400);
       assert.equal(r.body.error.code, code);
       assert.equal(typeof r.body.error.message, 'string');

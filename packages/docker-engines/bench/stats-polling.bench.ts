@@ -12,10 +12,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { EngineRegistry } from '@shardcast/engines';
 import { CountingProxy } from '../e2e/support/counting-proxy.js';
 import { engineLabels, TestDocker } from '../e2e/support/docker-client.js';
 import { daemonSocket, sleep, waitFor } from '../e2e/support/env.js';
-import { DockerEngines, EngineRegistry } from '../src/index.js';
+import { DockerEngines } from '../src/index.js';
 import { OldCollector, type OldMode } from './old-collector.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 30);

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { DockerEngines, EngineRegistry } from '../src/index.js';
+import { EngineRegistry } from '@shardcast/engines';
+import { DockerEngines } from '../src/index.js';
 import { engineLabels, TestDocker } from './support/docker-client.js';
 import { daemonSocket, recordingLogger, waitFor } from './support/env.js';
 

@@ -10,7 +10,8 @@ import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { EngineClient } from '@shardcast/engine-client';
-import { DockerEngines, EngineRegistry, HealthProber } from '../src/index.js';
+import { EngineRegistry, HealthProber } from '@shardcast/engines';
+import { DockerEngines } from '../src/index.js';
 import { engineLabels, TestDocker } from './support/docker-client.js';
 import { daemonSocket, ENGINE_IMAGE, recordingLogger, waitFor } from './support/env.js';
 

@@ -6,13 +6,13 @@
  * caller, and static engines are never touched.
  */
 import { setMaxListeners } from 'node:events';
+import type { EngineRegistry } from '@shardcast/engines';
 import { type BackoffOptions, backoffDelayMs } from './backoff.js';
 import { type ContainerFacts, factsFromInspect, factsFromSummary } from './container-facts.js';
 import type { DockerCallError, DockerEventJson, DockerFilters } from './docker-api.js';
 import { JsonLineSplitter } from './json-lines.js';
 import { type LabelSelector, matchesSelector, resolveAddress } from './labels.js';
 import type { MeteredDocker } from './metered-api.js';
-import type { EngineRegistry } from './registry.js';
 import type { DockerLogger } from './types.js';
 
 export const DOCKER_ID_PREFIX = 'docker:';

@@ -5,6 +5,7 @@
  * unreachable daemon it logs once and keeps retrying in the background.
  */
 import { stat } from 'node:fs/promises';
+import type { EngineRegistry } from '@shardcast/engines';
 import type { DockerApiCounters } from './counters.js';
 import { DockerDiscovery } from './discovery.js';
 import type { DockerApi } from './docker-api.js';
@@ -12,7 +13,6 @@ import { resolveDockerHost } from './docker-host.js';
 import { createDockerodeApi } from './dockerode-api.js';
 import { MeteredDocker } from './metered-api.js';
 import { type DockerEnginesOptions, type ResolvedOptions, resolveOptions } from './options.js';
-import type { EngineRegistry } from './registry.js';
 import { StatsScheduler } from './stats-scheduler.js';
 
 /** One-shot stats (`one-shot=true`) arrived with Docker Engine API 1.41 (Docker 20.10). */

@@ -37,7 +37,6 @@ export {
 } from './docker-engines.js';
 export { DEFAULT_DOCKER_SOCKET, type DockerTarget, resolveDockerHost } from './docker-host.js';
 export { createDockerodeApi } from './dockerode-api.js';
-export { HealthProber, type HealthProberOptions, type StatusClient } from './health.js';
 export {
   checkStatsPolicy,
   DEFAULT_STATS_POLICY,
@@ -70,9 +69,8 @@ export {
   type DockerEnginesOptions,
   type DockerMode,
 } from './options.js';
-export { EngineRegistry, HEALTHY_AFTER, type RegistryEvents, UNHEALTHY_AFTER } from './registry.js';
 export { nextTickAt, SpreadPlanner, stepMs } from './spread.js';
 export { computeStats, memoryWithoutCache, parseDockerTime, type RawSample, toSample } from './stats-math.js';
 export { StatsScheduler, type StatsSchedulerOptions } from './stats-scheduler.js';
 export { TokenBucket } from './token-bucket.js';
-export type { DockerLogger, EngineInfo, EngineSource, EngineState, EngineStats } from './types.js';
+export type { DockerLogger } from './types.js';

@@ -2,11 +2,11 @@
  * Options of {@link DockerEngines}, validated once: a bad value throws a {@link DockerEnginesOptionError}
  * with one sentence naming the option, never a stack of nested causes.
  */
+import type { EngineRegistry } from '@shardcast/engines';
 import type { BackoffOptions } from './backoff.js';
 import type { DockerApi } from './docker-api.js';
 import { checkStatsPolicy, DEFAULT_STATS_POLICY, type StatsPolicy } from './interval-policy.js';
 import { DEFAULT_LABEL_SELECTOR, type LabelSelector, parseLabelSelector } from './labels.js';
-import type { EngineRegistry } from './registry.js';
 import type { DockerLogger } from './types.js';
 
 export const DEFAULT_RECONCILE_INTERVAL_MS = 10_000;

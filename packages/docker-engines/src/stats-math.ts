@@ -3,8 +3,9 @@
  * CPU % is container CPU time over elapsed time, 100 = one full core; memory excludes the page cache;
  * network and block IO are byte rates. Pure.
  */
+
+import type { EngineStats } from '@shardcast/engines';
 import type { StatsJson } from './docker-api.js';
-import type { EngineStats } from './types.js';
 
 /** One stats answer reduced to the counters we difference. */
 export interface RawSample {

@@ -7,9 +7,9 @@
  */
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
+import type { EngineRegistry } from '@shardcast/engines';
 import { effectiveIntervalMs, policyIntervalMs, type StatsPolicy } from './interval-policy.js';
 import type { MeteredDocker } from './metered-api.js';
-import type { EngineRegistry } from './registry.js';
 import { nextTickAt, SpreadPlanner, stepMs } from './spread.js';
 import { computeStats, type RawSample, toSample } from './stats-math.js';
 

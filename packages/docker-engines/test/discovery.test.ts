@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
-import { DockerDiscovery, EngineRegistry, MeteredDocker, parseLabelSelector } from '../src/index.js';
+import { EngineRegistry } from '@shardcast/engines';
+import { DockerDiscovery, MeteredDocker, parseLabelSelector } from '../src/index.js';
 import { FakeDocker, silentLogger, waitFor } from './fakes.js';
 
 const selector = parseLabelSelector('shardcast.engine=true');

@@ -3,8 +3,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { EngineRegistry } from '@shardcast/engines';
 import { pino } from 'pino';
-import { DockerEngines, type DockerEnginesOptions, type DockerLogger, EngineRegistry } from '../src/index.js';
+import { DockerEngines, type DockerEnginesOptions, type DockerLogger } from '../src/index.js';
 import { FakeDocker, silentLogger, waitFor } from './fakes.js';
 
 let dir: string;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DockerEngines, DockerEnginesOptionError, EngineRegistry } from '../src/index.js';
+import { EngineRegistry } from '@shardcast/engines';
+import { DockerEngines, DockerEnginesOptionError } from '../src/index.js';
 import { silentLogger } from './fakes.js';
 
 const base = () => ({ registry: new EngineRegistry({ maxStreamsPerEngine: 4 }), logger: silentLogger() });

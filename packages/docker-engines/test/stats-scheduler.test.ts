@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, mock, test } from 'node:test';
-import { EngineRegistry, MeteredDocker, StatsScheduler, type StatsSchedulerOptions } from '../src/index.js';
+import { EngineRegistry } from '@shardcast/engines';
+import { MeteredDocker, StatsScheduler, type StatsSchedulerOptions } from '../src/index.js';
 import { FakeDocker } from './fakes.js';
 
 const T0 = 1_000_000;

@@ -4,70 +4,58 @@
  * checks both directions).
  */
 export const ENGINE_ERRORS = {
-  SC_ERR_ENGINE_CONNECT: { retryable: true, httpStatus: 502, summary: 'could not connect to the engine' },
+  SC_ERR_ENGINE_CONNECT: { retryable: true, summary: 'could not connect to the engine' },
   SC_ERR_ENGINE_CONNECTION_LOST: {
     retryable: true,
-    httpStatus: 502,
     summary: 'the connection to the engine broke mid-response',
   },
   SC_ERR_ENGINE_TIMEOUT: {
     retryable: true,
-    httpStatus: 504,
     summary: 'the engine call exceeded its deadline',
   },
   SC_ERR_ENGINE_HTTP_STATUS: {
     retryable: false,
-    httpStatus: 502,
     summary: 'the engine answered a non-2xx status',
   },
   SC_ERR_ENGINE_REJECTED: {
     retryable: false,
-    httpStatus: 502,
     summary: 'the engine answered with an error text',
   },
   SC_ERR_ENGINE_NO_RESPONSE: {
     retryable: true,
-    httpStatus: 502,
     summary: 'the engine answered "response": null without an error text',
   },
   SC_ERR_ENGINE_NO_PLAYBACK_URL: {
     retryable: true,
-    httpStatus: 502,
     summary: 'the engine answered an empty or missing playback_url',
   },
   SC_ERR_ENGINE_BAD_RESPONSE: {
     retryable: true,
-    httpStatus: 502,
     summary: 'the engine answered malformed JSON, wrong types or an unsafe URL',
   },
   SC_ERR_ENGINE_SESSION_GONE: {
     retryable: true,
-    httpStatus: 502,
     summary: 'the engine no longer knows the playback session',
   },
   SC_ERR_ENGINE_URL_REFUSED: {
     retryable: false,
-    httpStatus: 502,
     summary: 'the URL does not belong to this engine and was not fetched',
   },
   SC_ERR_ENGINE_TOO_LARGE: {
     retryable: false,
-    httpStatus: 502,
     summary: 'the engine response exceeded its byte limit',
   },
-  SC_ERR_ENGINE_ABORTED: { retryable: false, httpStatus: 503, summary: 'the caller aborted the engine call' },
+  SC_ERR_ENGINE_ABORTED: { retryable: false, summary: 'the caller aborted the engine call' },
   SC_ERR_ENGINE_BAD_REQUEST: {
     retryable: false,
-    httpStatus: 400,
     summary: 'the call arguments were invalid (key, extra parameters, pid)',
   },
-  SC_ERR_ENGINE_CONFIG: { retryable: false, httpStatus: 500, summary: 'the client options were invalid' },
+  SC_ERR_ENGINE_CONFIG: { retryable: false, summary: 'the client options were invalid' },
   SC_ERR_ENGINE_INTERNAL: {
     retryable: false,
-    httpStatus: 500,
     summary: 'an unexpected error not raised by the engine client',
   },
-} as const satisfies Record<string, { retryable: boolean; httpStatus: number; summary: string }>;
+} as const satisfies Record<string, { retryable: boolean; summary: string }>;
 
 /** One of the stable `SC_ERR_ENGINE_*` codes. */
 export type EngineErrorCode = keyof typeof ENGINE_ERRORS;

@@ -1,6 +1,6 @@
 // Main-thread aggregation of every shard's interval snapshots. Single-threaded; not shared.
 import { Dense } from './dense.js';
-import { MAX_OPERATIONS, OPERATIONS } from './ops.js';
+import { MAX_OPERATIONS } from './ops.js';
 import { DEFAULT_LE_SECONDS, type PromSeries, promHistogramOf, renderPromHistogram } from './prometheus.js';
 import { checkSnapshot } from './snapshot.js';
 import { OpStore } from './store.js';
@@ -65,8 +65,9 @@ export class Aggregator {
   #rejectedSamples = 0;
   #clampedSamples = 0;
 
-  constructor() {
-    for (const op of OPERATIONS) this.#ops.set(op, new OpStore());
+  /** @param known operation names every report and histogram lists, recorded or not, in this order. */
+  constructor(known: readonly string[] = []) {
+    for (const op of known) this.#store(op);
   }
 
   /**

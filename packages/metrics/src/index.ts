@@ -7,14 +7,7 @@ export {
   type RenderOptions,
 } from './aggregator.js';
 export { COUNTS_LENGTH, HIGHEST_US, LOWEST_US, SIGNIFICANT_DIGITS } from './layout.js';
-export {
-  isOperationName,
-  type KnownOperation,
-  MAX_OPERATIONS,
-  OPERATIONS,
-  type Operation,
-  parseOperation,
-} from './ops.js';
+export { isOperationName, MAX_OPERATIONS, parseOperation } from './ops.js';
 export {
   checkLadder,
   DEFAULT_LE_SECONDS,
@@ -32,8 +25,8 @@ export type {
   IngestRefusal,
   IngestResult,
   IntervalSnapshot,
-  MetricsError,
   OperationStats,
+  ParamError,
   ParseResult,
   PerformanceQuery,
   PerformanceReport,

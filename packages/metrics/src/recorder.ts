@@ -1,7 +1,7 @@
 // Per-shard latency recorder: the hot path. One instance per shard thread; not shared across threads.
 import { IntervalHistogram } from './interval.js';
 import { COUNTS_LENGTH, HIGHEST_US, SIGNIFICANT_DIGITS } from './layout.js';
-import { isOperationName, MAX_OPERATIONS, OPERATIONS } from './ops.js';
+import { isOperationName, MAX_OPERATIONS } from './ops.js';
 import type { IntervalSnapshot, SeriesSnapshot } from './types.js';
 
 const US_PER_MS = 1000;
@@ -33,11 +33,13 @@ export class Recorder {
   #rejectedTotal = 0;
   #clampedTotal = 0;
 
-  /** @param startMs wall-clock ms at which the first interval begins. */
-  constructor(startMs: number = Date.now()) {
+  /**
+   * @param startMs wall-clock ms at which the first interval begins.
+   * @param known operation names whose slots exist from the start (so recording them never allocates).
+   */
+  constructor(startMs: number = Date.now(), known: readonly string[] = []) {
     this.#startMs = startMs;
-    for (const op of OPERATIONS)
-      this.#slots.set(op, { ok: new IntervalHistogram(), fail: new IntervalHistogram() });
+    for (const op of known) this.#addSlot(op);
   }
 
   /**

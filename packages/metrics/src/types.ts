@@ -70,15 +70,15 @@ export interface PerformanceReport {
   operations: Record<string, OperationStats>;
 }
 
-/** An error as data, with a code the gateway's registry knows. */
-export interface MetricsError {
-  readonly code: 'SC_ERR_BAD_WINDOW' | 'SC_ERR_BAD_PARAM';
+/** A refused query parameter, as data: the caller decides what error answer it becomes. */
+export interface ParamError {
+  readonly param: 'window' | 'operation';
   readonly message: string;
 }
 
 export type ParseResult<T> =
   | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly error: MetricsError };
+  | { readonly ok: false; readonly error: ParamError };
 
 /** Why the aggregator refused a snapshot (nothing of it was applied). */
 export interface IngestRefusal {

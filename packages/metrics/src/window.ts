@@ -11,7 +11,7 @@ const WINDOW_DIGITS = /^[1-9][0-9]{0,2}$/;
 /**
  * Parses `?window=`: absent or empty means 'all' (as the system we replace did), 'all' is the
  * cumulative histogram since start, and '1'..'900' is that many seconds ending now. Anything else
- * ('0', '-1', 'abc', '901', '1.5', '060') is `SC_ERR_BAD_WINDOW`, which the gateway maps to a 400.
+ * ('0', '-1', 'abc', '901', '1.5', '060') is refused with `param: 'window'`.
  */
 export function parseWindow(raw: string | null | undefined): ParseResult<Window> {
   if (raw === null || raw === undefined || raw === '' || raw === 'all') return { ok: true, value: 'all' };
@@ -19,7 +19,7 @@ export function parseWindow(raw: string | null | undefined): ParseResult<Window>
     const seconds = Number(raw);
     if (seconds <= RETENTION_SECONDS) return { ok: true, value: seconds };
   }
-  return { ok: false, error: { code: 'SC_ERR_BAD_WINDOW', message: WINDOW_MESSAGE } };
+  return { ok: false, error: { param: 'window', message: WINDOW_MESSAGE } };
 }
 
 /** True for a window `query` accepts: 'all' or an integer 1..900. */

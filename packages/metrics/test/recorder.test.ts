@@ -1,10 +1,11 @@
 // Recorder: successes and failures kept apart, invalid input counted, snapshots reset the interval.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { HIGHEST_US, MAX_OPERATIONS, OPERATIONS, Recorder, SIGNIFICANT_DIGITS } from '../src/index.js';
+import { HIGHEST_US, MAX_OPERATIONS, Recorder, SIGNIFICANT_DIGITS } from '../src/index.js';
+import { KNOWN } from './known.js';
 
 test('a failure is never recorded as a success', () => {
-  const r = new Recorder(1_000);
+  const r = new Recorder(1_000, KNOWN);
   r.recordMs('stream_open', 12, true);
   r.recordMs('stream_open', 30_000, false);
   r.recordMs('stream_open', 31_000, false);
@@ -19,7 +20,7 @@ test('a failure is never recorded as a success', () => {
 });
 
 test('snapshot carries the interval, the layout, and only the pairs that have samples', () => {
-  const r = new Recorder(1_000);
+  const r = new Recorder(1_000, KNOWN);
   r.recordUs('hls_segment_delivery', 250, true);
   const snap = r.snapshot(1_950);
   assert.equal(snap.version, 1);
@@ -33,7 +34,7 @@ test('snapshot carries the interval, the layout, and only the pairs that have sa
 });
 
 test('snapshot resets: the next one holds only later samples and starts where the last ended', () => {
-  const r = new Recorder(0);
+  const r = new Recorder(0, KNOWN);
   r.recordUs('mpegts_chunk_read', 100, true);
   r.recordUs('mpegts_chunk_read', 900, true);
   assert.equal(r.snapshot(1_000).series[0]?.count, 2);
@@ -48,7 +49,7 @@ test('snapshot resets: the next one holds only later samples and starts where th
 });
 
 test('values are rounded to whole µs, clamped at 10 min, and bad ones rejected and counted', () => {
-  const r = new Recorder(0);
+  const r = new Recorder(0, KNOWN);
   r.recordUs('docker_stats_collection', 1.4, true);
   r.recordMs('docker_stats_collection', 11 * 60_000, true);
   r.recordUs('docker_stats_collection', Number.POSITIVE_INFINITY, true);
@@ -63,16 +64,16 @@ test('values are rounded to whole µs, clamped at 10 min, and bad ones rejected 
   assert.equal(s?.maxUs, HIGHEST_US);
   assert.equal(snap.clamped, 2);
   assert.equal(snap.rejected, 3);
-  assert.deepEqual(r.stats, { operations: OPERATIONS.length, rejectedTotal: 3, clampedTotal: 2 });
+  assert.deepEqual(r.stats, { operations: KNOWN.length, rejectedTotal: 3, clampedTotal: 2 });
   assert.equal(r.snapshot(2_000).rejected, 0);
 });
 
 test('new operation names are accepted up to MAX_OPERATIONS, then rejected', () => {
-  const r = new Recorder(0);
+  const r = new Recorder(0, KNOWN);
   for (let i = 0; i < MAX_OPERATIONS + 5; i++) r.recordUs(`custom_${i}`, 10, true);
   const snap = r.snapshot(1_000);
   // The known operations hold their slots from the start; custom names get the rest.
-  assert.equal(snap.series.length, MAX_OPERATIONS - OPERATIONS.length);
-  assert.equal(snap.rejected, 5 + OPERATIONS.length);
+  assert.equal(snap.series.length, MAX_OPERATIONS - KNOWN.length);
+  assert.equal(snap.rejected, 5 + KNOWN.length);
   assert.equal(r.stats.operations, MAX_OPERATIONS);
 });

@@ -1,7 +1,8 @@
 // The /metrics/performance body: count, avg and percentiles plus p999, honest success rates.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Aggregator, OPERATIONS, parseOperation, Recorder } from '../src/index.js';
+import { Aggregator, parseOperation, Recorder } from '../src/index.js';
+import { KNOWN } from './known.js';
 
 const T0 = 1_700_000_000_000;
 const FIELDS = [
@@ -17,13 +18,13 @@ const FIELDS = [
 ];
 
 test('the report lists every known operation with exactly the documented fields', () => {
-  const agg = new Aggregator();
-  const r = new Recorder(T0);
+  const agg = new Aggregator(KNOWN);
+  const r = new Recorder(T0, KNOWN);
   r.recordMs('hls_manifest_generation', 2, true);
   agg.ingest(0, r.snapshot(T0 + 1_000));
   const report = agg.query({ window: 60 }, T0 + 1_500);
   assert.equal(report.window_seconds, 60);
-  assert.deepEqual(Object.keys(report.operations), [...OPERATIONS]);
+  assert.deepEqual(Object.keys(report.operations), [...KNOWN]);
   for (const stats of Object.values(report.operations)) assert.deepEqual(Object.keys(stats), FIELDS);
   assert.deepEqual(report.operations['hls_manifest_generation'], {
     count: 1,
@@ -39,8 +40,21 @@ test('the report lists every known operation with exactly the documented fields'
   assert.equal(agg.query({ window: 'all' }, T0).window_seconds, 'all');
 });
 
-test('an unknown operation gets empty stats: count 0 and nulls, never a fake 100 %', () => {
+test('the caller decides which operations are known: without a list, a report holds only recorded ones', () => {
   const agg = new Aggregator();
+  const r = new Recorder(T0);
+  assert.equal(r.stats.operations, 0);
+  r.recordMs('custom_op', 1, true);
+  agg.ingest(0, r.snapshot(T0 + 1_000));
+  assert.deepEqual(Object.keys(agg.query({ window: 'all' }, T0).operations), ['custom_op']);
+  assert.deepEqual(Object.keys(new Aggregator(['b_op', 'a_op']).query({ window: 'all' }, T0).operations), [
+    'b_op',
+    'a_op',
+  ]);
+});
+
+test('an unknown operation gets empty stats: count 0 and nulls, never a fake 100 %', () => {
+  const agg = new Aggregator(KNOWN);
   const report = agg.query({ operation: 'no_such_op', window: 'all' }, T0);
   assert.deepEqual(report.operations, {
     no_such_op: {
@@ -60,8 +74,8 @@ test('an unknown operation gets empty stats: count 0 and nulls, never a fake 100
 });
 
 test('failures lower success_rate and never show up as successful latencies', () => {
-  const agg = new Aggregator();
-  const r = new Recorder(T0);
+  const agg = new Aggregator(KNOWN);
+  const r = new Recorder(T0, KNOWN);
   for (let i = 0; i < 3; i++) r.recordMs('engine_session_start', 100, true);
   r.recordMs('engine_session_start', 30_000, false);
   agg.ingest(0, r.snapshot(T0 + 1_000));
@@ -76,8 +90,8 @@ test('failures lower success_rate and never show up as successful latencies', ()
 });
 
 test('an operation that only failed reports success_rate 0 and null latencies', () => {
-  const agg = new Aggregator();
-  const r = new Recorder(T0);
+  const agg = new Aggregator(KNOWN);
+  const r = new Recorder(T0, KNOWN);
   r.recordMs('stream_open', 5, false);
   r.recordMs('stream_open', 7, false);
   agg.ingest(1, r.snapshot(T0 + 1_000));
@@ -90,8 +104,8 @@ test('an operation that only failed reports success_rate 0 and null latencies', 
 });
 
 test('percentiles never exceed max: a coarse top bin is capped at the exact max', () => {
-  const agg = new Aggregator();
-  const r = new Recorder(T0);
+  const agg = new Aggregator(KNOWN);
+  const r = new Recorder(T0, KNOWN);
   // 1 000 000 µs lives in a 4096 µs wide HDR bin; its highest-equivalent value is above it.
   r.recordUs('docker_stats_collection', 1_000_000, true);
   agg.ingest(0, r.snapshot(T0 + 1_000));
@@ -102,7 +116,7 @@ test('percentiles never exceed max: a coarse top bin is capped at the exact max'
   assert.equal(s?.max_ms, 1000);
 });
 
-test('parseOperation: absent means all, a well-formed name passes, a malformed one is SC_ERR_BAD_PARAM', () => {
+test('parseOperation: absent means all, a well-formed name passes, a malformed one is refused', () => {
   assert.deepEqual(parseOperation(null), { ok: true, value: undefined });
   assert.deepEqual(parseOperation(''), { ok: true, value: undefined });
   assert.deepEqual(parseOperation('stream_open'), { ok: true, value: 'stream_open' });
@@ -110,13 +124,13 @@ test('parseOperation: absent means all, a well-formed name passes, a malformed o
   for (const bad of ['Stream', 'a-b', '<x>', 'x'.repeat(65), '9abc']) {
     const r = parseOperation(bad);
     assert.equal(r.ok, false, bad);
-    if (!r.ok) assert.equal(r.error.code, 'SC_ERR_BAD_PARAM');
+    if (!r.ok) assert.equal(r.error.param, 'operation');
   }
 });
 
 test('a malformed snapshot is refused whole and counted', () => {
-  const agg = new Aggregator();
-  const r = new Recorder(T0);
+  const agg = new Aggregator(KNOWN);
+  const r = new Recorder(T0, KNOWN);
   r.recordMs('stream_open', 5, true);
   const snap = r.snapshot(T0 + 1_000);
   const bad = { ...snap, series: [{ ...snap.series[0]!, count: 99 }] };

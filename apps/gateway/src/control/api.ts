@@ -3,7 +3,7 @@
  * relay the answer. Routes: /ready, /metrics, /metrics/performance, /api/v1/streams[/<stream>],
  * DELETE /api/v1/streams/<stream> (API key), /api/v1/engines.
  */
-import type { EngineRegistry } from '@shardcast/docker-engines';
+import type { EngineRegistry } from '@shardcast/engines';
 import type { GatewayConfig } from '../config/types.js';
 import type { StreamMedia } from '../probe/probe-scheduler.js';
 import { type ApiRequest, type ApiResponse, apiError, json } from './api-response.js';
@@ -152,7 +152,7 @@ export class ApiRouter {
       hls: { segments: o?.segments ?? 0, discontinuities: o?.discontinuities ?? 0 },
       session: o?.session ?? null,
       engine_stat: o?.engineStat ?? null,
-      media: this.#observability?.media(e.id) ?? o?.media ?? null,
+      media: this.#observability?.media(e.id) ?? null,
     };
   }
 }

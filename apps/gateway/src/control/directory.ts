@@ -6,7 +6,7 @@
  * period, and only by a CAS from zero readers, so a client that joins during the grace period keeps it.
  */
 import { EventEmitter } from 'node:events';
-import type { EngineInfo, EngineRegistry } from '@shardcast/docker-engines';
+import type { EngineInfo, EngineRegistry } from '@shardcast/engines';
 import type { RingHandles } from '@shardcast/ring';
 import type { GatewayConfig } from '../config/types.js';
 import { type ErrorData, errorData } from '../errors.js';

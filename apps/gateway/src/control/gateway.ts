@@ -4,8 +4,9 @@
  * engine registry and the API, and shuts everything down in order. It never touches stream bytes.
  */
 
-import { DockerEngines, EngineRegistry, HealthProber } from '@shardcast/docker-engines';
+import { DockerEngines } from '@shardcast/docker-engines';
 import { EngineClient } from '@shardcast/engine-client';
+import { EngineRegistry, HealthProber } from '@shardcast/engines';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { ShardToMain } from '../protocol.js';
@@ -212,8 +213,8 @@ export class Gateway {
       case 'needEngine':
         this.#directory.needEngine(msg.streamId, msg.failed, msg.reason);
         return;
-      case 'ownerEvent':
-        this.#telemetry.ownerEvent(msg.streamId, msg.event, msg.engine, msg.detail);
+      case 'ownerSession':
+        this.#telemetry.ownerSession(msg.streamId, msg.engine, msg.session);
         return;
       case 'api':
         this.#api.handle(msg).then(

@@ -4,10 +4,11 @@
  * `stream_open` on main: first request (directory `opened`) → ring ready (`ready`), a failure when the
  * open times out or the owner gives up before the stream ever played.
  */
-import { DOCKER_ID_PREFIX, type EngineInfo, type EngineRegistry } from '@shardcast/docker-engines';
+import { DOCKER_ID_PREFIX } from '@shardcast/docker-engines';
+import type { EngineInfo, EngineRegistry } from '@shardcast/engines';
 import type { Recorder } from '@shardcast/metrics';
 import type { Logger } from '../log.js';
-import type { ClientEvent, EngineRef } from '../protocol.js';
+import type { ClientEvent, EngineRef, EngineSessionRef } from '../protocol.js';
 import type { StreamDirectory, StreamEntry } from './directory.js';
 import type { EngineBrief, EventBus, SessionBrief } from './event-bus.js';
 
@@ -49,13 +50,13 @@ export class Lifecycle {
     directory.on('closed', (e, reason) => this.#guard(() => this.#onClosed(e, reason)));
   }
 
-  /** The owner started an engine session for the stream (ShardToMain `ownerEvent` 'session'). */
-  session(entry: StreamEntry, engine: EngineRef, detail: Record<string, unknown>): void {
+  /** The owner started an engine session for the stream (ShardToMain `ownerSession`). */
+  session(entry: StreamEntry, engine: EngineRef, s: EngineSessionRef): void {
     const session: SessionBrief = {
-      playbackSessionId: String(detail.playbackSessionId ?? ''),
-      statUrl: String(detail.statUrl ?? ''),
-      commandUrl: String(detail.commandUrl ?? ''),
-      isLive: detail.isLive !== false,
+      playbackSessionId: s.playbackSessionId,
+      statUrl: s.statUrl,
+      commandUrl: s.commandUrl,
+      isLive: s.isLive,
     };
     this.#bus.publish({ ...this.#base(entry), type: 'stream.session', engine: this.#brief(engine), session });
   }

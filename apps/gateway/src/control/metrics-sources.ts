@@ -1,8 +1,9 @@
 /**
- * What the Prometheus exporter reads, as narrow views of main's state, so the benchmark and tests can
- * feed synthetic ones (see metrics-load.ts). Observability builds the live one.
+ * What the Prometheus exporter reads, as narrow views of main's state, so tests can feed synthetic ones
+ * (test/support/metrics-load.ts). Observability builds the live one.
  */
-import type { DockerEnginesStatus, EngineState } from '@shardcast/docker-engines';
+import type { DockerEnginesStatus } from '@shardcast/docker-engines';
+import type { EngineState } from '@shardcast/engines';
 import type { Aggregator } from '@shardcast/metrics';
 import type { ProbePoolStats } from '../probe/probe-pool.js';
 import type { ProbeResult, StreamMedia } from '../probe/probe-scheduler.js';

@@ -3,7 +3,8 @@
  * piscina pool, the lifecycle event log and (with `--events-url`) orchestrator delivery. Gateway creates
  * it after Telemetry and hands it to the API router; nothing on a stream's path waits for any of it.
  */
-import type { DockerEngines, EngineRegistry } from '@shardcast/docker-engines';
+import type { DockerEngines } from '@shardcast/docker-engines';
+import type { EngineRegistry } from '@shardcast/engines';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import { ProbePool } from '../probe/probe-pool.js';

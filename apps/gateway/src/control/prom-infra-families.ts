@@ -2,7 +2,8 @@
  * Prometheus families of the engines (health, streams, Docker container stats), the Docker API counters,
  * media probes, lifecycle events and orchestrator delivery, and the metrics pipeline itself.
  */
-import type { DockerEnginesStatus, EngineState } from '@shardcast/docker-engines';
+import type { DockerEnginesStatus } from '@shardcast/docker-engines';
+import type { EngineState } from '@shardcast/engines';
 import type { ProbeResult } from '../probe/probe-scheduler.js';
 import type { QueueStats } from './orchestrator-queue.js';
 import type { FamilySet, Fill } from './prom-family.js';

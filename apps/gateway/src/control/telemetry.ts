@@ -6,11 +6,12 @@
  * pseudo-shard, so every latency has one source of truth.
  */
 
-import type { EngineRegistry } from '@shardcast/docker-engines';
+import type { EngineRegistry } from '@shardcast/engines';
 import { Aggregator, Recorder } from '@shardcast/metrics';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
-import type { ClientEvent, EngineRef, ShardStats } from '../protocol.js';
+import { OPERATIONS, type OperationName } from '../operations.js';
+import type { ClientEvent, EngineRef, EngineSessionRef, ShardStats } from '../protocol.js';
 import type { StreamDirectory } from './directory.js';
 import { EventBus } from './event-bus.js';
 import { HlsSessions } from './hls-sessions.js';
@@ -43,9 +44,9 @@ export class Telemetry {
   readonly #supervisor: ShardReadiness;
   readonly #shards = new Map<number, ShardStats>();
   readonly #restarts = new Map<number, number>();
-  readonly aggregator = new Aggregator();
+  readonly aggregator = new Aggregator(OPERATIONS);
   /** Main-thread timings (stream_open, docker_stats_collection). */
-  readonly recorder = new Recorder();
+  readonly recorder = new Recorder(Date.now(), OPERATIONS);
   readonly traffic = new TrafficTotals();
   readonly bus = new EventBus();
   readonly lifecycle: Lifecycle;
@@ -86,7 +87,7 @@ export class Telemetry {
   }
 
   /** Records a main-thread operation (e.g. the DockerEngines `onCollect` hook). */
-  recordMain(op: string, ms: number, ok: boolean): void {
+  recordMain(op: OperationName, ms: number, ok: boolean): void {
     this.recorder.recordMs(op, ms, ok);
   }
 
@@ -115,9 +116,9 @@ export class Telemetry {
     }
   }
 
-  ownerEvent(streamId: number, event: string, engine: EngineRef, detail: Record<string, unknown>): void {
+  ownerSession(streamId: number, engine: EngineRef, session: EngineSessionRef): void {
     const entry = this.#directory.byId(streamId);
-    if (entry && event === 'session') this.lifecycle.session(entry, engine, detail);
+    if (entry) this.lifecycle.session(entry, engine, session);
   }
 
   /** A shard died; its stream counters restart with its successor. */

@@ -10,7 +10,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../log.js';
-import type { MainToShard, ShardInit } from '../protocol.js';
+import type { MainToShard, ShardInit, ShardToMain } from '../protocol.js';
 import { Shard } from './shard.js';
 import { testCrashWatch, testHold } from './test-hooks.js';
 
@@ -33,7 +33,7 @@ function crash(err: unknown): void {
   if (crashed) return;
   crashed = true;
   stopCrashWatch();
-  shard.close('crash');
+  shard.close();
   parentPort!.close();
   // Let main see a non-zero exit so it respawns us and moves our streams.
   process.exitCode = 1;
@@ -60,11 +60,11 @@ async function listen(): Promise<void> {
   if (stopping || crashed) return;
   try {
     const port = await shard.listen();
-    parentPort!.postMessage({ type: 'ready', shardId: init.shardId, port });
+    parentPort!.postMessage({ type: 'ready', shardId: init.shardId, port } satisfies ShardToMain);
   } catch (err) {
     log.error({ err }, 'shard could not listen');
     stopCrashWatch();
-    shard.close('listen failed');
+    shard.close();
     parentPort!.close();
     process.exitCode = 1;
   }

@@ -61,7 +61,7 @@ export class OwnerSet {
   }
 
   /** Crash path: abort without engine calls. */
-  abortAll(_reason: string): void {
+  abortAll(): void {
     for (const o of this.#owned.values()) o.abort();
     this.#owned.clear();
     void this.#closeClients();

@@ -11,6 +11,7 @@ import { mountRoutes, type RouteHandler } from '../http/front.js';
 import { failReply } from '../http/guard.js';
 import { Reply, type RequestContext } from '../http/respond.js';
 import type { Logger } from '../log.js';
+import { OPERATIONS } from '../operations.js';
 import type { ClientEvent, MainToShard, ShardInit, ShardStats, ShardStreamStats } from '../protocol.js';
 import { loadUws } from '../uws.js';
 import { ControlChannel, type ControlPort } from './control.js';
@@ -37,7 +38,7 @@ export class Shard {
   readonly #pump: TsPump;
   readonly #owners: OwnerSet;
   readonly #hls: HlsService;
-  readonly #recorder = new Recorder();
+  readonly #recorder = new Recorder(Date.now(), OPERATIONS);
   readonly #loopDelay = monitorEventLoopDelay({ resolution: 10 });
   #lastElu = performance.eventLoopUtilization();
   #listenSocket: us_listen_socket | null = null;
@@ -103,8 +104,6 @@ export class Shard {
       case 'engineLost':
         this.#owners.engineLost(msg.streamId);
         return;
-      case 'opened':
-      case 'apiResponse':
       case 'shutdown':
         return;
       default: {
@@ -125,11 +124,11 @@ export class Shard {
     this.#control.close();
     await new Promise((resolve) => setImmediate(resolve));
     await this.#owners.stopAll('shutdown');
-    this.close('shutdown');
+    this.close();
   }
 
   /** Releases every resource synchronously (also the crash path). Idempotent. */
-  close(reason: string): void {
+  close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#accepting = false;
@@ -138,7 +137,7 @@ export class Shard {
     this.#pump.finishAll('shutdown');
     this.#pump.stop();
     this.#hls.close();
-    this.#owners.abortAll(reason);
+    this.#owners.abortAll();
     if (this.#statsTimer) clearInterval(this.#statsTimer);
     this.#loopDelay.disable();
     this.#control.close();
@@ -220,8 +219,7 @@ export class Shard {
     void this.#control
       .request((reqId) => ({ type: 'api', reqId, method, path, query, headers }), API_DEADLINE_MS)
       .then((msg) => {
-        if (!msg || msg.type !== 'apiResponse')
-          return reply.error('SC_ERR_INTERNAL', 'The control plane did not answer in time.');
+        if (!msg) return reply.error('SC_ERR_INTERNAL', 'The control plane did not answer in time.');
         reply.end(msg.status, Object.entries(msg.headers), msg.body);
       })
       .catch((err: unknown) => failReply(this.#log, reply, err));

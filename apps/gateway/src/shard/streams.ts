@@ -153,7 +153,6 @@ export class StreamTable {
         .request((reqId) => ({ type: 'open', reqId, key }), this.#openDeadlineMs)
         .then((reply) => {
           if (!reply) return errorData(this.#control.closed ? 'SC_ERR_SHUTTING_DOWN' : 'SC_ERR_OPEN_TIMEOUT');
-          if (reply.type !== 'opened') return errorData('SC_ERR_INTERNAL');
           if (reply.error) return reply.error;
           // Main's answer is the truth: serve its ring even if our table never had the stream, or had an
           // older life of the key (the port delivers announcements in order, so this is the newest).

@@ -36,18 +36,6 @@ export interface HlsUpstreamOptions {
   readonly log: Logger;
 }
 
-/** Counters over the session's life. */
-export interface HlsUpstreamStats {
-  readonly polls: number;
-  /** Segments fetched and handed to the sink. */
-  readonly segments: number;
-  /** Segments that fell out of the upstream window between two polls. */
-  readonly missed: number;
-  /** Listed segments not ingested: failed fetch (404…), EXT-X-GAP, or a URL off the engine's origin. */
-  readonly skipped: number;
-  readonly restarts: number;
-}
-
 /** An HLS engine session as an {@link Upstream}. Single-threaded; `run` is never called concurrently. */
 export class HlsUpstream implements Upstream {
   readonly kind = 'hls';
@@ -56,24 +44,11 @@ export class HlsUpstream implements Upstream {
   #playlistUrl: string;
   /** The next segment starts a new timeline: a new session, or something was lost before it. */
   #pendingDiscontinuity = true;
-  #segments = 0;
-  #skipped = 0;
   #warnedForeign = false;
 
   constructor(options: HlsUpstreamOptions) {
     this.#o = options;
     this.#playlistUrl = options.playlistUrl;
-  }
-
-  get stats(): HlsUpstreamStats {
-    const t = this.#tracker.stats;
-    return {
-      polls: t.polls,
-      segments: this.#segments,
-      missed: t.missed,
-      skipped: this.#skipped,
-      restarts: t.restarts,
-    };
   }
 
   async run(signal: AbortSignal): Promise<number> {
@@ -159,12 +134,10 @@ export class HlsUpstream implements Upstream {
       o.sink.discontinuity();
     }
     o.sink.data(bytes, Date.now());
-    this.#segments++;
     return bytes.length;
   }
 
   #skip(seg: ParsedSegment, why: string): number {
-    this.#skipped++;
     this.#pendingDiscontinuity = true;
     this.#o.log.debug({ seq: seg.seq, why }, 'engine HLS segment skipped');
     return 0;

@@ -35,7 +35,6 @@ export interface IngestStats {
   segments: number;
   discontinuities: number;
   syncLosses: number;
-  continuityErrors: number;
 }
 
 export class Ingest {
@@ -58,7 +57,6 @@ export class Ingest {
     segments: 0,
     discontinuities: 0,
     syncLosses: 0,
-    continuityErrors: 0,
   };
 
   constructor(writer: RingWriter, generation: number, timing: HlsTiming, start: HlsStart) {
@@ -77,11 +75,6 @@ export class Ingest {
   /** True once a random-access point with PSI is in the ring: the stream is playable. */
   get playable(): boolean {
     return this.#sawRandomAccess;
-  }
-
-  get media(): { pat: boolean; pmt: boolean; videoPid: number } {
-    const p = this.#demux.program;
-    return { pat: p.pat !== null, pmt: p.pmt !== null, videoPid: p.videoPid };
   }
 
   /** How long the upstream should wait before reading more (0: read on); see FAST_FACTOR. */
@@ -139,11 +132,6 @@ export class Ingest {
     return gen;
   }
 
-  /** End of ingest: close the open segment if it is complete enough. */
-  flush(): void {
-    this.#publish(this.#segmenter.flush(this.#writer.commitCursor));
-  }
-
   #events(events: readonly TsDemuxEvent[]): void {
     const w = this.#writer;
     for (const ev of events) {
@@ -168,8 +156,8 @@ export class Ingest {
           else if (ev.pts >= 0) this.#publish(this.#segmenter.videoPes(cursor, ev.pts));
           break;
         case 'error':
+          // Continuity errors pass through to players as they came; only lost sync is counted.
           if (ev.type === 'sync-loss') this.stats.syncLosses++;
-          else if (ev.type === 'continuity') this.stats.continuityErrors++;
           break;
         case 'discontinuity':
           break;

@@ -25,7 +25,7 @@ import type { GatewayConfig } from '../../config/types.js';
 import { type ErrorData, errorData } from '../../errors.js';
 import { type HlsTiming, hlsTiming, windowOptions } from '../../hls-timing.js';
 import type { Logger } from '../../log.js';
-import type { EngineRef, MainToShard, OwnerStats } from '../../protocol.js';
+import type { EngineRef, EngineSessionRef, MainToShard, OwnerStats } from '../../protocol.js';
 import type { ControlChannel } from '../control.js';
 import { HlsUpstream } from './hls-upstream.js';
 import { Ingest } from './ingest.js';
@@ -174,16 +174,8 @@ export class OwnedStream {
       syncLosses: s.syncLosses,
       upstream: this.#upstream?.kind ?? this.#modes.formatFor(this.#engine.id),
       engine: this.#engine,
-      session: this.#session
-        ? {
-            playbackSessionId: this.#session.playbackSessionId,
-            statUrl: this.#session.statUrl,
-            commandUrl: this.#session.commandUrl,
-            isLive: this.#session.isLive,
-          }
-        : null,
+      session: this.#session ? sessionRef(this.#session) : null,
       engineStat: this.#engineStat,
-      media: null,
     };
   }
 
@@ -210,11 +202,10 @@ export class OwnedStream {
             this.#session = await this.#startSession(client, attempt);
             this.#upstream = this.#openUpstream(client, this.#session);
             this.#control.post({
-              type: 'ownerEvent',
+              type: 'ownerSession',
               streamId: this.streamId,
-              event: 'session',
               engine: this.#engine,
-              detail: { ...this.#session },
+              session: sessionRef(this.#session),
             });
           }
           const got = await this.#upstream.run(attempt);
@@ -372,16 +363,8 @@ export class OwnedStream {
       });
     });
     if (next) {
-      if (next.id !== failed.id) {
-        this.#failovers++;
-        this.#control.post({
-          type: 'ownerEvent',
-          streamId: this.streamId,
-          event: 'failover',
-          engine: next,
-          detail: { from: failed.url },
-        });
-      }
+      // Main chose `next` and published the failover itself; the owner only counts it.
+      if (next.id !== failed.id) this.#failovers++;
       this.#engine = next;
       // A loss notice for the engine we just left must not fail the new one over.
       this.#engineLost = false;
@@ -411,4 +394,14 @@ export class OwnedStream {
       // Stats are best effort; the pump notices a dead session on its own.
     }
   }
+}
+
+/** What main is told of an engine session (not its playback URL, which stays with the owner). */
+function sessionRef(s: EngineSession): EngineSessionRef {
+  return {
+    playbackSessionId: s.playbackSessionId,
+    statUrl: s.statUrl,
+    commandUrl: s.commandUrl,
+    isLive: s.isLive,
+  };
 }

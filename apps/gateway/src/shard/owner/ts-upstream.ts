@@ -8,11 +8,9 @@ import type { Recorder } from '@shardcast/metrics';
 import { sleep as delay } from './sleep.js';
 import { type Upstream, type UpstreamSink, UpstreamStall } from './upstream.js';
 
-export { UpstreamStall } from './upstream.js';
-
 const HEADERS_TIMEOUT_MS = 15_000;
 
-export interface PumpOptions {
+interface PumpOptions {
   readonly client: EngineClient;
   readonly url: string;
   readonly signal: AbortSignal;
@@ -25,7 +23,7 @@ export interface PumpOptions {
 }
 
 /** Resolves with the bytes received when the upstream ends cleanly; rejects on error or stall. */
-export async function pumpTs(o: PumpOptions): Promise<number> {
+async function pumpTs(o: PumpOptions): Promise<number> {
   const stream = await o.client.openStream(o.url, { signal: o.signal, headersTimeoutMs: HEADERS_TIMEOUT_MS });
   let bytes = 0;
   let lastMs = Date.now();

@@ -1,20 +1,21 @@
 /**
  * A synthetic control plane for measuring `/metrics` and `/metrics/performance` rendering without
  * starting a gateway: N streams spread over S shards, E engines with Docker stats, probe results, and S
- * shards' worth of HDR histograms merged over `seconds` seconds. For benchmarks (import
- * `@shardcast/gateway/dist/src/control/metrics-load.js`) and the unit test that keeps it working;
- * production code never calls it.
+ * shards' worth of HDR histograms merged over `seconds` seconds. Test support only (the exposition and
+ * families tests); production code never calls it.
  */
-import type { DockerEnginesStatus, EngineState } from '@shardcast/docker-engines';
-import { Aggregator, OPERATIONS, Recorder } from '@shardcast/metrics';
-import type { ProbeResult, StreamMedia } from '../probe/probe-scheduler.js';
-import type { OwnerStats, ShardStats, ShardStreamStats } from '../protocol.js';
-import type { ApiResponse } from './api-response.js';
-import type { LifecycleType } from './event-bus.js';
-import type { MetricsSources, StreamView } from './metrics-sources.js';
-import { performanceResponse } from './performance.js';
-import { PrometheusExporter } from './prometheus.js';
-import { TrafficTotals } from './traffic-totals.js';
+import type { DockerEnginesStatus } from '@shardcast/docker-engines';
+import type { EngineState } from '@shardcast/engines';
+import { Aggregator, Recorder } from '@shardcast/metrics';
+import type { ApiResponse } from '../../src/control/api-response.js';
+import type { LifecycleType } from '../../src/control/event-bus.js';
+import type { MetricsSources, StreamView } from '../../src/control/metrics-sources.js';
+import { performanceResponse } from '../../src/control/performance.js';
+import { PrometheusExporter } from '../../src/control/prometheus.js';
+import { TrafficTotals } from '../../src/control/traffic-totals.js';
+import { OPERATIONS } from '../../src/operations.js';
+import type { ProbeResult, StreamMedia } from '../../src/probe/probe-scheduler.js';
+import type { OwnerStats, ShardStats, ShardStreamStats } from '../../src/protocol.js';
 
 export interface LoadShape {
   readonly streams?: number;
@@ -73,9 +74,9 @@ export function metricsLoad(shape: LoadShape = {}, nowMs = Date.now()): MetricsL
   const perSecond = shape.samplesPerSecond ?? 200;
   const rand = rng(42);
 
-  const aggregator = new Aggregator();
+  const aggregator = new Aggregator(OPERATIONS);
   for (let shard = 0; shard < nShards; shard++) {
-    const rec = new Recorder(nowMs - seconds * 1000);
+    const rec = new Recorder(nowMs - seconds * 1000, OPERATIONS);
     for (let s = seconds; s > 0; s--) {
       for (const op of OPERATIONS) {
         for (let i = 0; i < perSecond; i++) {
@@ -106,7 +107,6 @@ export function metricsLoad(shape: LoadShape = {}, nowMs = Date.now()): MetricsL
       engine: { id: `e${id % nEngines}`, url: `http://10.0.0.${id % nEngines}:6878` },
       session: null,
       engineStat: { status: 'dl', peers: 20, speedDownKBps: 150, speedUpKBps: 10 },
-      media: null,
     };
     const shardStats = new Map<number, ShardStreamStats>();
     for (let shard = 0; shard < nShards; shard++) {

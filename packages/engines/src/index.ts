@@ -1,0 +1,3 @@
+export { HealthProber, type HealthProberOptions, type StatusClient } from './health.js';
+export { EngineRegistry, HEALTHY_AFTER, type RegistryEvents, UNHEALTHY_AFTER } from './registry.js';
+export type { EngineInfo, EngineSource, EngineState, EngineStats } from './types.js';
