@@ -1,4 +1,4 @@
-// Issue 5: the text writers behind /metrics — the gateway's scrape-time families (FamilySet), the
+// The text writers behind /metrics — the gateway's scrape-time families (FamilySet), the
 // per-stream families with their kept text (StreamFamilies), and main's event-loop delay under
 // prom-client's default names.
 import assert from 'node:assert/strict';
