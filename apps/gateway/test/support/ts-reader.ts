@@ -22,25 +22,36 @@ export interface TsRead {
   readonly closedByServer: boolean;
 }
 
-/** Reads `url` for `ms` milliseconds (or until the server ends it). */
-export function readTs(url: string, ms: number, onChunk?: (c: Buffer) => void): Promise<TsRead> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const arrivals: Array<{ atMs: number; bytes: number }> = [];
-    const t0 = Date.now();
-    let closedByServer = true;
+/** A progressive read in progress: bytes so far, and a way to stop it. */
+export interface TsReading {
+  /** Bytes received so far (updated as chunks arrive). */
+  readonly received: number;
+  /** Resolves with everything read once the read ended (stopped, or ended by the server). */
+  readonly done: Promise<TsRead>;
+  /** Stops reading (closedByServer false) and resolves like `done`. */
+  stop(): Promise<TsRead>;
+}
+
+/** Starts reading `url` until stop() or the server ends it; `onResponse` fires with the headers. */
+export function openTs(url: string, onChunk?: (c: Buffer) => void, onResponse?: () => void): TsReading {
+  const chunks: Buffer[] = [];
+  const arrivals: Array<{ atMs: number; bytes: number }> = [];
+  const t0 = Date.now();
+  let closedByServer = true;
+  let received = 0;
+  let responded = false;
+  let stopRead = (): void => {};
+  const done = new Promise<TsRead>((resolve, reject) => {
     const req = request(url, { agent: false }, (res) => {
-      const timer = setTimeout(() => {
-        closedByServer = false;
-        req.destroy();
-      }, ms);
+      responded = true;
+      onResponse?.();
       res.on('data', (c: Buffer) => {
         chunks.push(c);
+        received += c.length;
         arrivals.push({ atMs: Date.now() - t0, bytes: c.length });
         onChunk?.(c);
       });
-      const done = (): void => {
-        clearTimeout(timer);
+      const finish = (): void => {
         resolve({
           status: res.statusCode ?? 0,
           headers: res.headers,
@@ -49,16 +60,42 @@ export function readTs(url: string, ms: number, onChunk?: (c: Buffer) => void): 
           closedByServer,
         });
       };
-      res.on('end', done);
-      res.on('close', done);
-      res.on('error', done);
+      res.on('end', finish);
+      res.on('close', finish);
+      res.on('error', finish);
     });
+    stopRead = () => {
+      closedByServer = false;
+      req.destroy();
+    };
     req.on('error', (err) => {
-      if (!closedByServer || chunks.length > 0) return;
-      reject(err);
+      if (responded || chunks.length > 0) return;
+      // Stopped before any answer: an empty read, not a failure.
+      if (!closedByServer)
+        resolve({ status: 0, headers: {}, bytes: new Uint8Array(0), arrivals, closedByServer });
+      else reject(err);
     });
     req.end();
   });
+  return {
+    get received() {
+      return received;
+    },
+    done,
+    stop: () => {
+      stopRead();
+      return done;
+    },
+  };
+}
+
+/** Reads `url` for `ms` milliseconds from the response headers (or until the server ends it). */
+export function readTs(url: string, ms: number, onChunk?: (c: Buffer) => void): Promise<TsRead> {
+  let timer: NodeJS.Timeout | undefined;
+  const reading = openTs(url, onChunk, () => {
+    timer = setTimeout(() => void reading.stop(), ms);
+  });
+  return reading.done.finally(() => clearTimeout(timer));
 }
 
 export interface TsCheck {
