@@ -120,16 +120,16 @@ export class Ingest {
     return this.#credit > 0 ? 0 : HOLD_STEP_MS;
   }
 
-  /** Wall time (ms) of the last media progress: a PCR or a video PES start of the followed program. */
+  /** Wall time (ms) of the last media progress of the followed program (see push). */
   get lastMediaMs(): number {
     return this.#lastMediaMs;
   }
 
   /**
    * Feeds one upstream chunk (any size, any alignment). Returns true when it carried media progress of the
-   * followed program (a PCR or a video PES start): bytes alone (lost sync, an error page, null packets, a
-   * PID the program does not list) are not progress, and only progress holds off the stall and failover
-   * clocks.
+   * followed program (a packet of one of its elementary streams or its PCR PID, a PCR, a video PES start):
+   * bytes alone (lost sync, an error page, null packets, a PID the program does not list, PSI only) are
+   * not progress, and only progress holds off the stall and failover clocks.
    */
   push(chunk: Uint8Array, nowMs: number): boolean {
     this.stats.bytesIn += chunk.length;
@@ -137,9 +137,9 @@ export class Ingest {
     const w = this.#writer;
     this.#publish(this.#segmenter.tick(nowMs, w.commitCursor));
     const r = this.#demux.push(chunk);
-    this.#filter.write(r, this.#demux.program, w);
+    const media = this.#filter.write(r, this.#demux.program, w);
     this.stats.droppedPackets = this.#filter.dropped;
-    const progress = this.#events(r.events);
+    const progress = this.#events(r.events) || media;
     if (progress) this.#lastMediaMs = nowMs;
     w.touch(nowMs);
     return progress;

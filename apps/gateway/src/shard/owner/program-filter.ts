@@ -21,6 +21,11 @@ import {
 import type { RingWriter } from '@shardcast/ring';
 
 const PID_COUNT = 8192;
+/** Kinds of PID in the lookup table. */
+const DROP = 0;
+const TABLE = 1;
+/** An elementary stream (or the PCR PID) of the program: its packets are media. */
+const MEDIA = 2;
 /** DVB SI and ATSC base PIDs (ETSI EN 300 468 §5.1.3): not listed in a PMT, still read by players. */
 const SI_FIRST_PID = 0x10;
 const SI_LAST_PID = 0x1f;
@@ -46,8 +51,12 @@ export class ProgramFilter {
     this.#droppedBefore = 0;
   }
 
-  /** Writes the kept packets of one demuxer result to the ring, in order. */
-  write(r: TsDemuxResult, program: TsProgramState, w: RingWriter): void {
+  /**
+   * Writes the kept packets of one demuxer result to the ring, in order. Returns true when one of them
+   * belongs to an elementary stream (or the PCR PID) of the program: media, even without a PCR or a video
+   * PES start in this batch (an audio-only program, a long video frame).
+   */
+  write(r: TsDemuxResult, program: TsProgramState, w: RingWriter): boolean {
     if (program.pmt !== this.#pmt || program.pmtPid !== this.#pmtPid) {
       this.#pmt = program.pmt;
       this.#pmtPid = program.pmtPid;
@@ -56,12 +65,15 @@ export class ProgramFilter {
     this.#droppedBefore += this.#drops.length * TS_PACKET_SIZE;
     this.#drops = [];
     const allowed = this.#allowed;
+    let media = false;
     let offset = r.offset;
     for (const chunk of r.chunks) {
       let runStart = 0;
       for (let at = 0; at < chunk.length; at += TS_PACKET_SIZE) {
         const pid = ((chunk[at + 1]! & 0x1f) << 8) | chunk[at + 2]!;
-        if (allowed[pid] === 1) continue;
+        const kind = allowed[pid]!;
+        if (kind === MEDIA) media = true;
+        if (kind !== DROP) continue;
         if (at > runStart) w.write(chunk.subarray(runStart, at));
         runStart = at + TS_PACKET_SIZE;
         this.#drops.push(offset + at);
@@ -70,6 +82,7 @@ export class ProgramFilter {
       if (chunk.length > runStart) w.write(runStart === 0 ? chunk : chunk.subarray(runStart));
       offset += chunk.length;
     }
+    return media;
   }
 
   /** The ring offset (from the timeline's base) of a kept packet at demuxer offset `offset` of the last batch. */
@@ -87,15 +100,15 @@ export class ProgramFilter {
 
   #rebuild(): void {
     const a = this.#allowed;
-    a.fill(0);
-    a[PAT_PID] = 1;
-    a[CAT_PID] = 1;
-    a[NULL_PID] = 1;
-    for (let pid = SI_FIRST_PID; pid <= SI_LAST_PID; pid++) a[pid] = 1;
-    if (this.#pmtPid >= 0) a[this.#pmtPid] = 1;
+    a.fill(DROP);
+    a[PAT_PID] = TABLE;
+    a[CAT_PID] = TABLE;
+    a[NULL_PID] = TABLE;
+    for (let pid = SI_FIRST_PID; pid <= SI_LAST_PID; pid++) a[pid] = TABLE;
+    if (this.#pmtPid >= 0) a[this.#pmtPid] = TABLE;
     const pmt = this.#pmt;
     if (!pmt) return;
-    if (pmt.pcrPid < NULL_PID) a[pmt.pcrPid] = 1;
-    for (const s of pmt.streams) a[s.pid] = 1;
+    if (pmt.pcrPid < NULL_PID) a[pmt.pcrPid] = MEDIA;
+    for (const s of pmt.streams) if (s.pid !== this.#pmtPid && s.pid < NULL_PID) a[s.pid] = MEDIA;
   }
 }

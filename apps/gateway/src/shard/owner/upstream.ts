@@ -11,8 +11,8 @@
 export interface UpstreamSink {
   /**
    * Upstream MPEG-TS bytes in order, any size and alignment. Returns true when they carried media progress
-   * of the program (a PCR or a video PES start); bytes without it (lost sync, an error page, only null
-   * packets or an unlisted PID) are no progress, so they never hold off the stall watchdog.
+   * of the program (packets of its elementary streams); bytes without it (lost sync, an error page, only
+   * null packets or an unlisted PID) are no progress, so they never hold off the stall watchdog.
    */
   data(chunk: Uint8Array, nowMs: number): boolean;
   /**
