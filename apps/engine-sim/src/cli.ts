@@ -39,6 +39,9 @@ Faults (defaults for new sessions; also query parameters with the camelCase name
   --eof-after-s N             end playback cleanly after N s
   --zero-byte-eof             answer playback with 200 and no bytes
   --drop-after-bytes N        cut the connection after N body bytes
+  --garbage-after-s N         after N s of valid TS send --garbage instead, for good (default 0)
+  --garbage KIND              random | html | null-only | single-pid (default random): bytes that carry
+                              no program (lost sync, an error page, only null packets, one unlisted PID)
 
 Admin: GET /sim/stats, GET|POST|DELETE /sim/faults, POST /sim/kill.
 `;

@@ -19,11 +19,25 @@ export interface Faults {
   zeroByteEof?: boolean;
   /** Cut the connection abruptly after this many body bytes. */
   dropAfterBytes?: number;
+  /**
+   * After this many seconds of valid TS (default 0 when `garbage` is set), send `garbage` (default
+   * 'random') instead, at the same pace, on an open connection, for good.
+   */
+  garbageAfterS?: number;
+  /** What a garbage connection sends; see {@link GarbageKind}. */
+  garbage?: GarbageKind;
 }
+
+/**
+ * Bytes that are not the program: `random` bytes (sync lost for good), an `html` error page repeated,
+ * `null-only` TS null packets (PID 0x1FFF), or `single-pid` packets of one PID that no PAT/PMT lists.
+ */
+export type GarbageKind = 'random' | 'html' | 'null-only' | 'single-pid';
+export const GARBAGE_KINDS: readonly GarbageKind[] = ['random', 'html', 'null-only', 'single-pid'];
 
 export type FaultKey = keyof Faults;
 
-type Kind = 'ms' | 'seconds' | 'bytes' | 'status' | 'text' | 'flag';
+type Kind = 'ms' | 'seconds' | 'bytes' | 'status' | 'text' | 'flag' | 'garbage';
 
 const FIELDS: Readonly<Record<FaultKey, Kind>> = {
   startDelayMs: 'ms',
@@ -34,6 +48,8 @@ const FIELDS: Readonly<Record<FaultKey, Kind>> = {
   eofAfterS: 'seconds',
   zeroByteEof: 'flag',
   dropAfterBytes: 'bytes',
+  garbageAfterS: 'seconds',
+  garbage: 'garbage',
 };
 
 export const FAULT_KEYS = Object.keys(FIELDS) as FaultKey[];
@@ -91,10 +107,18 @@ export function mergeFaults(...layers: (Faults | undefined)[]): Faults {
 
 /** True when the faults change how playback behaves (not just the start). */
 export function hasPlaybackFaults(f: Faults): boolean {
-  return f.stallForS !== undefined || f.eofAfterS !== undefined || f.dropAfterBytes !== undefined;
+  return (
+    f.stallForS !== undefined ||
+    f.eofAfterS !== undefined ||
+    f.dropAfterBytes !== undefined ||
+    f.garbageAfterS !== undefined ||
+    f.garbage !== undefined
+  );
 }
 
 function coerce(kind: Kind, raw: unknown): number | string | boolean | undefined {
+  if (kind === 'garbage')
+    return typeof raw === 'string' && (GARBAGE_KINDS as readonly string[]).includes(raw) ? raw : undefined;
   if (kind === 'text')
     return typeof raw === 'string' && raw.length > 0 && raw.length <= MAX_ERROR_TEXT ? raw : undefined;
   if (kind === 'flag') {
@@ -131,5 +155,7 @@ function describe(kind: Kind): string {
       return `a non-empty text of at most ${MAX_ERROR_TEXT} characters`;
     case 'flag':
       return 'true or false';
+    case 'garbage':
+      return `one of ${GARBAGE_KINDS.join(', ')}`;
   }
 }

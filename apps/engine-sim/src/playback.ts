@@ -1,12 +1,13 @@
 // One playback (MPEG-TS) connection: streams the endless loop from the live position, paced by PCR at the
 // configured rate (batched by the shared pacer) or unpaced as fast as the socket drains. Bytes are views
-// of the shared rendered loops, so a write copies nothing. Faults (stall, EOF, drop) are timers/limits
+// of the shared rendered loops, so a write copies nothing. Faults (stall, EOF, drop, garbage) are timers/limits
 // anchored at the connection start, or at the moment an admin applied them to a live connection.
 import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { TS_PACKET_SIZE } from '@shardcast/mpegts';
 import type { LiveClock } from './clock.js';
-import type { Faults } from './faults.js';
+import type { Faults, GarbageKind } from './faults.js';
+import { garbageBytes } from './garbage.js';
 import type { LoopRenderer } from './loop-renderer.js';
 import type { Paced, Pacer } from './pacer.js';
 import type { Session, SessionConnection } from './session.js';
@@ -43,6 +44,8 @@ export class PlaybackConnection implements Paced, SessionConnection {
   #pausedMs = 0;
   #stalledSinceMs = -1;
   #faults: Faults = {};
+  /** Set once the garbage fault is due: what goes out instead of the program. */
+  #garbage: GarbageKind | null = null;
   #anchorBytes = 0;
   #timers: NodeJS.Timeout[] = [];
   #waitingDrain = false;
@@ -155,7 +158,10 @@ export class PlaybackConnection implements Paced, SessionConnection {
         const loop = Math.floor(g / n);
         const base = loop * n;
         const end = Math.min(to, base + n);
-        let view = renderer.loop(loop).subarray((g - base) * TS_PACKET_SIZE, (end - base) * TS_PACKET_SIZE);
+        let view: Uint8Array = renderer
+          .loop(loop)
+          .subarray((g - base) * TS_PACKET_SIZE, (end - base) * TS_PACKET_SIZE);
+        if (this.#garbage !== null) view = garbageBytes(this.#garbage, view.length);
         if (view.length >= budget) {
           view = view.subarray(0, budget);
           dropped = true;
@@ -187,6 +193,7 @@ export class PlaybackConnection implements Paced, SessionConnection {
   #schedule(anchorMs: number): void {
     for (const t of this.#timers) clearTimeout(t);
     this.#timers = [];
+    this.#garbage = null;
     const now = performance.now();
     const f = this.#faults;
     const at = (seconds: number, fn: () => void): void => {
@@ -209,6 +216,14 @@ export class PlaybackConnection implements Paced, SessionConnection {
         this.#stalledSinceMs = performance.now();
       });
       at(after + f.stallForS, () => this.#endStall(performance.now()));
+    }
+    if (f.garbage !== undefined || f.garbageAfterS !== undefined) {
+      const kind = f.garbage ?? 'random';
+      at(f.garbageAfterS ?? 0, () => {
+        if (this.#closed) return;
+        this.#deps.counters.faults.garbage++;
+        this.#garbage = kind;
+      });
     }
   }
 

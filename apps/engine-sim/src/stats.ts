@@ -11,6 +11,8 @@ export interface FaultCounters {
   drops: number;
   /** Playback connections cut by POST /sim/kill (or kill()). */
   kills: number;
+  /** Playback connections that turned to garbage (the `garbage` fault). */
+  garbage: number;
 }
 
 export interface SimCounters {
@@ -72,6 +74,7 @@ export function newCounters(): SimCounters {
       zeroByteEofs: 0,
       drops: 0,
       kills: 0,
+      garbage: 0,
     },
   };
 }

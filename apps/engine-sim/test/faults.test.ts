@@ -86,6 +86,36 @@ describe('playback faults at real time', () => {
     assert.equal(checkTs(read.body, VIDEO_PID).ccErrors, 0);
   });
 
+  it('garbageAfterS turns an open connection into garbage of the chosen kind, at the same pace', async () => {
+    const s = await startSession(sim.url, `id=${CONTENT_ID}&pid=garbage&garbageAfterS=0.3&garbage=null-only`);
+    const read = await readStream(s.playback_url, 10_000_000, 1200);
+    assert.equal(sim.stats().faults.garbage, 1);
+    const pids = packetPids(read.body);
+    assert.ok(pids.length > 0.9 * (BYTES_PER_SECOND / 188), `${pids.length} packets: paced, not stopped`);
+    // The program first (its own stuffing includes null packets), then only null packets: from about
+    // 0.3 s of the 1.2 s read on.
+    assert.ok(pids.slice(0, 100).includes(VIDEO_PID));
+    const lastProgram = pids.findLastIndex((p) => p !== 0x1fff);
+    assert.ok(
+      lastProgram > 0 && lastProgram < pids.length / 2,
+      `last program packet ${lastProgram} of ${pids.length}`,
+    );
+  });
+
+  it('garbage alone is bad from the first byte: html, random bytes, one unlisted PID', async () => {
+    const html = await startSession(sim.url, `id=${CONTENT_ID}&pid=html&garbage=html`);
+    const page = await readStream(html.playback_url, 10_000_000, 500);
+    assert.match(Buffer.from(page.body.subarray(0, 100)).toString('latin1'), /^<!DOCTYPE html>/);
+    const random = await startSession(sim.url, `id=${CONTENT_ID}&pid=random&garbage=random`);
+    const noise = await readStream(random.playback_url, 10_000_000, 500);
+    assert.ok(noise.body.length > 0);
+    assert.ok(checkTs(noise.body, VIDEO_PID).syncErrors > 0, 'no packet structure');
+    const single = await startSession(sim.url, `id=${CONTENT_ID}&pid=single&garbage=single-pid`);
+    const one = await readStream(single.playback_url, 10_000_000, 500);
+    const pids = new Set(packetPids(one.body));
+    assert.deepEqual([...pids], [0x0abc]);
+  });
+
   it('eofAfterS ends the stream cleanly', async () => {
     const s = await startSession(sim.url, `id=${CONTENT_ID}&pid=eof&eofAfterS=0.5`);
     const read = await readStream(s.playback_url, 10_000_000, 5000);
@@ -194,4 +224,14 @@ describe('fault defaults and HLS-only engines', () => {
 async function waitFor(cond: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
   assert.ok(cond(), 'condition not reached within 2 s');
+}
+
+/** PIDs of the whole packets in `data`, in order (sync byte checked). */
+function packetPids(data: Uint8Array): number[] {
+  const out: number[] = [];
+  for (let at = 0; at + 188 <= data.length; at += 188) {
+    assert.equal(data[at], 0x47, `sync at ${at}`);
+    out.push(((data[at + 1]! & 0x1f) << 8) | data[at + 2]!);
+  }
+  return out;
 }

@@ -96,7 +96,10 @@ function recordingSink(): { events: Array<number | 'D'>; sink: UpstreamSink } {
   return {
     events,
     sink: {
-      data: (c) => events.push(c[4]! | (c[5]! << 8)),
+      data: (c) => {
+        events.push(c[4]! | (c[5]! << 8));
+        return true;
+      },
       discontinuity: () => events.push('D'),
     },
   };

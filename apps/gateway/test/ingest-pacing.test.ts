@@ -1,6 +1,6 @@
-// The ingest's brake on a faster-than-real-time upstream, on simulated time: it holds only while a client
-// still reading is far behind, and even then never below 1.5 × the stream's own bitrate, so one slow or dead
-// reader cannot starve everyone else.
+// The ingest's brake on a faster-than-real-time upstream, on simulated time: it holds while a client still
+// reading is far behind, and even then never below 1.5 × the stream's own bitrate, so one slow or dead
+// reader cannot starve everyone else; with no reader at all it reads at real time.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
@@ -64,20 +64,36 @@ function run(
   return { bytes, longestHoldMs, endMs: now };
 }
 
-test('no reader reports, or every reader keeping up: an unpaced upstream is never held', () => {
+test('every reader keeping up: an unpaced upstream is never held', () => {
   const s = setup();
-  const free = run(s, 1_000_000, 2, () => null);
+  const keepingUp = run(s, 1_000_000, 2, (commit) => commit);
   assert.ok(s.bytesPerSecond() > 0, 'the PCR bitrate is known');
-  assert.equal(free.longestHoldMs, 0);
-  const keepingUp = run(s, free.endMs, 2, (commit) => commit);
   assert.equal(keepingUp.longestHoldMs, 0);
   // 2 s unbraked at ~46× real time.
   assert.ok(keepingUp.bytes > 60 * s.bytesPerSecond());
 });
 
+test('no reader at all: an unpaced upstream is braked to real time, in short holds', () => {
+  const s = setup();
+  const warm = run(s, 1_000_000, 1, (commit) => commit);
+  const bps = s.bytesPerSecond();
+  const idle = run(s, warm.endMs, 20, () => null);
+  const rate = idle.bytes / 20;
+  assert.ok(
+    rate > 0.95 * bps && rate < 1.15 * bps,
+    `rate with no reader ${(rate / bps).toFixed(2)}× the bitrate (expected 1×; the burst allowance adds a little)`,
+  );
+  const chunkMs = (CHUNK / bps) * 1000;
+  assert.ok(idle.longestHoldMs <= chunkMs + 10, `longest hold ${idle.longestHoldMs} ms`);
+  // A reader that comes back takes the brake off at once.
+  const back = run(s, idle.endMs, 1, (commit) => commit);
+  assert.equal(back.longestHoldMs, 0);
+  assert.ok(back.bytes > 30 * bps);
+});
+
 test('a reader far behind brakes the upstream to 1.5× the bitrate, not below, in short holds', () => {
   const s = setup();
-  const warm = run(s, 1_000_000, 1, () => null);
+  const warm = run(s, 1_000_000, 1, (commit) => commit);
   const bps = s.bytesPerSecond();
   // The reader never moves: the writer is always more than a quarter ring ahead of it.
   const stuckAt = s.writer.commitCursor - s.writer.capacityBytes;
@@ -94,7 +110,7 @@ test('a reader far behind brakes the upstream to 1.5× the bitrate, not below, i
 
 test('once the reader is within a quarter ring again the brake lets go, and no debt is carried', () => {
   const s = setup();
-  const warm = run(s, 1_000_000, 1, () => null);
+  const warm = run(s, 1_000_000, 1, (commit) => commit);
   const stuckAt = s.writer.commitCursor - s.writer.capacityBytes;
   const braked = run(s, warm.endMs, 2, () => stuckAt);
   const released = run(s, braked.endMs, 1, (commit) => commit);

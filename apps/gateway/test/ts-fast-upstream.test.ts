@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
-import { type GatewayProc, getJson, startGateway } from './support/gateway-proc.js';
-import { checkTs, readTs } from './support/ts-reader.js';
+import { type GatewayProc, getJson, startGateway, waitFor } from './support/gateway-proc.js';
+import { checkTs, openTs } from './support/ts-reader.js';
 
 const RING_MB = 16;
 const KEY = 'fast-upstream-test-key';
@@ -24,7 +24,6 @@ before(async () => {
     String(RING_MB),
     '--client-lag-seconds',
     '600',
-    // The counters are read after the clients left: keep the stream however slow this machine is.
     '--grace-seconds',
     '60',
     '--api-key',
@@ -38,27 +37,30 @@ after(async () => {
 
 test('an unpaced upstream is paced to its clients: no laps, ingest close to what clients read', async () => {
   const id = 'fa'.repeat(20);
-  const reads = await Promise.all([1, 2, 3].map(() => readTs(`${gw.url}/ace/getstream?id=${id}`, 5000)));
+  const readers = [1, 2, 3].map(() => openTs(`${gw.url}/ace/getstream?id=${id}`));
+  const slowest = (): number => Math.min(...readers.map((r) => r.received()));
+  // Far faster than real time (~0.14 MB/s): each client gets 20 MB, however busy this machine is.
+  assert.ok(await waitFor(() => slowest() > 20 * 1024 * 1024, 60_000), `clients got ${slowest()} bytes`);
+  // One moment: the API figure was reported before its answer arrived, and the clients' counts, read right
+  // after the answer, can only have grown since; so ingest ≤ slowest + ring must hold between them.
   const api = await getJson(`${gw.url}/api/v1/streams/${id}`);
+  const slowestClient = slowest();
+  const reads = await Promise.all(readers.map((r) => r.close()));
   assert.equal(api.status, 200, JSON.stringify(api.body));
   const s = api.body;
-  // An unpaced stream nobody reads would run at full speed through the next test: close it now.
+  // With nobody reading, an unpaced stream is braked to real time; close it anyway, it is done.
   const closed = await getJson(`${gw.url}/api/v1/streams/${id}`, {
     method: 'DELETE',
     headers: { 'x-api-key': KEY },
   });
   assert.equal(closed.status, 200, JSON.stringify(closed.body));
-  const slowestClient = Math.min(...reads.map((r) => r.bytes.length));
   for (const r of reads) {
+    assert.equal(r.closedByServer, false);
     const c = checkTs(r.bytes);
     assert.equal(c.syncErrors, 0);
     assert.equal(c.ccErrors, 0, 'continuous: never lapped, never skipped');
   }
   assert.equal(s.skips, 0);
-  assert.ok(
-    slowestClient > 20 * 1024 * 1024,
-    `clients read fast (${(slowestClient / 1048576).toFixed(0)} MB in 5 s)`,
-  );
   // Unpaced, the engine could push far more; the gateway read at most a ring ahead of its slowest client.
   const ringBytes = RING_MB * 1024 * 1024;
   assert.ok(
@@ -77,16 +79,17 @@ test('a client that stops reading does not hold the others back', async (t) => {
     });
     s.on('error', () => {});
   });
-  const fast = await readTs(`${gw.url}/ace/getstream?id=${id}`, 6000);
+  const fast = openTs(`${gw.url}/ace/getstream?id=${id}`);
+  // After the dead client's socket buffers filled it stopped counting as a reader; the fast one went on far
+  // faster than the 1.5× real-time floor would allow (30 MB would take over 2 minutes at that pace).
+  const got = await waitFor(() => fast.received() > 30 * 1024 * 1024, 60_000);
+  const read = await fast.close();
   dead.destroy();
-  // After the dead client's socket buffers filled it stopped counting as a reader; the fast one went on.
-  assert.ok(
-    fast.bytes.length > 30 * 1024 * 1024,
-    `fast client got ${(fast.bytes.length / 1048576).toFixed(0)} MB`,
-  );
+  assert.ok(got, `fast client got ${(read.bytes.length / 1048576).toFixed(0)} MB`);
   let gap = 0;
-  for (let i = 1; i < fast.arrivals.length; i++)
-    gap = Math.max(gap, fast.arrivals[i]!.atMs - fast.arrivals[i - 1]!.atMs);
+  for (let i = 1; i < read.arrivals.length; i++)
+    gap = Math.max(gap, read.arrivals[i]!.atMs - read.arrivals[i - 1]!.atMs);
   t.diagnostic(`longest gap ${gap} ms`);
-  assert.ok(gap < 2000, `longest gap for the fast client ${gap} ms`);
+  // Held back, the fast client would wait indefinitely; a busy machine can delay a read by a second or two.
+  assert.ok(gap < 5000, `longest gap for the fast client ${gap} ms`);
 });

@@ -21,6 +21,7 @@ import { type Upstream, type UpstreamSink, UpstreamStall, UpstreamUnsupported } 
 
 /** Segments taken from the live edge when a session starts (what hls.js and ffmpeg do, §6.3.3). */
 const LIVE_EDGE_SEGMENTS = 3;
+const SKIPPED = { bytes: 0, media: false } as const;
 /** A retryable failure of one fetch is retried once after this pause before the run fails. */
 const RETRY_DELAY_MS = 300;
 
@@ -62,15 +63,14 @@ export class HlsUpstream implements Upstream {
       for (const seg of update.segments) {
         if (signal.aborted) return bytes;
         const got = await this.#ingest(seg, signal);
-        if (got > 0) {
-          bytes += got;
-          progressMs = Date.now();
-        }
+        bytes += got.bytes;
+        // A segment of padding or of PIDs the program does not list is no progress.
+        if (got.media) progressMs = Date.now();
       }
       // EXT-X-ENDLIST: the broadcast ended; the owner decides whether to reopen.
       if (update.ended || update.reloadMs === null) return bytes;
       if (Date.now() - progressMs >= this.#o.stallMs) {
-        throw new UpstreamStall(`no new upstream HLS segment for ${this.#o.stallMs / 1000} s`);
+        throw new UpstreamStall(`no new upstream HLS segment with media for ${this.#o.stallMs / 1000} s`);
       }
       await sleep(Math.max(0, began + update.reloadMs - Date.now()), signal);
     }
@@ -97,8 +97,8 @@ export class HlsUpstream implements Upstream {
     return p;
   }
 
-  /** Fetches one listed segment and hands it to the sink; returns the bytes ingested (0 = skipped). */
-  async #ingest(seg: ParsedSegment, signal: AbortSignal): Promise<number> {
+  /** Fetches one listed segment and hands it to the sink: the bytes ingested (0 = skipped), and whether they were media. */
+  async #ingest(seg: ParsedSegment, signal: AbortSignal): Promise<{ bytes: number; media: boolean }> {
     const o = this.#o;
     if (seg.discontinuity) this.#pendingDiscontinuity = true;
     // EXT-X-GAP: the segment must not be loaded (RFC 8216bis §4.4.4.7).
@@ -133,14 +133,14 @@ export class HlsUpstream implements Upstream {
       this.#pendingDiscontinuity = false;
       o.sink.discontinuity();
     }
-    o.sink.data(bytes, Date.now());
-    return bytes.length;
+    const media = o.sink.data(bytes, Date.now());
+    return { bytes: bytes.length, media };
   }
 
-  #skip(seg: ParsedSegment, why: string): number {
+  #skip(seg: ParsedSegment, why: string): { bytes: number; media: boolean } {
     this.#pendingDiscontinuity = true;
     this.#o.log.debug({ seq: seg.seq, why }, 'engine HLS segment skipped');
-    return 0;
+    return SKIPPED;
   }
 }
 

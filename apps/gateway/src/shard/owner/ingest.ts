@@ -1,5 +1,5 @@
 /**
- * The owner's ingest path: upstream bytes → aligned packets in the ring, plus just enough MPEG-TS
+ * The owner's ingest path: upstream bytes → aligned packets of the program in the ring, plus just enough MPEG-TS
  * knowledge to serve players: the latest PAT/PMT, random-access points (each with the PSI that preceded
  * it), the PCR bitrate, and HLS segments cut by the segmenter into the ring's segment index.
  *
@@ -12,6 +12,7 @@ import type { RingWriter } from '@shardcast/ring';
 import type { HlsTiming } from '../../hls-timing.js';
 import type { HlsStart } from '../../protocol.js';
 import { BitrateMeter } from './bitrate.js';
+import { ProgramFilter } from './program-filter.js';
 
 /**
  * Pacing of an upstream that delivers faster than real time (an unpaced source, a long burst): while the
@@ -19,10 +20,14 @@ import { BitrateMeter } from './bitrate.js';
  * last READER_FRESH_MS), reading is limited to FAST_FACTOR × the stream's own bitrate (a token bucket holding
  * at most BURST_SECONDS of credit) and waits HOLD_STEP_MS at a time when it runs out, instead of overwriting
  * bytes nobody has read. The floor matters as much as the brake: however slow one reader is, everyone else
- * still gets FAST_FACTOR × real time, so a client that stops reading can never starve the others. A live
- * upstream (real time) never empties the bucket, so it is never held.
+ * still gets FAST_FACTOR × real time, so a client that stops reading can never starve the others. With no
+ * client reading at all (the grace period, HLS-only viewers, every client stuck) the bucket refills at
+ * NO_READER_FACTOR × the bitrate: real time, which is all a live stream needs, instead of pulling an unpaced
+ * source at full speed for nobody. A live upstream (real time) never empties the bucket for longer than its
+ * jitter, so it is never held for long.
  */
 const FAST_FACTOR = 1.5;
+const NO_READER_FACTOR = 1;
 const BURST_SECONDS = 1;
 const READER_FRESH_MS = 1000;
 const HOLD_STEP_MS = 5;
@@ -35,6 +40,8 @@ export interface IngestStats {
   segments: number;
   discontinuities: number;
   syncLosses: number;
+  /** Packets kept out of the ring: PIDs the program does not list (see ProgramFilter). */
+  droppedPackets: number;
 }
 
 export class Ingest {
@@ -42,6 +49,7 @@ export class Ingest {
   readonly #demux = new TsDemuxer();
   readonly #segmenter: Segmenter;
   readonly #bitrate = new BitrateMeter();
+  readonly #filter = new ProgramFilter();
   /** Ring cursor of demuxer output offset 0 for the current generation. */
   #base: number;
   #pat: Uint8Array | null = null;
@@ -52,11 +60,13 @@ export class Ingest {
   /** Pacing credit in bytes (see FAST_FACTOR), refilled at FAST_FACTOR × the PCR bitrate. */
   #credit = 0;
   #creditAtMs = 0;
+  #lastMediaMs = 0;
   readonly stats: IngestStats = {
     bytesIn: 0,
     segments: 0,
     discontinuities: 0,
     syncLosses: 0,
+    droppedPackets: 0,
   };
 
   constructor(writer: RingWriter, generation: number, timing: HlsTiming, start: HlsStart) {
@@ -81,7 +91,18 @@ export class Ingest {
   holdMs(nowMs: number): number {
     const bytesPerSecond = this.#bitrate.bitsPerSecond / 8;
     if (bytesPerSecond === 0) return 0;
-    const refill = FAST_FACTOR * bytesPerSecond;
+    const w = this.#writer;
+    const slowest = w.slowestReader(nowMs, READER_FRESH_MS);
+    let factor: number;
+    if (slowest < 0) factor = NO_READER_FACTOR;
+    else if (w.commitCursor - slowest > w.capacityBytes / 4) factor = FAST_FACTOR;
+    else {
+      // Unbraked: what was read meanwhile is no debt to pay back later.
+      if (this.#credit < 0) this.#credit = 0;
+      this.#creditAtMs = nowMs;
+      return 0;
+    }
+    const refill = factor * bytesPerSecond;
     if (this.#creditAtMs > 0) {
       this.#credit = Math.min(
         refill * BURST_SECONDS,
@@ -89,26 +110,32 @@ export class Ingest {
       );
     }
     this.#creditAtMs = nowMs;
-    const w = this.#writer;
-    const slowest = w.slowestReader(nowMs, READER_FRESH_MS);
-    if (slowest < 0 || w.commitCursor - slowest <= w.capacityBytes / 4) {
-      // Unbraked: what was read meanwhile is no debt to pay back later.
-      if (this.#credit < 0) this.#credit = 0;
-      return 0;
-    }
     return this.#credit > 0 ? 0 : HOLD_STEP_MS;
   }
 
-  /** Feeds one upstream chunk (any size, any alignment). */
-  push(chunk: Uint8Array, nowMs: number): void {
+  /** Wall time (ms) of the last media progress of the followed program (see push). */
+  get lastMediaMs(): number {
+    return this.#lastMediaMs;
+  }
+
+  /**
+   * Feeds one upstream chunk (any size, any alignment). Returns true when it carried media progress of the
+   * followed program (a packet of one of its elementary streams or its PCR PID, a PCR, a video PES start):
+   * bytes alone (lost sync, an error page, null packets, a PID the program does not list, PSI only) are
+   * not progress, and only progress holds off the stall and failover clocks.
+   */
+  push(chunk: Uint8Array, nowMs: number): boolean {
     this.stats.bytesIn += chunk.length;
     this.#credit -= chunk.length;
     const w = this.#writer;
     this.#publish(this.#segmenter.tick(nowMs, w.commitCursor));
     const r = this.#demux.push(chunk);
-    for (const c of r.chunks) w.write(c);
-    this.#events(r.events);
+    const media = this.#filter.write(r, this.#demux.program, w);
+    this.stats.droppedPackets = this.#filter.dropped;
+    const progress = this.#events(r.events) || media;
+    if (progress) this.#lastMediaMs = nowMs;
     w.touch(nowMs);
+    return progress;
   }
 
   /**
@@ -118,10 +145,11 @@ export class Ingest {
   newGeneration(): number {
     const w = this.#writer;
     const flushed = this.#demux.flush();
-    for (const c of flushed.chunks) w.write(c);
+    this.#filter.write(flushed, this.#demux.program, w);
     this.#events(flushed.events);
     const gen = w.bumpGeneration();
     this.#demux.reset();
+    this.#filter.reset();
     this.#base = w.commitCursor;
     this.#bitrate.reset();
     this.#pat = null;
@@ -132,10 +160,12 @@ export class Ingest {
     return gen;
   }
 
-  #events(events: readonly TsDemuxEvent[]): void {
+  /** Applies demuxer events; true when one of them was media progress (see push). */
+  #events(events: readonly TsDemuxEvent[]): boolean {
     const w = this.#writer;
+    let progress = false;
     for (const ev of events) {
-      const cursor = this.#base + ev.offset;
+      const cursor = this.#base + this.#filter.ringOffset(ev.offset);
       switch (ev.kind) {
         case 'pat':
           this.#pat = ev.packets;
@@ -146,12 +176,14 @@ export class Ingest {
           this.#psi = null;
           break;
         case 'pcr': {
+          progress = true;
           const bps = this.#bitrate.pcr(ev.pcr, cursor);
           if (bps > 0) w.setBitrate(bps);
           this.#publish(this.#segmenter.pcr(cursor, ev.pcr));
           break;
         }
         case 'video':
+          progress = true;
           if (ev.randomAccess) this.#randomAccess(cursor, ev.pts);
           else if (ev.pts >= 0) this.#publish(this.#segmenter.videoPes(cursor, ev.pts));
           break;
@@ -163,6 +195,7 @@ export class Ingest {
           break;
       }
     }
+    return progress;
   }
 
   #randomAccess(cursor: number, pts: number): void {

@@ -6,7 +6,7 @@
  *   start session ─► upstream.run() (TS: one connection; HLS: poll + fetch segments) ─► Ingest
  *        ▲                                                                    │ (end | error | stall)
  *        │      backoff, same engine (reopen the same session after a stall or a clean end, else a new one)
- *        └──── after `failoverAfter` failures or `failoverSeconds` without data: ask main for an engine
+ *        └──── after `failoverAfter` failures or `failoverSeconds` without media: ask main for an engine
  *
  * The session format per engine: --upstream ts | hls, or auto (TS, then HLS for an engine that offers only
  * HLS, see upstream-mode.ts). Both upstreams feed the same Ingest, so TS and HLS viewers never notice.
@@ -41,6 +41,8 @@ const STOP_TIMEOUT_MS = 2000;
 const STAT_INTERVAL_MS = 5000;
 /** An upstream run that delivered data for this long resets the failure count. */
 const HEALTHY_RUN_MS = 10_000;
+/** How often a running upstream is checked against the failover deadline (at most; shorter for short limits). */
+const FAILOVER_CHECK_MS = 1000;
 
 export interface EngineClients {
   get(url: string): EngineClient;
@@ -66,6 +68,7 @@ export class OwnedStream {
   #session: EngineSession | null = null;
   /** The data path of the current session (reused when the same session is reopened). */
   #upstream: Upstream | null = null;
+  /** Last media progress of the program (see Ingest.push), or the start of the current engine's turn. */
   #lastDataMs = 0;
   #lastError: unknown = null;
   #retentionWarned = false;
@@ -106,12 +109,15 @@ export class OwnedStream {
     this.#modes = new UpstreamModes(config.upstream);
     this.#sink = {
       data: (chunk, now) => {
-        this.#ingest.push(chunk, now);
-        this.#lastDataMs = now;
+        // Only media progress is data for the failover clock: an engine sending garbage or padding on an
+        // open connection is as dead as a silent one.
+        const progress = this.#ingest.push(chunk, now);
+        if (progress) this.#lastDataMs = now;
         if (!this.#readySent && this.#ingest.playable) {
           this.#readySent = true;
           this.#control.post({ type: 'ownerReady', streamId: this.streamId });
         }
+        return progress;
       },
       // Before the first byte there is no earlier timeline to break from (a ring taken over from a dead
       // owner shard has one, even though this ingest has not seen a byte yet).
@@ -208,7 +214,7 @@ export class OwnedStream {
               session: sessionRef(this.#session),
             });
           }
-          const got = await this.#upstream.run(attempt);
+          const got = await this.#runWatched(this.#upstream, attempt);
           if (signal.aborted) break;
           // Clean end: the broadcast paused or the engine dropped us. Reconnect, counted.
           this.#log.info(
@@ -262,6 +268,28 @@ export class OwnedStream {
       }
       // `attempt` also ends the backoff early when main reports the engine gone.
       await sleep(BACKOFF_MS[Math.min(failures, BACKOFF_MS.length - 1)]!, attempt);
+    }
+  }
+
+  /**
+   * Runs the upstream, cut short once the stream has had no media for `failoverSeconds`: a connection that
+   * stays open but carries nothing playable would otherwise only be noticed at the next stall, which can
+   * be later than the failover deadline. The loop below then sees the silence and fails over.
+   */
+  async #runWatched(upstream: Upstream, signal: AbortSignal): Promise<number> {
+    const limitMs = this.#config.failoverSeconds * 1000;
+    const attempt = this.#attempt;
+    const timer = setInterval(
+      () => {
+        if (Date.now() - this.#lastDataMs < limitMs) return;
+        attempt.abort(new UpstreamStall(`no upstream media for ${this.#config.failoverSeconds} s`));
+      },
+      Math.min(FAILOVER_CHECK_MS, limitMs / 4),
+    );
+    try {
+      return await upstream.run(signal);
+    } finally {
+      clearInterval(timer);
     }
   }
 

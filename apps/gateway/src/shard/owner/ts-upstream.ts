@@ -1,7 +1,9 @@
 /**
  * One MPEG-TS upstream connection: pull `playback_url` over one keep-alive connection and hand every
- * chunk to the ingest. A watchdog closes the connection when nothing arrives for `stallMs` (the owner
- * then reconnects); shorter gaps are the client pump's business (null packets).
+ * chunk to the ingest. A watchdog closes the connection when no media progress arrives for `stallMs`: no
+ * bytes at all, or bytes that carry no media of the program (sync lost for good, an HTML error page, only
+ * null packets, one PID the PMT does not list). The owner then reconnects and, if that does not help,
+ * fails over; shorter gaps are the client pump's business (null packets).
  */
 import type { EngineClient } from '@shardcast/engine-client';
 import type { Recorder } from '@shardcast/metrics';
@@ -16,7 +18,8 @@ interface PumpOptions {
   readonly signal: AbortSignal;
   readonly stallMs: number;
   readonly onFirstByte: () => void;
-  readonly onChunk: (chunk: Uint8Array, nowMs: number) => void;
+  /** Hands a chunk on; true when it carried media progress (only that feeds the watchdog). */
+  readonly onChunk: (chunk: Uint8Array, nowMs: number) => boolean;
   /** Backpressure towards the engine (see UpstreamSink.holdMs). */
   readonly holdMs?: (nowMs: number) => number;
   readonly recorder: Recorder;
@@ -26,6 +29,7 @@ interface PumpOptions {
 async function pumpTs(o: PumpOptions): Promise<number> {
   const stream = await o.client.openStream(o.url, { signal: o.signal, headersTimeoutMs: HEADERS_TIMEOUT_MS });
   let bytes = 0;
+  // Last media progress (or the connection start), moved on by time spent holding.
   let lastMs = Date.now();
   let stalled = false;
   const watchdog = setInterval(
@@ -43,19 +47,21 @@ async function pumpTs(o: PumpOptions): Promise<number> {
       const now = Date.now();
       if (bytes === 0) o.onFirstByte();
       bytes += chunk.length;
-      lastMs = now;
-      o.onChunk(chunk, now);
+      if (o.onChunk(chunk, now)) lastMs = now;
       o.recorder.recordUs('mpegts_chunk_read', (performance.now() - t0) * 1000, true);
-      // Not reading is the backpressure: TCP slows the engine down. Waiting is not a stall.
+      // Not reading is the backpressure: TCP slows the engine down. Waiting is not a stall, so the media
+      // clock moves by the time held (not to now: a braked engine that sends no media still stalls).
       let hold = o.holdMs?.(now) ?? 0;
       while (hold > 0 && !o.signal.aborted) {
+        const heldFrom = Date.now();
         await delay(hold, o.signal);
-        lastMs = Date.now();
-        hold = o.holdMs!(lastMs);
+        const heldTo = Date.now();
+        lastMs += heldTo - heldFrom;
+        hold = o.holdMs!(heldTo);
       }
     }
   } catch (err) {
-    if (stalled) throw new UpstreamStall(`no upstream data for ${o.stallMs / 1000} s`);
+    if (stalled) throw stallError(o.stallMs, bytes);
     // A failed read counts as a failure of the time since the last good chunk.
     o.recorder.recordUs('mpegts_chunk_read', (Date.now() - lastMs) * 1000, false);
     throw err;
@@ -63,8 +69,13 @@ async function pumpTs(o: PumpOptions): Promise<number> {
     clearInterval(watchdog);
     stream.close();
   }
-  if (stalled) throw new UpstreamStall(`no upstream data for ${o.stallMs / 1000} s`);
+  if (stalled) throw stallError(o.stallMs, bytes);
   return bytes;
+}
+
+function stallError(stallMs: number, bytes: number): UpstreamStall {
+  // The bytes say which kind: a silent engine, or one that kept sending something that is not media.
+  return new UpstreamStall(`no upstream media for ${stallMs / 1000} s (${bytes} bytes on this connection)`);
 }
 
 /** Settings of a {@link TsUpstream}. */

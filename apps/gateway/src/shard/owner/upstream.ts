@@ -9,8 +9,12 @@
 
 /** Where an upstream delivers. Called synchronously from the upstream's loop, never concurrently. */
 export interface UpstreamSink {
-  /** Upstream MPEG-TS bytes in order, any size and alignment. */
-  data(chunk: Uint8Array, nowMs: number): void;
+  /**
+   * Upstream MPEG-TS bytes in order, any size and alignment. Returns true when they carried media progress
+   * of the program (packets of its elementary streams); bytes without it (lost sync, an error page, only
+   * null packets or an unlisted PID) are no progress, so they never hold off the stall watchdog.
+   */
+  data(chunk: Uint8Array, nowMs: number): boolean;
   /**
    * The next bytes do not continue the previous ones (a new connection, a lost segment, an upstream
    * discontinuity): the sink starts a new ring generation, unless nothing was ingested yet.
@@ -37,7 +41,7 @@ export interface Upstream {
   run(signal: AbortSignal): Promise<number>;
 }
 
-/** Nothing arrived for the stall limit: the loop reopens the same session. */
+/** No media progress for the stall limit (silence or bytes that are no media): the loop reopens the same session. */
 export class UpstreamStall extends Error {
   override readonly name = 'UpstreamStall';
 }

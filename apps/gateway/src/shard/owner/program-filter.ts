@@ -1,0 +1,114 @@
+/**
+ * What reaches the ring: only packets of the followed program and the tables every player may use. The
+ * demuxer already drops bytes without packet sync, but an upstream that turned to garbage can still
+ * produce a few packet-shaped runs (a 0x47 every 188 bytes by chance, a PID nobody listed), and those
+ * would go straight to players. Kept: PAT, CAT, the SI tables (PIDs 0x10–0x1F: SDT, EIT, TDT…), null
+ * packets, and the PMT's own PID, PCR PID and elementary streams. Before a PAT/PMT is known only the
+ * tables pass; a client never starts before PAT/PMT anyway.
+ *
+ * Dropping packets shifts ring cursors against the demuxer's output offsets; `ringOffset` maps an event's
+ * offset (always a kept packet: PSI, PCR, video) to its place in the ring.
+ */
+import {
+  CAT_PID,
+  NULL_PID,
+  PAT_PID,
+  type Pmt,
+  TS_PACKET_SIZE,
+  type TsDemuxResult,
+  type TsProgramState,
+} from '@shardcast/mpegts';
+import type { RingWriter } from '@shardcast/ring';
+
+const PID_COUNT = 8192;
+/** Kinds of PID in the lookup table. */
+const DROP = 0;
+const TABLE = 1;
+/** An elementary stream (or the PCR PID) of the program: its packets are media. */
+const MEDIA = 2;
+/** DVB SI and ATSC base PIDs (ETSI EN 300 468 §5.1.3): not listed in a PMT, still read by players. */
+const SI_FIRST_PID = 0x10;
+const SI_LAST_PID = 0x1f;
+
+export class ProgramFilter {
+  readonly #allowed = new Uint8Array(PID_COUNT);
+  #pmt: Pmt | null = null;
+  #pmtPid = -1;
+  /** Demuxer offsets of the packets dropped from the current batch, ascending. */
+  #drops: number[] = [];
+  /** Bytes dropped before the current batch, since the last reset. */
+  #droppedBefore = 0;
+  /** Packets dropped over the ingest's life. */
+  dropped = 0;
+
+  constructor() {
+    this.#rebuild();
+  }
+
+  /** A new upstream timeline: demuxer offsets restart at 0. */
+  reset(): void {
+    this.#drops = [];
+    this.#droppedBefore = 0;
+  }
+
+  /**
+   * Writes the kept packets of one demuxer result to the ring, in order. Returns true when one of them
+   * belongs to an elementary stream (or the PCR PID) of the program: media, even without a PCR or a video
+   * PES start in this batch (an audio-only program, a long video frame).
+   */
+  write(r: TsDemuxResult, program: TsProgramState, w: RingWriter): boolean {
+    if (program.pmt !== this.#pmt || program.pmtPid !== this.#pmtPid) {
+      this.#pmt = program.pmt;
+      this.#pmtPid = program.pmtPid;
+      this.#rebuild();
+    }
+    this.#droppedBefore += this.#drops.length * TS_PACKET_SIZE;
+    this.#drops = [];
+    const allowed = this.#allowed;
+    let media = false;
+    let offset = r.offset;
+    for (const chunk of r.chunks) {
+      let runStart = 0;
+      for (let at = 0; at < chunk.length; at += TS_PACKET_SIZE) {
+        const pid = ((chunk[at + 1]! & 0x1f) << 8) | chunk[at + 2]!;
+        const kind = allowed[pid]!;
+        if (kind === MEDIA) media = true;
+        if (kind !== DROP) continue;
+        if (at > runStart) w.write(chunk.subarray(runStart, at));
+        runStart = at + TS_PACKET_SIZE;
+        this.#drops.push(offset + at);
+        this.dropped++;
+      }
+      if (chunk.length > runStart) w.write(runStart === 0 ? chunk : chunk.subarray(runStart));
+      offset += chunk.length;
+    }
+    return media;
+  }
+
+  /** The ring offset (from the timeline's base) of a kept packet at demuxer offset `offset` of the last batch. */
+  ringOffset(offset: number): number {
+    const drops = this.#drops;
+    let lo = 0;
+    let hi = drops.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (drops[mid]! < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return offset - this.#droppedBefore - lo * TS_PACKET_SIZE;
+  }
+
+  #rebuild(): void {
+    const a = this.#allowed;
+    a.fill(DROP);
+    a[PAT_PID] = TABLE;
+    a[CAT_PID] = TABLE;
+    a[NULL_PID] = TABLE;
+    for (let pid = SI_FIRST_PID; pid <= SI_LAST_PID; pid++) a[pid] = TABLE;
+    if (this.#pmtPid >= 0) a[this.#pmtPid] = TABLE;
+    const pmt = this.#pmt;
+    if (!pmt) return;
+    if (pmt.pcrPid < NULL_PID) a[pmt.pcrPid] = MEDIA;
+    for (const s of pmt.streams) if (s.pid !== this.#pmtPid && s.pid < NULL_PID) a[s.pid] = MEDIA;
+  }
+}

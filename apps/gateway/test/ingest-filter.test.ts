@@ -1,0 +1,109 @@
+// What the ingest lets into the ring, and what it counts as media: packets of PIDs the program does not
+// list and packet-shaped garbage stay out, every cursor the ingest publishes (keyframes, segments) still
+// points at the right packet, and only the program's elementary streams count as media progress.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { DEFAULT_FIXTURE } from '@shardcast/engine-sim';
+import { readPid, readPusi, SYNC_BYTE, TS_PACKET_SIZE } from '@shardcast/mpegts';
+import { createRing, RingReader, RingWriter } from '@shardcast/ring';
+import { Ingest } from '../src/shard/owner/ingest.js';
+
+const fixture = readFileSync(DEFAULT_FIXTURE);
+const FIXTURE_PIDS = new Set([0x0000, 0x0011, 0x0100, 0x0101, 0x1000, 0x1fff]);
+const VIDEO_PID = 0x0100;
+const STRAY_PID = 0x0abc;
+
+function setup(): { ingest: Ingest; reader: RingReader } {
+  const ring = createRing({ capacityPackets: 32_768 });
+  const ingest = new Ingest(
+    new RingWriter(ring),
+    0,
+    { targetSeconds: 2, maxSeconds: 6, targetDuration: 6, windowSeconds: 30 } as never,
+    { seq: 0, discontinuitySeq: 0, resumed: false },
+  );
+  return { ingest, reader: new RingReader(ring) };
+}
+
+/** `count` valid packets of `pid` (payload only, counters running). */
+function packetsOf(pid: number, count: number): Uint8Array {
+  const out = new Uint8Array(count * TS_PACKET_SIZE).fill(0xff);
+  for (let i = 0; i < count; i++) {
+    const at = i * TS_PACKET_SIZE;
+    out[at] = SYNC_BYTE;
+    out[at + 1] = (pid >> 8) & 0x1f;
+    out[at + 2] = pid & 0xff;
+    out[at + 3] = 0x10 | (i & 0x0f);
+  }
+  return out;
+}
+
+/** The fixture with a packet of an unlisted PID after every fifth packet. */
+function withStrays(): Uint8Array {
+  const n = fixture.length / TS_PACKET_SIZE;
+  const stray = packetsOf(STRAY_PID, 1);
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) {
+    parts.push(fixture.subarray(i * TS_PACKET_SIZE, (i + 1) * TS_PACKET_SIZE));
+    if (i % 5 === 4) parts.push(stray);
+  }
+  return Buffer.concat(parts);
+}
+
+function feed(ingest: Ingest, bytes: Uint8Array, nowMs: number, chunk = 1000): boolean {
+  let media = false;
+  for (let at = 0; at < bytes.length; at += chunk) {
+    if (ingest.push(bytes.subarray(at, Math.min(bytes.length, at + chunk)), nowMs)) media = true;
+  }
+  return media;
+}
+
+test('only the program reaches the ring, and keyframe and segment cursors stay on their packets', () => {
+  const { ingest, reader } = setup();
+  // Garbage between two passes: an HTML-ish run, three packet-shaped packets of a stray PID (enough for
+  // the demuxer to lock on them), more text.
+  const garbage = Buffer.concat([
+    Buffer.alloc(5000, '<'),
+    packetsOf(STRAY_PID + 1, 3),
+    Buffer.alloc(3001, 'x'),
+  ]);
+  feed(ingest, withStrays(), 1_000);
+  feed(ingest, garbage, 2_000);
+  feed(ingest, withStrays(), 3_000);
+  const commit = reader.commitCursor;
+  assert.equal(commit, 2 * fixture.length, 'exactly the program packets of both passes');
+  const ring = new Uint8Array(commit);
+  assert.ok(reader.copy(0, commit, ring));
+  for (let at = 0; at < commit; at += TS_PACKET_SIZE) {
+    assert.equal(ring[at], SYNC_BYTE, `sync at ${at}`);
+    assert.ok(FIXTURE_PIDS.has(readPid(ring, at)), `PID ${readPid(ring, at)} at ${at}`);
+  }
+  assert.ok(ingest.stats.droppedPackets >= 2 * Math.floor(fixture.length / TS_PACKET_SIZE / 5) + 3);
+  const isKeyframeStart = (cursor: number): boolean =>
+    readPid(ring, cursor) === VIDEO_PID && readPusi(ring, cursor);
+  const rap = reader.readRandomAccess();
+  assert.ok(rap && isKeyframeStart(rap.cursor), `random access point at ${rap?.cursor}`);
+  const bounds = reader.segmentBounds();
+  assert.ok(bounds && bounds.last > bounds.firstAvailable, 'segments were cut');
+  let checked = 0;
+  for (let seq = bounds.firstAvailable; seq <= bounds.last; seq++) {
+    const seg = reader.readSegment(seq)!;
+    // A forced cut (no keyframe within the hard maximum) is the one segment allowed to start elsewhere.
+    if (seg.forcedCut) continue;
+    assert.ok(isKeyframeStart(seg.start), `segment ${seq} starts on a keyframe (cursor ${seg.start})`);
+    checked++;
+  }
+  assert.ok(checked >= 4, `${checked} segments checked`);
+});
+
+test('media progress: the program, not bytes', () => {
+  const { ingest } = setup();
+  assert.equal(feed(ingest, packetsOf(STRAY_PID, 50), 1_000), false, 'a stray PID before any PSI');
+  assert.equal(feed(ingest, fixture, 2_000), true, 'the program');
+  assert.equal(ingest.lastMediaMs, 2_000);
+  assert.equal(feed(ingest, packetsOf(0x1fff, 500), 3_000), false, 'null packets');
+  assert.equal(feed(ingest, packetsOf(STRAY_PID, 500), 4_000), false, 'one PID the PMT does not list');
+  assert.equal(feed(ingest, Buffer.alloc(100_000, '<'), 5_000), false, 'an HTML page');
+  assert.equal(ingest.lastMediaMs, 2_000);
+  assert.equal(feed(ingest, fixture, 6_000), true, 'the program again');
+});
