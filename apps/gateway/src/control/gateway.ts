@@ -8,6 +8,7 @@ import { DockerEngines, EngineRegistry, HealthProber } from '@shardcast/docker-e
 import { EngineClient } from '@shardcast/engine-client';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
+import { ringReleased } from '../memory/reclaim.js';
 import type { ShardToMain } from '../protocol.js';
 import { loadUws } from '../uws.js';
 import { ApiRouter } from './api.js';
@@ -89,6 +90,8 @@ export class Gateway {
     this.#supervisor.on('down', (shardId) => this.#directory.shardDown(shardId));
     this.#supervisor.on('down', (shardId) => this.#telemetry.shardDown(shardId));
     this.#registry.on('removed', (engine) => this.#directory.engineGone(engine.id));
+    // Main allocated the closed stream's ring: its memory returns once every thread has collected it.
+    this.#directory.on('closed', () => ringReleased());
   }
 
   /** Starts everything; rejects with StartupError / UwsLoadError (one sentence) on failure. */

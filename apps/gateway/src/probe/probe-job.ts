@@ -6,6 +6,7 @@
  * waits on the writer, and never throws for a stream's sake (outcomes are data).
  */
 import { RingReader } from '@shardcast/ring';
+import { ringReleased } from '../memory/reclaim.js';
 import { probeTs } from './ts-probe.js';
 import type { ProbeOutcome, ProbeTask } from './types.js';
 
@@ -37,6 +38,9 @@ function pickStart(reader: RingReader, floor: number, generation: number): Sampl
 }
 
 export default function probeJob(task: ProbeTask): ProbeOutcome {
+  // This thread drops its handles when the job returns: a closed stream's ring must not wait for this
+  // (mostly idle) thread's next natural collection.
+  ringReleased();
   const reader = new RingReader(task.ring);
   const generation = reader.control.generation;
   const commit = reader.commitCursor;
