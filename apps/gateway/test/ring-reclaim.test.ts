@@ -1,7 +1,9 @@
 // Each thread that drops a ring asks for one full collection soon after: a burst of closes costs one
-// collection, and collections are spaced by a minimum interval (simulated time).
+// collection, and collections are spaced by a minimum interval (simulated time). Under steady load a
+// thread collects once its heap grew by a threshold since the last collection.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { HeapKeeper, type HeapSample } from '../src/memory/heap-keeper.js';
 import { fullCollector, type ReclaimClock, RingReclaimer } from '../src/memory/reclaim.js';
 
 class FakeClock implements ReclaimClock {
@@ -90,5 +92,56 @@ describe('RingReclaimer', () => {
     const gc = fullCollector();
     assert.equal(typeof gc, 'function');
     gc?.();
+  });
+});
+
+describe('HeapKeeper', () => {
+  const MB = 1024 * 1024;
+  function rig(growth = 8 * MB) {
+    const heap = { usedBytes: 20 * MB, externalBytes: 2 * MB };
+    let runs = 0;
+    const keeper = new HeapKeeper(
+      () => {
+        runs++;
+        // A collection leaves the live set.
+        heap.usedBytes = 20 * MB;
+        heap.externalBytes = 2 * MB;
+      },
+      (): HeapSample => ({ ...heap }),
+      growth,
+    );
+    return { heap, keeper, runs: () => runs };
+  }
+
+  test('collects once used + external memory grew by the threshold, not before', () => {
+    const r = rig();
+    r.heap.usedBytes += 5 * MB;
+    assert.equal(r.keeper.check(), false);
+    r.heap.externalBytes += 2.9 * MB;
+    assert.equal(r.keeper.check(), false, '7.9 MB of growth');
+    r.heap.externalBytes += 0.1 * MB;
+    assert.equal(r.keeper.check(), true, '8 MB: heap and external memory both count');
+    assert.equal(r.runs(), 1);
+    assert.equal(r.keeper.check(), false, 'measured again from the post-collection size');
+  });
+
+  test('a collection V8 ran by itself resets the baseline', () => {
+    const r = rig();
+    r.heap.usedBytes += 7 * MB;
+    r.keeper.check();
+    // V8's own major GC: back to 18 MB used.
+    r.heap.usedBytes = 18 * MB;
+    r.keeper.check();
+    r.heap.usedBytes += 7 * MB;
+    assert.equal(r.keeper.check(), false, '7 MB since V8 collected, though 10 MB since the start');
+    r.heap.usedBytes += 1 * MB;
+    assert.equal(r.keeper.check(), true);
+  });
+
+  test('an idle heap is never collected', () => {
+    const r = rig();
+    for (let i = 0; i < 100; i++) r.keeper.check();
+    assert.equal(r.runs(), 0);
+    assert.equal(r.keeper.collections, 0);
   });
 });

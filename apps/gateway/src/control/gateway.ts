@@ -8,6 +8,7 @@ import { DockerEngines, EngineRegistry, HealthProber } from '@shardcast/docker-e
 import { EngineClient } from '@shardcast/engine-client';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
+import { keepHeapBounded } from '../memory/heap-keeper.js';
 import { ringReleased } from '../memory/reclaim.js';
 import type { ShardToMain } from '../protocol.js';
 import { loadUws } from '../uws.js';
@@ -117,6 +118,7 @@ export class Gateway {
     }
     gw.#prober.start();
     gw.#telemetry.start();
+    keepHeapBounded();
     gw.#observability.start();
     const port = gw.#supervisor.port;
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;

@@ -6,6 +6,7 @@
  * waits on the writer, and never throws for a stream's sake (outcomes are data).
  */
 import { RingReader } from '@shardcast/ring';
+import { keepHeapBounded } from '../memory/heap-keeper.js';
 import { ringReleased } from '../memory/reclaim.js';
 import { probeTs } from './ts-probe.js';
 import type { ProbeOutcome, ProbeTask } from './types.js';
@@ -13,6 +14,8 @@ import type { ProbeOutcome, ProbeTask } from './types.js';
 // Keep this much room before the writer's overwrite point, so the copy is not lapped while it runs.
 const LAP_MARGIN_BYTES = 1024 * 1024;
 const MIN_SAMPLE_BYTES = 188 * 16;
+
+keepHeapBounded();
 
 // One sample buffer per pool thread, grown on demand (jobs on a thread run one at a time).
 let scratch = new Uint8Array(0);

@@ -6,12 +6,15 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../log.js';
+import { keepHeapBounded } from '../memory/heap-keeper.js';
 import type { MainToShard, ShardInit } from '../protocol.js';
 import { Shard } from './shard.js';
 
 const init = workerData as ShardInit;
 const log = createLogger(init.config.logLevel, { shard: init.shardId });
 const shard = new Shard(init, log);
+// Garbage stays bounded under steady load (see memory/heap-keeper.ts).
+keepHeapBounded();
 
 let crashed = false;
 function crash(err: unknown): void {
