@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --quick] [-- --only ts,hls] [-- --restart]`: the whole suite in one command. Each benchmark runs
+ * `npm run bench [-- --quick] [-- --only ts,hls] [-- --restart]`: the whole suite in one command;
+ * `npm run bench -- --soak N` runs the N-minute memory soak alone (benchmarks/results/<date>-soak.json). Each benchmark runs
  * against its baseline in the same run; the table is printed and written to
  * benchmarks/results/<date>[-quick].json and .md. Exit 0 when the suite ran (targets missed are results,
  * not failures), 1 when it could not run, 2 on a usage error.
@@ -11,11 +12,12 @@ import { dockerBench } from './docker.js';
 import { hlsBench, hlsUpstreamRun, withHlsUpstream } from './hls.js';
 import { type LoopbackResult, loopbackLimit } from './loopback.js';
 import { type Availability, metricsBench, probeMetrics } from './metrics.js';
-import { FULL, QUICK } from './params.js';
+import { FULL, parseSoakMinutes, QUICK, soakParams } from './params.js';
 import { RESULTS_DIR } from './paths.js';
 import { restartBench } from './restart.js';
 import { renderText, type SuiteResult, writeResults } from './results.js';
 import { type Section, skippedSection } from './section.js';
+import { soakRun, soakSection } from './soak.js';
 import { type ModeResult, runTsMode, tsSection } from './ts-fanout.js';
 
 const SECTIONS = ['loopback', 'ts', 'hls', 'metrics', 'docker', 'restart'] as const;
@@ -28,6 +30,8 @@ const HELP = `Usage: npm run bench [-- options]
   --restart       only the restart-under-load section (same as --only restart; results file <date>-restart)
   --out DIR       results directory (default benchmarks/results)
   --no-write      print the table only
+  --soak MIN      run only the memory soak for MIN minutes (steady load, then 200 streams opened and
+                  closed): RSS slope and RSS after the streams closed
 `;
 
 function log(m: string): void {
@@ -41,10 +45,18 @@ async function main(): Promise<void> {
     restart: { type: 'boolean' },
     out: { type: 'string' },
     'no-write': { type: 'boolean' },
+    soak: { type: 'string' },
     help: { type: 'boolean' },
   });
   if (boolFlag(f, 'help')) {
     process.stdout.write(HELP);
+    return;
+  }
+  const soakRaw = stringFlag(f, 'soak');
+  if (soakRaw !== undefined) {
+    if (boolFlag(f, 'quick') || stringFlag(f, 'only') !== undefined)
+      throw new UsageError('--soak runs alone: drop --quick and --only.');
+    await soak(parseSoakMinutes(soakRaw), f);
     return;
   }
   const quick = boolFlag(f, 'quick');
@@ -122,6 +134,29 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${renderText(result)}\n`);
   if (!boolFlag(f, 'no-write')) {
     const files = writeResults(stringFlag(f, 'out') ?? RESULTS_DIR, result, restartOnly ? '-restart' : '');
+    process.stdout.write(`\nwrote ${files.json}\n      ${files.md}\n`);
+  }
+}
+
+async function soak(minutes: number, f: ReturnType<typeof parseFlags>): Promise<void> {
+  const machine = describeMachine();
+  const startedAt = new Date().toISOString();
+  const t0 = Date.now();
+  log(`soak on ${machine.cpuModel} (${machine.cores} cores), load ${machine.loadAverage1m.toFixed(2)}`);
+  const r = await soakRun(soakParams(minutes), log);
+  const seconds = (Date.now() - t0) / 1000;
+  const result: SuiteResult = {
+    version: 1,
+    mode: 'soak',
+    startedAt,
+    seconds,
+    command: `npm run bench -- --soak ${minutes}`,
+    machine,
+    sections: [soakSection(r, seconds)],
+  };
+  process.stdout.write(`\n${renderText(result)}\n`);
+  if (!boolFlag(f, 'no-write')) {
+    const files = writeResults(stringFlag(f, 'out') ?? RESULTS_DIR, result);
     process.stdout.write(`\nwrote ${files.json}\n      ${files.md}\n`);
   }
 }

@@ -1,4 +1,5 @@
 /** Counts and durations of the suite, quick and full. */
+import { UsageError } from '../util/args.js';
 
 export interface SuiteParams {
   readonly shards: number;
@@ -84,3 +85,51 @@ export const FULL: SuiteParams = {
   restartHlsPlayers: 100,
   restartChannels: 50,
 };
+
+/** The soak's load: the steady-state shape a gateway serves for hours. */
+export interface SoakParams {
+  readonly minutes: number;
+  readonly shards: number;
+  readonly streams: number;
+  /** TS clients, in lanes that reconnect every churn period (staggered), so players come and go. */
+  readonly tsClients: number;
+  readonly tsLanes: number;
+  readonly churnPeriodS: number;
+  readonly hlsPlayers: number;
+  readonly ringMb: number;
+  /** The churn phase: streams opened (in batches, each held by one TS client) and closed again. */
+  readonly churnStreams: number;
+  readonly churnBatch: number;
+  readonly churnHoldS: number;
+  readonly graceSeconds: number;
+  /** RSS sample period. */
+  readonly sampleMs: number;
+}
+
+export const MAX_SOAK_MINUTES = 24 * 60;
+
+/** `--soak N`: minutes, a number from 1 to a day (fractions allowed for quick checks). */
+export function parseSoakMinutes(raw: string): number {
+  const n = raw.trim() === '' ? Number.NaN : Number(raw);
+  if (!Number.isFinite(n) || n < 1 || n > MAX_SOAK_MINUTES)
+    throw new UsageError(`--soak takes minutes from 1 to ${MAX_SOAK_MINUTES} (got "${raw}").`);
+  return n;
+}
+
+export function soakParams(minutes: number): SoakParams {
+  return {
+    minutes,
+    shards: 2,
+    streams: 8,
+    tsClients: 400,
+    tsLanes: 4,
+    churnPeriodS: 60,
+    hlsPlayers: 100,
+    ringMb: 12,
+    churnStreams: 200,
+    churnBatch: 50,
+    churnHoldS: 8,
+    graceSeconds: 5,
+    sampleMs: 5000,
+  };
+}

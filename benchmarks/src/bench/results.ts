@@ -7,7 +7,7 @@ import type { Section } from './section.js';
 
 export interface SuiteResult {
   version: 1;
-  mode: 'quick' | 'full';
+  mode: 'quick' | 'full' | 'soak';
   startedAt: string;
   seconds: number;
   command: string;
@@ -66,10 +66,10 @@ export function renderMarkdown(r: SuiteResult): string {
   return out.join('\n');
 }
 
-/** Writes `<date>[-quick][suffix].json` and `.md`; returns their paths. */
+/** Writes `<date>[-quick|-soak][suffix].json` and `.md`; returns their paths. */
 export function writeResults(dir: string, r: SuiteResult, suffix = ''): { json: string; md: string } {
   mkdirSync(dir, { recursive: true });
-  const base = `${r.startedAt.slice(0, 10)}${r.mode === 'quick' ? '-quick' : ''}${suffix}`;
+  const base = `${r.startedAt.slice(0, 10)}${r.mode === 'full' ? '' : `-${r.mode}`}${suffix}`;
   const json = join(dir, `${base}.json`);
   const md = join(dir, `${base}.md`);
   writeFileSync(json, `${JSON.stringify(r, null, 2)}\n`);

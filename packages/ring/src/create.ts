@@ -20,6 +20,22 @@ import {
 } from './layout.js';
 import type { RingHandles, RingOptions } from './types.js';
 
+// A SharedArrayBuffer created with a maxByteLength is mapped straight from the OS by V8's page allocator
+// and unmapped when collected; a plain one comes from malloc, and glibc keeps freed multi-MiB chunks in
+// its heap once its dynamic mmap threshold has risen past the ring size (the first freed ring does that).
+// Measured with 12 MiB rings: 200 streams opened and closed left ~290 MB resident in the heap with plain
+// buffers and none with these. The limit equals the size, so the buffer never grows (ES2024 options; the
+// repo's lib is ES2023, hence the cast).
+const MappedSharedArrayBuffer = SharedArrayBuffer as unknown as new (
+  byteLength: number,
+  options: { maxByteLength: number },
+) => SharedArrayBuffer;
+
+/** Shared bytes the OS gets back as soon as the last thread holding them has collected them. */
+function mappedShared(byteLength: number): SharedArrayBuffer {
+  return new MappedSharedArrayBuffer(byteLength, { maxByteLength: byteLength });
+}
+
 /**
  * Allocates a ring: empty byte ring (cursors 0), generation 0, state 'opening', no RAP, no
  * PSI, empty segment index, lease open with no readers. Throws RangeError on bad options.
@@ -37,8 +53,8 @@ export function createRing(options: RingOptions): RingHandles {
     );
   }
   const header = new SharedArrayBuffer(HEADER_BYTES);
-  const data = new SharedArrayBuffer(capacityPackets * TS_PACKET_SIZE);
-  const index = new SharedArrayBuffer(indexBytes(segmentSlots));
+  const data = mappedShared(capacityPackets * TS_PACKET_SIZE);
+  const index = mappedShared(indexBytes(segmentSlots));
   const h32 = new Int32Array(header);
   h32[H_MAGIC / 4] = RING_MAGIC;
   h32[H_LAYOUT / 4] = LAYOUT_VERSION;

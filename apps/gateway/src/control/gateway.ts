@@ -9,6 +9,8 @@ import { EngineClient } from '@shardcast/engine-client';
 import { EngineRegistry, HealthProber } from '@shardcast/engines';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
+import { keepHeapBounded } from '../memory/heap-keeper.js';
+import { ringReleased } from '../memory/reclaim.js';
 import type { ShardToMain } from '../protocol.js';
 import { loadUws } from '../uws.js';
 import { ApiRouter } from './api.js';
@@ -94,6 +96,8 @@ export class Gateway {
     this.#supervisor.on('down', (shardId) => this.#directory.shardDown(shardId));
     this.#supervisor.on('down', (shardId) => this.#telemetry.shardDown(shardId));
     this.#registry.on('removed', (engine) => this.#directory.engineGone(engine.id));
+    // Main allocated the closed stream's ring: its memory returns once every thread has collected it.
+    this.#directory.on('closed', () => ringReleased());
   }
 
   /** Starts everything; rejects with StartupError / UwsLoadError (one sentence) on failure. */
@@ -141,6 +145,7 @@ export class Gateway {
     }
     gw.#prober.start();
     gw.#telemetry.start();
+    keepHeapBounded();
     gw.#observability.start();
     const port = gw.#supervisor.port;
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;

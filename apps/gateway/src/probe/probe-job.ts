@@ -7,6 +7,8 @@
  */
 import { type MediaInfo, probeTs } from '@shardcast/media-probe';
 import { type RingHandles, RingReader } from '@shardcast/ring';
+import { keepHeapBounded } from '../memory/heap-keeper.js';
+import { ringReleased } from '../memory/reclaim.js';
 
 /** A probe job's input: the ring's shared memory (never a copy of its bytes). */
 export interface ProbeTask {
@@ -23,6 +25,8 @@ export type ProbeOutcome =
 // Keep this much room before the writer's overwrite point, so the copy is not lapped while it runs.
 const LAP_MARGIN_BYTES = 1024 * 1024;
 const MIN_SAMPLE_BYTES = 188 * 16;
+
+keepHeapBounded();
 
 // One sample buffer per pool thread, grown on demand (jobs on a thread run one at a time).
 let scratch = new Uint8Array(0);
@@ -48,6 +52,9 @@ function pickStart(reader: RingReader, floor: number, generation: number): Sampl
 }
 
 export default function probeJob(task: ProbeTask): ProbeOutcome {
+  // This thread drops its handles when the job returns: a closed stream's ring must not wait for this
+  // (mostly idle) thread's next natural collection.
+  ringReleased();
   const reader = new RingReader(task.ring);
   const generation = reader.control.generation;
   const commit = reader.commitCursor;

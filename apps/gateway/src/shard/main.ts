@@ -10,6 +10,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../log.js';
+import { keepHeapBounded } from '../memory/heap-keeper.js';
 import type { MainToShard, ShardInit, ShardToMain } from '../protocol.js';
 import { Shard } from './shard.js';
 import { testCrashWatch, testHold } from './test-hooks.js';
@@ -24,6 +25,8 @@ const log = createLogger(
 // The only module that touches the worker port: every part of the shard gets it handed in.
 const shard = new Shard(init, log, parentPort!);
 const stopCrashWatch = testCrashWatch(init.shardId);
+// Garbage stays bounded under steady load (see memory/heap-keeper.ts).
+keepHeapBounded();
 
 let crashed = false;
 let stopping = false;

@@ -6,6 +6,7 @@
  */
 import { type RingControl, type RingHandles, RingReader } from '@shardcast/ring';
 import { type ErrorData, errorData } from '../errors.js';
+import { ringReleased } from '../memory/reclaim.js';
 import { keyString, type StreamKey } from '../stream-key.js';
 import type { ControlChannel } from './control.js';
 
@@ -114,6 +115,8 @@ export class StreamTable {
     this.#byId.delete(id);
     if (this.#byToken.get(s.token) === s) this.#byToken.delete(s.token);
     s.detach();
+    // The ring's memory returns only once this thread has collected its handles too.
+    ringReleased();
   }
 
   /**
