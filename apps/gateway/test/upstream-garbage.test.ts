@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
 import { readPid, TS_PACKET_SIZE, TsDemuxer } from '@shardcast/mpegts';
 import { type GatewayProc, getJson, startGateway, waitFor } from './support/gateway-proc.js';
+import { fetchPlaylist } from './support/hls-tools.js';
 import { checkTs, openTs, type TsRead } from './support/ts-reader.js';
 
 /** The engine-sim's single-pid fault sends this PID, which the fixture's PMT does not list. */
@@ -87,9 +88,10 @@ for (const { kind, id } of KINDS) {
     // A first HLS segment from this engine, so the playlist has a before and an after.
     const playlist = `${gw.url}/ace/manifest.m3u8?id=${id}`;
     let text = '';
+    // (fetchPlaylist follows the multivariant answer to this player's session playlist, as players do.)
     const listed = async (re: RegExp): Promise<boolean> => {
-      const res = await fetch(playlist);
-      text = await res.text();
+      const res = await fetchPlaylist(playlist);
+      text = res.text;
       return res.status === 200 && re.test(text);
     };
     assert.ok(await waitFor(() => listed(/^#EXTINF:/m), 20_000), `a first segment:\n${text}`);
