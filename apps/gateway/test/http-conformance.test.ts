@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
 import { type GatewayProc, getJson, startGateway, waitFor } from './support/gateway-proc.js';
-import { fetchPlaylist } from './support/hls-tools.js';
+import { newestSegmentPath } from './support/hls-tools.js';
 import { exchange, type RawRequest, requestText } from './support/raw-http.js';
 
 const LIVE = 'e6'.repeat(20);
@@ -31,14 +31,8 @@ before(async () => {
     '--grace-seconds',
     '120',
   ]);
-  const ok = await waitFor(async () => {
-    // (A player's first answer is the multivariant playlist; fetchPlaylist follows it as players do.)
-    const r = await fetchPlaylist(`${gw.url}/ace/manifest.m3u8?id=${LIVE}`);
-    const seg = r.playlist?.segments.at(-1)?.uri;
-    if (r.status === 200 && seg) segmentPath = new URL(seg).pathname;
-    return segmentPath !== '';
-  }, 20_000);
-  assert.ok(ok, 'the live stream never listed a segment');
+  segmentPath = (await newestSegmentPath(`${gw.url}/ace/manifest.m3u8?id=${LIVE}`, 20_000)) ?? '';
+  assert.ok(segmentPath !== '', 'the live stream never listed a segment');
 });
 after(async () => {
   await gw?.stop();

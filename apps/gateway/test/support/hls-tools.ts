@@ -60,6 +60,15 @@ export async function fetchSegment(url: string, init?: FetchInit): Promise<Segme
   return { status: r.status, headers: r.headers, bytes, ts: checkTs(bytes) };
 }
 
+/** Waits until the stream at `url` lists a segment (following the multivariant answer); its URL path. */
+export async function newestSegmentPath(url: string, ms: number): Promise<string | null> {
+  return poll(async () => {
+    const r = await fetchPlaylist(url);
+    const seg = r.playlist?.segments.at(-1)?.uri;
+    return r.status === 200 && seg ? new URL(seg).pathname : null;
+  }, ms);
+}
+
 /** Polls `fn` until it returns a value or `ms` pass. */
 export async function poll<T>(fn: () => Promise<T | null>, ms: number, stepMs = 200): Promise<T | null> {
   const end = Date.now() + ms;
