@@ -219,11 +219,14 @@ export class PlaybackConnection implements Paced, SessionConnection {
     }
     if (f.garbage !== undefined || f.garbageAfterS !== undefined) {
       const kind = f.garbage ?? 'random';
-      at(f.garbageAfterS ?? 0, () => {
+      const turn = (): void => {
         if (this.#closed) return;
         this.#deps.counters.faults.garbage++;
         this.#garbage = kind;
-      });
+      };
+      // Garbage from the start is set before the first write (a 0 ms timer fires after the burst).
+      if ((f.garbageAfterS ?? 0) <= 0) turn();
+      else at(f.garbageAfterS ?? 0, turn);
     }
   }
 

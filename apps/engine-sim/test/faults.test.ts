@@ -102,7 +102,11 @@ describe('playback faults at real time', () => {
     );
   });
 
-  it('garbage alone is bad from the first byte: html, random bytes, one unlisted PID', async () => {
+  it('garbage alone is bad from the first byte: html, random bytes, one unlisted PID', async (t) => {
+    // A sim that starts 2 s behind live writes that burst at once when the connection opens: the
+    // garbage must already be in place for those first bytes, not only after a timer tick.
+    const sim = await startEngineSim({ port: 0, rate: 1, burstSeconds: 2 });
+    t.after(() => sim.close());
     // Each read stops after 40 packets' worth of bytes (a busy machine only takes longer).
     const html = await startSession(sim.url, `id=${CONTENT_ID}&pid=html&garbage=html`);
     const page = await readStream(html.playback_url, 188 * 40, 30_000);
