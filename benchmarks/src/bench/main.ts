@@ -8,6 +8,7 @@
 import { boolFlag, parseFlags, stringFlag, UsageError } from '../util/args.js';
 import { killAllChildrenNow, stopAllChildren } from '../util/child.js';
 import { describeMachine } from '../util/machine.js';
+import { clusterBench } from './cluster.js';
 import { dockerBench } from './docker.js';
 import { hlsBench, hlsUpstreamRun, withHlsUpstream } from './hls.js';
 import { type LoopbackResult, loopbackLimit } from './loopback.js';
@@ -20,7 +21,7 @@ import { type Section, skippedSection } from './section.js';
 import { soakRun, soakSection } from './soak.js';
 import { type ModeResult, runTsMode, tsSection } from './ts-fanout.js';
 
-const SECTIONS = ['loopback', 'ts', 'hls', 'metrics', 'docker', 'restart'] as const;
+const SECTIONS = ['loopback', 'ts', 'hls', 'metrics', 'docker', 'restart', 'cluster'] as const;
 type SectionId = (typeof SECTIONS)[number];
 
 const HELP = `Usage: npm run bench [-- options]
@@ -119,6 +120,7 @@ async function main(): Promise<void> {
   if (docker) sections.push(docker);
   // Last: it starts a gateway of its own under a reconnect storm, nothing else running.
   if (only.has('restart')) sections.push(await restartBench(p, log));
+  if (only.has('cluster')) sections.push(await clusterBench(p, log));
 
   const result: SuiteResult = {
     version: 1,

@@ -32,6 +32,11 @@ export interface SuiteParams {
   readonly restartTsPlayers: number;
   readonly restartHlsPlayers: number;
   readonly restartChannels: number;
+  /** Cluster vs one gateway: streams × real-time TS clients, through HAProxy and direct. */
+  readonly clusterStreams: number;
+  readonly clusterClientsPerStream: number;
+  readonly clusterDurationS: number;
+  readonly clusterRampS: number;
 }
 
 export const QUICK: SuiteParams = {
@@ -58,6 +63,10 @@ export const QUICK: SuiteParams = {
   restartTsPlayers: 100,
   restartHlsPlayers: 20,
   restartChannels: 10,
+  clusterStreams: 6,
+  clusterClientsPerStream: 20,
+  clusterDurationS: 8,
+  clusterRampS: 2,
 };
 
 export const FULL: SuiteParams = {
@@ -84,6 +93,10 @@ export const FULL: SuiteParams = {
   restartTsPlayers: 500,
   restartHlsPlayers: 100,
   restartChannels: 50,
+  clusterStreams: 40,
+  clusterClientsPerStream: 25,
+  clusterDurationS: 30,
+  clusterRampS: 6,
 };
 
 /** The soak's load: the steady-state shape a gateway serves for hours. */
