@@ -14,14 +14,14 @@ export function Chart({ title, series, data }) {
     const opts = {
       width: el.clientWidth || 400,
       height: 180,
-      legend: { live: true },
+      legend: { live: false },
       scales: { x: { time: true } },
       axes: [
         { stroke: '#9aa4b2', grid: { stroke: '#2a3140' } },
         {
           stroke: '#9aa4b2',
           grid: { stroke: '#2a3140' },
-          size: 70,
+          size: 86,
           values: (_u, vals) => vals.map((v) => series[0].value(v)),
         },
       ],

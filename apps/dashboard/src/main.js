@@ -15,6 +15,9 @@ const HISTORY_POINTS = 900;
 /** Sparkline points per stream / engine (2 minutes). */
 const SPARK_POINTS = 120;
 
+/** Viewer axis ticks: whole numbers only. */
+const count = (v) => (Number.isInteger(v) ? `${v}` : '');
+
 const keyOf = () => sessionStorage.getItem(KEY_STORE) ?? '';
 
 function push(arr, v, max) {
@@ -162,7 +165,7 @@ function App() {
             <${Chart} title="Egress and ingest (15 min)" data=${[chart[0], chart[1], chart[2]]}
               series=${[{ label: 'egress', value: f.bits }, { label: 'ingest', value: f.bits }]} />
             <${Chart} title="Viewers (15 min)" data=${[chart[0], chart[3], chart[4]]}
-              series=${[{ label: 'TS', value: (v) => `${Math.round(v)}` }, { label: 'HLS', value: (v) => `${Math.round(v)}` }]} />
+              series=${[{ label: 'TS', value: count }, { label: 'HLS', value: count }]} />
             <${Chart} title="p99 latency, 10 s windows (15 min)" data=${[chart[0], chart[5], chart[6]]}
               series=${[{ label: 'mpegts_client_join', value: f.ms }, { label: 'hls_manifest_generation', value: f.ms }]} />
           </div>

@@ -120,7 +120,8 @@ export function liveStream(
     state: e.state,
     ts_viewers: ts,
     hls_viewers: hlsViewers,
-    bitrate_bits_per_s: bitrate > 0 ? bitrate * BITS_PER_BYTE : null,
+    // The ring measures the PCR bitrate in bits/s; 0 means not measured yet.
+    bitrate_bits_per_s: bitrate > 0 ? Math.round(bitrate) : null,
     egress_bits_per_s: egress === null ? null : egress * BITS_PER_BYTE,
     engine: e.engine.url,
     owner_shard: e.owner,
