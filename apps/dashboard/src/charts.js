@@ -63,7 +63,7 @@ export function Sparkline({ data }) {
         cursor: { show: false },
         axes: [{ show: false }, { show: false }],
         scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
-        series: [{}, { stroke: '#4aa3ff', width: 1, fill: 'rgba(74,163,255,0.15)' }],
+        series: [{}, { stroke: '#4aa3ff', width: 1, fill: 'rgba(74,163,255,0.15)', points: { show: false } }],
       },
       data,
       box.current,
