@@ -21,7 +21,7 @@ export function Chart({ title, series, data }) {
         {
           stroke: '#9aa4b2',
           grid: { stroke: '#2a3140' },
-          size: 86,
+          size: 100,
           values: (_u, vals) => vals.map((v) => series[0].value(v)),
         },
       ],

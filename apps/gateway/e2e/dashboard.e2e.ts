@@ -39,6 +39,7 @@ const GRACE_SECONDS = 2;
 const SHOW_MS = 10_000;
 const PLAY_MS = 40_000;
 const PREVIEW_SECONDS = 5;
+const PHONE_WIDTH = 390;
 
 /** Page expressions (strings: this package compiles without the DOM library). */
 const STATUS = "document.querySelector('[data-status]')?.dataset.status";
@@ -154,6 +155,12 @@ describe('dashboard in Chromium', () => {
     const t0 = await page.evaluate<number>("document.querySelector('video.preview').currentTime");
     await until(`document.querySelector('video.preview').currentTime >= ${t0 + PREVIEW_SECONDS}`, PLAY_MS);
     await page.screenshot({ path: join(SHOTS, 'detail.png') });
+    // Readable on a phone: one column, nothing wider than the screen (wide tables scroll inside their card).
+    await page.setViewportSize({ width: PHONE_WIDTH, height: 800 });
+    await until('document.documentElement.scrollWidth <= document.documentElement.clientWidth', SHOW_MS);
+    await page.screenshot({ path: join(SHOTS, 'phone.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 800 });
+    assert.equal(await page.evaluate<number>('document.documentElement.scrollWidth'), 1280);
     const text = await page.evaluate<string>('document.body.innerText');
     assert.match(text, /Addresses are shown with the API key/);
     assert.equal(text.includes(AGENT), false);
