@@ -194,3 +194,13 @@ test('a page on a foreign origin may not open the socket', async () => {
   assert.equal(await upgrade('http://evil.example'), 403);
   assert.equal(await upgrade(gw.url), 101);
 });
+
+test('a graceful stop with dashboards open is clean and closes their sockets', async () => {
+  const s = new Recorder(`${gw.url.replace('http', 'ws')}/api/v1/live`);
+  await s.opened();
+  s.ws.send(JSON.stringify({ auth: KEY }));
+  assert.ok(await waitFor(() => s.messages.some((m) => m.includes('"auth"')), 5000));
+  const { code } = await gw.stop();
+  assert.equal(code, 0, 'every shard stopped cleanly');
+  assert.ok(await waitFor(() => s.closed, 5000), 'the socket was closed');
+});
