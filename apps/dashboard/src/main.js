@@ -25,12 +25,12 @@ function push(arr, v, max) {
   if (arr.length > max) arr.shift();
 }
 
-/** Column arrays for uPlot from history rows [at_ms, egress, ingest, ts, hls, join_p99, manifest_p99]. */
+/** Column arrays for uPlot from history rows [at_ms, egress, ingest, ts, hls, join_p99, manifest_p99, docker]. */
 function columns(rows) {
-  const cols = [[], [], [], [], [], [], []];
+  const cols = [[], [], [], [], [], [], [], []];
   for (const r of rows) {
     cols[0].push(r[0] / 1000);
-    for (let i = 1; i < 7; i++) cols[i].push(r[i]);
+    for (let i = 1; i < cols.length; i++) cols[i].push(r[i] ?? null);
   }
   return cols;
 }
@@ -45,6 +45,7 @@ function rowOf(snap) {
     t.hls_viewers,
     snap.latency_p99_ms.mpegts_client_join,
     snap.latency_p99_ms.hls_manifest_generation,
+    t.docker_api_calls_per_min,
   ];
 }
 
@@ -168,6 +169,12 @@ function App() {
               series=${[{ label: 'TS', value: count }, { label: 'HLS', value: count }]} />
             <${Chart} title="p99 latency, 10 s windows (15 min)" data=${[chart[0], chart[5], chart[6]]}
               series=${[{ label: 'mpegts_client_join', value: f.ms }, { label: 'hls_manifest_generation', value: f.ms }]} />
+            ${
+              snap.tiles.docker_api_calls_per_min === null
+                ? null
+                : html`<${Chart} title="Docker API calls per minute (15 min)" data=${[chart[0], chart[7]]}
+                    series=${[{ label: 'calls / min', value: count }]} />`
+            }
           </div>
           <${EnginesTable} engines=${snap.engines} history=${engineHistory.current} />
           <section class="card" aria-label="Events"><h2>Events</h2>

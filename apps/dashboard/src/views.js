@@ -18,7 +18,8 @@ export function Tiles({ snap }) {
     <${Tile} label="Viewers" value=${`${t.ts_viewers} TS · ${t.hls_viewers} HLS`} />
     <${Tile} label="Egress" value=${f.bits(t.egress_bits_per_s)} />
     <${Tile} label="Ingest" value=${f.bits(t.ingest_bits_per_s)} />
-    <${Tile} label="Engines healthy" value=${`${t.engines_healthy} / ${t.engines_total}`} />
+    <${Tile} label="Engines healthy" value=${`${t.engines_healthy} / ${t.engines_total}`}
+      sub=${t.docker_api_calls_per_min === null ? null : `${t.docker_api_calls_per_min} Docker API calls / min`} />
     <${Tile} label="Shard loop lag (p99)" value=${f.ms(t.loop_lag_ms)} sub=${`${t.shards_ready} / ${t.shards_total} shards ready`} />
     <${Tile} label="Uptime" value=${f.duration(snap.uptime_s)} />
   </section>`;

@@ -91,6 +91,8 @@ test('snapshots arrive once a second, identical for every socket, without client
   ])
     assert.equal(typeof snap.tiles[k], 'number', k);
   assert.ok('egress_bits_per_s' in snap.tiles && 'loop_lag_ms' in snap.tiles);
+  // Docker discovery is off here: no figure rather than a zero.
+  assert.equal(snap.tiles.docker_api_calls_per_min, null);
   assert.equal(typeof snap.uptime_s, 'number');
   assert.ok('mpegts_client_join' in snap.latency_p99_ms && 'hls_manifest_generation' in snap.latency_p99_ms);
   const stream = snap.streams.find((x: any) => x.stream === ID);

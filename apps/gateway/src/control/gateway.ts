@@ -97,6 +97,10 @@ export class Gateway {
       telemetry: this.#telemetry,
       media: (id) => this.#observability.media(id),
       broadcast: (msg) => this.#supervisor.broadcast(msg),
+      dockerCallsPerMinute: () => {
+        const d = this.#docker.status();
+        return d.enabled ? d.callsPerMinute : null;
+      },
     });
     this.#supervisor.on('message', (shardId, msg) => this.#onShardMessage(shardId, msg));
     // A (re)spawned shard gets the directory in its `start` message, before it listens (supervisor).

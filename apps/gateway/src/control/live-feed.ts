@@ -49,6 +49,7 @@ export const HISTORY_COLUMNS = [
   'hls_viewers',
   'mpegts_client_join_p99_ms',
   'hls_manifest_generation_p99_ms',
+  'docker_api_calls_per_min',
 ] as const;
 type HistoryPoint = (number | null)[];
 
@@ -59,6 +60,8 @@ export interface LiveFeedDeps {
   readonly telemetry: Telemetry;
   readonly media: (streamId: number) => StreamMedia | null;
   readonly broadcast: (msg: MainToShard) => void;
+  /** Docker API calls in the last minute; null while Docker discovery is off. */
+  readonly dockerCallsPerMinute: () => number | null;
 }
 
 export class LiveFeed {
@@ -208,6 +211,7 @@ export class LiveFeed {
       hls,
       p99.mpegts_client_join,
       p99.hls_manifest_generation,
+      this.#deps.dockerCallsPerMinute(),
     ]);
     if (this.#history.length > HISTORY_POINTS) this.#history.shift();
   }
@@ -244,6 +248,7 @@ export class LiveFeed {
       engines_total: engines.length,
       shards_ready: readiness.shards.ready,
       shards_total: readiness.shards.total,
+      docker_api_calls_per_min: this.#deps.dockerCallsPerMinute(),
       loop_lag_ms: shardStats.length ? Math.max(...shardStats.map((s) => round1(s.loopLagMs))) : null,
     };
     const snapshot: LiveSnapshot = {

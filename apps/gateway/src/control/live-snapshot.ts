@@ -32,6 +32,7 @@ export interface LiveTiles {
   readonly shards_ready: number;
   readonly shards_total: number;
   readonly loop_lag_ms: number | null;
+  readonly docker_api_calls_per_min: number | null;
 }
 
 export interface LiveStream {
