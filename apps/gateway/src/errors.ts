@@ -24,6 +24,10 @@ export const ERRORS = {
     message: 'Admin actions are disabled: start the gateway with --api-key.',
   },
   SC_ERR_NOT_FOUND: { status: 404, message: 'No such route.' },
+  SC_ERR_FORBIDDEN_ORIGIN: {
+    status: 403,
+    message: 'A page on this origin may not open the live feed: list the origin with --cors-origins.',
+  },
   SC_ERR_STREAM_NOT_FOUND: { status: 404, message: 'No such stream is open.' },
   SC_ERR_SEGMENT_NOT_FOUND: {
     status: 404,
@@ -61,6 +65,7 @@ export function retryAfterSeconds(code: ErrorCode): number | undefined {
 const STATUS_TEXT: Record<number, string> = {
   200: '200 OK',
   204: '204 No Content',
+  304: '304 Not Modified',
   400: '400 Bad Request',
   401: '401 Unauthorized',
   403: '403 Forbidden',

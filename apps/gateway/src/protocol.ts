@@ -71,7 +71,12 @@ export type MainToShard =
   /** Reply to `api`. */
   | { type: 'apiResponse'; reqId: number; status: number; headers: Record<string, string>; body: string }
   /** Stop accepting, end clients, stop owned sessions, then exit by yourself. */
-  | { type: 'shutdown' };
+  | { type: 'shutdown' }
+  /**
+   * The dashboard's live snapshot, serialized once on main: `public` for every `/api/v1/live` socket,
+   * `admin` (with client addresses) for sockets that sent the API key, null when none is connected.
+   */
+  | { type: 'live'; public: string; admin: string | null };
 
 // ---------------------------------------------------------------- shard → main
 
@@ -116,6 +121,9 @@ export interface ShardStats {
   readonly clientEvents?: readonly ClientEvent[];
   /** Client events dropped since the previous stats message because the batch was full. */
   readonly clientEventsDropped?: number;
+  /** Open `/api/v1/live` sockets on this shard, without and with the API key. */
+  readonly liveViewers?: number;
+  readonly liveAdmins?: number;
 }
 
 /** A client joined or left a stream on this shard (shipped in batches with `stats`). */
@@ -126,6 +134,11 @@ export interface ClientEvent {
   /** Why a client left (aborted, detached, stuck, lapped, shutdown); null on join. */
   readonly reason: string | null;
   readonly atMs: number;
+  /** Per-shard client number, the same in its `joined` and `left` (TS clients). */
+  readonly clientId?: number;
+  /** Remote address and User-Agent, on `joined` of TS clients (shown to operators with the API key). */
+  readonly address?: string;
+  readonly userAgent?: string;
 }
 
 export type ShardToMain =

@@ -26,6 +26,9 @@ const ROUTES: Array<{ path: string; kind: 'player' | 'admin'; allow: string }> =
   { path: '/api/v1/streams', kind: 'admin', allow: 'GET, HEAD, DELETE, OPTIONS' },
   { path: `/api/v1/streams/${ID}`, kind: 'admin', allow: 'GET, HEAD, DELETE, OPTIONS' },
   { path: '/api/v1/engines', kind: 'admin', allow: 'GET, HEAD, DELETE, OPTIONS' },
+  { path: '/', kind: 'admin', allow: READ_METHODS },
+  { path: '/dashboard/', kind: 'admin', allow: READ_METHODS },
+  { path: '/api/v1/live', kind: 'admin', allow: 'GET, HEAD, DELETE, OPTIONS' },
 ];
 
 let sim: EngineSim;

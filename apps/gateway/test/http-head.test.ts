@@ -71,6 +71,10 @@ const rows: Row[] = [
   { path: () => `/api/v1/streams/${OTHER}`, status: 404, stable: true },
   { path: () => '/api/v1/engines', status: 200, stable: false },
   { path: () => '/api/v1/nothing', status: 404, stable: true },
+  { path: () => '/', status: 200, stable: true },
+  { path: () => '/dashboard/', status: 200, stable: true },
+  { path: () => '/api/v1/live', status: 200, stable: false },
+  { path: () => '/api/v1/live/history', status: 200, stable: false },
 ];
 
 const HEALTH: RawRequest = { method: 'GET', path: '/health' };

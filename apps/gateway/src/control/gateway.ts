@@ -16,6 +16,7 @@ import { loadUws } from '../uws.js';
 import { ApiRouter } from './api.js';
 import { StreamDirectory } from './directory.js';
 import { type EmbeddedSim, startEmbeddedSim } from './embedded-sim.js';
+import { LiveFeed } from './live-feed.js';
 import { MetricsListener } from './metrics-listener.js';
 import { Observability } from './observability.js';
 import { ShardSupervisor } from './supervisor.js';
@@ -44,6 +45,7 @@ export class Gateway {
   readonly #api: ApiRouter;
   readonly #docker: DockerEngines;
   readonly #observability: Observability;
+  readonly #live: LiveFeed;
   #sim: EmbeddedSim | null = null;
   #metricsListener: MetricsListener | null = null;
   #stopping: Promise<boolean> | null = null;
@@ -88,6 +90,18 @@ export class Gateway {
       this.#docker,
     );
     this.#api = new ApiRouter(config, this.#directory, this.#registry, this.#telemetry, this.#observability);
+    this.#live = new LiveFeed({
+      config,
+      directory: this.#directory,
+      registry: this.#registry,
+      telemetry: this.#telemetry,
+      media: (id) => this.#observability.media(id),
+      broadcast: (msg) => this.#supervisor.broadcast(msg),
+      dockerCallsPerMinute: () => {
+        const d = this.#docker.status();
+        return d.enabled ? d.callsPerMinute : null;
+      },
+    });
     this.#supervisor.on('message', (shardId, msg) => this.#onShardMessage(shardId, msg));
     // A (re)spawned shard gets the directory in its `start` message, before it listens (supervisor).
     this.#supervisor.on('up', (shardId, respawned) => {
@@ -95,6 +109,7 @@ export class Gateway {
     });
     this.#supervisor.on('down', (shardId) => this.#directory.shardDown(shardId));
     this.#supervisor.on('down', (shardId) => this.#telemetry.shardDown(shardId));
+    this.#supervisor.on('down', (shardId) => this.#live.shardDown(shardId));
     this.#registry.on('removed', (engine) => this.#directory.engineGone(engine.id));
     // Main allocated the closed stream's ring: its memory returns once every thread has collected it.
     this.#directory.on('closed', () => ringReleased());
@@ -147,6 +162,7 @@ export class Gateway {
     gw.#telemetry.start();
     keepHeapBounded();
     gw.#observability.start();
+    gw.#live.start();
     const port = gw.#supervisor.port;
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
     const play = `http://${host}:${port}/ace/getstream?id=${sim ? DEMO_ID : '<content id>'}`;
@@ -191,6 +207,7 @@ export class Gateway {
 
   async #stop(): Promise<boolean> {
     this.#telemetry.stop();
+    this.#live.stop();
     await this.#metricsListener?.close();
     // Shards end their clients and owned sessions (each owner calls the engine's stop) before exiting.
     const clean = await this.#supervisor.stop(SHUTDOWN_DEADLINE_MS);
@@ -222,7 +239,8 @@ export class Gateway {
         this.#telemetry.ownerSession(msg.streamId, msg.engine, msg.session);
         return;
       case 'api':
-        this.#api.handle(msg).then(
+        // The dashboard feed's routes first (answered at once), then the API router.
+        Promise.resolve(this.#live.handle(msg) ?? this.#api.handle(msg)).then(
           (r) => this.#supervisor.send(shardId, { type: 'apiResponse', reqId: msg.reqId, ...r }),
           (err: unknown) => {
             this.#log.error({ err, path: msg.path }, 'api handler failed');
@@ -238,6 +256,7 @@ export class Gateway {
         return;
       case 'stats':
         this.#telemetry.shardStats(shardId, msg.stats);
+        this.#live.observe(shardId, msg.stats);
         return;
       case 'ready':
         return;

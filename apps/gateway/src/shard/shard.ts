@@ -7,6 +7,7 @@ import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from '
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Recorder } from '@shardcast/metrics';
 import { CorsPolicy } from '../http/cors.js';
+import { ASSET_PREFIX, assetRequest, DashboardAssets, serveAsset } from '../http/dashboard-assets.js';
 import { mountRoutes, type RouteHandler } from '../http/front.js';
 import { failReply } from '../http/guard.js';
 import { Reply, type RequestContext } from '../http/respond.js';
@@ -16,6 +17,7 @@ import type { ClientEvent, MainToShard, ShardInit, ShardStats, ShardStreamStats 
 import { loadUws } from '../uws.js';
 import { ControlChannel, type ControlPort } from './control.js';
 import { HlsService } from './hls-service.js';
+import { LiveSocket } from './live-socket.js';
 import { OwnerSet } from './owner-set.js';
 import { StreamTable } from './streams.js';
 import { TsPump } from './ts-pump.js';
@@ -38,6 +40,8 @@ export class Shard {
   readonly #pump: TsPump;
   readonly #owners: OwnerSet;
   readonly #hls: HlsService;
+  #live: LiveSocket | null = null;
+  #dashboard: DashboardAssets | null = null;
   readonly #recorder = new Recorder(Date.now(), OPERATIONS);
   readonly #loopDelay = monitorEventLoopDelay({ resolution: 10 });
   #lastElu = performance.eventLoopUtilization();
@@ -104,6 +108,9 @@ export class Shard {
       case 'engineLost':
         this.#owners.engineLost(msg.streamId);
         return;
+      case 'live':
+        this.#live?.publish(msg.public, msg.admin);
+        return;
       case 'shutdown':
         return;
       default: {
@@ -155,7 +162,7 @@ export class Shard {
       recorder: this.#recorder,
       accepting: () => this.#accepting,
       log: this.#log,
-      onClientEvent: (stream, event, reason) => {
+      onClientEvent: (stream, event, reason, who) => {
         this.#log.debug(
           { stream: stream.token, event, reason },
           event === 'joined' ? 'client joined' : 'client left',
@@ -166,6 +173,8 @@ export class Shard {
           protocol: 'ts',
           reason: reason ?? null,
           atMs: Date.now(),
+          clientId: who.clientId,
+          ...(event === 'joined' ? { address: who.address, userAgent: who.userAgent } : {}),
         });
       },
     };
@@ -176,8 +185,27 @@ export class Shard {
         status: this.#accepting ? 'ok' : 'stopping',
         shard: this.#init.shardId,
       });
+    const cors = new CorsPolicy(this.#init.config.corsOrigins);
+    // The dashboard's files, loaded once into memory; without a build, its routes answer 404.
+    try {
+      this.#dashboard = DashboardAssets.load();
+    } catch (err) {
+      if (this.#init.shardId === 0) this.#log.warn({ err: (err as Error).message }, 'no dashboard');
+    }
+    const dashboard: RouteHandler = (res, req, ctx) => {
+      if (!this.#dashboard)
+        return new Reply(res, ctx).error('SC_ERR_NOT_FOUND', 'The dashboard is not built.');
+      serveAsset(res, ctx, this.#dashboard.index, assetRequest(req));
+    };
+    const asset: RouteHandler = (res, req, ctx) => {
+      const found = this.#dashboard?.asset(req.getUrl().slice(ASSET_PREFIX.length));
+      if (!found) return new Reply(res, ctx).error('SC_ERR_NOT_FOUND');
+      serveAsset(res, ctx, found, assetRequest(req));
+    };
+    // Registered before the /api/* relay: a plain GET of /api/v1/live falls through to it (polling).
+    this.#live = new LiveSocket(app, this.#init.config.apiKey, cors, this.#log);
     // Every route goes through one dispatcher (framing checks, OPTIONS, 405): see http/front.ts.
-    mountRoutes(app, this.#log, new CorsPolicy(this.#init.config.corsOrigins), [
+    mountRoutes(app, this.#log, cors, [
       {
         pattern: '/ace/getstream',
         kind: 'player',
@@ -201,6 +229,10 @@ export class Shard {
       { pattern: '/metrics', kind: 'admin', methods: read, handle: forward },
       { pattern: '/metrics/*', kind: 'admin', methods: read, handle: forward },
       { pattern: '/api/*', kind: 'admin', methods: [...read, 'DELETE'], handle: forward },
+      { pattern: '/', kind: 'admin', methods: read, handle: dashboard },
+      { pattern: '/dashboard', kind: 'admin', methods: read, handle: dashboard },
+      { pattern: '/dashboard/', kind: 'admin', methods: read, handle: dashboard },
+      { pattern: `${ASSET_PREFIX}:file`, kind: 'admin', methods: read, handle: asset },
       { pattern: '/*', kind: 'player', methods: [], handle: null },
     ]);
   }
@@ -239,6 +271,7 @@ export class Shard {
     const elu = performance.eventLoopUtilization(this.#lastElu);
     this.#lastElu = performance.eventLoopUtilization();
     const lagMs = Math.max(0, this.#loopDelay.percentile(99) / 1e6 - 10);
+    const live = this.#live?.counts();
     this.#loopDelay.reset();
     const stats: ShardStats = {
       shardId: this.#init.shardId,
@@ -251,6 +284,8 @@ export class Shard {
       metrics: this.#recorder.snapshot(now),
       clientEvents: this.#clientEvents,
       clientEventsDropped: this.#clientEventsDropped,
+      liveViewers: live?.viewers ?? 0,
+      liveAdmins: live?.admins ?? 0,
     };
     this.#clientEvents = [];
     this.#clientEventsDropped = 0;

@@ -28,7 +28,31 @@ export interface TsRouteDeps {
   readonly recorder: Recorder;
   readonly accepting: () => boolean;
   readonly log: Logger;
-  readonly onClientEvent: (stream: LocalStream, event: 'joined' | 'left', reason?: FinishReason) => void;
+  readonly onClientEvent: (
+    stream: LocalStream,
+    event: 'joined' | 'left',
+    reason: FinishReason | undefined,
+    who: ClientIdentity,
+  ) => void;
+}
+
+/** Who a TS client is, for operators (shown only with the API key). */
+export interface ClientIdentity {
+  readonly clientId: number;
+  readonly address: string;
+  readonly userAgent: string;
+}
+
+/** A User-Agent longer than this is cut: it travels to main with every join. */
+const MAX_USER_AGENT = 200;
+let nextClientId = 1;
+
+function identify(res: HttpResponse, req: HttpRequest): ClientIdentity {
+  return {
+    clientId: nextClientId++,
+    address: Buffer.from(res.getRemoteAddressAsText()).toString(),
+    userAgent: req.getHeader('user-agent').slice(0, MAX_USER_AGENT),
+  };
 }
 
 export function handleTs(deps: TsRouteDeps, res: HttpResponse, req: HttpRequest, ctx: RequestContext): void {
@@ -51,6 +75,7 @@ export function handleTs(deps: TsRouteDeps, res: HttpResponse, req: HttpRequest,
     return;
   }
   if (deps.pump.clients >= deps.config.maxClients) return reply.error('SC_ERR_CLIENT_LIMIT');
+  const who = identify(res, req);
   const known = deps.streams.byToken(parsed.key.kind === 'id' ? parsed.key.hex : `ih-${parsed.key.hex}`);
   if (known && known.control.readers >= deps.config.maxClientsPerStream)
     return reply.error('SC_ERR_STREAM_CLIENT_LIMIT');
@@ -69,12 +94,12 @@ export function handleTs(deps: TsRouteDeps, res: HttpResponse, req: HttpRequest,
         stream.control.release();
         return;
       }
-      start(deps, reply, stream, t0);
+      start(deps, reply, stream, t0, who);
     })
     .catch((err: unknown) => failReply(deps.log, reply, err));
 }
 
-function start(deps: TsRouteDeps, reply: Reply, stream: LocalStream, t0: number): void {
+function start(deps: TsRouteDeps, reply: Reply, stream: LocalStream, t0: number, who: ClientIdentity): void {
   const { reader } = stream;
   const rap = reader.readRandomAccess();
   if (!rap || !reader.intact(rap.cursor)) {
@@ -88,7 +113,7 @@ function start(deps: TsRouteDeps, reply: Reply, stream: LocalStream, t0: number)
   const client = new TsClient(reply.res, stream, rap.cursor, (c, reason) => {
     unhook();
     deps.pump.remove(c);
-    deps.onClientEvent(stream, 'left', reason);
+    deps.onClientEvent(stream, 'left', reason, who);
   });
   reply.onAbort(() => client.finish('aborted'));
   const res = reply.res;
@@ -103,7 +128,7 @@ function start(deps: TsRouteDeps, reply: Reply, stream: LocalStream, t0: number)
   deps.pump.add(client);
   unhook = stream.onDetach(() => client.finish('detached'));
   deps.recorder.recordMs('mpegts_client_join', performance.now() - t0, true);
-  deps.onClientEvent(stream, 'joined');
+  deps.onClientEvent(stream, 'joined', undefined, who);
   try {
     deps.pump.kick(client, Date.now());
   } catch (err) {
