@@ -77,8 +77,16 @@ function pageHtml(src: string): string {
   const video = document.getElementById('v');
   const hls = new Hls();
   hls.on(Hls.Events.ERROR, (_e, d) => {
-    window.__errors.push({ type: d.type, details: d.details, fatal: d.fatal });
+    const message = d.error ? String(d.error.message) : d.reason || '';
+    window.__errors.push({ type: d.type, details: d.details, fatal: d.fatal, at: video.currentTime, message });
     if (d.fatal) window.__fatal = d.type + '/' + d.details;
+  });
+  // The media element's own error says why Chromium gave up (PIPELINE_ERROR_DECODE: which packet).
+  video.addEventListener('error', () => {
+    const e = video.error;
+    const details = e ? e.code + ' ' + e.message : 'unknown';
+    window.__errors.push({ type: 'video', details, fatal: true, at: video.currentTime });
+    window.__fatal = 'video/' + details;
   });
   hls.loadSource(${JSON.stringify(src)});
   hls.attachMedia(video);
@@ -106,7 +114,8 @@ interface Playback {
   /** currentTime samples, one per second from the start of playback. */
   readonly times: number[];
   readonly fatal: string | null;
-  readonly errors: Array<{ type: string; details: string; fatal: boolean }>;
+  /** hls.js errors and the video element's error, with the playback position and message of each. */
+  readonly errors: Array<{ type: string; details: string; fatal: boolean; at: number; message?: string }>;
 }
 
 interface PlayOptions {

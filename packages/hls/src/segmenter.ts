@@ -4,7 +4,8 @@
 //
 //   waiting ──RAP──► open ──RAP at ≥ target──► emit, open (independent)
 //      ▲               │ ──≥ max (hard limit)──► emit forced, open (not independent)
-//      └─discontinuity─┘ (emits the old generation's tail unless < 1 s, waits for the new generation's RAP)
+//      └─discontinuity─┘ (emits the old generation's tail up to its last video PES start unless < 1 s,
+//                          waits for the new generation's RAP)
 
 import { MediaClock, TICKS_PER_MS, TICKS_PER_SECOND, TICKS_PER_US } from './clock.js';
 import { HlsError } from './errors.js';
@@ -51,6 +52,13 @@ const NO_RAP_START_FACTOR = 2;
 // frames (the engine died right after a keyframe) holds no audio yet, and hls.js then fails the whole
 // media source (mediaSourceRequiresReset) instead of playing on.
 const MIN_TAIL_TICKS = TICKS_PER_SECOND;
+// The upstream was cut at an arbitrary byte, so the last video PES of the old generation is usually torn
+// (video PES carry no length: only the next PES start proves one complete). The tail therefore ends at the
+// start of that PES, never after it: Chromium's decoder fails on a torn frame followed by the new
+// generation's keyframe (PIPELINE_ERROR_DECODE), which closes the MediaSource (hls.js
+// mediaSourceRequiresReset) and playback stops at the discontinuity. NO_VIDEO: no video PES start seen
+// yet in this generation (audio-only, or before the first one): the tail then ends at the change.
+const NO_VIDEO = -1;
 const EMPTY: readonly Segment[] = Object.freeze([]);
 
 function append(out: Segment[] | undefined, seg: Segment): Segment[] {
@@ -104,6 +112,9 @@ export class Segmenter {
   #forcedCuts = 0;
   #clamped = 0;
   #dropped = 0;
+  /** Cursor and clock position of the last video PES start of this generation (NO_VIDEO before one). */
+  #videoCursor = NO_VIDEO;
+  #videoPos = 0;
 
   constructor(options: SegmenterOptions = {}) {
     const target = positive(
@@ -165,12 +176,15 @@ export class Segmenter {
 
   /** A video PES (not a random-access point) starts at `cursor`; `pts` is the 33-bit 90 kHz PTS. */
   videoPes(cursor: number, pts: number): readonly Segment[] {
-    return this.#observe(cursor, false, this.#clock.video(pts));
+    const drive = this.#clock.video(pts);
+    this.#videoStart(cursor);
+    return this.#observe(cursor, false, drive);
   }
 
   /** A random-access point (keyframe PES start) at `cursor`, with its PTS when the PES header has one. */
   randomAccess(cursor: number, pts?: number): readonly Segment[] {
     if (pts !== undefined) this.#clock.video(pts);
+    this.#videoStart(cursor);
     return this.#observe(cursor, true, true);
   }
 
@@ -189,12 +203,17 @@ export class Segmenter {
   }
 
   /**
-   * The upstream generation changes at `cursor`: bytes before it close the open segment (dropped when it
-   * holds less than a second of media); the next segment starts at the first random-access point of the
-   * new generation and carries the flag.
+   * The upstream generation changes at `cursor`: the open segment closes at the start of its last video PES
+   * (which may be torn; at `cursor` when it has no video), and is dropped when it holds less than a second
+   * of media; the next segment starts at the first random-access point of the new generation and carries
+   * the flag.
    */
   discontinuity(cursor: number, generation: number): readonly Segment[] {
-    const out = this.#finish(cursor, MIN_TAIL_TICKS);
+    const out =
+      this.#open && this.#videoCursor >= this.#start
+        ? this.#finishAt(this.#videoCursor, this.#videoPos - this.#startPos, MIN_TAIL_TICKS)
+        : this.#finish(cursor, MIN_TAIL_TICKS);
+    this.#videoCursor = NO_VIDEO;
     // Before anything was emitted there is no earlier timeline to break from.
     this.#pendingDiscontinuity ||= this.#emittedAny;
     this.#generation = generation;
@@ -209,6 +228,11 @@ export class Segmenter {
     const out = this.#finish(cursor);
     this.#waitSincePos = this.#clock.position;
     return out;
+  }
+
+  #videoStart(cursor: number): void {
+    this.#videoCursor = cursor;
+    this.#videoPos = this.#clock.position;
   }
 
   #observe(cursor: number, rap: boolean, drive: boolean): readonly Segment[] {
@@ -270,9 +294,13 @@ export class Segmenter {
   /** Emits the open segment up to `cursor`, unless it holds less than `minTicks` of media (dropped, counted). */
   #finish(cursor: number, minTicks = 1): readonly Segment[] {
     if (!this.#open) return EMPTY;
-    this.#open = false;
     // The last frame lasts about one more step past the last timing event.
-    const ticks = this.#clock.position - this.#startPos + this.#clock.lastStep;
+    return this.#finishAt(cursor, this.#clock.position - this.#startPos + this.#clock.lastStep, minTicks);
+  }
+
+  /** Emits the open segment up to `cursor` as `ticks` of media, unless that is less than `minTicks`. */
+  #finishAt(cursor: number, ticks: number, minTicks: number): readonly Segment[] {
+    this.#open = false;
     if (cursor <= this.#start || ticks < minTicks) {
       if (cursor > this.#start) this.#dropped++;
       this.#pendingDiscontinuity ||= this.#discontinuity;

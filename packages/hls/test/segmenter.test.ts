@@ -164,13 +164,15 @@ describe('segmenter: discontinuities and sequence numbers', () => {
   it('closes the old generation at the change and restarts at the first RAP of the new one', () => {
     const seg = new Segmenter();
     const f = new Feeder(seg);
-    f.frames(gopFrames(5, FPS, 2)); // segment 0 (0–4 s) done, segment 1 open at 4 s
+    f.frames(gopFrames(5.2, FPS, 2)); // segment 0 (0–4 s) done, segment 1 open at 4 s
+    const lastFrameAt = f.cursor - 3 * PACKET;
     const changeAt = f.cursor;
     f.discontinuity(1);
     assert.equal(f.segments.length, 2);
-    assert.equal(f.segments[1]!.end, changeAt);
+    // The frame still open at the change (maybe torn) is left out: the tail ends where it starts.
+    assert.equal(f.segments[1]!.end, lastFrameAt);
     assert.equal(f.segments[1]!.generation, 0);
-    assert.equal(f.segments[1]!.durationUs, 1_000_000); // 4 s → 4.96 s plus the last frame
+    assert.equal(f.segments[1]!.durationUs, 1_160_000); // 4 s → the last frame's start at 5.16 s
     // New generation: unrelated PTS, two leading non-key frames, then a RAP.
     const g2 = gopFrames(9, FPS, 2, 123 * PTS_HZ).map((fr, i) => ({
       ...fr,
