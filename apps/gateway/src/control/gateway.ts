@@ -7,6 +7,7 @@
 import { DockerEngines } from '@shardcast/docker-engines';
 import { EngineClient } from '@shardcast/engine-client';
 import { EngineRegistry, HealthProber } from '@shardcast/engines';
+import { CatalogFileError, readCatalogFile } from '../channels/catalog-file.js';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import { keepHeapBounded } from '../memory/heap-keeper.js';
@@ -14,6 +15,7 @@ import { ringReleased } from '../memory/reclaim.js';
 import type { ShardToMain } from '../protocol.js';
 import { loadUws } from '../uws.js';
 import { ApiRouter } from './api.js';
+import { ChannelSources } from './channel-sources.js';
 import { StreamDirectory } from './directory.js';
 import { type EmbeddedSim, startEmbeddedSim } from './embedded-sim.js';
 import { MetricsListener } from './metrics-listener.js';
@@ -44,6 +46,7 @@ export class Gateway {
   readonly #api: ApiRouter;
   readonly #docker: DockerEngines;
   readonly #observability: Observability;
+  readonly #channels: ChannelSources;
   #sim: EmbeddedSim | null = null;
   #metricsListener: MetricsListener | null = null;
   #stopping: Promise<boolean> | null = null;
@@ -66,11 +69,13 @@ export class Gateway {
       clientFor: (url) => new EngineClient({ baseUrl: url, timeoutMs: HEALTH_TIMEOUT_MS }),
     });
     this.#supervisor = new ShardSupervisor(config, log.child({ component: 'supervisor' }));
+    this.#channels = new ChannelSources(config.sourcePenaltySeconds);
     this.#directory = new StreamDirectory(
       config,
       log.child({ component: 'directory' }),
       this.#supervisor,
       this.#registry,
+      this.#channels,
     );
     this.#telemetry = new Telemetry(
       config,
@@ -106,6 +111,16 @@ export class Gateway {
     const uws = loadUws(config.allowUwsFallback);
     if (!uws.native) log.warn({ cause: uws.cause }, 'running on the slow uWebSockets.js JavaScript fallback');
     const gw = new Gateway(config, log);
+    if (config.channels !== undefined) {
+      try {
+        const file = readCatalogFile(config.channels);
+        gw.#channels.set(file.catalog);
+        log.info({ channels: file.catalog.channels.length, format: file.format }, 'channel catalog loaded');
+      } catch (err) {
+        if (err instanceof CatalogFileError) throw new StartupError(err.message);
+        throw err;
+      }
+    }
     const docker = await gw.#docker.start();
     if (config.docker === 'on') {
       // `on` promises Docker engines: without a daemon, refuse rather than run on a fallback (the

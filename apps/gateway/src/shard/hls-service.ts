@@ -33,8 +33,8 @@ import { failReply } from '../http/guard.js';
 import { sendKnownLength } from '../http/known-length.js';
 import { endHead, markStarted, Reply, type RequestContext } from '../http/respond.js';
 import type { Logger } from '../log.js';
-import { parseKeyToken, type StreamKey } from '../stream-key.js';
-import { parseStreamQuery } from './query.js';
+import { keyString, parseKeyToken, type StreamKey } from '../stream-key.js';
+import { type ParsedStream, parseStreamQuery } from './query.js';
 import type { LocalStream, StreamTable } from './streams.js';
 
 const FIRST_SEGMENT_POLL_MS = 50;
@@ -118,10 +118,14 @@ export class HlsService {
    * `GET/HEAD /ace/manifest.m3u8?id=|infohash=`: a multivariant playlist naming this viewer's session;
    * with `&session=`, the live media playlist.
    */
-  playlist(res: HttpResponse, req: HttpRequest, ctx: RequestContext): void {
+  playlist(
+    res: HttpResponse,
+    req: HttpRequest,
+    ctx: RequestContext,
+    parsed: ParsedStream = parseStreamQuery(req.getQuery() ?? ''),
+  ): void {
     const t0 = performance.now();
     const address = remoteAddress(res);
-    const parsed = parseStreamQuery(req.getQuery() ?? '');
     const reply = new Reply(res, ctx);
     if (parsed.error) return reply.error(parsed.error);
     if (parsed.session === false) {
@@ -129,7 +133,7 @@ export class HlsService {
     }
     if (!this.#accepting()) return reply.error('SC_ERR_SHUTTING_DOWN');
     const { key, session } = parsed;
-    const local = this.#streams.byToken(key.kind === 'id' ? key.hex : `ih-${key.hex}`);
+    const local = this.#streams.byToken(keyString(key));
     const hls = local?.playable ? this.#byStream.get(local.id) : undefined;
     if (hls?.leased && session === null) {
       // Hot path for a new player of a playing stream: no waiting, the variant names its new session.
@@ -301,7 +305,10 @@ export class HlsService {
     const bandwidth = bitrate > 0 ? Math.ceil(bitrate * BANDWIDTH_HEADROOM) : DEFAULT_BANDWIDTH;
     const session = randomBytes(SESSION_BYTES).toString('base64url');
     // Relative to this playlist, so proxies and path prefixes need no configuration.
-    const uri = `manifest.m3u8?${key.kind === 'id' ? 'id' : 'infohash'}=${key.hex}&session=${session}`;
+    const uri =
+      key.kind === 'channel'
+        ? `${key.hex}.m3u8?session=${session}`
+        : `manifest.m3u8?${key.kind === 'id' ? 'id' : 'infohash'}=${key.hex}&session=${session}`;
     reply.end(
       200,
       [

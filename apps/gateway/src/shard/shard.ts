@@ -14,6 +14,7 @@ import type { Logger } from '../log.js';
 import { OPERATIONS } from '../operations.js';
 import type { ClientEvent, MainToShard, ShardInit, ShardStats, ShardStreamStats } from '../protocol.js';
 import { loadUws } from '../uws.js';
+import { channelRequest } from './channel-path.js';
 import { ControlChannel, type ControlPort } from './control.js';
 import { HlsService } from './hls-service.js';
 import { OwnerSet } from './owner-set.js';
@@ -99,7 +100,7 @@ export class Shard {
         this.#owners.disown(msg.streamId, msg.reason);
         return;
       case 'engine':
-        this.#owners.engine(msg.streamId, msg.engine);
+        this.#owners.engine(msg.streamId, msg.engine, msg.source);
         return;
       case 'engineLost':
         this.#owners.engineLost(msg.streamId);
@@ -196,6 +197,18 @@ export class Shard {
         methods: read,
         handle: (res, req, ctx) => this.#hls.segment(res, req, ctx),
       },
+      {
+        pattern: '/channel/:file',
+        kind: 'player',
+        methods: read,
+        handle: (res, req, ctx) => this.#channel(tsDeps, res, req, ctx),
+      },
+      {
+        pattern: '/channel/hls/:stream/:segment',
+        kind: 'player',
+        methods: read,
+        handle: (res, req, ctx) => this.#hls.segment(res, req, ctx),
+      },
       { pattern: '/health', kind: 'player', methods: read, handle: health },
       { pattern: '/ready', kind: 'admin', methods: read, handle: forward },
       { pattern: '/metrics', kind: 'admin', methods: read, handle: forward },
@@ -203,6 +216,14 @@ export class Shard {
       { pattern: '/api/*', kind: 'admin', methods: [...read, 'DELETE'], handle: forward },
       { pattern: '/*', kind: 'player', methods: [], handle: null },
     ]);
+  }
+
+  /** `/channel/<id>.ts` and `/channel/<id>.m3u8`: a catalog channel, served like /ace streams. */
+  #channel(tsDeps: TsRouteDeps, res: HttpResponse, req: HttpRequest, ctx: RequestContext): void {
+    const name = req.getParameter(0) ?? '';
+    const parsed = channelRequest(name, req.getQuery() ?? '');
+    if (name.endsWith('.m3u8')) this.#hls.playlist(res, req, ctx, parsed);
+    else handleTs(tsDeps, res, req, ctx, parsed);
   }
 
   /** Control-plane routes are answered by main; the shard relays. */

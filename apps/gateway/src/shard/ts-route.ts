@@ -10,7 +10,8 @@ import type { GatewayConfig } from '../config/types.js';
 import { failReply } from '../http/guard.js';
 import { markStarted, Reply, type RequestContext } from '../http/respond.js';
 import type { Logger } from '../log.js';
-import { parseStreamQuery } from './query.js';
+import { keyString } from '../stream-key.js';
+import { type ParsedStream, parseStreamQuery } from './query.js';
 import type { LocalStream, StreamTable } from './streams.js';
 import { type FinishReason, TsClient } from './ts-client.js';
 import type { TsPump } from './ts-pump.js';
@@ -31,11 +32,16 @@ export interface TsRouteDeps {
   readonly onClientEvent: (stream: LocalStream, event: 'joined' | 'left', reason?: FinishReason) => void;
 }
 
-export function handleTs(deps: TsRouteDeps, res: HttpResponse, req: HttpRequest, ctx: RequestContext): void {
+/** `parsed` is the request's stream (`/channel/<id>.ts` parses its path); default: the /ace query. */
+export function handleTs(
+  deps: TsRouteDeps,
+  res: HttpResponse,
+  req: HttpRequest,
+  ctx: RequestContext,
+  parsed: ParsedStream = parseStreamQuery(req.getQuery() ?? ''),
+): void {
   const t0 = performance.now();
-  const query = req.getQuery() ?? '';
   const reply = new Reply(res, ctx);
-  const parsed = parseStreamQuery(query);
   if (parsed.error) return reply.error(parsed.error);
   if (!deps.accepting()) return reply.error('SC_ERR_SHUTTING_DOWN');
   if (ctx.head) {
@@ -51,7 +57,7 @@ export function handleTs(deps: TsRouteDeps, res: HttpResponse, req: HttpRequest,
     return;
   }
   if (deps.pump.clients >= deps.config.maxClients) return reply.error('SC_ERR_CLIENT_LIMIT');
-  const known = deps.streams.byToken(parsed.key.kind === 'id' ? parsed.key.hex : `ih-${parsed.key.hex}`);
+  const known = deps.streams.byToken(keyString(parsed.key));
   if (known && known.control.readers >= deps.config.maxClientsPerStream)
     return reply.error('SC_ERR_STREAM_CLIENT_LIMIT');
 
