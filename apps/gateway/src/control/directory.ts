@@ -164,6 +164,11 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
     if (!channel) return this.#replyError(waiter, errorData('SC_ERR_CHANNEL_NOT_FOUND'));
     if (this.#byId.size >= this.#config.maxStreams)
       return this.#replyError(waiter, errorData('SC_ERR_STREAM_LIMIT'));
+    // Each playing channel holds a tuner, as on the hardware the HDHomeRun routes emulate.
+    let tuners = 0;
+    for (const e of this.#byId.values()) if (e.channel) tuners++;
+    if (tuners >= (this.#config.tunerCount ?? this.#config.maxStreams))
+      return this.#replyError(waiter, errorData('SC_ERR_TUNER_LIMIT'));
     const play: ChannelPlay = {
       id: channel.id,
       sources: channel.sources,

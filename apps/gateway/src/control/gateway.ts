@@ -18,6 +18,7 @@ import { ApiRouter } from './api.js';
 import { ChannelSources } from './channel-sources.js';
 import { StreamDirectory } from './directory.js';
 import { type EmbeddedSim, startEmbeddedSim } from './embedded-sim.js';
+import { ExportRoutes } from './exports.js';
 import { MetricsListener } from './metrics-listener.js';
 import { Observability } from './observability.js';
 import { ShardSupervisor } from './supervisor.js';
@@ -47,6 +48,7 @@ export class Gateway {
   readonly #docker: DockerEngines;
   readonly #observability: Observability;
   readonly #channels: ChannelSources;
+  readonly #exports: ExportRoutes;
   #sim: EmbeddedSim | null = null;
   #metricsListener: MetricsListener | null = null;
   #stopping: Promise<boolean> | null = null;
@@ -92,6 +94,7 @@ export class Gateway {
       this.#registry,
       this.#docker,
     );
+    this.#exports = new ExportRoutes(config, () => this.#channels.catalog);
     this.#api = new ApiRouter(config, this.#directory, this.#registry, this.#telemetry, this.#observability);
     this.#supervisor.on('message', (shardId, msg) => this.#onShardMessage(shardId, msg));
     // A (re)spawned shard gets the directory in its `start` message, before it listens (supervisor).
@@ -237,7 +240,10 @@ export class Gateway {
         this.#telemetry.ownerSession(msg.streamId, msg.engine, msg.session);
         return;
       case 'api':
-        this.#api.handle(msg).then(
+        (this.#exports.handles(msg.path)
+          ? Promise.resolve(this.#exports.handle(msg))
+          : this.#api.handle(msg)
+        ).then(
           (r) => this.#supervisor.send(shardId, { type: 'apiResponse', reqId: msg.reqId, ...r }),
           (err: unknown) => {
             this.#log.error({ err, path: msg.path }, 'api handler failed');

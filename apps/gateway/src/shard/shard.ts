@@ -27,7 +27,7 @@ const API_DEADLINE_MS = 10_000;
 /** Client events shipped per stats interval at most; beyond, they are counted as dropped. */
 const MAX_CLIENT_EVENTS = 2048;
 /** Headers a forwarded control-plane request keeps (auth, content negotiation). */
-const FORWARDED_HEADERS = ['authorization', 'x-api-key', 'accept', 'user-agent'];
+const FORWARDED_HEADERS = ['authorization', 'x-api-key', 'accept', 'user-agent', 'host'];
 
 export class Shard {
   readonly #init: ShardInit;
@@ -209,6 +209,12 @@ export class Shard {
         methods: read,
         handle: (res, req, ctx) => this.#hls.segment(res, req, ctx),
       },
+      // Exports (playlist, HDHomeRun): answered by main, which holds the catalog.
+      ...['/playlist.m3u', '/discover.json', '/lineup.json', '/lineup_status.json', '/device.xml'].map(
+        (pattern) => ({ pattern, kind: 'player' as const, methods: read, handle: forward }),
+      ),
+      { pattern: '/lineup.post', kind: 'player', methods: ['POST'], handle: forward },
+      { pattern: '/hdhr/:token/:file', kind: 'player', methods: [...read, 'POST'], handle: forward },
       { pattern: '/health', kind: 'player', methods: read, handle: health },
       { pattern: '/ready', kind: 'admin', methods: read, handle: forward },
       { pattern: '/metrics', kind: 'admin', methods: read, handle: forward },
