@@ -5,6 +5,7 @@
 
 import type { IntervalSnapshot } from '@shardcast/metrics';
 import type { RingHandles } from '@shardcast/ring';
+import type { TokenTable } from './access/token-gate.js';
 import type { ChannelSource } from './channels/source.js';
 import type { GatewayConfig } from './config/types.js';
 import type { ErrorData } from './errors.js';
@@ -14,6 +15,8 @@ import type { StreamKey } from './stream-key.js';
 export interface ShardInit {
   readonly shardId: number;
   readonly config: GatewayConfig;
+  /** Player tokens and their shared client counts (absent: player routes are open). */
+  readonly tokens?: TokenTable;
 }
 
 export interface EngineRef {

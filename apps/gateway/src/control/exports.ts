@@ -4,6 +4,8 @@
  * to the tuner's BaseURL, so a token in the path reaches every request they make). URLs are absolute,
  * built from `--public-url`, else from the request's Host header.
  */
+
+import { TokenGate } from '../access/token-gate.js';
 import type { Catalog } from '../channels/catalog.js';
 import {
   deviceIdFor,
@@ -31,20 +33,13 @@ const HDHR_PATH = /^\/hdhr\/([^/]{1,256})\/([a-z_.]+)$/;
 const HOST = /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](:\d{1,5})?$/;
 const FRIENDLY_NAME = 'Shardcast';
 
-/** Player-token checks (absent: tokens are off and every export is open). */
-export interface TokenGate {
-  /** The token's name when `token` is valid, else null (never logs or returns the token itself). */
-  check(token: string | null): string | null;
-  readonly enabled: boolean;
-}
-
 export class ExportRoutes {
   readonly #config: GatewayConfig;
   readonly #catalog: () => Catalog;
-  readonly #tokens: TokenGate | null;
+  readonly #tokens: TokenGate;
   readonly #tuners: number;
 
-  constructor(config: GatewayConfig, catalog: () => Catalog, tokens: TokenGate | null = null) {
+  constructor(config: GatewayConfig, catalog: () => Catalog, tokens: TokenGate = new TokenGate(null)) {
     this.#config = config;
     this.#catalog = catalog;
     this.#tokens = tokens;
@@ -71,10 +66,17 @@ export class ExportRoutes {
     const isPost = file === '/lineup.post';
     if (isPost ? req.method !== 'POST' : req.method !== 'GET' && req.method !== 'HEAD')
       return apiError('SC_ERR_METHOD_NOT_ALLOWED');
-    if (this.#tokens?.enabled && this.#tokens.check(token) === null) return apiError('SC_ERR_TOKEN_REQUIRED');
+    const entry = this.#tokens.find(token);
+    if (this.#tokens.enabled && entry === null) return apiError('SC_ERR_TOKEN_REQUIRED');
+    // A token limited to some channels sees only those.
+    const all = this.#catalog();
+    const catalog =
+      entry?.channels == null
+        ? all
+        : { channels: all.channels.filter((c) => entry.channels!.includes(c.id)) };
     const base = this.#base(req.headers.host);
     if (base === null) return apiError('SC_ERR_BAD_PARAM', 'The Host header is not a host name or address.');
-    const withToken = this.#tokens?.enabled ? token : null;
+    const withToken = this.#tokens.enabled ? token : null;
     const urls: PlayerUrls = { base, token: withToken };
     const tuner: Tuner = {
       friendlyName: FRIENDLY_NAME,
@@ -90,13 +92,13 @@ export class ExportRoutes {
         return text(
           200,
           'audio/x-mpegurl; charset=utf-8',
-          renderPlaylist(this.#catalog(), urls, format === 'hls' ? 'hls' : 'ts'),
+          renderPlaylist(catalog, urls, format === 'hls' ? 'hls' : 'ts'),
         );
       }
       case '/discover.json':
         return json(200, discoverJson(tuner));
       case '/lineup.json':
-        return json(200, lineupJson(this.#catalog(), urls));
+        return json(200, lineupJson(catalog, urls));
       case '/lineup_status.json':
         return json(200, LINEUP_STATUS);
       case '/device.xml':

@@ -7,6 +7,8 @@
 import { DockerEngines } from '@shardcast/docker-engines';
 import { EngineClient } from '@shardcast/engine-client';
 import { EngineRegistry, HealthProber } from '@shardcast/engines';
+import { readTokenFile, TokenFileError } from '../access/token-file.js';
+import { TokenGate, type TokenTable, tokenTable } from '../access/token-gate.js';
 import { CatalogFileError, readCatalogFile } from '../channels/catalog-file.js';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
@@ -31,6 +33,15 @@ const HEALTH_TIMEOUT_MS = 3000;
 const DOCKER_ON_DEADLINE_MS = 10_000;
 /** The content id the start-up banner suggests for the embedded simulator (any 40 hex digits play). */
 export const DEMO_ID = '5a3e1f0c8b7d6e4a2c9f0b1d3e5a7c9e1f2b4d6a';
+
+function loadTokens(path: string): TokenTable {
+  try {
+    return tokenTable(readTokenFile(path));
+  } catch (err) {
+    if (err instanceof TokenFileError) throw new StartupError(err.message);
+    throw err;
+  }
+}
 
 /** A start-up failure with a one-sentence message. */
 export class StartupError extends Error {
@@ -71,6 +82,8 @@ export class Gateway {
       clientFor: (url) => new EngineClient({ baseUrl: url, timeoutMs: HEALTH_TIMEOUT_MS }),
     });
     this.#supervisor = new ShardSupervisor(config, log.child({ component: 'supervisor' }));
+    const tokens = config.tokens === undefined ? null : loadTokens(config.tokens);
+    this.#supervisor.tokens = tokens;
     this.#channels = new ChannelSources(config.sourcePenaltySeconds);
     this.#directory = new StreamDirectory(
       config,
@@ -94,7 +107,7 @@ export class Gateway {
       this.#registry,
       this.#docker,
     );
-    this.#exports = new ExportRoutes(config, () => this.#channels.catalog);
+    this.#exports = new ExportRoutes(config, () => this.#channels.catalog, new TokenGate(tokens));
     this.#api = new ApiRouter(config, this.#directory, this.#registry, this.#telemetry, this.#observability);
     this.#supervisor.on('message', (shardId, msg) => this.#onShardMessage(shardId, msg));
     // A (re)spawned shard gets the directory in its `start` message, before it listens (supervisor).

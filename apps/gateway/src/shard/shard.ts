@@ -6,6 +6,7 @@
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Recorder } from '@shardcast/metrics';
+import { TokenGate } from '../access/token-gate.js';
 import { CorsPolicy } from '../http/cors.js';
 import { mountRoutes, type RouteHandler } from '../http/front.js';
 import { failReply } from '../http/guard.js';
@@ -39,6 +40,7 @@ export class Shard {
   readonly #pump: TsPump;
   readonly #owners: OwnerSet;
   readonly #hls: HlsService;
+  readonly #tokens: TokenGate;
   readonly #recorder = new Recorder(Date.now(), OPERATIONS);
   readonly #loopDelay = monitorEventLoopDelay({ resolution: 10 });
   #lastElu = performance.eventLoopUtilization();
@@ -58,7 +60,15 @@ export class Shard {
     this.#streams = new StreamTable(this.#control, config.openTimeoutSeconds);
     this.#pump = new TsPump(config, log, init.shardId);
     this.#owners = new OwnerSet(config, log, this.#control, this.#recorder);
-    this.#hls = new HlsService(config, this.#streams, this.#recorder, () => this.#accepting, log);
+    this.#tokens = new TokenGate(init.tokens ?? null);
+    this.#hls = new HlsService(
+      config,
+      this.#streams,
+      this.#recorder,
+      () => this.#accepting,
+      log,
+      this.#tokens,
+    );
     this.#routes();
   }
 
@@ -156,6 +166,7 @@ export class Shard {
       recorder: this.#recorder,
       accepting: () => this.#accepting,
       log: this.#log,
+      tokens: this.#tokens,
       onClientEvent: (stream, event, reason) => {
         this.#log.debug(
           { stream: stream.token, event, reason },
