@@ -169,6 +169,8 @@ export type ShardToMain =
       path: string;
       query: string;
       headers: Record<string, string>;
+      /** PUT bodies (admin writes), UTF-8. */
+      body?: string;
     }
   | { type: 'stats'; stats: ShardStats };
 

@@ -232,6 +232,11 @@ function parseExtinf(line: string, n: number): M3uEntry | string {
 
 // -------------------------------------------------------------------------------------------- shared
 
+/** A catalog edited through the API: the same cross-channel checks as a file, naming channels by id. */
+export function checkChannels(channels: Channel[]): CatalogParse {
+  return finish(channels, (i) => `channel "${channels[i]!.id}"`);
+}
+
 /** Checks ids and numbers across channels and numbers the channels that have none (after the highest). */
 function finish(channels: Channel[], where: (i: number) => string): CatalogParse {
   const ids = new Map<string, number>();

@@ -6,6 +6,7 @@ export interface ApiRequest {
   readonly path: string;
   readonly query: string;
   readonly headers: Record<string, string>;
+  readonly body?: string;
 }
 
 export interface ApiResponse {

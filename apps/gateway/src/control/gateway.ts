@@ -9,14 +9,15 @@ import { EngineClient } from '@shardcast/engine-client';
 import { EngineRegistry, HealthProber } from '@shardcast/engines';
 import { readTokenFile, TokenFileError } from '../access/token-file.js';
 import { TokenGate, type TokenTable, tokenTable } from '../access/token-gate.js';
-import { CatalogFileError, readCatalogFile } from '../channels/catalog-file.js';
+import { CatalogFileError } from '../channels/catalog-file.js';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import { keepHeapBounded } from '../memory/heap-keeper.js';
 import { ringReleased } from '../memory/reclaim.js';
 import type { ShardToMain } from '../protocol.js';
 import { loadUws } from '../uws.js';
-import { ApiRouter } from './api.js';
+import { type ApiRequest, type ApiResponse, ApiRouter } from './api.js';
+import { ChannelCatalog } from './channel-catalog.js';
 import { ChannelSources } from './channel-sources.js';
 import { StreamDirectory } from './directory.js';
 import { type EmbeddedSim, startEmbeddedSim } from './embedded-sim.js';
@@ -60,6 +61,7 @@ export class Gateway {
   readonly #observability: Observability;
   readonly #channels: ChannelSources;
   readonly #exports: ExportRoutes;
+  readonly #catalog: ChannelCatalog;
   #sim: EmbeddedSim | null = null;
   #metricsListener: MetricsListener | null = null;
   #stopping: Promise<boolean> | null = null;
@@ -107,6 +109,12 @@ export class Gateway {
       this.#registry,
       this.#docker,
     );
+    this.#catalog = new ChannelCatalog(
+      config,
+      this.#channels,
+      this.#directory,
+      log.child({ component: 'channels' }),
+    );
     this.#exports = new ExportRoutes(config, () => this.#channels.catalog, new TokenGate(tokens));
     this.#api = new ApiRouter(config, this.#directory, this.#registry, this.#telemetry, this.#observability);
     this.#supervisor.on('message', (shardId, msg) => this.#onShardMessage(shardId, msg));
@@ -127,15 +135,11 @@ export class Gateway {
     const uws = loadUws(config.allowUwsFallback);
     if (!uws.native) log.warn({ cause: uws.cause }, 'running on the slow uWebSockets.js JavaScript fallback');
     const gw = new Gateway(config, log);
-    if (config.channels !== undefined) {
-      try {
-        const file = readCatalogFile(config.channels);
-        gw.#channels.set(file.catalog);
-        log.info({ channels: file.catalog.channels.length, format: file.format }, 'channel catalog loaded');
-      } catch (err) {
-        if (err instanceof CatalogFileError) throw new StartupError(err.message);
-        throw err;
-      }
+    try {
+      gw.#catalog.load();
+    } catch (err) {
+      if (err instanceof CatalogFileError) throw new StartupError(err.message);
+      throw err;
     }
     const docker = await gw.#docker.start();
     if (config.docker === 'on') {
@@ -174,6 +178,7 @@ export class Gateway {
         throw new StartupError((err as Error).message);
       }
     }
+    gw.#catalog.watch();
     gw.#prober.start();
     gw.#telemetry.start();
     keepHeapBounded();
@@ -221,6 +226,7 @@ export class Gateway {
   }
 
   async #stop(): Promise<boolean> {
+    this.#catalog.stop();
     this.#telemetry.stop();
     await this.#metricsListener?.close();
     // Shards end their clients and owned sessions (each owner calls the engine's stop) before exiting.
@@ -233,6 +239,13 @@ export class Gateway {
     await this.#sim?.stop();
     this.#log.info({ clean }, 'stopped');
     return clean;
+  }
+
+  /** Control-plane requests: exports and the channel admin API, else the API router. */
+  async #route(req: ApiRequest): Promise<ApiResponse> {
+    if (this.#exports.handles(req.path)) return this.#exports.handle(req);
+    if (this.#catalog.handles(req.path)) return this.#catalog.handle(req);
+    return this.#api.handle(req);
   }
 
   #onShardMessage(shardId: number, msg: ShardToMain): void {
@@ -253,10 +266,7 @@ export class Gateway {
         this.#telemetry.ownerSession(msg.streamId, msg.engine, msg.session);
         return;
       case 'api':
-        (this.#exports.handles(msg.path)
-          ? Promise.resolve(this.#exports.handle(msg))
-          : this.#api.handle(msg)
-        ).then(
+        this.#route(msg).then(
           (r) => this.#supervisor.send(shardId, { type: 'apiResponse', reqId: msg.reqId, ...r }),
           (err: unknown) => {
             this.#log.error({ err, path: msg.path }, 'api handler failed');

@@ -25,6 +25,8 @@ import { handleTs, type TsRouteDeps } from './ts-route.js';
 
 const STATS_INTERVAL_MS = 1000;
 const API_DEADLINE_MS = 10_000;
+/** Largest admin request body relayed to main (one channel with its sources). */
+const MAX_API_BODY_BYTES = 256 * 1024;
 /** Client events shipped per stats interval at most; beyond, they are counted as dropped. */
 const MAX_CLIENT_EVENTS = 2048;
 /** Headers a forwarded control-plane request keeps (auth, content negotiation). */
@@ -230,6 +232,8 @@ export class Shard {
       { pattern: '/ready', kind: 'admin', methods: read, handle: forward },
       { pattern: '/metrics', kind: 'admin', methods: read, handle: forward },
       { pattern: '/metrics/*', kind: 'admin', methods: read, handle: forward },
+      { pattern: '/api/v1/channels', kind: 'admin', methods: read, handle: forward },
+      { pattern: '/api/v1/channels/*', kind: 'admin', methods: [...read, 'PUT', 'DELETE'], handle: forward },
       { pattern: '/api/*', kind: 'admin', methods: [...read, 'DELETE'], handle: forward },
       { pattern: '/*', kind: 'player', methods: [], handle: null },
     ]);
@@ -254,8 +258,35 @@ export class Shard {
       if (v) headers[h] = v;
     }
     const reply = new Reply(res, ctx);
+    if (method === 'PUT') {
+      // Admin writes carry a JSON body (a channel): read it, bounded, then relay it with the request.
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.onData((chunk, last) => {
+        if (reply.done) return;
+        size += chunk.byteLength;
+        if (size > MAX_API_BODY_BYTES) {
+          reply.error('SC_ERR_BAD_PARAM', `The request body is larger than ${MAX_API_BODY_BYTES} bytes.`, [
+            ['Connection', 'close'],
+          ]);
+          return;
+        }
+        // uWS reuses the chunk's memory after this callback: copy it.
+        chunks.push(Buffer.from(new Uint8Array(chunk)));
+        if (last)
+          this.#relay(reply, { method, path, query, headers, body: Buffer.concat(chunks).toString('utf8') });
+      });
+      return;
+    }
+    this.#relay(reply, { method, path, query, headers });
+  }
+
+  #relay(
+    reply: Reply,
+    r: { method: string; path: string; query: string; headers: Record<string, string>; body?: string },
+  ): void {
     void this.#control
-      .request((reqId) => ({ type: 'api', reqId, method, path, query, headers }), API_DEADLINE_MS)
+      .request((reqId) => ({ type: 'api', reqId, ...r }), API_DEADLINE_MS)
       .then((msg) => {
         if (!msg) return reply.error('SC_ERR_INTERNAL', 'The control plane did not answer in time.');
         reply.end(msg.status, Object.entries(msg.headers), msg.body);
