@@ -52,6 +52,8 @@ export const ERRORS = {
   SC_ERR_TOKEN_REQUIRED: { status: 401, message: 'This route needs a valid player token (?token=).' },
   SC_ERR_TOKEN_LIMIT: { status: 403, message: 'This token already has its maximum number of clients.' },
   SC_ERR_TOKEN_FORBIDDEN: { status: 403, message: 'This token may not play this stream.' },
+  SC_ERR_NO_EPG: { status: 404, message: 'No guide is configured: start the gateway with --epg.' },
+  SC_ERR_EPG_UNAVAILABLE: { status: 503, message: 'The guide could not be loaded yet; retry later.' },
   SC_ERR_TUNER_LIMIT: { status: 503, message: 'Every tuner is in use.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

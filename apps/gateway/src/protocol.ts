@@ -88,7 +88,15 @@ export type MainToShard =
   | { type: 'opened'; reqId: number; streamId: number; key: StreamKey; ring: RingHandles; error: null }
   | { type: 'opened'; reqId: number; streamId: null; error: ErrorData }
   /** Reply to `api`. */
-  | { type: 'apiResponse'; reqId: number; status: number; headers: Record<string, string>; body: string }
+  | {
+      type: 'apiResponse';
+      reqId: number;
+      status: number;
+      headers: Record<string, string>;
+      body: string;
+      /** A binary body (gzip), sent instead of `body`. */
+      bytes?: Uint8Array;
+    }
   /** Stop accepting, end clients, stop owned sessions, then exit by yourself. */
   | { type: 'shutdown' };
 

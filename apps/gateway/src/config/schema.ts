@@ -421,6 +421,13 @@ export const OPTIONS = [
     help: 'Player tokens file (see Tokens). Set: every player route needs ?token=. Unset: player routes are open.',
   },
   {
+    key: 'epg',
+    flag: 'epg',
+    env: 'SHARDCAST_EPG',
+    kind: 'string',
+    help: "XMLTV guide (a file, or an http(s) URL fetched every 6 h; .gz accepted) served at /epg.xml, reduced to the catalog's tvg_ids.",
+  },
+  {
     key: 'config',
     flag: 'config',
     env: 'SHARDCAST_CONFIG',

@@ -13,6 +13,8 @@ export interface ApiResponse {
   readonly status: number;
   readonly headers: Record<string, string>;
   readonly body: string;
+  /** A binary body (gzip) sent instead of `body`. */
+  readonly bytes?: Uint8Array;
 }
 
 const JSON_HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };

@@ -21,6 +21,7 @@ import { ChannelCatalog } from './channel-catalog.js';
 import { ChannelSources } from './channel-sources.js';
 import { StreamDirectory } from './directory.js';
 import { type EmbeddedSim, startEmbeddedSim } from './embedded-sim.js';
+import { EpgService } from './epg.js';
 import { ExportRoutes } from './exports.js';
 import { MetricsListener } from './metrics-listener.js';
 import { Observability } from './observability.js';
@@ -62,6 +63,7 @@ export class Gateway {
   readonly #channels: ChannelSources;
   readonly #exports: ExportRoutes;
   readonly #catalog: ChannelCatalog;
+  readonly #epg: EpgService;
   #sim: EmbeddedSim | null = null;
   #metricsListener: MetricsListener | null = null;
   #stopping: Promise<boolean> | null = null;
@@ -115,6 +117,7 @@ export class Gateway {
       this.#directory,
       log.child({ component: 'channels' }),
     );
+    this.#epg = new EpgService(config.epg, () => this.#channels.catalog, log.child({ component: 'epg' }));
     this.#exports = new ExportRoutes(config, () => this.#channels.catalog, new TokenGate(tokens));
     this.#api = new ApiRouter(config, this.#directory, this.#registry, this.#telemetry, this.#observability);
     this.#supervisor.on('message', (shardId, msg) => this.#onShardMessage(shardId, msg));
@@ -244,6 +247,7 @@ export class Gateway {
   /** Control-plane requests: exports and the channel admin API, else the API router. */
   async #route(req: ApiRequest): Promise<ApiResponse> {
     if (this.#exports.handles(req.path)) return this.#exports.handle(req);
+    if (req.path === '/epg.xml') return this.#epg.handle(req);
     if (this.#catalog.handles(req.path)) return this.#catalog.handle(req);
     return this.#api.handle(req);
   }

@@ -30,7 +30,7 @@ const MAX_API_BODY_BYTES = 256 * 1024;
 /** Client events shipped per stats interval at most; beyond, they are counted as dropped. */
 const MAX_CLIENT_EVENTS = 2048;
 /** Headers a forwarded control-plane request keeps (auth, content negotiation). */
-const FORWARDED_HEADERS = ['authorization', 'x-api-key', 'accept', 'user-agent', 'host'];
+const FORWARDED_HEADERS = ['authorization', 'x-api-key', 'accept', 'user-agent', 'host', 'accept-encoding'];
 
 export class Shard {
   readonly #init: ShardInit;
@@ -223,9 +223,14 @@ export class Shard {
         handle: (res, req, ctx) => this.#hls.segment(res, req, ctx),
       },
       // Exports (playlist, HDHomeRun): answered by main, which holds the catalog.
-      ...['/playlist.m3u', '/discover.json', '/lineup.json', '/lineup_status.json', '/device.xml'].map(
-        (pattern) => ({ pattern, kind: 'player' as const, methods: read, handle: forward }),
-      ),
+      ...[
+        '/playlist.m3u',
+        '/epg.xml',
+        '/discover.json',
+        '/lineup.json',
+        '/lineup_status.json',
+        '/device.xml',
+      ].map((pattern) => ({ pattern, kind: 'player' as const, methods: read, handle: forward })),
       { pattern: '/lineup.post', kind: 'player', methods: ['POST'], handle: forward },
       { pattern: '/hdhr/:token/:file', kind: 'player', methods: [...read, 'POST'], handle: forward },
       { pattern: '/health', kind: 'player', methods: read, handle: health },
@@ -289,7 +294,7 @@ export class Shard {
       .request((reqId) => ({ type: 'api', reqId, ...r }), API_DEADLINE_MS)
       .then((msg) => {
         if (!msg) return reply.error('SC_ERR_INTERNAL', 'The control plane did not answer in time.');
-        reply.end(msg.status, Object.entries(msg.headers), msg.body);
+        reply.end(msg.status, Object.entries(msg.headers), msg.bytes ?? msg.body);
       })
       .catch((err: unknown) => failReply(this.#log, reply, err));
   }
