@@ -48,7 +48,7 @@ describe('/epg.xml over HTTP', () => {
   let fetches = 0;
   let dir: string;
   before(async () => {
-    origin = createServer((req, res) => {
+    origin = createServer((_req, res) => {
       fetches++;
       res.writeHead(200, { 'Content-Type': 'application/gzip' });
       res.end(gzipSync(GUIDE));
