@@ -186,6 +186,8 @@ describe('admin API and reloads', () => {
       ).status,
       200,
     );
+    // Wait for the server to end it (waitBytes returns at the end of the response).
+    await change.waitBytes(Number.MAX_SAFE_INTEGER, DEADLINE_MS);
     const ended = await change.close();
     assert.equal(ended.closedByServer, true, 'the changed channel was closed');
     assert.ok(await keep.waitBytes(keep.received() + 128 * 1024, DEADLINE_MS), 'the unchanged one plays on');
