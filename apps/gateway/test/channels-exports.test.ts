@@ -13,6 +13,7 @@ import { loadConfig } from '../src/config/load.js';
 import type { GatewayConfig } from '../src/config/types.js';
 import { ExportRoutes } from '../src/control/exports.js';
 import { type GatewayProc, getJson, startGateway, waitFor } from './support/gateway-proc.js';
+import { refusal } from './support/refused.js';
 import { checkTs, openTs } from './support/ts-reader.js';
 
 const DEADLINE_MS = 30_000;
@@ -202,7 +203,7 @@ describe('exports over HTTP', () => {
     const l = (await getJson(`${gw.url}/lineup.json`)).body;
     const tuned = [openTs(l[0].URL), openTs(l[1].URL)];
     for (const c of tuned) assert.ok(await c.waitBytes(64 * 1024, DEADLINE_MS), 'lineup URL plays');
-    const third = await getJson(l[2].URL);
+    const third = await refusal(l[2].URL);
     assert.equal(third.status, 503);
     assert.equal(third.body.error.code, 'SC_ERR_TUNER_LIMIT');
     assert.ok(third.headers.get('retry-after'));

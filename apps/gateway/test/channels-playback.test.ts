@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
 import { type GatewayProc, getJson, startGateway, waitFor } from './support/gateway-proc.js';
 import { fetchPlaylist, fetchSegment, poll } from './support/hls-tools.js';
+import { refusal } from './support/refused.js';
 import { checkTs, openTs } from './support/ts-reader.js';
 
 const MEDIA_BYTES = 256 * 1024;
@@ -128,7 +129,7 @@ test('a URL source plays as a channel over one upstream connection for many view
 test('an unknown or malformed channel is a 404 and asks no engine', async () => {
   const starts = sim.stats().startRequests;
   for (const path of ['/channel/nope.ts', '/channel/nope.m3u8', '/channel/UPPER.ts', '/channel/x.mp4']) {
-    const r = await getJson(`${gw.url}${path}`);
+    const r = await refusal(`${gw.url}${path}`);
     assert.equal(r.status, 404, path);
     assert.equal(r.body.error.code, 'SC_ERR_CHANNEL_NOT_FOUND', path);
   }

@@ -8,9 +8,11 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
 import { type GatewayProc, getJson, startGateway, waitFor } from './support/gateway-proc.js';
+import { refusal } from './support/refused.js';
 import { openTs } from './support/ts-reader.js';
 
 const DEADLINE_MS = 30_000;
+
 const ALICE = 'alice-Secret-Token-1234';
 const BOB = 'bob.Secret.Token.5678';
 const ID = 'e'.repeat(40);
@@ -75,7 +77,7 @@ test('a missing or wrong token is a 401 and touches no upstream', async () => {
     '/lineup.json?token=nope-nope-nope',
     '/hdhr/wrong-token-000/lineup.json',
   ]) {
-    const r = await getJson(`${gw.url}${path}`);
+    const r = await refusal(`${gw.url}${path}`);
     assert.equal(r.status, 401, path);
     assert.equal(r.body.error.code, 'SC_ERR_TOKEN_REQUIRED', path);
   }
@@ -113,7 +115,7 @@ test('max_clients counts TS clients and HLS sessions; over it is a 403', async (
   const bare = await getJson(`${gw.url}/channel/${segs.at(-1)!.replace(/\?.*$/, '')}`);
   assert.equal(bare.status, 401, 'a segment without the token is refused');
 
-  const third = await getJson(url);
+  const third = await refusal(url);
   assert.equal(third.status, 403);
   assert.equal(third.body.error.code, 'SC_ERR_TOKEN_LIMIT');
   const hls = await getJson(`${gw.url}/channel/sports.m3u8?session=anotherSession1&token=${ALICE}`);
@@ -143,10 +145,10 @@ test('max_clients counts TS clients and HLS sessions; over it is a 403', async (
 });
 
 test('a token limited to some channels plays only those and lists only those', async () => {
-  const sports = await getJson(`${gw.url}/channel/sports.ts?token=${BOB}`);
+  const sports = await refusal(`${gw.url}/channel/sports.ts?token=${BOB}`);
   assert.equal(sports.status, 403);
   assert.equal(sports.body.error.code, 'SC_ERR_TOKEN_FORBIDDEN');
-  assert.equal((await getJson(`${gw.url}/ace/getstream?id=${ID}&token=${BOB}`)).status, 403);
+  assert.equal((await refusal(`${gw.url}/ace/getstream?id=${ID}&token=${BOB}`)).status, 403);
   const m3u = await (await fetch(`${gw.url}/playlist.m3u?token=${BOB}`)).text();
   const urls = m3u.split('\n').filter((l) => l && !l.startsWith('#'));
   assert.deepEqual(urls, [`${gw.url}/channel/news.ts?token=${BOB}`]);
