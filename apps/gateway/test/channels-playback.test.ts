@@ -19,14 +19,23 @@ const DEAD = 'a'.repeat(40);
 const LIVE = 'b'.repeat(40);
 const THIRD = 'c'.repeat(40);
 const DIRECT = 'd'.repeat(40);
+const HLS_DIRECT = '9'.repeat(40);
 
 let sim: EngineSim;
 let gw: GatewayProc;
 let dir: string;
+let hlsUrl: string;
 
 before(async () => {
   sim = await startEngineSim({ port: 0 });
   sim.setFaults({ startError: 'content not found' }, DEAD);
+  // An HLS URL source: an engine session's own playlist URL, fetched directly like any HLS origin.
+  const started = (await (
+    await fetch(`${sim.url}/ace/manifest.m3u8?id=${HLS_DIRECT}&format=json`)
+  ).json()) as {
+    response: { playback_url: string };
+  };
+  hlsUrl = started.response.playback_url;
   dir = mkdtempSync(join(tmpdir(), 'sc-channels-'));
   const file = join(dir, 'channels.json');
   writeFileSync(
@@ -40,6 +49,7 @@ before(async () => {
           sources: [`acestream://${DEAD}`, LIVE, `infohash:${THIRD}`],
         },
         { id: 'direct', name: 'Direct', sources: [`${sim.url}/ace/getstream?id=${DIRECT}`] },
+        { id: 'hls-direct', name: 'HLS direct', sources: [hlsUrl] },
       ],
     }),
   );
@@ -124,6 +134,25 @@ test('a URL source plays as a channel over one upstream connection for many view
   assert.equal(body.channel.sources[0].kind, 'url');
   assert.equal(body.channel.sources[0].source, `${sim.url}/ace/getstream?…`, 'the URL query is not shown');
   await Promise.all(clients.map((c) => c.close()));
+});
+
+test('an HLS URL source plays as a channel', async () => {
+  const c = openTs(`${gw.url}/channel/hls-direct.ts`);
+  assert.ok(await c.waitBytes(MEDIA_BYTES / 2, DEADLINE_MS), 'the TS viewer plays');
+  const got = await c.close();
+  assert.equal(checkTs(got.bytes).syncErrors, 0);
+  let body: any = null;
+  // The owner's figures reach the API with its next stats report.
+  await waitFor(async () => {
+    body = (await getJson(`${gw.url}/api/v1/streams/ch-hls-direct`)).body;
+    return body?.upstream != null;
+  }, DEADLINE_MS);
+  assert.equal(body.upstream, 'hls', 'ingested as an HLS upstream');
+  assert.equal(
+    sim.stats().sessions.filter((s) => s.contentId === HLS_DIRECT).length,
+    1,
+    'no engine session of its own',
+  );
 });
 
 test('an unknown or malformed channel is a 404 and asks no engine', async () => {
