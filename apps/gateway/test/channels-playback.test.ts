@@ -125,7 +125,7 @@ test('a URL source plays as a channel over one upstream connection for many view
   const before = sim.stats().sessions.filter((s) => s.contentId === DIRECT).length;
   assert.equal(before, 0);
   const url = `${gw.url}/channel/direct.ts`;
-  const clients = Array.from({ length: 20 }, () => openTs(url));
+  const clients = Array.from({ length: 100 }, () => openTs(url));
   for (const c of clients) assert.ok(await c.waitBytes(MEDIA_BYTES / 2, DEADLINE_MS), 'viewers play');
   const sessions = sim.stats().sessions.filter((s) => s.contentId === DIRECT);
   assert.equal(sessions.length, 1, 'one upstream session');
