@@ -43,6 +43,22 @@ export const ERRORS = {
   SC_ERR_NOT_READY: { status: 503, message: 'The stream has no segment yet; retry shortly.' },
   SC_ERR_SHUTTING_DOWN: { status: 503, message: 'The gateway is shutting down.' },
   SC_ERR_OPEN_TIMEOUT: { status: 504, message: 'The stream did not become playable before the deadline.' },
+  SC_ERR_CHANNEL_NOT_FOUND: { status: 404, message: 'No such channel in the catalog.' },
+  SC_ERR_BAD_CHANNEL: { status: 400, message: 'The channel is not valid.' },
+  SC_ERR_NO_CATALOG: {
+    status: 409,
+    message: 'No channel file is configured: start the gateway with --channels.',
+  },
+  SC_ERR_CATALOG_READ_ONLY: {
+    status: 409,
+    message: 'The channel file is an M3U playlist: edit it by hand (the API edits JSON catalogs only).',
+  },
+  SC_ERR_TOKEN_REQUIRED: { status: 401, message: 'This route needs a valid player token (?token=).' },
+  SC_ERR_TOKEN_LIMIT: { status: 403, message: 'This token already has its maximum number of clients.' },
+  SC_ERR_TOKEN_FORBIDDEN: { status: 403, message: 'This token may not play this stream.' },
+  SC_ERR_NO_EPG: { status: 404, message: 'No guide is configured: start the gateway with --epg.' },
+  SC_ERR_EPG_UNAVAILABLE: { status: 503, message: 'The guide could not be loaded yet; retry later.' },
+  SC_ERR_TUNER_LIMIT: { status: 503, message: 'Every tuner is in use.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
@@ -71,6 +87,7 @@ const STATUS_TEXT: Record<number, string> = {
   403: '403 Forbidden',
   404: '404 Not Found',
   405: '405 Method Not Allowed',
+  409: '409 Conflict',
   500: '500 Internal Server Error',
   502: '502 Bad Gateway',
   503: '503 Service Unavailable',

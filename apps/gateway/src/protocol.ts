@@ -5,6 +5,8 @@
 
 import type { IntervalSnapshot } from '@shardcast/metrics';
 import type { RingHandles } from '@shardcast/ring';
+import type { TokenTable } from './access/token-gate.js';
+import type { ChannelSource } from './channels/source.js';
 import type { GatewayConfig } from './config/types.js';
 import type { ErrorData } from './errors.js';
 import type { StreamKey } from './stream-key.js';
@@ -13,6 +15,8 @@ import type { StreamKey } from './stream-key.js';
 export interface ShardInit {
   readonly shardId: number;
   readonly config: GatewayConfig;
+  /** Player tokens and their shared client counts (absent: player routes are open). */
+  readonly tokens?: TokenTable;
 }
 
 export interface EngineRef {
@@ -28,6 +32,12 @@ export interface HlsStart {
   readonly discontinuitySeq: number;
   /** This continues an earlier life of the stream key: its first segment gets a discontinuity. */
   readonly resumed: boolean;
+}
+
+/** The source a channel's owner plays from: its place in the channel's list, and what it names. */
+export interface SourceRef {
+  readonly index: number;
+  readonly source: ChannelSource;
 }
 
 /** The engine session an owner plays from (what the API and lifecycle events show of it). */
@@ -54,7 +64,16 @@ export type MainToShard =
    */
   | { type: 'start'; streams: readonly StreamAttachment[] }
   /** You own (ingest) this stream: start the upstream pump into the ring. */
-  | { type: 'own'; streamId: number; key: StreamKey; ring: RingHandles; engine: EngineRef; hls: HlsStart }
+  | {
+      type: 'own';
+      streamId: number;
+      key: StreamKey;
+      ring: RingHandles;
+      engine: EngineRef;
+      hls: HlsStart;
+      /** A channel's stream: the source to play (a URL source has a stand-in engine on the URL's origin). */
+      source?: SourceRef;
+    }
   /** A stream exists: serve its ring to your clients. Sent to every shard (the owner included). */
   | { type: 'attach'; streamId: number; key: StreamKey; ring: RingHandles }
   /** The stream is gone: drop it and end its remaining clients. */
@@ -64,12 +83,20 @@ export type MainToShard =
   /** Owner: the stream's engine is gone (its container died): fail over now, without waiting for a timeout. */
   | { type: 'engineLost'; streamId: number }
   /** Owner: the next engine to use after a failover request (or null: none left). */
-  | { type: 'engine'; streamId: number; engine: EngineRef | null }
+  | { type: 'engine'; streamId: number; engine: EngineRef | null; source?: SourceRef }
   /** Reply to `open`; a success carries the stream's ring, so the asking shard can serve it at once. */
   | { type: 'opened'; reqId: number; streamId: number; key: StreamKey; ring: RingHandles; error: null }
   | { type: 'opened'; reqId: number; streamId: null; error: ErrorData }
   /** Reply to `api`. */
-  | { type: 'apiResponse'; reqId: number; status: number; headers: Record<string, string>; body: string }
+  | {
+      type: 'apiResponse';
+      reqId: number;
+      status: number;
+      headers: Record<string, string>;
+      body: string;
+      /** A binary body (gzip), sent instead of `body`. */
+      bytes?: Uint8Array;
+    }
   /** Stop accepting, end clients, stop owned sessions, then exit by yourself. */
   | { type: 'shutdown' }
   /**
@@ -106,6 +133,8 @@ export interface OwnerStats {
   readonly engine: EngineRef;
   readonly session: EngineSessionRef | null;
   readonly engineStat: Record<string, unknown> | null;
+  /** A channel's stream: the source being played, and whether it has delivered media since it was chosen. */
+  readonly source?: { readonly index: number; readonly playing: boolean };
 }
 
 export interface ShardStats {
@@ -161,6 +190,8 @@ export type ShardToMain =
       path: string;
       query: string;
       headers: Record<string, string>;
+      /** PUT bodies (admin writes), UTF-8. */
+      body?: string;
     }
   | { type: 'stats'; stats: ShardStats };
 

@@ -1,14 +1,21 @@
 /**
  * Stream identity. A stream is an AceStream content id or an infohash (both 40 hex characters, compared
- * lower-case). Its URL token (used in HLS segment paths and the API) is `<hex>` for ids and `ih-<hex>`
- * for infohashes, so the two namespaces never collide.
+ * lower-case), or a catalog channel (whose upstream is its source list). Its URL token (used in HLS
+ * segment paths and the API) is `<hex>` for ids, `ih-<hex>` for infohashes and `ch-<channel id>` for
+ * channels, so the namespaces never collide.
  */
-export type StreamKind = 'id' | 'infohash';
+export type StreamKind = 'id' | 'infohash' | 'channel';
 
 export interface StreamKey {
   readonly kind: StreamKind;
-  /** 40 lower-case hex characters. */
+  /** 40 lower-case hex characters; for a channel, its catalog id (see CHANNEL_ID). */
   readonly hex: string;
+}
+
+const CHANNEL_TOKEN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+export function isChannelId(s: string): boolean {
+  return CHANNEL_TOKEN.test(s);
 }
 
 const HEX40 = /^[0-9a-fA-F]{40}$/;
@@ -18,11 +25,15 @@ export function isHex40(s: string): boolean {
 }
 
 export function keyString(key: StreamKey): string {
-  return key.kind === 'id' ? key.hex : `ih-${key.hex}`;
+  return key.kind === 'id' ? key.hex : key.kind === 'infohash' ? `ih-${key.hex}` : `ch-${key.hex}`;
 }
 
 /** Parses a URL token back into a key; null when malformed. */
 export function parseKeyToken(token: string): StreamKey | null {
+  if (token.startsWith('ch-')) {
+    const id = token.slice(3);
+    return isChannelId(id) ? { kind: 'channel', hex: id } : null;
+  }
   if (token.startsWith('ih-')) {
     const hex = token.slice(3);
     return isHex40(hex) ? { kind: 'infohash', hex: hex.toLowerCase() } : null;

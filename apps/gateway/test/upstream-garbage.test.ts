@@ -109,6 +109,8 @@ for (const { kind, id } of KINDS) {
       `the stream left the ${kind} engine (now on ${now?.engine?.url}, failovers ${now?.failovers})`,
     );
     assert.equal(now.failovers, 1);
+    // Main names the new engine before the owner has started its session there: wait for the session.
+    await waitFor(() => good.stats().sessionsStarted > goodSessions, DEADLINE_MS);
     assert.equal(good.stats().sessionsStarted, goodSessions + 1, 'the other engine took the stream');
     assert.ok(bad.stats().faults.garbage >= 1, 'the bad engine did send garbage');
     // Clients then get the new engine's media on the sockets they had.

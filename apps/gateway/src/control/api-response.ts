@@ -6,12 +6,15 @@ export interface ApiRequest {
   readonly path: string;
   readonly query: string;
   readonly headers: Record<string, string>;
+  readonly body?: string;
 }
 
 export interface ApiResponse {
   readonly status: number;
   readonly headers: Record<string, string>;
   readonly body: string;
+  /** A binary body (gzip) sent instead of `body`. */
+  readonly bytes?: Uint8Array;
 }
 
 const JSON_HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };

@@ -6,8 +6,10 @@
 import type { EngineRegistry } from '@shardcast/engines';
 import type { GatewayConfig } from '../config/types.js';
 import type { StreamMedia } from '../probe/probe-scheduler.js';
+import type { StreamKind } from '../stream-key.js';
 import { type ApiRequest, type ApiResponse, apiError, json } from './api-response.js';
 import { checkApiKey } from './auth.js';
+import { channelView } from './channel-view.js';
 import type { StreamDirectory, StreamEntry } from './directory.js';
 import { performanceResponse } from './performance.js';
 import type { Telemetry } from './telemetry.js';
@@ -133,7 +135,8 @@ export class ApiRouter {
     const o = e.ownerStats;
     return {
       stream: e.token,
-      key: { type: e.key.kind === 'id' ? 'content_id' : 'infohash', value: e.key.hex },
+      key: { type: keyType(e.key.kind), value: e.key.hex },
+      channel: channelView(e, this.#directory.channels, now),
       state: e.state,
       owner_shard: e.owner,
       engine: { id: e.engine.id, url: e.engine.url },
@@ -155,6 +158,10 @@ export class ApiRouter {
       media: this.#observability?.media(e.id) ?? null,
     };
   }
+}
+
+function keyType(kind: StreamKind): string {
+  return kind === 'id' ? 'content_id' : kind;
 }
 
 function round(n: number): number {

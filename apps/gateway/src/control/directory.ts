@@ -8,17 +8,37 @@
 import { EventEmitter } from 'node:events';
 import type { EngineInfo, EngineRegistry } from '@shardcast/engines';
 import type { RingHandles } from '@shardcast/ring';
+import type { ChannelSource } from '../channels/source.js';
 import type { GatewayConfig } from '../config/types.js';
 import { type ErrorData, errorData } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { EngineRef, HlsStart, OwnerStats, ShardStreamStats, StreamAttachment } from '../protocol.js';
+import type {
+  EngineRef,
+  HlsStart,
+  OwnerStats,
+  ShardStreamStats,
+  SourceRef,
+  StreamAttachment,
+} from '../protocol.js';
 import { keyString, type StreamKey } from '../stream-key.js';
+import { ChannelSources } from './channel-sources.js';
 import { HlsSequenceMemory } from './hls-memory.js';
 import { ringControl, type StreamRingControl } from './ring-control.js';
 
 const REAP_INTERVAL_MS = 200;
 
 export type StreamState = 'opening' | 'live' | 'closing';
+
+/** A channel's stream: the sources it was opened with and the one playing. */
+export interface ChannelPlay {
+  readonly id: string;
+  readonly sources: readonly ChannelSource[];
+  index: number;
+  /** Sources tried since the last one that played (a round ends when every source failed). */
+  readonly tried: Set<number>;
+  /** Moves to another source. */
+  switches: number;
+}
 
 export interface Waiter {
   readonly shardId: number;
@@ -44,6 +64,8 @@ export interface StreamEntry {
   failovers: number;
   ownerStats: OwnerStats | null;
   readonly shardStats: Map<number, ShardStreamStats>;
+  /** Set for a catalog channel's stream. */
+  readonly channel: ChannelPlay | null;
 }
 
 /** What the directory needs from the shard supervisor. */
@@ -67,6 +89,7 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
   readonly #log: Logger;
   readonly #shards: ShardPort;
   readonly #engines: EngineRegistry;
+  readonly channels: ChannelSources;
   readonly #byToken = new Map<string, StreamEntry>();
   readonly #byId = new Map<number, StreamEntry>();
   /** Opens that arrived while the same key was closing; replayed once the close completes. */
@@ -76,8 +99,15 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
   #nextId = 1;
   #accepting = true;
 
-  constructor(config: GatewayConfig, log: Logger, shards: ShardPort, engines: EngineRegistry) {
+  constructor(
+    config: GatewayConfig,
+    log: Logger,
+    shards: ShardPort,
+    engines: EngineRegistry,
+    channels: ChannelSources = new ChannelSources(config.sourcePenaltySeconds),
+  ) {
     super();
+    this.channels = channels;
     this.#config = config;
     this.#log = log;
     this.#shards = shards;
@@ -120,6 +150,7 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
       this.#deferred.set(token, list);
       return;
     }
+    if (key.kind === 'channel') return this.#openChannel(key, token, waiter);
     if (this.#byId.size >= this.#config.maxStreams)
       return this.#replyError(waiter, errorData('SC_ERR_STREAM_LIMIT'));
     const engine = this.#engines.select();
@@ -127,7 +158,93 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
     this.#create(key, token, engine, [waiter]);
   }
 
-  #create(key: StreamKey, token: string, engine: EngineInfo, waiters: Waiter[]): void {
+  /** A channel opens on its best source that has an engine (a URL source needs none). */
+  #openChannel(key: StreamKey, token: string, waiter: Waiter): void {
+    const channel = this.channels.get(key.hex);
+    if (!channel) return this.#replyError(waiter, errorData('SC_ERR_CHANNEL_NOT_FOUND'));
+    if (this.#byId.size >= this.#config.maxStreams)
+      return this.#replyError(waiter, errorData('SC_ERR_STREAM_LIMIT'));
+    // Each playing channel holds a tuner, as on the hardware the HDHomeRun routes emulate.
+    let tuners = 0;
+    for (const e of this.#byId.values()) if (e.channel) tuners++;
+    if (tuners >= (this.#config.tunerCount ?? this.#config.maxStreams))
+      return this.#replyError(waiter, errorData('SC_ERR_TUNER_LIMIT'));
+    const play: ChannelPlay = {
+      id: channel.id,
+      sources: channel.sources,
+      index: 0,
+      tried: new Set(),
+      switches: 0,
+    };
+    const pick = this.#pickSource(play, null);
+    if (!pick) return this.#replyError(waiter, errorData('SC_ERR_NO_ENGINE'));
+    play.index = pick.index;
+    play.tried.add(pick.index);
+    this.#create(key, token, pick.engine, [waiter], play);
+  }
+
+  /** The next source to try (not yet tried this round) and its engine; null when none is left. */
+  #pickSource(play: ChannelPlay, avoidEngine: string | null): { index: number; engine: EngineInfo } | null {
+    for (const index of this.channels.order(play.id, play.sources, play.tried, Date.now())) {
+      const source = play.sources[index]!;
+      if (source.kind === 'url') return { index, engine: urlEngine(source.url) };
+      const avoid = new Set(avoidEngine ? [avoidEngine] : []);
+      const engine = this.#engines.select(avoid) ?? this.#engines.select();
+      if (engine) return { index, engine };
+    }
+    return null;
+  }
+
+  /** The channel's current source failed: tell main's source table, and move on to the next source. */
+  #nextSource(entry: StreamEntry, play: ChannelPlay, failed: EngineRef, reason: string): void {
+    const now = Date.now();
+    this.channels.failed(play.id, play.sources[play.index]!, reason, now);
+    play.tried.add(play.index);
+    let pick = this.#pickSource(play, failed.id);
+    if (!pick && entry.state === 'live') {
+      // Viewers are waiting (null packets): start another round, the failures may pass.
+      play.tried.clear();
+      play.tried.add(play.index);
+      pick = this.#pickSource(play, failed.id);
+      if (!pick) {
+        play.tried.clear();
+        pick = this.#pickSource(play, failed.id);
+      }
+    }
+    if (!pick) {
+      // Every source failed before the channel ever played: the player gets its answer now.
+      this.#shards.send(entry.owner, { type: 'engine', streamId: entry.id, engine: null });
+      return;
+    }
+    const from = entry.engine;
+    const fromIndex = play.index;
+    this.#engines.release(from.id);
+    this.#engines.assign(pick.engine.id);
+    entry.engine = pick.engine;
+    play.index = pick.index;
+    play.tried.add(pick.index);
+    play.switches++;
+    entry.failovers++;
+    this.#log.warn(
+      { stream: entry.token, from: fromIndex, to: pick.index, engine: pick.engine.url, reason },
+      'channel moving to its next source',
+    );
+    this.emit('failover', entry, from, pick.engine);
+    this.#shards.send(entry.owner, {
+      type: 'engine',
+      streamId: entry.id,
+      engine: ref(pick.engine),
+      source: sourceRef(play),
+    });
+  }
+
+  #create(
+    key: StreamKey,
+    token: string,
+    engine: EngineInfo,
+    waiters: Waiter[],
+    channel: ChannelPlay | null = null,
+  ): void {
     const id = this.#nextId++;
     const { handles, control } = ringControl(this.#config.ringMb);
     const entry: StreamEntry = {
@@ -149,6 +266,7 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
       failovers: 0,
       ownerStats: null,
       shardStats: new Map(),
+      channel,
     };
     this.#byToken.set(token, entry);
     this.#byId.set(id, entry);
@@ -164,6 +282,7 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
       ring: handles,
       engine: ref(engine),
       hls: this.#hlsStart(token),
+      ...(channel ? { source: sourceRef(channel) } : {}),
     });
     this.emit('opened', entry);
   }
@@ -181,6 +300,7 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
     entry.attachSnapshot = entry.control.attachCount();
     const waiters = entry.waiters;
     entry.waiters = [];
+    if (entry.channel) this.#sourcePlays(entry.channel);
     for (const w of waiters) this.#replyOk(w, entry);
     this.#log.info({ stream: entry.token, openMs: entry.readyAtMs - entry.openedAtMs }, 'stream live');
     this.emit('ready', entry, entry.readyAtMs - entry.openedAtMs);
@@ -199,6 +319,7 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
   needEngine(streamId: number, failed: EngineRef, reason: string): void {
     const entry = this.#byId.get(streamId);
     if (!entry || entry.state === 'closing') return;
+    if (entry.channel) return this.#nextSource(entry, entry.channel, failed, reason);
     entry.triedEngines.add(failed.id);
     let next = this.#engines.select(entry.triedEngines);
     if (!next && entry.state === 'opening') {
@@ -279,6 +400,7 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
         engine: ref(entry.engine),
         // The ring keeps its numbering: the new owner continues after the last published segment.
         hls: entry.control.hlsNext(),
+        ...(entry.channel ? { source: sourceRef(entry.channel) } : {}),
       });
     }
   }
@@ -301,8 +423,21 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
   recordOwnerStats(stats: readonly OwnerStats[]): void {
     for (const s of stats) {
       const entry = this.#byId.get(s.streamId);
-      if (entry) entry.ownerStats = s;
+      if (!entry) continue;
+      entry.ownerStats = s;
+      const play = entry.channel;
+      // The owner has media from the source main last chose: it plays (a new round starts on its failure).
+      if (play && s.source?.index === play.index && s.source.playing && entry.state === 'live') {
+        if (this.channels.result(play.id, play.sources[play.index]!)?.result !== 'ok')
+          this.#sourcePlays(play);
+      }
     }
+  }
+
+  #sourcePlays(play: ChannelPlay): void {
+    this.channels.succeeded(play.id, play.sources[play.index]!, Date.now());
+    play.tried.clear();
+    play.tried.add(play.index);
   }
 
   /** Stops opening new streams and closes every open one (shutdown). */
@@ -396,6 +531,16 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
   #hlsStart(token: string): HlsStart {
     return this.#hlsMemory.next(token, Date.now());
   }
+}
+
+/** A URL source's stand-in engine: its origin (the owner fetches only that origin's URLs). */
+function urlEngine(url: string): EngineInfo {
+  const origin = new URL(url).origin;
+  return { id: `url:${origin}`, url: origin, source: 'static' };
+}
+
+function sourceRef(play: ChannelPlay): SourceRef {
+  return { index: play.index, source: play.sources[play.index]! };
 }
 
 function ref(e: EngineInfo): EngineRef {

@@ -20,7 +20,7 @@ interface StreamBase {
   readonly streamId: number;
   /** Stream key as used in URLs: the content id, or `ih-<infohash>`. */
   readonly stream: string;
-  readonly keyType: 'content_id' | 'infohash';
+  readonly keyType: 'content_id' | 'infohash' | 'channel';
   readonly key: string;
   readonly atMs: number;
 }

@@ -7,15 +7,22 @@
 import { DockerEngines } from '@shardcast/docker-engines';
 import { EngineClient } from '@shardcast/engine-client';
 import { EngineRegistry, HealthProber } from '@shardcast/engines';
+import { readTokenFile, TokenFileError } from '../access/token-file.js';
+import { TokenGate, type TokenTable, tokenTable } from '../access/token-gate.js';
+import { CatalogFileError } from '../channels/catalog-file.js';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import { keepHeapBounded } from '../memory/heap-keeper.js';
 import { ringReleased } from '../memory/reclaim.js';
 import type { ShardToMain } from '../protocol.js';
 import { loadUws } from '../uws.js';
-import { ApiRouter } from './api.js';
+import { type ApiRequest, type ApiResponse, ApiRouter } from './api.js';
+import { ChannelCatalog } from './channel-catalog.js';
+import { ChannelSources } from './channel-sources.js';
 import { StreamDirectory } from './directory.js';
 import { type EmbeddedSim, startEmbeddedSim } from './embedded-sim.js';
+import { EpgService } from './epg.js';
+import { ExportRoutes } from './exports.js';
 import { LiveFeed } from './live-feed.js';
 import { MetricsListener } from './metrics-listener.js';
 import { Observability } from './observability.js';
@@ -29,6 +36,15 @@ const HEALTH_TIMEOUT_MS = 3000;
 const DOCKER_ON_DEADLINE_MS = 10_000;
 /** The content id the start-up banner suggests for the embedded simulator (any 40 hex digits play). */
 export const DEMO_ID = '5a3e1f0c8b7d6e4a2c9f0b1d3e5a7c9e1f2b4d6a';
+
+function loadTokens(path: string): TokenTable {
+  try {
+    return tokenTable(readTokenFile(path));
+  } catch (err) {
+    if (err instanceof TokenFileError) throw new StartupError(err.message);
+    throw err;
+  }
+}
 
 /** A start-up failure with a one-sentence message. */
 export class StartupError extends Error {
@@ -46,6 +62,10 @@ export class Gateway {
   readonly #docker: DockerEngines;
   readonly #observability: Observability;
   readonly #live: LiveFeed;
+  readonly #channels: ChannelSources;
+  readonly #exports: ExportRoutes;
+  readonly #catalog: ChannelCatalog;
+  readonly #epg: EpgService;
   #sim: EmbeddedSim | null = null;
   #metricsListener: MetricsListener | null = null;
   #stopping: Promise<boolean> | null = null;
@@ -68,11 +88,15 @@ export class Gateway {
       clientFor: (url) => new EngineClient({ baseUrl: url, timeoutMs: HEALTH_TIMEOUT_MS }),
     });
     this.#supervisor = new ShardSupervisor(config, log.child({ component: 'supervisor' }));
+    const tokens = config.tokens === undefined ? null : loadTokens(config.tokens);
+    this.#supervisor.tokens = tokens;
+    this.#channels = new ChannelSources(config.sourcePenaltySeconds);
     this.#directory = new StreamDirectory(
       config,
       log.child({ component: 'directory' }),
       this.#supervisor,
       this.#registry,
+      this.#channels,
     );
     this.#telemetry = new Telemetry(
       config,
@@ -89,6 +113,14 @@ export class Gateway {
       this.#registry,
       this.#docker,
     );
+    this.#catalog = new ChannelCatalog(
+      config,
+      this.#channels,
+      this.#directory,
+      log.child({ component: 'channels' }),
+    );
+    this.#epg = new EpgService(config.epg, () => this.#channels.catalog, log.child({ component: 'epg' }));
+    this.#exports = new ExportRoutes(config, () => this.#channels.catalog, new TokenGate(tokens));
     this.#api = new ApiRouter(config, this.#directory, this.#registry, this.#telemetry, this.#observability);
     this.#live = new LiveFeed({
       config,
@@ -121,6 +153,12 @@ export class Gateway {
     const uws = loadUws(config.allowUwsFallback);
     if (!uws.native) log.warn({ cause: uws.cause }, 'running on the slow uWebSockets.js JavaScript fallback');
     const gw = new Gateway(config, log);
+    try {
+      gw.#catalog.load();
+    } catch (err) {
+      if (err instanceof CatalogFileError) throw new StartupError(err.message);
+      throw err;
+    }
     const docker = await gw.#docker.start();
     if (config.docker === 'on') {
       // `on` promises Docker engines: without a daemon, refuse rather than run on a fallback (the
@@ -158,6 +196,7 @@ export class Gateway {
         throw new StartupError((err as Error).message);
       }
     }
+    gw.#catalog.watch();
     gw.#prober.start();
     gw.#telemetry.start();
     keepHeapBounded();
@@ -206,6 +245,7 @@ export class Gateway {
   }
 
   async #stop(): Promise<boolean> {
+    this.#catalog.stop();
     this.#telemetry.stop();
     this.#live.stop();
     await this.#metricsListener?.close();
@@ -219,6 +259,14 @@ export class Gateway {
     await this.#sim?.stop();
     this.#log.info({ clean }, 'stopped');
     return clean;
+  }
+
+  /** Control-plane requests: exports and the channel admin API, else the API router. */
+  async #route(req: ApiRequest): Promise<ApiResponse> {
+    if (this.#exports.handles(req.path)) return this.#exports.handle(req);
+    if (req.path === '/epg.xml') return this.#epg.handle(req);
+    if (this.#catalog.handles(req.path)) return this.#catalog.handle(req);
+    return this.#api.handle(req);
   }
 
   #onShardMessage(shardId: number, msg: ShardToMain): void {
@@ -239,8 +287,8 @@ export class Gateway {
         this.#telemetry.ownerSession(msg.streamId, msg.engine, msg.session);
         return;
       case 'api':
-        // The dashboard feed's routes first (answered at once), then the API router.
-        Promise.resolve(this.#live.handle(msg) ?? this.#api.handle(msg)).then(
+        // The dashboard feed's routes first (answered at once), then the API and channel routes.
+        Promise.resolve(this.#live.handle(msg) ?? this.#route(msg)).then(
           (r) => this.#supervisor.send(shardId, { type: 'apiResponse', reqId: msg.reqId, ...r }),
           (err: unknown) => {
             this.#log.error({ err, path: msg.path }, 'api handler failed');

@@ -143,14 +143,14 @@ export class Lifecycle {
   #base(e: StreamEntry): {
     streamId: number;
     stream: string;
-    keyType: 'content_id' | 'infohash';
+    keyType: 'content_id' | 'infohash' | 'channel';
     key: string;
     atMs: number;
   } {
     return {
       streamId: e.id,
       stream: e.token,
-      keyType: e.key.kind === 'id' ? 'content_id' : 'infohash',
+      keyType: e.key.kind === 'id' ? 'content_id' : e.key.kind,
       key: e.key.hex,
       atMs: Date.now(),
     };

@@ -14,6 +14,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
 import { Worker } from 'node:worker_threads';
+import type { TokenTable } from '../access/token-gate.js';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { MainToShard, ShardInit, ShardToMain, StreamAttachment } from '../protocol.js';
@@ -44,6 +45,9 @@ export class ShardSupervisor extends EventEmitter<SupervisorEvents> {
   #stopping = false;
   #port = 0;
   #snapshot: () => readonly StreamAttachment[] = () => [];
+
+  /** Player tokens every shard gets at spawn (the same shared counts for all, respawns included). */
+  tokens: TokenTable | null = null;
 
   constructor(config: GatewayConfig, log: Logger) {
     super();
@@ -119,7 +123,7 @@ export class ShardSupervisor extends EventEmitter<SupervisorEvents> {
   #spawn(shardId: number, respawn: boolean): Promise<void> {
     const slot = this.#slots[shardId]!;
     const config = { ...this.#config, port: this.#port };
-    const init: ShardInit = { shardId, config };
+    const init: ShardInit = { shardId, config, ...(this.tokens ? { tokens: this.tokens } : {}) };
     const worker = new Worker(SHARD_ENTRY, { workerData: init, name: `shard-${shardId}` });
     slot.worker = worker;
     slot.ready = false;

@@ -26,6 +26,7 @@ import {
 } from '@shardcast/hls';
 import type { Recorder } from '@shardcast/metrics';
 import { TS_PACKET_SIZE } from '@shardcast/ring';
+import { type Admission, TokenGate, tokenOf } from '../access/token-gate.js';
 import type { GatewayConfig } from '../config/types.js';
 import { statusLine } from '../errors.js';
 import { type HlsTiming, hlsTiming, windowOptions } from '../hls-timing.js';
@@ -33,8 +34,8 @@ import { failReply } from '../http/guard.js';
 import { sendKnownLength } from '../http/known-length.js';
 import { endHead, markStarted, Reply, type RequestContext } from '../http/respond.js';
 import type { Logger } from '../log.js';
-import { parseKeyToken, type StreamKey } from '../stream-key.js';
-import { parseStreamQuery } from './query.js';
+import { keyString, parseKeyToken, type StreamKey } from '../stream-key.js';
+import { type ParsedStream, parseStreamQuery } from './query.js';
 import type { LocalStream, StreamTable } from './streams.js';
 
 const FIRST_SEGMENT_POLL_MS = 50;
@@ -51,6 +52,8 @@ const SESSION_BYTES = 12;
 interface Viewer {
   atMs: number;
   readonly address: string;
+  /** The player token this session counts against (index -1: tokens off). */
+  readonly admission: Admission;
 }
 
 interface StreamHls {
@@ -79,6 +82,7 @@ export class HlsService {
   readonly #sweep: NodeJS.Timeout;
 
   readonly #log: Logger;
+  readonly #tokens: TokenGate;
 
   constructor(
     config: GatewayConfig,
@@ -86,8 +90,10 @@ export class HlsService {
     recorder: Recorder,
     accepting: () => boolean,
     log: Logger,
+    tokens: TokenGate = new TokenGate(null),
   ) {
     this.#log = log;
+    this.#tokens = tokens;
     this.#streams = streams;
     this.#recorder = recorder;
     this.#accepting = accepting;
@@ -118,31 +124,41 @@ export class HlsService {
    * `GET/HEAD /ace/manifest.m3u8?id=|infohash=`: a multivariant playlist naming this viewer's session;
    * with `&session=`, the live media playlist.
    */
-  playlist(res: HttpResponse, req: HttpRequest, ctx: RequestContext): void {
+  playlist(
+    res: HttpResponse,
+    req: HttpRequest,
+    ctx: RequestContext,
+    parsed: ParsedStream = parseStreamQuery(req.getQuery() ?? ''),
+  ): void {
     const t0 = performance.now();
     const address = remoteAddress(res);
-    const parsed = parseStreamQuery(req.getQuery() ?? '');
     const reply = new Reply(res, ctx);
+    const token = tokenOf(req.getQuery() ?? '');
+    const gate = this.#tokens.admit(token, parsed.key);
+    if (gate.error) return reply.error(gate.error);
+    const admission = gate.ok;
+    // Playlists carry the token on to the variant and the segments (IPTV players keep no cookies).
+    const carry = this.#tokens.enabled && token !== null ? token : null;
     if (parsed.error) return reply.error(parsed.error);
     if (parsed.session === false) {
       return reply.error('SC_ERR_BAD_PARAM', 'session must be 8 to 64 letters, digits, - or _.');
     }
     if (!this.#accepting()) return reply.error('SC_ERR_SHUTTING_DOWN');
     const { key, session } = parsed;
-    const local = this.#streams.byToken(key.kind === 'id' ? key.hex : `ih-${key.hex}`);
+    const local = this.#streams.byToken(keyString(key));
     const hls = local?.playable ? this.#byStream.get(local.id) : undefined;
     if (hls?.leased && session === null) {
       // Hot path for a new player of a playing stream: no waiting, the variant names its new session.
       hls.lastSeenMs = Date.now();
-      this.#sendVariant(reply, hls, key);
+      this.#sendVariant(reply, hls, key, carry);
       return;
     }
     const ready = hls?.leased ? this.#render(hls) : null;
     if (hls && ready !== null && session !== null) {
       // Hot path, synchronous: this shard already holds the presence lease; the playlist is the cached
       // text of the current index version, or rendered once for a new version.
-      this.#touch(hls, session, address);
-      this.#sendPlaylist(reply, ready);
+      if (!this.#touch(hls, session, address, admission)) return reply.error('SC_ERR_TOKEN_LIMIT');
+      this.#sendPlaylist(reply, ready, carry);
       this.#recorder.recordMs('hls_manifest_generation', performance.now() - t0, true);
       return;
     }
@@ -160,10 +176,10 @@ export class HlsService {
         state.lastSeenMs = Date.now();
         if (session === null) {
           // The stream is open and ingesting; the player's first media-playlist poll waits for a segment.
-          if (!reply.done) this.#sendVariant(reply, state, key);
+          if (!reply.done) this.#sendVariant(reply, state, key, carry);
           return;
         }
-        this.#touch(state, session, address);
+        if (!this.#touch(state, session, address, admission)) return reply.error('SC_ERR_TOKEN_LIMIT');
         // The deadline runs from here: opening the stream had its own (--open-timeout-seconds).
         const body = await this.#waitForPlaylist(state, performance.now());
         if (reply.done) return;
@@ -171,7 +187,7 @@ export class HlsService {
           this.#recorder.recordMs('hls_manifest_generation', performance.now() - t0, false);
           return reply.error('SC_ERR_NOT_READY');
         }
-        this.#sendPlaylist(reply, body);
+        this.#sendPlaylist(reply, body, carry);
         this.#recorder.recordMs('hls_manifest_generation', performance.now() - t0, true);
       })
       .catch((err: unknown) => failReply(this.#log, reply, err));
@@ -183,6 +199,8 @@ export class HlsService {
     const token = req.getParameter(0) ?? '';
     const name = req.getParameter(1) ?? '';
     const reply = new Reply(res, ctx);
+    const gate = this.#tokens.admit(tokenOf(req.getQuery() ?? ''), null);
+    if (gate.error) return reply.error(gate.error);
     const m = SEGMENT_PATH.exec(name);
     if (!parseKeyToken(token) || !m) return reply.error('SC_ERR_SEGMENT_NOT_FOUND');
     const stream = this.#streams.byToken(token);
@@ -239,13 +257,16 @@ export class HlsService {
   forget(streamId: number): void {
     const s = this.#byStream.get(streamId);
     if (!s) return;
-    for (const v of s.viewers.values()) this.#releaseAddress(v.address);
+    for (const v of s.viewers.values()) this.#releaseViewer(v);
     this.#byStream.delete(streamId);
   }
 
   close(): void {
     clearInterval(this.#sweep);
-    for (const s of this.#byStream.values()) if (s.leased && !s.stream.detached) s.stream.control.release();
+    for (const s of this.#byStream.values()) {
+      if (s.leased && !s.stream.detached) s.stream.control.release();
+      for (const v of s.viewers.values()) this.#tokens.release(v.admission);
+    }
     this.#byStream.clear();
     this.#perAddress.clear();
   }
@@ -273,8 +294,11 @@ export class HlsService {
     return s;
   }
 
-  /** A playlist poll of `session`: it counts as a viewer unless its address is at its session bound. */
-  #touch(s: StreamHls, session: string, address: string): void {
+  /**
+   * A playlist poll of `session`: it counts as a viewer unless its address is at its session bound. A new
+   * session is also a client of its player token; false when the token is at its limit (not served).
+   */
+  #touch(s: StreamHls, session: string, address: string, admission: Admission): boolean {
     const now = Date.now();
     s.lastSeenMs = now;
     const known = s.viewers.get(session);
@@ -282,12 +306,20 @@ export class HlsService {
       known.atMs = now;
     } else {
       const live = this.#perAddress.get(address) ?? 0;
-      // Over the bound the player is still served, just not counted (nor remembered).
-      if (live >= this.#maxPerAddress) return;
+      // Over the bound the player is still served, just not counted (nor remembered) — unless it plays
+      // under a token, whose client count must see every session.
+      if (live >= this.#maxPerAddress) return admission.index < 0;
+      if (!this.#tokens.acquire(admission)) return false;
       this.#perAddress.set(address, live + 1);
-      s.viewers.set(session, { atMs: now, address });
+      s.viewers.set(session, { atMs: now, address, admission });
     }
     s.polled.add(session);
+    return true;
+  }
+
+  #releaseViewer(v: Viewer): void {
+    this.#releaseAddress(v.address);
+    this.#tokens.release(v.admission);
   }
 
   #releaseAddress(address: string): void {
@@ -296,19 +328,23 @@ export class HlsService {
     else this.#perAddress.delete(address);
   }
 
-  #sendVariant(reply: Reply, s: StreamHls, key: StreamKey): void {
+  #sendVariant(reply: Reply, s: StreamHls, key: StreamKey, token: string | null): void {
     const bitrate = s.stream.control.bitrate;
     const bandwidth = bitrate > 0 ? Math.ceil(bitrate * BANDWIDTH_HEADROOM) : DEFAULT_BANDWIDTH;
     const session = randomBytes(SESSION_BYTES).toString('base64url');
     // Relative to this playlist, so proxies and path prefixes need no configuration.
-    const uri = `manifest.m3u8?${key.kind === 'id' ? 'id' : 'infohash'}=${key.hex}&session=${session}`;
+    const uri =
+      key.kind === 'channel'
+        ? `${key.hex}.m3u8?session=${session}`
+        : `manifest.m3u8?${key.kind === 'id' ? 'id' : 'infohash'}=${key.hex}&session=${session}`;
+    const withToken = token === null ? uri : `${uri}&token=${encodeURIComponent(token)}`;
     reply.end(
       200,
       [
         ['Content-Type', PLAYLIST_CONTENT_TYPE],
         ['Cache-Control', 'no-store'],
       ],
-      renderMultivariantPlaylist({ uri, bandwidth }),
+      renderMultivariantPlaylist({ uri: withToken, bandwidth }),
     );
   }
 
@@ -351,7 +387,10 @@ export class HlsService {
     return body;
   }
 
-  #sendPlaylist(reply: Reply, body: string): void {
+  #sendPlaylist(reply: Reply, cached: string, token: string | null): void {
+    // The cached text is shared by every viewer; a token is added to this answer's segment lines only.
+    const body =
+      token === null ? cached : cached.replace(/\.ts$/gm, `.ts?token=${encodeURIComponent(token)}`);
     reply.end(
       200,
       [
@@ -369,7 +408,7 @@ export class HlsService {
       for (const [k, v] of s.viewers) {
         if (now - v.atMs <= timeout) continue;
         s.viewers.delete(k);
-        this.#releaseAddress(v.address);
+        this.#releaseViewer(v);
       }
       if (s.leased && now - s.lastSeenMs > timeout) {
         s.leased = false;

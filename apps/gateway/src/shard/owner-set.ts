@@ -5,7 +5,7 @@ import { EngineClient } from '@shardcast/engine-client';
 import type { Recorder } from '@shardcast/metrics';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
-import type { EngineRef, MainToShard, OwnerStats } from '../protocol.js';
+import type { EngineRef, MainToShard, OwnerStats, SourceRef } from '../protocol.js';
 import type { ControlChannel } from './control.js';
 import { OwnedStream } from './owner/owner.js';
 
@@ -40,8 +40,8 @@ export class OwnerSet {
     void o.stop(reason);
   }
 
-  engine(streamId: number, engine: EngineRef | null): void {
-    this.#owned.get(streamId)?.engine(engine);
+  engine(streamId: number, engine: EngineRef | null, source?: SourceRef): void {
+    this.#owned.get(streamId)?.engine(engine, source);
   }
 
   engineLost(streamId: number): void {

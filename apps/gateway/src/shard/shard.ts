@@ -6,6 +6,7 @@
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Recorder } from '@shardcast/metrics';
+import { TokenGate } from '../access/token-gate.js';
 import { CorsPolicy } from '../http/cors.js';
 import { ASSET_PREFIX, assetRequest, DashboardAssets, serveAsset } from '../http/dashboard-assets.js';
 import { mountRoutes, type RouteHandler } from '../http/front.js';
@@ -15,6 +16,7 @@ import type { Logger } from '../log.js';
 import { OPERATIONS } from '../operations.js';
 import type { ClientEvent, MainToShard, ShardInit, ShardStats, ShardStreamStats } from '../protocol.js';
 import { loadUws } from '../uws.js';
+import { channelRequest } from './channel-path.js';
 import { ControlChannel, type ControlPort } from './control.js';
 import { HlsService } from './hls-service.js';
 import { LiveSocket } from './live-socket.js';
@@ -25,10 +27,12 @@ import { handleTs, type TsRouteDeps } from './ts-route.js';
 
 const STATS_INTERVAL_MS = 1000;
 const API_DEADLINE_MS = 10_000;
+/** Largest admin request body relayed to main (one channel with its sources). */
+const MAX_API_BODY_BYTES = 256 * 1024;
 /** Client events shipped per stats interval at most; beyond, they are counted as dropped. */
 const MAX_CLIENT_EVENTS = 2048;
 /** Headers a forwarded control-plane request keeps (auth, content negotiation). */
-const FORWARDED_HEADERS = ['authorization', 'x-api-key', 'accept', 'user-agent'];
+const FORWARDED_HEADERS = ['authorization', 'x-api-key', 'accept', 'user-agent', 'host', 'accept-encoding'];
 
 export class Shard {
   readonly #init: ShardInit;
@@ -42,6 +46,7 @@ export class Shard {
   readonly #hls: HlsService;
   #live: LiveSocket | null = null;
   #dashboard: DashboardAssets | null = null;
+  readonly #tokens: TokenGate;
   readonly #recorder = new Recorder(Date.now(), OPERATIONS);
   readonly #loopDelay = monitorEventLoopDelay({ resolution: 10 });
   #lastElu = performance.eventLoopUtilization();
@@ -61,7 +66,15 @@ export class Shard {
     this.#streams = new StreamTable(this.#control, config.openTimeoutSeconds);
     this.#pump = new TsPump(config, log, init.shardId);
     this.#owners = new OwnerSet(config, log, this.#control, this.#recorder);
-    this.#hls = new HlsService(config, this.#streams, this.#recorder, () => this.#accepting, log);
+    this.#tokens = new TokenGate(init.tokens ?? null);
+    this.#hls = new HlsService(
+      config,
+      this.#streams,
+      this.#recorder,
+      () => this.#accepting,
+      log,
+      this.#tokens,
+    );
     this.#routes();
   }
 
@@ -103,7 +116,7 @@ export class Shard {
         this.#owners.disown(msg.streamId, msg.reason);
         return;
       case 'engine':
-        this.#owners.engine(msg.streamId, msg.engine);
+        this.#owners.engine(msg.streamId, msg.engine, msg.source);
         return;
       case 'engineLost':
         this.#owners.engineLost(msg.streamId);
@@ -162,6 +175,7 @@ export class Shard {
       recorder: this.#recorder,
       accepting: () => this.#accepting,
       log: this.#log,
+      tokens: this.#tokens,
       onClientEvent: (stream, event, reason, who) => {
         this.#log.debug(
           { stream: stream.token, event, reason },
@@ -224,10 +238,35 @@ export class Shard {
         methods: read,
         handle: (res, req, ctx) => this.#hls.segment(res, req, ctx),
       },
+      {
+        pattern: '/channel/:file',
+        kind: 'player',
+        methods: read,
+        handle: (res, req, ctx) => this.#channel(tsDeps, res, req, ctx),
+      },
+      {
+        pattern: '/channel/hls/:stream/:segment',
+        kind: 'player',
+        methods: read,
+        handle: (res, req, ctx) => this.#hls.segment(res, req, ctx),
+      },
+      // Exports (playlist, HDHomeRun): answered by main, which holds the catalog.
+      ...[
+        '/playlist.m3u',
+        '/epg.xml',
+        '/discover.json',
+        '/lineup.json',
+        '/lineup_status.json',
+        '/device.xml',
+      ].map((pattern) => ({ pattern, kind: 'player' as const, methods: read, handle: forward })),
+      { pattern: '/lineup.post', kind: 'player', methods: ['POST'], handle: forward },
+      { pattern: '/hdhr/:token/:file', kind: 'player', methods: [...read, 'POST'], handle: forward },
       { pattern: '/health', kind: 'player', methods: read, handle: health },
       { pattern: '/ready', kind: 'admin', methods: read, handle: forward },
       { pattern: '/metrics', kind: 'admin', methods: read, handle: forward },
       { pattern: '/metrics/*', kind: 'admin', methods: read, handle: forward },
+      { pattern: '/api/v1/channels', kind: 'admin', methods: read, handle: forward },
+      { pattern: '/api/v1/channels/*', kind: 'admin', methods: [...read, 'PUT', 'DELETE'], handle: forward },
       { pattern: '/api/*', kind: 'admin', methods: [...read, 'DELETE'], handle: forward },
       { pattern: '/', kind: 'admin', methods: read, handle: dashboard },
       { pattern: '/dashboard', kind: 'admin', methods: read, handle: dashboard },
@@ -235,6 +274,14 @@ export class Shard {
       { pattern: `${ASSET_PREFIX}:file`, kind: 'admin', methods: read, handle: asset },
       { pattern: '/*', kind: 'player', methods: [], handle: null },
     ]);
+  }
+
+  /** `/channel/<id>.ts` and `/channel/<id>.m3u8`: a catalog channel, served like /ace streams. */
+  #channel(tsDeps: TsRouteDeps, res: HttpResponse, req: HttpRequest, ctx: RequestContext): void {
+    const name = req.getParameter(0) ?? '';
+    const parsed = channelRequest(name, req.getQuery() ?? '');
+    if (name.endsWith('.m3u8')) this.#hls.playlist(res, req, ctx, parsed);
+    else handleTs(tsDeps, res, req, ctx, parsed);
   }
 
   /** Control-plane routes are answered by main; the shard relays. */
@@ -248,11 +295,38 @@ export class Shard {
       if (v) headers[h] = v;
     }
     const reply = new Reply(res, ctx);
+    if (method === 'PUT') {
+      // Admin writes carry a JSON body (a channel): read it, bounded, then relay it with the request.
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.onData((chunk, last) => {
+        if (reply.done) return;
+        size += chunk.byteLength;
+        if (size > MAX_API_BODY_BYTES) {
+          reply.error('SC_ERR_BAD_PARAM', `The request body is larger than ${MAX_API_BODY_BYTES} bytes.`, [
+            ['Connection', 'close'],
+          ]);
+          return;
+        }
+        // uWS reuses the chunk's memory after this callback: copy it.
+        chunks.push(Buffer.from(new Uint8Array(chunk)));
+        if (last)
+          this.#relay(reply, { method, path, query, headers, body: Buffer.concat(chunks).toString('utf8') });
+      });
+      return;
+    }
+    this.#relay(reply, { method, path, query, headers });
+  }
+
+  #relay(
+    reply: Reply,
+    r: { method: string; path: string; query: string; headers: Record<string, string>; body?: string },
+  ): void {
     void this.#control
-      .request((reqId) => ({ type: 'api', reqId, method, path, query, headers }), API_DEADLINE_MS)
+      .request((reqId) => ({ type: 'api', reqId, ...r }), API_DEADLINE_MS)
       .then((msg) => {
         if (!msg) return reply.error('SC_ERR_INTERNAL', 'The control plane did not answer in time.');
-        reply.end(msg.status, Object.entries(msg.headers), msg.body);
+        reply.end(msg.status, Object.entries(msg.headers), msg.bytes ?? msg.body);
       })
       .catch((err: unknown) => failReply(this.#log, reply, err));
   }

@@ -6,11 +6,13 @@
 
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { Recorder } from '@shardcast/metrics';
+import { type TokenGate, tokenOf } from '../access/token-gate.js';
 import type { GatewayConfig } from '../config/types.js';
 import { failReply } from '../http/guard.js';
 import { markStarted, Reply, type RequestContext } from '../http/respond.js';
 import type { Logger } from '../log.js';
-import { parseStreamQuery } from './query.js';
+import { keyString } from '../stream-key.js';
+import { type ParsedStream, parseStreamQuery } from './query.js';
 import type { LocalStream, StreamTable } from './streams.js';
 import { type FinishReason, TsClient } from './ts-client.js';
 import type { TsPump } from './ts-pump.js';
@@ -28,6 +30,8 @@ export interface TsRouteDeps {
   readonly recorder: Recorder;
   readonly accepting: () => boolean;
   readonly log: Logger;
+  /** Player tokens (`enabled` false: every request is let in). */
+  readonly tokens: TokenGate;
   readonly onClientEvent: (
     stream: LocalStream,
     event: 'joined' | 'left',
@@ -55,11 +59,20 @@ function identify(res: HttpResponse, req: HttpRequest): ClientIdentity {
   };
 }
 
-export function handleTs(deps: TsRouteDeps, res: HttpResponse, req: HttpRequest, ctx: RequestContext): void {
+/** `parsed` is the request's stream (`/channel/<id>.ts` parses its path); default: the /ace query. */
+export function handleTs(
+  deps: TsRouteDeps,
+  res: HttpResponse,
+  req: HttpRequest,
+  ctx: RequestContext,
+  parsed: ParsedStream = parseStreamQuery(req.getQuery() ?? ''),
+): void {
   const t0 = performance.now();
-  const query = req.getQuery() ?? '';
   const reply = new Reply(res, ctx);
-  const parsed = parseStreamQuery(query);
+  // The token first: a request without a valid one learns nothing and touches no upstream.
+  const gate = deps.tokens.admit(tokenOf(req.getQuery() ?? ''), parsed.key);
+  if (gate.error) return reply.error(gate.error);
+  const admission = gate.ok;
   if (parsed.error) return reply.error(parsed.error);
   if (!deps.accepting()) return reply.error('SC_ERR_SHUTTING_DOWN');
   if (ctx.head) {
@@ -76,14 +89,22 @@ export function handleTs(deps: TsRouteDeps, res: HttpResponse, req: HttpRequest,
   }
   if (deps.pump.clients >= deps.config.maxClients) return reply.error('SC_ERR_CLIENT_LIMIT');
   const who = identify(res, req);
-  const known = deps.streams.byToken(parsed.key.kind === 'id' ? parsed.key.hex : `ih-${parsed.key.hex}`);
+  const known = deps.streams.byToken(keyString(parsed.key));
   if (known && known.control.readers >= deps.config.maxClientsPerStream)
     return reply.error('SC_ERR_STREAM_CLIENT_LIMIT');
+  if (!deps.tokens.acquire(admission)) return reply.error('SC_ERR_TOKEN_LIMIT');
+  // The token's client slot is held from here until the client finishes (or the join fails).
+  let held = true;
+  const unhold = (): void => {
+    if (held) deps.tokens.release(admission);
+    held = false;
+  };
 
   void deps.streams
     .acquire(parsed.key)
     .then((acquired) => {
       if (!acquired.stream) {
+        unhold();
         deps.recorder.recordMs('mpegts_client_join', performance.now() - t0, false);
         reply.error(acquired.error.code, acquired.error.message);
         return;
@@ -91,18 +112,30 @@ export function handleTs(deps: TsRouteDeps, res: HttpResponse, req: HttpRequest,
       const stream = acquired.stream;
       if (reply.done) {
         // The player left while the stream was opening.
+        unhold();
         stream.control.release();
         return;
       }
-      start(deps, reply, stream, t0, who);
+      start(deps, reply, stream, t0, who, unhold);
     })
-    .catch((err: unknown) => failReply(deps.log, reply, err));
+    .catch((err: unknown) => {
+      unhold();
+      failReply(deps.log, reply, err);
+    });
 }
 
-function start(deps: TsRouteDeps, reply: Reply, stream: LocalStream, t0: number, who: ClientIdentity): void {
+function start(
+  deps: TsRouteDeps,
+  reply: Reply,
+  stream: LocalStream,
+  t0: number,
+  who: ClientIdentity,
+  unhold: () => void,
+): void {
   const { reader } = stream;
   const rap = reader.readRandomAccess();
   if (!rap || !reader.intact(rap.cursor)) {
+    unhold();
     stream.control.release();
     deps.recorder.recordMs('mpegts_client_join', performance.now() - t0, false);
     reply.error('SC_ERR_NOT_READY', 'The stream has no keyframe yet; retry shortly.');
@@ -112,6 +145,7 @@ function start(deps: TsRouteDeps, reply: Reply, stream: LocalStream, t0: number,
   let unhook = (): void => {};
   const client = new TsClient(reply.res, stream, rap.cursor, (c, reason) => {
     unhook();
+    unhold();
     deps.pump.remove(c);
     deps.onClientEvent(stream, 'left', reason, who);
   });

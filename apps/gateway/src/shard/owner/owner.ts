@@ -21,11 +21,13 @@ import {
 import { requiredRingSeconds } from '@shardcast/hls';
 import type { Recorder } from '@shardcast/metrics';
 import { RingControl, RingWriter } from '@shardcast/ring';
+import { isHlsUrl } from '../../channels/source.js';
 import type { GatewayConfig } from '../../config/types.js';
 import { type ErrorData, errorData } from '../../errors.js';
 import { type HlsTiming, hlsTiming, windowOptions } from '../../hls-timing.js';
 import type { Logger } from '../../log.js';
-import type { EngineRef, EngineSessionRef, MainToShard, OwnerStats } from '../../protocol.js';
+import type { EngineRef, EngineSessionRef, MainToShard, OwnerStats, SourceRef } from '../../protocol.js';
+import { keyString } from '../../stream-key.js';
 import type { ControlChannel } from '../control.js';
 import { HlsUpstream } from './hls-upstream.js';
 import { Ingest } from './ingest.js';
@@ -65,6 +67,10 @@ export class OwnedStream {
   readonly #sink: UpstreamSink;
   readonly #abort = new AbortController();
   #engine: EngineRef;
+  /** A channel's current source (null for a plain id or infohash stream). */
+  #source: SourceRef | null;
+  /** The current source has delivered media since it was chosen. */
+  #sourcePlaying = false;
   #session: EngineSession | null = null;
   /** The data path of the current session (reused when the same session is reopened). */
   #upstream: Upstream | null = null;
@@ -95,13 +101,14 @@ export class OwnedStream {
     this.#msg = msg;
     this.#config = config;
     this.#log = log.child({
-      stream: msg.key.kind === 'id' ? msg.key.hex : `ih-${msg.key.hex}`,
+      stream: keyString(msg.key),
       streamId: msg.streamId,
     });
     this.#control = control;
     this.#recorder = recorder;
     this.#clients = clients;
     this.#engine = msg.engine;
+    this.#source = msg.source ?? null;
     this.#writer = new RingWriter(msg.ring);
     this.#ringControl = new RingControl(msg.ring);
     this.#timing = hlsTiming(config);
@@ -112,7 +119,10 @@ export class OwnedStream {
         // Only media progress is data for the failover clock: an engine sending garbage or padding on an
         // open connection is as dead as a silent one.
         const progress = this.#ingest.push(chunk, now);
-        if (progress) this.#lastDataMs = now;
+        if (progress) {
+          this.#lastDataMs = now;
+          this.#sourcePlaying = true;
+        }
         if (!this.#readySent && this.#ingest.playable) {
           this.#readySent = true;
           this.#control.post({ type: 'ownerReady', streamId: this.streamId });
@@ -136,8 +146,12 @@ export class OwnedStream {
     });
   }
 
-  /** Main's answer to `needEngine`. */
-  engine(engine: EngineRef | null): void {
+  /** Main's answer to `needEngine` (for a channel, with the source to move to). */
+  engine(engine: EngineRef | null, source?: SourceRef): void {
+    if (engine && source) {
+      this.#source = source;
+      this.#sourcePlaying = false;
+    }
     const w = this.#engineWaiter;
     this.#engineWaiter = null;
     w?.(engine);
@@ -182,6 +196,7 @@ export class OwnedStream {
       engine: this.#engine,
       session: this.#session ? sessionRef(this.#session) : null,
       engineStat: this.#engineStat,
+      ...(this.#source ? { source: { index: this.#source.index, playing: this.#sourcePlaying } } : {}),
     };
   }
 
@@ -203,10 +218,17 @@ export class OwnedStream {
       // Main said the engine is gone (maybe during the backoff below): no attempt on it, straight to failover.
       if (!this.#engineLost) {
         try {
-          if (!this.#session || !this.#upstream || !reopenSameSession) {
+          const url = this.#source?.source.kind === 'url' ? this.#source.source.url : null;
+          if (url !== null) {
+            // A URL source has no engine session: the stand-in engine is the URL's origin.
+            if (!this.#upstream || !reopenSameSession) {
+              await this.#stopSession();
+              this.#upstream = this.#openUpstream(client, url, isHlsUrl(url) ? 'hls' : 'ts');
+            }
+          } else if (!this.#session || !this.#upstream || !reopenSameSession) {
             await this.#stopSession();
             this.#session = await this.#startSession(client, attempt);
-            this.#upstream = this.#openUpstream(client, this.#session);
+            this.#upstream = this.#openUpstream(client, this.#session.playbackUrl, this.#session.format);
             this.#control.post({
               type: 'ownerSession',
               streamId: this.streamId,
@@ -313,7 +335,7 @@ export class OwnedStream {
     const t0 = performance.now();
     try {
       const session = await client.startSession({
-        key: { kind: this.#msg.key.kind, value: this.#msg.key.hex },
+        key: this.#engineKey(),
         format,
         signal,
       });
@@ -325,12 +347,22 @@ export class OwnedStream {
     }
   }
 
-  #openUpstream(client: EngineClient, session: EngineSession): Upstream {
+  /** What the engine is asked to play: the stream's own key, or a channel's current id / infohash source. */
+  #engineKey(): { kind: 'id' | 'infohash'; value: string } {
+    const s = this.#source?.source;
+    if (s && s.kind !== 'url') return { kind: s.kind, value: s.hex };
+    const k = this.#msg.key;
+    if (k.kind === 'channel')
+      throw new UpstreamUnsupported('a channel source must name a content id or infohash');
+    return { kind: k.kind, value: k.hex };
+  }
+
+  #openUpstream(client: EngineClient, url: string, format: SessionFormat): Upstream {
     const stallMs = this.#config.stallSeconds * 1000;
-    if (session.format === 'hls') {
+    if (format === 'hls') {
       return new HlsUpstream({
         client,
-        playlistUrl: session.playbackUrl,
+        playlistUrl: url,
         stallMs,
         sink: this.#sink,
         recorder: this.#recorder,
@@ -339,7 +371,7 @@ export class OwnedStream {
     }
     return new TsUpstream({
       client,
-      url: session.playbackUrl,
+      url,
       stallMs,
       sink: this.#sink,
       recorder: this.#recorder,

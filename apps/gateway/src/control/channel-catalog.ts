@@ -1,0 +1,165 @@
+/**
+ * The channel catalog on the main thread: loaded at start-up, reloaded on SIGHUP and when the file
+ * changes, and edited through the admin API (`GET/PUT/DELETE /api/v1/channels[/<id>]`, API key), whose
+ * writes go to the file atomically. A reload or an edit closes only the streams of channels whose
+ * source lists changed (or that are gone); a playing channel whose sources did not change goes on
+ * untouched.
+ */
+import { unwatchFile, watchFile } from 'node:fs';
+import { type Catalog, type Channel, channelFromJson, checkChannels } from '../channels/catalog.js';
+import { CatalogFileError, readCatalogFile, writeCatalogFile } from '../channels/catalog-file.js';
+import { channelJson } from '../channels/render.js';
+import { type ChannelSource, sourceText } from '../channels/source.js';
+import type { GatewayConfig } from '../config/types.js';
+import type { Logger } from '../log.js';
+import { type ApiRequest, type ApiResponse, apiError, json } from './api-response.js';
+import { checkApiKey } from './auth.js';
+import type { ChannelSources } from './channel-sources.js';
+import type { StreamDirectory } from './directory.js';
+
+/** How often the file's modification time is checked (a rename over it is seen too). */
+const WATCH_INTERVAL_MS = 1000;
+const PREFIX = '/api/v1/channels';
+
+export class ChannelCatalog {
+  readonly #config: GatewayConfig;
+  readonly #path: string | undefined;
+  readonly #sources: ChannelSources;
+  readonly #directory: StreamDirectory;
+  readonly #log: Logger;
+  #format: 'json' | 'm3u' = 'json';
+  #watching = false;
+  readonly #onSignal = (): void => {
+    this.reload('SIGHUP');
+  };
+
+  constructor(config: GatewayConfig, sources: ChannelSources, directory: StreamDirectory, log: Logger) {
+    this.#config = config;
+    this.#path = config.channels;
+    this.#sources = sources;
+    this.#directory = directory;
+    this.#log = log;
+  }
+
+  /** Start-up: the file must be valid (throws CatalogFileError with one sentence). */
+  load(): void {
+    if (this.#path === undefined) return;
+    const file = readCatalogFile(this.#path);
+    this.#format = file.format;
+    this.#sources.set(file.catalog);
+    this.#log.info({ channels: file.catalog.channels.length, format: file.format }, 'channel catalog loaded');
+  }
+
+  /** Reloads on SIGHUP and on file changes (polled: editors and atomic writes replace the file). */
+  watch(): void {
+    if (this.#path === undefined || this.#watching) return;
+    this.#watching = true;
+    process.on('SIGHUP', this.#onSignal);
+    watchFile(this.#path, { interval: WATCH_INTERVAL_MS }, (cur, prev) => {
+      if (cur.mtimeMs !== prev.mtimeMs || cur.ino !== prev.ino || cur.size !== prev.size)
+        this.reload('file changed');
+    });
+  }
+
+  stop(): void {
+    if (!this.#watching || this.#path === undefined) return;
+    this.#watching = false;
+    process.off('SIGHUP', this.#onSignal);
+    unwatchFile(this.#path);
+  }
+
+  /** Reads the file again; a bad file is logged and the catalog in use is kept. True when applied. */
+  reload(reason: string): boolean {
+    if (this.#path === undefined) return false;
+    try {
+      const file = readCatalogFile(this.#path);
+      this.#format = file.format;
+      const closed = this.#apply(file.catalog);
+      this.#log.info({ reason, channels: file.catalog.channels.length, closed }, 'channel catalog reloaded');
+      return true;
+    } catch (err) {
+      if (!(err instanceof CatalogFileError)) throw err;
+      this.#log.warn({ reason, error: err.message }, 'channel catalog not reloaded; keeping the one in use');
+      return false;
+    }
+  }
+
+  handles(path: string): boolean {
+    return path === PREFIX || path.startsWith(`${PREFIX}/`);
+  }
+
+  handle(req: ApiRequest): ApiResponse {
+    const auth = checkApiKey(this.#config.apiKey, req.headers);
+    if (auth === 'disabled') return apiError('SC_ERR_ADMIN_DISABLED');
+    if (auth === 'denied') return apiError('SC_ERR_UNAUTHORIZED');
+    const read = req.method === 'GET' || req.method === 'HEAD';
+    const catalog = this.#sources.catalog;
+    if (req.path === PREFIX) {
+      if (!read) return apiError('SC_ERR_METHOD_NOT_ALLOWED');
+      return json(200, { channels: catalog.channels.map(channelJson) });
+    }
+    const id = req.path.slice(PREFIX.length + 1);
+    const existing = catalog.channels.find((c) => c.id === id);
+    if (read) return existing ? json(200, channelJson(existing)) : apiError('SC_ERR_CHANNEL_NOT_FOUND');
+    if (req.method !== 'PUT' && req.method !== 'DELETE') return apiError('SC_ERR_METHOD_NOT_ALLOWED');
+    if (this.#path === undefined) return apiError('SC_ERR_NO_CATALOG');
+    if (this.#format === 'm3u') return apiError('SC_ERR_CATALOG_READ_ONLY');
+    let next: Channel[];
+    if (req.method === 'DELETE') {
+      if (!existing) return apiError('SC_ERR_CHANNEL_NOT_FOUND');
+      next = catalog.channels.filter((c) => c.id !== id);
+    } else {
+      let body: unknown;
+      try {
+        body = JSON.parse(req.body ?? '');
+      } catch {
+        return apiError('SC_ERR_BAD_CHANNEL', 'The body must be a JSON channel object.');
+      }
+      if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
+        const given = (body as { id?: unknown }).id;
+        if (given !== undefined && given !== id)
+          return apiError('SC_ERR_BAD_CHANNEL', 'The id in the body differs from the one in the path.');
+        body = { ...body, id };
+      }
+      const parsed = channelFromJson(body, 'channel');
+      if (typeof parsed === 'string') return apiError('SC_ERR_BAD_CHANNEL', `${capital(parsed)}.`);
+      next = existing
+        ? catalog.channels.map((c) => (c.id === id ? parsed : c))
+        : [...catalog.channels, parsed];
+    }
+    const checked = checkChannels(next);
+    if (checked.error !== null) return apiError('SC_ERR_BAD_CHANNEL', `${capital(checked.error)}.`);
+    writeCatalogFile(this.#path, checked.catalog);
+    const closed = this.#apply(checked.catalog);
+    this.#log.info({ channel: id, action: req.method, closed }, 'channel catalog edited');
+    if (req.method === 'DELETE') return json(200, { deleted: id });
+    const saved = checked.catalog.channels.find((c) => c.id === id);
+    return json(existing ? 200 : 201, saved ? channelJson(saved) : null);
+  }
+
+  /** Uses `catalog` from now on; closes the streams of channels it changed. Returns how many. */
+  #apply(catalog: Catalog): number {
+    this.#sources.set(catalog);
+    let closed = 0;
+    for (const e of [...this.#directory.entries()]) {
+      if (!e.channel || e.state === 'closing') continue;
+      const now = this.#sources.get(e.channel.id);
+      if (now && sameSources(now.sources, e.channel.sources)) continue;
+      this.#log.info(
+        { stream: e.token },
+        now ? 'channel sources changed; closing its stream' : 'channel removed; closing its stream',
+      );
+      this.#directory.forceClose(e.id, 'channel changed');
+      closed++;
+    }
+    return closed;
+  }
+}
+
+function sameSources(a: readonly ChannelSource[], b: readonly ChannelSource[]): boolean {
+  return a.length === b.length && a.every((s, i) => sourceText(s) === sourceText(b[i]!));
+}
+
+function capital(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}

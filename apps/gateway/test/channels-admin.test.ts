@@ -1,0 +1,226 @@
+// Catalog edits: the admin API (API key) writes the file atomically — a writer killed with SIGKILL at any
+// moment leaves the old file or the new one, never a torn one — and a reload (API write, SIGHUP, file
+// change) closes only channels whose sources changed; a playing channel that did not change goes on.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
+import { parseCatalog } from '../src/channels/catalog.js';
+import { writeFileAtomic } from '../src/channels/catalog-file.js';
+import { type GatewayProc, getJson, startGateway, waitFor } from './support/gateway-proc.js';
+import { openTs } from './support/ts-reader.js';
+
+const DEADLINE_MS = 30_000;
+const KEY = 'admin-key-for-tests';
+const AUTH = { 'X-API-Key': KEY };
+const CATALOG_FILE_JS = fileURLToPath(new URL('../src/channels/catalog-file.js', import.meta.url));
+
+function catalogText(n: number, tag: string): string {
+  const channels = Array.from({ length: n }, (_, i) => ({
+    id: `${tag}-${i}`,
+    name: `${tag} ${i} ${'x'.repeat(200)}`,
+    sources: [`acestream://${(i % 10).toString().repeat(40)}`, `infohash:${'f'.repeat(40)}`],
+  }));
+  return JSON.stringify({ channels });
+}
+
+describe('atomic catalog writes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sc-atomic-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('a writer killed with SIGKILL mid-write leaves the old file or the new one', async () => {
+    const file = join(dir, 'channels.json');
+    const small = catalogText(3, 'old');
+    const big = catalogText(4000, 'new'); // ~1 MB: a write takes long enough to be killed inside it
+    writeFileAtomic(file, small);
+    // A child rewrites the file in a loop, alternating the two catalogs, until it is killed.
+    writeFileSync(join(dir, 'big.src'), big);
+    writeFileSync(join(dir, 'small.src'), small);
+    const script = `
+      import { readFileSync } from 'node:fs';
+      import { writeFileAtomic } from ${JSON.stringify(CATALOG_FILE_JS)};
+      const texts = [readFileSync(${JSON.stringify(join(dir, 'big.src'))}, 'utf8'), readFileSync(${JSON.stringify(join(dir, 'small.src'))}, 'utf8')];
+      process.stdout.write('go\\n');
+      for (let i = 0; ; i++) writeFileAtomic(${JSON.stringify(file)}, texts[i % 2]);
+    `;
+    const seen = new Set<number>();
+    for (let round = 0; round < 12; round++) {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      await new Promise<void>((r) => child.stdout!.once('data', () => r()));
+      await new Promise((r) => setTimeout(r, 10 + ((round * 37) % 120)));
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+      const text = readFileSync(file, 'utf8');
+      assert.ok(
+        text === small || text === big,
+        `round ${round}: the file is one whole catalog (${text.length} bytes)`,
+      );
+      const parsed = parseCatalog(text);
+      assert.equal(parsed.error, null);
+      seen.add(parsed.catalog!.channels.length);
+    }
+    assert.ok(seen.size >= 1);
+    // Temp files of killed writers are left beside the catalog, never in its place.
+    for (const name of readdirSync(dir))
+      assert.ok(['channels.json', 'big.src', 'small.src'].includes(name) || name.endsWith('.tmp'), name);
+  });
+});
+
+describe('admin API and reloads', () => {
+  let sim: EngineSim;
+  let gw: GatewayProc;
+  let dir: string;
+  let file: string;
+  const A = '1'.repeat(40);
+  const B = '2'.repeat(40);
+  const C = '3'.repeat(40);
+
+  before(async () => {
+    sim = await startEngineSim({ port: 0 });
+    dir = mkdtempSync(join(tmpdir(), 'sc-admin-'));
+    file = join(dir, 'channels.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        channels: [
+          { id: 'keep', number: 1, name: 'Keep', sources: [A] },
+          { id: 'change', number: 2, name: 'Change', sources: [B] },
+        ],
+      }),
+    );
+    gw = await startGateway(['--engine', sim.url, '--channels', file], { SHARDCAST_API_KEY: KEY });
+  });
+  after(async () => {
+    await gw?.stop();
+    await sim?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const api = (path: string, init: RequestInit = {}) =>
+    getJson(`${gw.url}/api/v1/channels${path}`, { ...init, headers: { ...AUTH, ...(init.headers ?? {}) } });
+  const onDisk = () => parseCatalog(readFileSync(file, 'utf8')).catalog!.channels.map((c) => c.id);
+
+  test('the API needs the key', async () => {
+    const r = await getJson(`${gw.url}/api/v1/channels`);
+    assert.equal(r.status, 401);
+    assert.equal(r.body.error.code, 'SC_ERR_UNAUTHORIZED');
+    const ok = await api('');
+    assert.equal(ok.status, 200);
+    assert.deepEqual(
+      ok.body.channels.map((c: any) => c.id),
+      ['keep', 'change'],
+    );
+    assert.equal((await api('/nope')).body.error.code, 'SC_ERR_CHANNEL_NOT_FOUND');
+  });
+
+  test('PUT adds and validates, DELETE removes; both write the file', async () => {
+    const put = await api('/extra', {
+      method: 'PUT',
+      body: JSON.stringify({ name: 'Extra', group: 'G', sources: [`infohash:${C}`] }),
+    });
+    assert.equal(put.status, 201);
+    assert.equal(put.body.id, 'extra');
+    assert.equal(put.body.number, '3', 'numbered after the highest');
+    assert.deepEqual(onDisk(), ['keep', 'change', 'extra']);
+    const m3u = await (await fetch(`${gw.url}/playlist.m3u`)).text();
+    assert.ok(m3u.includes('/channel/extra.ts'), 'the playlist lists the new channel');
+    const bad = await api('/extra', {
+      method: 'PUT',
+      body: JSON.stringify({ name: 'X', sources: ['nope'] }),
+    });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.code, 'SC_ERR_BAD_CHANNEL');
+    assert.equal(
+      bad.body.error.message,
+      'Channel.sources[0]: "nope" is not a source (acestream://<id>, a 40-hex id, infohash:<hash> or an http(s):// URL).',
+    );
+    const clash = await api('/extra', {
+      method: 'PUT',
+      body: JSON.stringify({ name: 'X', number: 1, sources: [C] }),
+    });
+    assert.equal(clash.status, 400);
+    assert.equal(clash.body.error.message, 'Channel "extra": guide number 1 is already channel "keep"\'s.');
+    const other = await api('/extra', {
+      method: 'PUT',
+      body: JSON.stringify({ id: 'other', name: 'X', sources: [C] }),
+    });
+    assert.equal(other.status, 400);
+    assert.equal((await api('/extra', { method: 'PUT', body: '{' })).status, 400);
+    assert.deepEqual(onDisk(), ['keep', 'change', 'extra'], 'a refused edit leaves the file alone');
+    const del = await api('/extra', { method: 'DELETE' });
+    assert.equal(del.status, 200);
+    assert.deepEqual(onDisk(), ['keep', 'change']);
+    assert.equal((await api('/extra')).status, 404);
+  });
+
+  test('an edit closes the changed channel only; the unchanged one keeps playing', async () => {
+    const keep = openTs(`${gw.url}/channel/keep.ts`);
+    const change = openTs(`${gw.url}/channel/change.ts`);
+    assert.ok(await keep.waitBytes(128 * 1024, DEADLINE_MS));
+    assert.ok(await change.waitBytes(128 * 1024, DEADLINE_MS));
+    const before = (await getJson(`${gw.url}/api/v1/streams/ch-keep`)).body;
+    // Same sources, new name: nothing closes.
+    assert.equal(
+      (
+        await api('/keep', {
+          method: 'PUT',
+          body: JSON.stringify({ name: 'Keep (renamed)', number: 1, sources: [A] }),
+        })
+      ).status,
+      200,
+    );
+    // New sources: that channel's stream closes (its viewers reconnect to the new list).
+    assert.equal(
+      (
+        await api('/change', {
+          method: 'PUT',
+          body: JSON.stringify({ name: 'Change', number: 2, sources: [C, B] }),
+        })
+      ).status,
+      200,
+    );
+    // Wait for the server to end it (waitBytes returns at the end of the response).
+    await change.waitBytes(Number.MAX_SAFE_INTEGER, DEADLINE_MS);
+    const ended = await change.close();
+    assert.equal(ended.closedByServer, true, 'the changed channel was closed');
+    assert.ok(await keep.waitBytes(keep.received() + 128 * 1024, DEADLINE_MS), 'the unchanged one plays on');
+    const still = (await getJson(`${gw.url}/api/v1/streams/ch-keep`)).body;
+    assert.equal(still.age_seconds >= before.age_seconds, true);
+    assert.equal(still.generation, before.generation, 'same stream, same upstream');
+    const got = await keep.close();
+    assert.equal(got.closedByServer, false);
+  });
+
+  test('SIGHUP and a file change reload the catalog; a broken file keeps the one in use', async () => {
+    const text = (ids: string[]) =>
+      JSON.stringify({ channels: ids.map((id, i) => ({ id, number: i + 1, name: id, sources: [A] })) });
+    writeFileAtomic(file, text(['keep', 'change', 'hup']));
+    gw.proc.kill('SIGHUP');
+    assert.ok(
+      await waitFor(async () => (await api('/hup')).status === 200, DEADLINE_MS, 100),
+      'SIGHUP reloads',
+    );
+    writeFileAtomic(file, text(['keep', 'watched']));
+    assert.ok(
+      await waitFor(async () => (await api('/watched')).status === 200, DEADLINE_MS, 200),
+      'a change reloads',
+    );
+    assert.equal((await api('/hup')).status, 404);
+    writeFileSync(file, '{"channels": [{"id": "Broken"');
+    gw.proc.kill('SIGHUP');
+    assert.ok(
+      await waitFor(
+        () => gw.logs.some((l) => l.msg === 'channel catalog not reloaded; keeping the one in use'),
+        DEADLINE_MS,
+      ),
+    );
+    assert.equal((await api('/watched')).status, 200, 'the catalog in use is kept');
+  });
+});

@@ -1,0 +1,246 @@
+// The channel catalog parser (JSON and M3U / M3U Plus): what a valid file becomes, and the exact sentence
+// each mistake produces (with its line number for M3U). Also the start-up check through the real CLI.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { parseCatalog, parseJsonCatalog, parseM3u, slug } from '../src/channels/catalog.js';
+import { isHlsUrl, parseSource, sourceText } from '../src/channels/source.js';
+
+const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+const A = 'a'.repeat(40);
+const B = 'B'.repeat(40);
+const C = 'c'.repeat(40);
+
+function error(text: string): string {
+  const r = parseCatalog(text);
+  assert.equal(r.catalog, null, 'expected a mistake');
+  return r.error!;
+}
+
+describe('sources', () => {
+  test('the four forms', () => {
+    assert.deepEqual(parseSource(`acestream://${A}`).source, { kind: 'id', hex: A });
+    assert.deepEqual(parseSource(B).source, { kind: 'id', hex: B.toLowerCase() });
+    assert.deepEqual(parseSource(`infohash:${C}`).source, { kind: 'infohash', hex: C });
+    assert.deepEqual(parseSource('http://10.0.0.5:8080/live/1.ts').source, {
+      kind: 'url',
+      url: 'http://10.0.0.5:8080/live/1.ts',
+    });
+    assert.equal(sourceText(parseSource(B).source!), `acestream://${B.toLowerCase()}`);
+    assert.equal(isHlsUrl('https://cdn.example/a/index.m3u8?x=1'), true);
+    assert.equal(isHlsUrl('https://cdn.example/a/stream.ts'), false);
+  });
+  test('mistakes are sentences', () => {
+    assert.equal(
+      parseSource('acestream://abc').error,
+      '"acestream://abc" is not acestream://<40 hex digits>',
+    );
+    assert.equal(parseSource('infohash:xyz').error, '"infohash:xyz" is not infohash:<40 hex digits>');
+    assert.equal(
+      parseSource('ftp://x/y').error,
+      '"ftp://x/y" is not a source (acestream://<id>, a 40-hex id, infohash:<hash> or an http(s):// URL)',
+    );
+    assert.equal(
+      parseSource('http://u:p@h/x.ts').error,
+      '"http://u:p@h/x.ts" carries credentials, which are not supported',
+    );
+    assert.equal(parseSource('   ').error, 'a source is empty');
+  });
+});
+
+describe('JSON catalog', () => {
+  test('a valid file', () => {
+    const r = parseJsonCatalog(
+      JSON.stringify({
+        channels: [
+          {
+            id: 'sports-1',
+            number: 7,
+            name: 'Sports 1',
+            group: 'Sports',
+            logo: 'http://l/s1.png',
+            tvg_id: 'sports1.es',
+            sources: [`acestream://${A}`, `infohash:${C}`, 'http://h/x.m3u8'],
+          },
+          { id: 'news', name: 'News', sources: [B] },
+        ],
+      }),
+    );
+    assert.equal(r.error, null);
+    const [s, n] = r.catalog!.channels;
+    assert.equal(s!.number, '7');
+    assert.equal(s!.tvgId, 'sports1.es');
+    assert.deepEqual(
+      s!.sources.map((x) => x.kind),
+      ['id', 'infohash', 'url'],
+    );
+    assert.equal(n!.number, '8', 'a channel without a number gets the next one after the highest');
+    assert.equal(n!.group, null);
+  });
+  test('each mistake has its sentence', () => {
+    const one = (c: unknown): string => error(JSON.stringify({ channels: [c] }));
+    assert.match(error('{nope'), /^it is neither JSON \(.*\) nor an M3U playlist \(#EXTM3U first\)$/);
+    assert.equal(error('{"chans":[]}'), 'it must be a JSON object with a "channels" array');
+    assert.equal(
+      one({ id: 'Bad Id', name: 'x', sources: [A] }),
+      'channels[0].id must be 1 to 64 lower-case letters, digits, - or _ (starting with a letter or digit)',
+    );
+    assert.equal(
+      one({ id: 'x', name: '', sources: [A] }),
+      'channels[0].name must be a non-empty string of at most 512 characters',
+    );
+    assert.equal(one({ id: 'x', name: 'X', sources: [] }), 'channels[0].sources must be a non-empty array');
+    assert.equal(
+      one({ id: 'x', name: 'X', sources: [A, 'nope'] }),
+      'channels[0].sources[1]: "nope" is not a source (acestream://<id>, a 40-hex id, infohash:<hash> or an http(s):// URL)',
+    );
+    assert.equal(
+      one({ id: 'x', name: 'X', number: 'seven', sources: [A] }),
+      'channels[0].number must be a guide number such as 7 or "7.1"',
+    );
+    assert.equal(
+      error(
+        JSON.stringify({
+          channels: [
+            { id: 'x', name: 'X', sources: [A] },
+            { id: 'x', name: 'Y', sources: [B] },
+          ],
+        }),
+      ),
+      'channels[1]: channel id "x" is used twice',
+    );
+    assert.equal(
+      error(
+        JSON.stringify({
+          channels: [
+            { id: 'x', name: 'X', number: 3, sources: [A] },
+            { id: 'y', name: 'Y', number: '3', sources: [B] },
+          ],
+        }),
+      ),
+      'channels[1]: guide number 3 is already channel "x"\'s',
+    );
+  });
+});
+
+describe('M3U catalog', () => {
+  test('entries sharing a tvg-id (else a name) make one channel, sources in file order', () => {
+    const text = [
+      '#EXTM3U url-tvg="http://epg/x.xml"',
+      `#EXTINF:-1 tvg-id="sports1.es" tvg-name="Sports 1" tvg-logo="http://l/1.png" group-title="Sports" tvg-chno="5",Sports 1 HD`,
+      `acestream://${A}`,
+      '#EXTVLCOPT:network-caching=1000',
+      `#EXTINF:-1 tvg-id="sports1.es",Sports 1 (backup)`,
+      B,
+      '',
+      `#EXTINF:-1 tvg-id="sports1.es" group-title="Other",Sports 1 (third)`,
+      `infohash:${C}`,
+      '#EXTINF:-1,News, Today',
+      'http://h/news.ts',
+      '#EXTINF:-1 tvg-chno="9",News, Today',
+      'http://h/news2.m3u8',
+    ].join('\r\n');
+    const r = parseM3u(text);
+    assert.equal(r.error, null);
+    const chans = r.catalog!.channels;
+    assert.equal(chans.length, 2);
+    const s = chans[0]!;
+    assert.equal(s.id, 'sports1-es');
+    assert.equal(s.name, 'Sports 1 HD', 'the first entry names the channel');
+    assert.equal(s.number, '5');
+    assert.equal(s.group, 'Sports', 'later entries only fill in what the first left out');
+    assert.equal(s.logo, 'http://l/1.png');
+    assert.equal(s.tvgId, 'sports1.es');
+    assert.deepEqual(s.sources.map(sourceText), [
+      `acestream://${A}`,
+      `acestream://${B.toLowerCase()}`,
+      `infohash:${C}`,
+    ]);
+    const n = chans[1]!;
+    assert.equal(n.name, 'News, Today', 'the name is everything after the first comma outside quotes');
+    assert.equal(n.id, 'news-today');
+    assert.equal(n.number, '9', 'a later entry supplies the missing tvg-chno');
+    assert.equal(n.sources.length, 2);
+  });
+  test('ids are slugs, made unique', () => {
+    assert.equal(slug('Canal+ Fútbol HD'), 'canal-futbol-hd');
+    assert.equal(slug('!!!'), 'channel');
+    const r = parseM3u(['#EXTM3U', '#EXTINF:-1,A b', A, '#EXTINF:-1,a-B', B].join('\n'));
+    assert.deepEqual(
+      r.catalog!.channels.map((c) => c.id),
+      ['a-b', 'a-b-2'],
+    );
+  });
+  test('each malformed line is named', () => {
+    assert.equal(
+      error(`#EXTM3U\n#EXTINF:-1 tvg-id="x,X\n${A}`),
+      'line 2: #EXTINF attribute tvg-id has no closing quote',
+    );
+    assert.equal(
+      error(`#EXTM3U\n#EXTINF:-1 tvg-id=x,X\n${A}`),
+      'line 2: #EXTINF attribute tvg-id needs a quoted value (tvg-id="...")',
+    );
+    assert.equal(
+      error(`#EXTM3U\n#EXTINF:-1 tvg-id="x"\n${A}`),
+      'line 2: #EXTINF has no comma before the channel name',
+    );
+    assert.equal(error(`#EXTM3U\n\n${A}`), 'line 3: a source line needs an #EXTINF line before it');
+    assert.equal(
+      error(`#EXTM3U\n#EXTINF:-1,X\n#EXTINF:-1,Y\n${A}`),
+      'line 2: #EXTINF has no source line after it',
+    );
+    assert.equal(
+      error(`#EXTM3U\n#EXTINF:-1,X\n${A}\n#EXTINF:-1,Y`),
+      'line 4: #EXTINF has no source line after it',
+    );
+    assert.equal(
+      error(`#EXTM3U\n#EXTINF:-1,X\n${A}\n#EXTINF:-1,Y\nrtmp://x/y`),
+      'line 5: "rtmp://x/y" is not a source (acestream://<id>, a 40-hex id, infohash:<hash> or an http(s):// URL)',
+    );
+    assert.equal(
+      error(`#EXTM3U\n#EXTINF:-1,\n${A}`),
+      'line 2: #EXTINF names no channel (no name after the comma, no tvg-name)',
+    );
+    assert.equal(
+      error(`#EXTM3U\n#EXTINF:-1 tvg-chno="x1",X\n${A}`),
+      'line 2: tvg-chno "x1" is not a guide number such as 7 or 7.1',
+    );
+    assert.equal(
+      error(`#EXTM3U\n#EXTINF:-1 tvg-chno="4",X\n${A}\n#EXTINF:-1 tvg-chno="4",Y\n${B}`),
+      'line 4: guide number 4 is already channel "x"\'s',
+    );
+  });
+});
+
+describe('start-up', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sc-catalog-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  test('a malformed M3U line stops start-up in one sentence naming the file and the line', () => {
+    const file = join(dir, 'bad.m3u');
+    writeFileSync(file, `#EXTM3U\n#EXTINF:-1 tvg-id="x",X\n${A}\n#EXTINF:-1 group-title="y,Y\n${B}\n`);
+    const r = spawnSync(process.execPath, [CLI, '--port', '0', '--docker', 'off', '--channels', file], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+      timeout: 30_000,
+    });
+    assert.equal(r.status, 1);
+    assert.equal(
+      r.stderr,
+      `The channel file ${file} is invalid: line 4: #EXTINF attribute group-title has no closing quote.\n`,
+    );
+  });
+  test('a missing file is one sentence too', () => {
+    const file = join(dir, 'missing.json');
+    const r = spawnSync(process.execPath, [CLI, '--port', '0', '--docker', 'off', '--channels', file], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+      timeout: 30_000,
+    });
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr, `Cannot read the channel file ${file} (ENOENT).\n`);
+  });
+});
