@@ -287,3 +287,22 @@ test('SIGKILL of a node: its players reconnect and play; the other nodes are unt
   assert.equal(checkTs(sample.bytes).ccErrors, 0, 'a surviving viewer saw one continuous stream');
   clients.splice(clients.indexOf(keptClients[0]!), 1);
 });
+
+test('a channel, its playlist and its segments hash to one node', async () => {
+  // No catalog here: the gateways answer 404, but HAProxy has already picked the node, and says which.
+  const nodeOf = async (path: string): Promise<string> => {
+    const r = await fetch(`${lb}${path}`);
+    await r.arrayBuffer();
+    return r.headers.get('x-shardcast-node') ?? '';
+  };
+  const seen = new Set<string>();
+  for (let i = 0; i < 24; i++) {
+    const id = `sports-${i}`;
+    const ts = await nodeOf(`/channel/${id}.ts`);
+    assert.ok(NODES.includes(ts as (typeof NODES)[number]), `node of ${id}: "${ts}"`);
+    assert.equal(await nodeOf(`/channel/${id}.m3u8?session=abc`), ts, `playlist of ${id}`);
+    assert.equal(await nodeOf(`/channel/hls/ch-${id}/17.ts`), ts, `segment of ${id}`);
+    seen.add(ts);
+  }
+  assert.ok(seen.size > 1, 'channels spread over more than one node');
+});
