@@ -31,6 +31,8 @@ const OPEN_DEADLINE_S = 20;
 /** Bytes that prove a TS client is playing (about a third of a second of the simulator's stream). */
 const PLAYING_BYTES = 50_000;
 const GATEWAY_ARGS = [
+  '--trusted-proxies',
+  '127.0.0.1',
   '--shards',
   '1',
   '--grace-seconds',

@@ -4,6 +4,7 @@
  * exact sentence naming the setting and the expected form; secrets are never echoed.
  */
 import { readFileSync } from 'node:fs';
+import { parseCidr } from '../http/forwarded.js';
 import {
   isListKind,
   OPTION_BY_FLAG,
@@ -156,6 +157,17 @@ function validate(spec: OptionSpec, raw: Raw): unknown {
       const list = Array.isArray(value) ? value : [value];
       // An origin as browsers send it in the Origin header: scheme://host[:port], no path.
       return list.map((item) => (item === '*' ? item : normaliseUrl(source, shown(item), item, true)));
+    }
+    case 'cidr-list': {
+      const list = Array.isArray(value) ? value : [value];
+      return list.map((item) => {
+        if (typeof item !== 'string' || parseCidr(item.trim()) === null) {
+          throw new ConfigError(
+            `Invalid ${source}${shown(item)}: expected an IPv4 or IPv6 address, optionally with a /prefix (10.0.0.0/8).`,
+          );
+        }
+        return item.trim();
+      });
     }
     case 'url':
       return normaliseUrl(source, shown(value), value, false);

@@ -12,18 +12,25 @@ export type OptionKind =
   | 'url'
   | 'url-list'
   | 'origin-list'
+  | 'cidr-list'
   | 'enum'
   | 'bool'
   | 'path';
 
 /** Kinds whose flag repeats and whose environment value is comma-separated. */
 export function isListKind(kind: OptionKind): boolean {
-  return kind === 'url-list' || kind === 'origin-list';
+  return kind === 'url-list' || kind === 'origin-list' || kind === 'cidr-list';
 }
 
 /** The value's name in `--help` and the README table (`--engine <url>`). */
 export function valueName(o: OptionSpec): string {
-  return o.kind === 'url-list' ? 'url' : o.kind === 'origin-list' ? 'origin' : o.kind;
+  return o.kind === 'url-list'
+    ? 'url'
+    : o.kind === 'origin-list'
+      ? 'origin'
+      : o.kind === 'cidr-list'
+        ? 'cidr'
+        : o.kind;
 }
 
 export interface OptionSpec {
@@ -405,6 +412,14 @@ export const OPTIONS = [
     help: "Base URL players reach the gateway at, for the absolute URLs of /playlist.m3u and the HDHomeRun routes. Unset: the request's Host.",
   },
   {
+    key: 'trustedProxies',
+    flag: 'trusted-proxies',
+    env: 'SHARDCAST_TRUSTED_PROXIES',
+    kind: 'cidr-list',
+    def: [],
+    help: "Reverse proxies whose X-Forwarded-For, -Proto and -Host are believed, repeatable (env: comma-separated): an address or CIDR (10.0.0.0/8, ::1). From them the player's address is the nearest untrusted X-Forwarded-For hop (per-address bounds, client lists) and the exports' URLs use -Proto and -Host; from anyone else those headers are ignored.",
+  },
+  {
     key: 'tunerCount',
     flag: 'tuner-count',
     env: 'SHARDCAST_TUNER_COUNT',
@@ -443,7 +458,7 @@ type ValueOf<S> = S extends { readonly kind: 'int' | 'number' }
   ? number
   : S extends { readonly kind: 'bool' }
     ? boolean
-    : S extends { readonly kind: 'url-list' | 'origin-list' }
+    : S extends { readonly kind: 'url-list' | 'origin-list' | 'cidr-list' }
       ? readonly string[]
       : S extends { readonly kind: 'enum'; readonly choices: readonly (infer C)[] }
         ? C

@@ -18,6 +18,7 @@ import {
   type Tuner,
 } from '../channels/exports.js';
 import type { GatewayConfig } from '../config/types.js';
+import { FORWARDED_PROTO, HOST } from '../http/forwarded.js';
 import { type ApiRequest, type ApiResponse, apiError, json } from './api-response.js';
 
 const ROOT_FILES = new Set([
@@ -29,8 +30,6 @@ const ROOT_FILES = new Set([
   '/lineup.post',
 ]);
 const HDHR_PATH = /^\/hdhr\/([^/]{1,256})\/([a-z_.]+)$/;
-/** A Host header we are willing to build URLs from: a name or address and a port, nothing else. */
-const HOST = /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](:\d{1,5})?$/;
 const FRIENDLY_NAME = 'Shardcast';
 
 export class ExportRoutes {
@@ -74,7 +73,7 @@ export class ExportRoutes {
       entry?.channels == null
         ? all
         : { channels: all.channels.filter((c) => entry.channels!.includes(c.id)) };
-    const base = this.#base(req.headers.host);
+    const base = this.#base(req.headers.host, req.headers[FORWARDED_PROTO]);
     if (base === null) return apiError('SC_ERR_BAD_PARAM', 'The Host header is not a host name or address.');
     const withToken = this.#tokens.enabled ? token : null;
     const urls: PlayerUrls = { base, token: withToken };
@@ -109,10 +108,11 @@ export class ExportRoutes {
     }
   }
 
-  #base(host: string | undefined): string | null {
+  /** `proto` is set only by a shard, from a trusted proxy's X-Forwarded-Proto. */
+  #base(host: string | undefined, proto: string | undefined): string | null {
     if (this.#config.publicUrl !== undefined) return this.#config.publicUrl.replace(/\/+$/, '');
     if (!host || !HOST.test(host)) return null;
-    return `http://${host}`;
+    return `${proto === 'https' ? 'https' : 'http'}://${host}`;
   }
 }
 

@@ -30,6 +30,7 @@ import { type Admission, TokenGate, tokenOf } from '../access/token-gate.js';
 import type { GatewayConfig } from '../config/types.js';
 import { statusLine } from '../errors.js';
 import { type HlsTiming, hlsTiming, windowOptions } from '../hls-timing.js';
+import { ForwardedTrust } from '../http/forwarded.js';
 import { failReply } from '../http/guard.js';
 import { sendKnownLength } from '../http/known-length.js';
 import { endHead, markStarted, Reply, type RequestContext } from '../http/respond.js';
@@ -83,6 +84,7 @@ export class HlsService {
 
   readonly #log: Logger;
   readonly #tokens: TokenGate;
+  readonly #trust: ForwardedTrust;
 
   constructor(
     config: GatewayConfig,
@@ -91,9 +93,11 @@ export class HlsService {
     accepting: () => boolean,
     log: Logger,
     tokens: TokenGate = new TokenGate(null),
+    trust: ForwardedTrust = new ForwardedTrust([]),
   ) {
     this.#log = log;
     this.#tokens = tokens;
+    this.#trust = trust;
     this.#streams = streams;
     this.#recorder = recorder;
     this.#accepting = accepting;
@@ -131,7 +135,7 @@ export class HlsService {
     parsed: ParsedStream = parseStreamQuery(req.getQuery() ?? ''),
   ): void {
     const t0 = performance.now();
-    const address = remoteAddress(res);
+    const address = this.#trust.origin(res, req).address;
     const reply = new Reply(res, ctx);
     const token = tokenOf(req.getQuery() ?? '');
     const gate = this.#tokens.admit(token, parsed.key);
@@ -416,8 +420,4 @@ export class HlsService {
       }
     }
   }
-}
-
-function remoteAddress(res: HttpResponse): string {
-  return Buffer.from(res.getRemoteAddressAsText()).toString();
 }

@@ -9,6 +9,7 @@ import { Recorder } from '@shardcast/metrics';
 import { TokenGate } from '../access/token-gate.js';
 import { CorsPolicy } from '../http/cors.js';
 import { ASSET_PREFIX, assetRequest, DashboardAssets, serveAsset } from '../http/dashboard-assets.js';
+import { FORWARDED_PROTO, ForwardedTrust } from '../http/forwarded.js';
 import { mountRoutes, type RouteHandler } from '../http/front.js';
 import { failReply } from '../http/guard.js';
 import { Reply, type RequestContext } from '../http/respond.js';
@@ -47,6 +48,7 @@ export class Shard {
   #live: LiveSocket | null = null;
   #dashboard: DashboardAssets | null = null;
   readonly #tokens: TokenGate;
+  readonly #trust: ForwardedTrust;
   readonly #recorder = new Recorder(Date.now(), OPERATIONS);
   readonly #loopDelay = monitorEventLoopDelay({ resolution: 10 });
   #lastElu = performance.eventLoopUtilization();
@@ -67,6 +69,7 @@ export class Shard {
     this.#pump = new TsPump(config, log, init.shardId);
     this.#owners = new OwnerSet(config, log, this.#control, this.#recorder);
     this.#tokens = new TokenGate(init.tokens ?? null);
+    this.#trust = new ForwardedTrust(config.trustedProxies);
     this.#hls = new HlsService(
       config,
       this.#streams,
@@ -74,6 +77,7 @@ export class Shard {
       () => this.#accepting,
       log,
       this.#tokens,
+      this.#trust,
     );
     this.#routes();
   }
@@ -176,6 +180,7 @@ export class Shard {
       accepting: () => this.#accepting,
       log: this.#log,
       tokens: this.#tokens,
+      trust: this.#trust,
       onClientEvent: (stream, event, reason, who) => {
         this.#log.debug(
           { stream: stream.token, event, reason },
@@ -293,6 +298,12 @@ export class Shard {
     for (const h of FORWARDED_HEADERS) {
       const v = req.getHeader(h);
       if (v) headers[h] = v;
+    }
+    if (this.#trust.enabled) {
+      // Main builds absolute URLs from Host; behind a trusted proxy, from what the proxy says it served.
+      const origin = this.#trust.origin(res, req);
+      if (origin.host !== undefined) headers['host'] = origin.host;
+      if (origin.proto !== undefined) headers[FORWARDED_PROTO] = origin.proto;
     }
     const reply = new Reply(res, ctx);
     if (method === 'PUT') {

@@ -8,6 +8,7 @@ import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { Recorder } from '@shardcast/metrics';
 import { type TokenGate, tokenOf } from '../access/token-gate.js';
 import type { GatewayConfig } from '../config/types.js';
+import type { ForwardedTrust } from '../http/forwarded.js';
 import { failReply } from '../http/guard.js';
 import { markStarted, Reply, type RequestContext } from '../http/respond.js';
 import type { Logger } from '../log.js';
@@ -32,6 +33,8 @@ export interface TsRouteDeps {
   readonly log: Logger;
   /** Player tokens (`enabled` false: every request is let in). */
   readonly tokens: TokenGate;
+  /** Which proxies' X-Forwarded-For names the player (`--trusted-proxies`). */
+  readonly trust: ForwardedTrust;
   readonly onClientEvent: (
     stream: LocalStream,
     event: 'joined' | 'left',
@@ -51,10 +54,10 @@ export interface ClientIdentity {
 const MAX_USER_AGENT = 200;
 let nextClientId = 1;
 
-function identify(res: HttpResponse, req: HttpRequest): ClientIdentity {
+function identify(trust: ForwardedTrust, res: HttpResponse, req: HttpRequest): ClientIdentity {
   return {
     clientId: nextClientId++,
-    address: Buffer.from(res.getRemoteAddressAsText()).toString(),
+    address: trust.origin(res, req).address,
     userAgent: req.getHeader('user-agent').slice(0, MAX_USER_AGENT),
   };
 }
@@ -88,7 +91,7 @@ export function handleTs(
     return;
   }
   if (deps.pump.clients >= deps.config.maxClients) return reply.error('SC_ERR_CLIENT_LIMIT');
-  const who = identify(res, req);
+  const who = identify(deps.trust, res, req);
   const known = deps.streams.byToken(keyString(parsed.key));
   if (known && known.control.readers >= deps.config.maxClientsPerStream)
     return reply.error('SC_ERR_STREAM_CLIENT_LIMIT');
