@@ -14,6 +14,8 @@ import type { StreamKey } from './stream-key.js';
 /** What a shard is given at spawn time (workerData). */
 export interface ShardInit {
   readonly shardId: number;
+  /** Names this run of the gateway, the same in every shard (HLS segment ETags differ across restarts). */
+  readonly bootId: string;
   readonly config: GatewayConfig;
   /** Player tokens and their shared client counts (absent: player routes are open). */
   readonly tokens?: TokenTable;

@@ -133,6 +133,7 @@ function request(query: string, params: string[] = []): HttpRequest {
   return {
     getQuery: () => query,
     getParameter: (i: number) => params[i],
+    getHeader: () => '',
   } as unknown as HttpRequest;
 }
 

@@ -11,6 +11,7 @@
  * accepts a connection before it knows every stream — at start-up and after a respawn alike. A message to
  * a worker that has just died is lost with the worker; its successor gets a fresh snapshot.
  */
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
 import { Worker } from 'node:worker_threads';
@@ -42,6 +43,8 @@ export class ShardSupervisor extends EventEmitter<SupervisorEvents> {
   readonly #config: GatewayConfig;
   readonly #log: Logger;
   readonly #slots: Slot[];
+  /** Random per run: shards put it in what must differ across restarts (segment ETags). */
+  readonly #bootId = randomBytes(6).toString('base64url');
   #stopping = false;
   #port = 0;
   #snapshot: () => readonly StreamAttachment[] = () => [];
@@ -123,7 +126,12 @@ export class ShardSupervisor extends EventEmitter<SupervisorEvents> {
   #spawn(shardId: number, respawn: boolean): Promise<void> {
     const slot = this.#slots[shardId]!;
     const config = { ...this.#config, port: this.#port };
-    const init: ShardInit = { shardId, config, ...(this.tokens ? { tokens: this.tokens } : {}) };
+    const init: ShardInit = {
+      shardId,
+      bootId: this.#bootId,
+      config,
+      ...(this.tokens ? { tokens: this.tokens } : {}),
+    };
     const worker = new Worker(SHARD_ENTRY, { workerData: init, name: `shard-${shardId}` });
     slot.worker = worker;
     slot.ready = false;

@@ -30,6 +30,7 @@ import { type Admission, TokenGate, tokenOf } from '../access/token-gate.js';
 import type { GatewayConfig } from '../config/types.js';
 import { statusLine } from '../errors.js';
 import { type HlsTiming, hlsTiming, windowOptions } from '../hls-timing.js';
+import { FULL_BODY, noneMatch, rangeOf } from '../http/conditional.js';
 import { ForwardedTrust } from '../http/forwarded.js';
 import { failReply } from '../http/guard.js';
 import { sendKnownLength } from '../http/known-length.js';
@@ -85,6 +86,7 @@ export class HlsService {
   readonly #log: Logger;
   readonly #tokens: TokenGate;
   readonly #trust: ForwardedTrust;
+  readonly #bootId: string;
 
   constructor(
     config: GatewayConfig,
@@ -94,7 +96,9 @@ export class HlsService {
     log: Logger,
     tokens: TokenGate = new TokenGate(null),
     trust: ForwardedTrust = new ForwardedTrust([]),
+    bootId = '0',
   ) {
+    this.#bootId = bootId;
     this.#log = log;
     this.#tokens = tokens;
     this.#trust = trust;
@@ -217,39 +221,73 @@ export class HlsService {
     const { psi, start, end } = entry;
     const total = psi.length + (end - start);
     const reader = stream.reader;
+    // A segment never changes once cut: its name in this stream's life in this run of the gateway.
+    const etag = `"${this.#bootId}.${stream.id.toString(36)}.${m[1]}.${total.toString(36)}"`;
+    const notModified = noneMatch(req.getHeader('if-none-match'), etag);
+    const range = notModified
+      ? FULL_BODY
+      : rangeOf(req.getHeader('range'), total, etag, req.getHeader('if-range'));
     reply.done = true;
     markStarted(res);
     res.cork(() => {
-      res.writeStatus(statusLine(200));
+      const status = notModified
+        ? 304
+        : range.kind === 'partial'
+          ? 206
+          : range.kind === 'unsatisfiable'
+            ? 416
+            : 200;
+      res.writeStatus(statusLine(status));
       res.writeHeader('Content-Type', SEGMENT_CONTENT_TYPE);
       res.writeHeader('Cache-Control', SEGMENT_CACHE_CONTROL);
+      res.writeHeader('ETag', etag);
+      res.writeHeader('Accept-Ranges', 'bytes');
       for (const [k, v] of ctx.cors) res.writeHeader(k, v);
+      if (notModified) {
+        // A 304 has no body and describes the stored one: no Content-Length (RFC 9110 15.4.5).
+        res.endWithoutBody();
+        this.#recorder.recordMs('hls_segment_delivery', performance.now() - t0, true);
+        return;
+      }
+      if (range.kind === 'unsatisfiable') {
+        res.writeHeader('Content-Range', `bytes */${total}`);
+        endHead(res, 0);
+        return;
+      }
+      const from = range.kind === 'partial' ? range.start : 0;
+      const length = range.kind === 'partial' ? range.end - range.start + 1 : total;
+      if (range.kind === 'partial')
+        res.writeHeader('Content-Range', `bytes ${range.start}-${range.end}/${total}`);
       if (ctx.head) {
-        endHead(res, total);
+        endHead(res, length);
         return;
       }
       sendKnownLength(
         res,
         {
-          total,
+          total: length,
           // PAT/PMT first (ISO/IEC 13818-1 decoders need them before the keyframe), then the ring bytes.
           pieceAt: (offset, max) => {
-            if (offset < psi.length) return psi.subarray(offset, Math.min(psi.length, offset + max));
-            // uWS may have taken part of a packet under backpressure: read whole packets, then trim.
-            const from = start + (offset - psi.length);
-            const skip = (from - start) % TS_PACKET_SIZE;
-            const alignedFrom = from - skip;
+            const at = from + offset;
+            const room = Math.min(max, length - offset);
+            if (at < psi.length) return psi.subarray(at, Math.min(psi.length, at + room));
+            // uWS may have taken part of a packet under backpressure, and a range may start anywhere:
+            // read whole packets, then trim to where the body is and to what is left of it.
+            const pos = start + (at - psi.length);
+            const skip = (pos - start) % TS_PACKET_SIZE;
+            const alignedFrom = pos - skip;
             const alignedTo = Math.min(
               end,
-              alignedFrom + Math.max(1, Math.floor(max / TS_PACKET_SIZE)) * TS_PACKET_SIZE,
+              alignedFrom + Math.max(1, Math.ceil((skip + room) / TS_PACKET_SIZE)) * TS_PACKET_SIZE,
             );
-            return reader.regions(alignedFrom, alignedTo).first.subarray(skip);
+            const piece = reader.regions(alignedFrom, alignedTo).first.subarray(skip);
+            return piece.length > room ? piece.subarray(0, room) : piece;
           },
           stillValid: () => reader.intact(start),
         },
         (outcome) => {
           const ok = outcome === 'done';
-          if (ok) stream.counters.hlsSegmentsServed++;
+          if (ok && length === total) stream.counters.hlsSegmentsServed++;
           else if (outcome === 'invalidated') stream.counters.drops++;
           this.#recorder.recordMs('hls_segment_delivery', performance.now() - t0, ok);
         },

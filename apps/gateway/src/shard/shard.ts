@@ -78,6 +78,7 @@ export class Shard {
       log,
       this.#tokens,
       this.#trust,
+      init.bootId,
     );
     this.#routes();
   }
