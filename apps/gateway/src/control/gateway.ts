@@ -18,6 +18,7 @@ import type { ShardToMain } from '../protocol.js';
 import { loadUws } from '../uws.js';
 import { type ApiRequest, type ApiResponse, ApiRouter } from './api.js';
 import { ChannelCatalog } from './channel-catalog.js';
+import { ChannelChecker } from './channel-check.js';
 import { ChannelSources } from './channel-sources.js';
 import { StreamDirectory } from './directory.js';
 import { type EmbeddedSim, startEmbeddedSim } from './embedded-sim.js';
@@ -118,6 +119,7 @@ export class Gateway {
       this.#channels,
       this.#directory,
       log.child({ component: 'channels' }),
+      new ChannelChecker(this.#registry),
     );
     this.#epg = new EpgService(config.epg, () => this.#channels.catalog, log.child({ component: 'epg' }));
     this.#exports = new ExportRoutes(config, () => this.#channels.catalog, new TokenGate(tokens));

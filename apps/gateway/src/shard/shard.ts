@@ -266,7 +266,12 @@ export class Shard {
       { pattern: '/metrics', kind: 'admin', methods: read, handle: forward },
       { pattern: '/metrics/*', kind: 'admin', methods: read, handle: forward },
       { pattern: '/api/v1/channels', kind: 'admin', methods: read, handle: forward },
-      { pattern: '/api/v1/channels/*', kind: 'admin', methods: [...read, 'PUT', 'DELETE'], handle: forward },
+      {
+        pattern: '/api/v1/channels/*',
+        kind: 'admin',
+        methods: [...read, 'PUT', 'POST', 'DELETE'],
+        handle: forward,
+      },
       { pattern: '/api/*', kind: 'admin', methods: [...read, 'DELETE'], handle: forward },
       { pattern: '/', kind: 'admin', methods: read, handle: dashboard },
       { pattern: '/dashboard', kind: 'admin', methods: read, handle: dashboard },
