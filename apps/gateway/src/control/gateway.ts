@@ -7,8 +7,8 @@
 import { DockerEngines } from '@shardcast/docker-engines';
 import { EngineClient } from '@shardcast/engine-client';
 import { EngineRegistry, HealthProber } from '@shardcast/engines';
-import { readTokenFile, TokenFileError } from '../access/token-file.js';
-import { TokenGate, type TokenTable, tokenTable } from '../access/token-gate.js';
+import { TokenFileError } from '../access/token-file.js';
+import { TokenGate } from '../access/token-gate.js';
 import { CatalogFileError } from '../channels/catalog-file.js';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
@@ -27,6 +27,7 @@ import { ExportRoutes } from './exports.js';
 import { LiveFeed } from './live-feed.js';
 import { MetricsListener } from './metrics-listener.js';
 import { Observability } from './observability.js';
+import { PlayerTokens } from './player-tokens.js';
 import { ShardSupervisor } from './supervisor.js';
 import { Telemetry } from './telemetry.js';
 
@@ -38,9 +39,9 @@ const DOCKER_ON_DEADLINE_MS = 10_000;
 /** The content id the start-up banner suggests for the embedded simulator (any 40 hex digits play). */
 export const DEMO_ID = '5a3e1f0c8b7d6e4a2c9f0b1d3e5a7c9e1f2b4d6a';
 
-function loadTokens(path: string): TokenTable {
+function loadTokens(path: string, log: Logger): PlayerTokens {
   try {
-    return tokenTable(readTokenFile(path));
+    return new PlayerTokens(path, log);
   } catch (err) {
     if (err instanceof TokenFileError) throw new StartupError(err.message);
     throw err;
@@ -67,6 +68,8 @@ export class Gateway {
   readonly #exports: ExportRoutes;
   readonly #catalog: ChannelCatalog;
   readonly #epg: EpgService;
+  readonly #tokens: PlayerTokens | null;
+  readonly #exportGate: TokenGate;
   #sim: EmbeddedSim | null = null;
   #metricsListener: MetricsListener | null = null;
   #stopping: Promise<boolean> | null = null;
@@ -89,7 +92,9 @@ export class Gateway {
       clientFor: (url) => new EngineClient({ baseUrl: url, timeoutMs: HEALTH_TIMEOUT_MS }),
     });
     this.#supervisor = new ShardSupervisor(config, log.child({ component: 'supervisor' }));
-    const tokens = config.tokens === undefined ? null : loadTokens(config.tokens);
+    this.#tokens =
+      config.tokens === undefined ? null : loadTokens(config.tokens, log.child({ component: 'tokens' }));
+    const tokens = this.#tokens?.table ?? null;
     this.#supervisor.tokens = tokens;
     this.#channels = new ChannelSources(config.sourcePenaltySeconds);
     this.#directory = new StreamDirectory(
@@ -122,7 +127,8 @@ export class Gateway {
       new ChannelChecker(this.#registry),
     );
     this.#epg = new EpgService(config.epg, () => this.#channels.catalog, log.child({ component: 'epg' }));
-    this.#exports = new ExportRoutes(config, () => this.#channels.catalog, new TokenGate(tokens));
+    this.#exportGate = new TokenGate(tokens);
+    this.#exports = new ExportRoutes(config, () => this.#channels.catalog, this.#exportGate);
     this.#api = new ApiRouter(config, this.#directory, this.#registry, this.#telemetry, this.#observability);
     this.#live = new LiveFeed({
       config,
@@ -199,6 +205,13 @@ export class Gateway {
       }
     }
     gw.#catalog.watch();
+    gw.#tokens?.watch({
+      publish: (table) => {
+        gw.#supervisor.tokens = table;
+        gw.#supervisor.broadcast({ type: 'tokens', tokens: table });
+      },
+      gates: [gw.#exportGate],
+    });
     gw.#prober.start();
     gw.#telemetry.start();
     keepHeapBounded();
@@ -248,6 +261,7 @@ export class Gateway {
 
   async #stop(): Promise<boolean> {
     this.#catalog.stop();
+    this.#tokens?.stop();
     this.#telemetry.stop();
     this.#live.stop();
     await this.#metricsListener?.close();

@@ -124,6 +124,9 @@ export class Shard {
       case 'live':
         this.#live?.publish(msg.public, msg.admin);
         return;
+      case 'tokens':
+        this.#tokens.update(msg.tokens);
+        return;
       case 'shutdown':
         return;
       default: {
