@@ -7,7 +7,7 @@
  * session (a fresh `pid`, stopped afterwards) and a URL source its own connection, closed afterwards. The
  * engine is not counted as busy with a stream, the source table's results and penalties are left alone,
  * and nothing but the catalog's own sources (and segments on an HLS source's own origin) is fetched.
- * The sample is a few MiB at most, parsed once on the main thread.
+ * The sample is 4 MiB at most, probed on the main thread (the only stream bytes main ever reads).
  */
 import { randomUUID } from 'node:crypto';
 import { EngineClient, type EngineSession, isEngineError } from '@shardcast/engine-client';
@@ -29,7 +29,7 @@ export const MAX_RUNNING_CHECKS = 4;
 /** Enough media to stop early: this many seconds of video with a keyframe. */
 const ENOUGH_MEDIA_SECONDS = 1.5;
 /** Most bytes kept of one source's sample. */
-const MAX_SAMPLE_BYTES = 8 * 1024 * 1024;
+const MAX_SAMPLE_BYTES = 4 * 1024 * 1024;
 /** How often the growing sample is probed while it arrives. */
 const PROBE_EVERY_MS = 400;
 /** HLS: the newest segments of the playlist that are fetched. */

@@ -1,7 +1,8 @@
 /**
  * The gateway's main thread: a thin public face over the control plane. It validates the environment
  * (uWS native binary, engines), starts the shards, routes their messages to the stream directory, the
- * engine registry and the API, and shuts everything down in order. It never touches stream bytes.
+ * engine registry and the API, and shuts everything down in order. It never touches stream bytes, but
+ * for the short samples a channel check probes (channel-check.ts).
  */
 
 import { DockerEngines } from '@shardcast/docker-engines';
