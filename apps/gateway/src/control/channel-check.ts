@@ -317,7 +317,7 @@ function judge(index: number, source: ChannelSource, a: Attempt, elapsedMs: numb
   const bitrate = a.bytes > 0 && seconds > 0 ? Math.round((a.bytes * 8) / seconds / 1000) : null;
   let error = a.error;
   if (error === null) {
-    if (!a.answered) error = 'no answer';
+    if (!a.answered) error = `no answer within ${Math.round(elapsedMs / 100) / 10} s`;
     else if (a.bytes === 0) error = `no media byte within ${Math.round(elapsedMs / 100) / 10} s`;
     else if (!patPmt) error = 'the bytes carry no PAT/PMT (not an MPEG-TS program)';
     else if (!keyframe) error = `no keyframe within ${Math.round(elapsedMs / 100) / 10} s`;
