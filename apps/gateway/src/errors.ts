@@ -53,6 +53,10 @@ export const ERRORS = {
     status: 409,
     message: 'The channel file is an M3U playlist: edit it by hand (the API edits JSON catalogs only).',
   },
+  SC_ERR_CHECK_BUSY: {
+    status: 503,
+    message: 'Too many channel checks are running; try again in a few seconds.',
+  },
   SC_ERR_TOKEN_REQUIRED: { status: 401, message: 'This route needs a valid player token (?token=).' },
   SC_ERR_TOKEN_LIMIT: { status: 403, message: 'This token already has its maximum number of clients.' },
   SC_ERR_TOKEN_FORBIDDEN: { status: 403, message: 'This token may not play this stream.' },

@@ -105,7 +105,9 @@ export type MainToShard =
    * The dashboard's live snapshot, serialized once on main: `public` for every `/api/v1/live` socket,
    * `admin` (with client addresses) for sockets that sent the API key, null when none is connected.
    */
-  | { type: 'live'; public: string; admin: string | null };
+  | { type: 'live'; public: string; admin: string | null }
+  /** The tokens file was reloaded: from now on let in only these tokens (counts stay in the same slots). */
+  | { type: 'tokens'; tokens: TokenTable };
 
 // ---------------------------------------------------------------- shard → main
 

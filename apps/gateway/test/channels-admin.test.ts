@@ -1,5 +1,5 @@
-// Catalog edits: the admin API (API key) writes the file atomically — a writer killed with SIGKILL at any
-// moment leaves the old file or the new one, never a torn one — and a reload (API write, SIGHUP, file
+// Catalog edits: the admin API (API key) writes the file atomically — a writer killed with SIGKILL inside
+// a write leaves the old file or the new one, never a torn one — and a reload (API write, SIGHUP, file
 // change) closes only channels whose sources changed; a playing channel that did not change goes on.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
 import { parseCatalog } from '../src/channels/catalog.js';
 import { writeFileAtomic } from '../src/channels/catalog-file.js';
+import { renderCatalogJson } from '../src/channels/render.js';
 import { type GatewayProc, getJson, startGateway, waitFor } from './support/gateway-proc.js';
 import { openTs } from './support/ts-reader.js';
 
@@ -18,6 +19,7 @@ const DEADLINE_MS = 30_000;
 const KEY = 'admin-key-for-tests';
 const AUTH = { 'X-API-Key': KEY };
 const CATALOG_FILE_JS = fileURLToPath(new URL('../src/channels/catalog-file.js', import.meta.url));
+const CATALOG_JS = fileURLToPath(new URL('../src/channels/catalog.js', import.meta.url));
 
 function catalogText(n: number, tag: string): string {
   const channels = Array.from({ length: n }, (_, i) => ({
@@ -34,26 +36,37 @@ describe('atomic catalog writes', () => {
 
   test('a writer killed with SIGKILL mid-write leaves the old file or the new one', async () => {
     const file = join(dir, 'channels.json');
-    const small = catalogText(3, 'old');
-    const big = catalogText(4000, 'new'); // ~1 MB: a write takes long enough to be killed inside it
+    // The admin API's own write path: a catalog rendered and written by writeCatalogFile.
+    const small = renderCatalogJson(parseCatalog(catalogText(3, 'old')).catalog!);
+    const big = renderCatalogJson(parseCatalog(catalogText(4000, 'new')).catalog!); // ~1 MB: slow enough to be killed inside
     writeFileAtomic(file, small);
     // A child rewrites the file in a loop, alternating the two catalogs, until it is killed.
     writeFileSync(join(dir, 'big.src'), big);
     writeFileSync(join(dir, 'small.src'), small);
     const script = `
       import { readFileSync } from 'node:fs';
-      import { writeFileAtomic } from ${JSON.stringify(CATALOG_FILE_JS)};
-      const texts = [readFileSync(${JSON.stringify(join(dir, 'big.src'))}, 'utf8'), readFileSync(${JSON.stringify(join(dir, 'small.src'))}, 'utf8')];
-      process.stdout.write('go\\n');
-      for (let i = 0; ; i++) writeFileAtomic(${JSON.stringify(file)}, texts[i % 2]);
+      import { writeCatalogFile } from ${JSON.stringify(CATALOG_FILE_JS)};
+      import { parseCatalog } from ${JSON.stringify(CATALOG_JS)};
+      const catalogs = [${JSON.stringify(join(dir, 'big.src'))}, ${JSON.stringify(join(dir, 'small.src'))}]
+        .map((p) => parseCatalog(readFileSync(p, 'utf8')).catalog);
+      for (let i = 0; ; i++) {
+        writeCatalogFile(${JSON.stringify(file)}, catalogs[i % 2]);
+        if (i === 1) process.stdout.write('go\\n');
+      }
     `;
     const seen = new Set<number>();
     for (let round = 0; round < 12; round++) {
       const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
+      // Once it has written both catalogs, it is killed the moment a temporary file of a write shows up
+      // (mid-write: after the temp file is opened, before or while it is renamed), else at a varying moment.
       await new Promise<void>((r) => child.stdout!.once('data', () => r()));
-      await new Promise((r) => setTimeout(r, 10 + ((round * 37) % 120)));
+      const before = new Set(readdirSync(dir));
+      const until = Date.now() + 50 + ((round * 37) % 120);
+      while (Date.now() < until && !readdirSync(dir).some((n) => n.endsWith('.tmp') && !before.has(n))) {
+        // a tight poll: the write takes a few ms
+      }
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGKILL');
       await exited;
@@ -67,6 +80,8 @@ describe('atomic catalog writes', () => {
       seen.add(parsed.catalog!.channels.length);
     }
     assert.ok(seen.size >= 1);
+    const torn = readdirSync(dir).filter((n) => n.endsWith('.tmp')).length;
+    assert.ok(torn >= 1, 'at least one writer was killed inside a write (its temp file is left)');
     // Temp files of killed writers are left beside the catalog, never in its place.
     for (const name of readdirSync(dir))
       assert.ok(['channels.json', 'big.src', 'small.src'].includes(name) || name.endsWith('.tmp'), name);

@@ -1,5 +1,6 @@
 // The channel catalog parser (JSON and M3U / M3U Plus): what a valid file becomes, and the exact sentence
-// each mistake produces (with its line number for M3U). Also the start-up check through the real CLI.
+// each mistake produces (with its line number for M3U). Also through the real CLI: the start-up check, and an
+// M3U whose entries share a tvg-id served as one channel.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseCatalog, parseJsonCatalog, parseM3u, slug } from '../src/channels/catalog.js';
 import { isHlsUrl, parseSource, sourceText } from '../src/channels/source.js';
+import { getJson, startGateway } from './support/gateway-proc.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const A = 'a'.repeat(40);
@@ -232,6 +234,47 @@ describe('start-up', () => {
       r.stderr,
       `The channel file ${file} is invalid: line 4: #EXTINF attribute group-title has no closing quote.\n`,
     );
+  });
+  test('a gateway started on an M3U with 3 entries of one tvg-id serves 1 channel with 3 sources', async () => {
+    const file = join(dir, 'three.m3u');
+    writeFileSync(
+      file,
+      [
+        '#EXTM3U',
+        `#EXTINF:-1 tvg-id="sports1.tv" tvg-chno="7",Sports 1`,
+        `acestream://${A}`,
+        `#EXTINF:-1 tvg-id="sports1.tv",Sports 1 backup`,
+        `infohash:${C}`,
+        `#EXTINF:-1 tvg-id="sports1.tv",Sports 1 web`,
+        'http://127.0.0.1:9/sports1.ts',
+        '',
+      ].join('\n'),
+    );
+    const gw = await startGateway([
+      '--engine',
+      'http://127.0.0.1:9',
+      '--channels',
+      file,
+      '--api-key',
+      'k-for-tests',
+    ]);
+    try {
+      const r = await getJson(`${gw.url}/api/v1/channels`, { headers: { 'X-API-Key': 'k-for-tests' } });
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.body.channels, [
+        {
+          id: 'sports1-tv',
+          number: '7',
+          name: 'Sports 1',
+          group: null,
+          logo: null,
+          tvg_id: 'sports1.tv',
+          sources: [`acestream://${A}`, `infohash:${C}`, 'http://127.0.0.1:9/sports1.ts'],
+        },
+      ]);
+    } finally {
+      await gw.stop();
+    }
   });
   test('a missing file is one sentence too', () => {
     const file = join(dir, 'missing.json');

@@ -5,4 +5,4 @@ export { BitOverrun, BitReader, unescapeRbsp } from './bit-reader.js';
 export { type H264Sps, parseH264Sps, roundRate } from './h264-sps.js';
 export { type HevcSps, parseHevcSps } from './hevc-sps.js';
 export type { AudioInfo, MediaInfo, TrackInfo, VideoInfo } from './media-info.js';
-export { isComplete, probeTs } from './ts-probe.js';
+export { isComplete, type ProbeCounts, probeTs } from './ts-probe.js';

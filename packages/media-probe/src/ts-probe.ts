@@ -170,8 +170,14 @@ class AudioState {
   }
 }
 
+/** What a probe saw beyond MediaInfo, for callers that pass a `counts` object to {@link probeTs}. */
+export interface ProbeCounts {
+  /** Video keyframes (IDR / IRAP access units, or PES flagged random access) in the sample. */
+  keyframes: number;
+}
+
 /** Probes data[0, length): whole 188-byte packets, ideally starting with PAT and PMT. */
-export function probeTs(data: Uint8Array, length = data.length): MediaInfo | null {
+export function probeTs(data: Uint8Array, length = data.length, counts?: ProbeCounts): MediaInfo | null {
   let pmtPid = NO_VALUE;
   let pmt: Pmt | null = null;
   let video: VideoState | null = null;
@@ -217,6 +223,7 @@ export function probeTs(data: Uint8Array, length = data.length): MediaInfo | nul
       append(c, data, p, end);
     }
   }
+  if (counts) counts.keyframes = video?.keyframes.length ?? 0;
   if (pmt === null) return null;
   // The last PES is cut by the sample's end: its head is still good for parameter sets, not for timing.
   if (audio?.pes.open) audio.finish();

@@ -1,7 +1,7 @@
 /**
  * Player tokens (`--tokens <file>`): `{"tokens": [{"token", "name", "max_clients"?, "channels"?}]}`.
- * Parsed once at start-up; each mistake is one sentence that names the entry (never the token itself,
- * which is a secret like the API key).
+ * Parsed at start-up and on every reload; each mistake is one sentence that names the entry (never the
+ * token itself, which is a secret like the API key).
  */
 import { readFileSync } from 'node:fs';
 import { isChannelId } from '../stream-key.js';
@@ -19,7 +19,7 @@ export interface PlayerToken {
 /** URL-safe, so a token travels in `?token=` and in paths unescaped. */
 const TOKEN = /^[A-Za-z0-9._~-]{8,256}$/;
 const NAME = /^[A-Za-z0-9 ._@-]{1,64}$/;
-const MAX_TOKENS = 10_000;
+export const MAX_TOKENS = 10_000;
 const MAX_CLIENTS = 1_000_000;
 
 export type TokensParse = { tokens: PlayerToken[]; error: null } | { tokens: null; error: string };

@@ -7,41 +7,98 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ErrorCode } from '../errors.js';
 import type { StreamKey } from '../stream-key.js';
-import type { PlayerToken } from './token-file.js';
+import { MAX_TOKENS, type PlayerToken } from './token-file.js';
 
-/** What crosses to the shards at spawn: the tokens and the shared client counts. */
+/**
+ * What crosses to the shards (at spawn, and again after each reload of the file): the tokens, the
+ * client-count slot of each, and the shared counts. The counts buffer is allocated once, with room for
+ * every slot a reload may need, and shared by every table after it, so a client counted under one table
+ * is released from the same slot under the next.
+ */
 export interface TokenTable {
   readonly tokens: readonly PlayerToken[];
+  /** `slots[i]` is the index in `counts` of `tokens[i]`'s concurrent clients. */
+  readonly slots: readonly number[];
   readonly counts: SharedArrayBuffer;
 }
 
+/**
+ * Slots in the counts buffer: a reload may add a whole new file's tokens while the removed ones still have
+ * clients (their slots are reused only once those clients are gone).
+ */
+export const TOKEN_SLOTS = 2 * MAX_TOKENS;
+
 export function tokenTable(tokens: readonly PlayerToken[]): TokenTable {
-  return { tokens, counts: new SharedArrayBuffer(Math.max(1, tokens.length) * 4) };
+  return {
+    tokens,
+    slots: tokens.map((_, i) => i),
+    counts: new SharedArrayBuffer(TOKEN_SLOTS * 4),
+  };
+}
+
+/**
+ * The table after a reload: a token still listed (same token text) keeps its slot, so its clients stay
+ * counted; a new one gets a slot that neither table uses and that has no client left. Null when no slot is
+ * free (more than TOKEN_SLOTS tokens alive at once).
+ */
+export function nextTokenTable(prev: TokenTable, tokens: readonly PlayerToken[]): TokenTable | null {
+  const counts = new Int32Array(prev.counts);
+  const kept = new Map(prev.tokens.map((t, i) => [t.token, prev.slots[i]!]));
+  const taken = new Set(prev.slots);
+  const slots: number[] = [];
+  let free = 0;
+  for (const t of tokens) {
+    const slot = kept.get(t.token);
+    if (slot !== undefined) {
+      slots.push(slot);
+      continue;
+    }
+    while (free < TOKEN_SLOTS && (taken.has(free) || Atomics.load(counts, free) !== 0)) free++;
+    if (free >= TOKEN_SLOTS) return null;
+    slots.push(free);
+    taken.add(free);
+  }
+  return { tokens, slots, counts: prev.counts };
 }
 
 export interface Admission {
-  /** Index of the token in the table (for the client count), or -1 when tokens are off. */
+  /** The token's slot in the shared counts, or -1 when tokens are off. */
   readonly index: number;
   readonly name: string | null;
+  /** The token's `max_clients` when it was admitted (null: no limit). */
+  readonly max: number | null;
 }
 
 export type GateResult = { ok: Admission; error: null } | { ok: null; error: ErrorCode };
 
-const OPEN: Admission = { index: -1, name: null };
+const OPEN: Admission = { index: -1, name: null, max: null };
 
 export class TokenGate {
-  readonly #tokens: readonly PlayerToken[];
-  readonly #digests: readonly Buffer[];
+  #tokens: readonly PlayerToken[];
+  #digests: readonly Buffer[];
+  #slots: readonly number[];
   readonly #counts: Int32Array;
 
   constructor(table: TokenTable | null) {
     this.#tokens = table?.tokens ?? [];
     this.#digests = this.#tokens.map((t) => digest(t.token));
+    this.#slots = table?.slots ?? [];
     this.#counts = new Int32Array(table?.counts ?? new SharedArrayBuffer(4));
     this.enabled = table !== null;
   }
 
   readonly enabled: boolean;
+
+  /**
+   * A reloaded file: from now on only its tokens are let in. Clients admitted before keep their
+   * admission (their slot and limit) until they leave; a removed token opens nothing new.
+   */
+  update(table: TokenTable): void {
+    if (!this.enabled) return;
+    this.#tokens = table.tokens;
+    this.#digests = table.tokens.map((t) => digest(t.token));
+    this.#slots = table.slots;
+  }
 
   /** Finds the token; every entry is compared, so the time does not depend on which one matched. */
   lookup(given: string | null): number {
@@ -66,15 +123,14 @@ export class TokenGate {
     const t = this.#tokens[i]!;
     if (t.channels !== null && key !== null && (key.kind !== 'channel' || !t.channels.includes(key.hex)))
       return { ok: null, error: 'SC_ERR_TOKEN_FORBIDDEN' };
-    return { ok: { index: i, name: t.name }, error: null };
+    return { ok: { index: this.#slots[i]!, name: t.name, max: t.maxClients }, error: null };
   }
 
   /** Counts one client onto the token; false (nothing counted) when it is at its limit. */
   acquire(a: Admission): boolean {
     if (a.index < 0) return true;
-    const max = this.#tokens[a.index]!.maxClients;
     const now = Atomics.add(this.#counts, a.index, 1) + 1;
-    if (max !== null && now > max) {
+    if (a.max !== null && now > a.max) {
       Atomics.sub(this.#counts, a.index, 1);
       return false;
     }
@@ -85,8 +141,9 @@ export class TokenGate {
     if (a.index >= 0) Atomics.sub(this.#counts, a.index, 1);
   }
 
-  clients(index: number): number {
-    return Atomics.load(this.#counts, index);
+  /** Concurrent clients counted in a slot. */
+  clients(slot: number): number {
+    return Atomics.load(this.#counts, slot);
   }
 }
 

@@ -433,7 +433,7 @@ export const OPTIONS = [
     flag: 'tokens',
     env: 'SHARDCAST_TOKENS',
     kind: 'path',
-    help: 'Player tokens file (see Tokens). Set: every player route needs ?token=. Unset: player routes are open.',
+    help: 'Player tokens file (see Tokens). Set: every player route needs ?token=. Unset: player routes are open. Reloaded on SIGHUP and when it changes.',
   },
   {
     key: 'epg',

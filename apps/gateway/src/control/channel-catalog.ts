@@ -14,12 +14,14 @@ import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import { type ApiRequest, type ApiResponse, apiError, json } from './api-response.js';
 import { checkApiKey } from './auth.js';
+import type { ChannelChecker } from './channel-check.js';
 import type { ChannelSources } from './channel-sources.js';
 import type { StreamDirectory } from './directory.js';
 
 /** How often the file's modification time is checked (a rename over it is seen too). */
 const WATCH_INTERVAL_MS = 1000;
 const PREFIX = '/api/v1/channels';
+const CHECK_PATH = /^\/api\/v1\/channels\/([^/]+)\/check$/;
 
 export class ChannelCatalog {
   readonly #config: GatewayConfig;
@@ -27,14 +29,22 @@ export class ChannelCatalog {
   readonly #sources: ChannelSources;
   readonly #directory: StreamDirectory;
   readonly #log: Logger;
+  readonly #checker: ChannelChecker | null;
   #format: 'json' | 'm3u' = 'json';
   #watching = false;
   readonly #onSignal = (): void => {
     this.reload('SIGHUP');
   };
 
-  constructor(config: GatewayConfig, sources: ChannelSources, directory: StreamDirectory, log: Logger) {
+  constructor(
+    config: GatewayConfig,
+    sources: ChannelSources,
+    directory: StreamDirectory,
+    log: Logger,
+    checker: ChannelChecker | null = null,
+  ) {
     this.#config = config;
+    this.#checker = checker;
     this.#path = config.channels;
     this.#sources = sources;
     this.#directory = directory;
@@ -88,7 +98,7 @@ export class ChannelCatalog {
     return path === PREFIX || path.startsWith(`${PREFIX}/`);
   }
 
-  handle(req: ApiRequest): ApiResponse {
+  handle(req: ApiRequest): ApiResponse | Promise<ApiResponse> {
     const auth = checkApiKey(this.#config.apiKey, req.headers);
     if (auth === 'disabled') return apiError('SC_ERR_ADMIN_DISABLED');
     if (auth === 'denied') return apiError('SC_ERR_UNAUTHORIZED');
@@ -98,6 +108,8 @@ export class ChannelCatalog {
       if (!read) return apiError('SC_ERR_METHOD_NOT_ALLOWED');
       return json(200, { channels: catalog.channels.map(channelJson) });
     }
+    const check = CHECK_PATH.exec(req.path);
+    if (check) return this.#check(req, check[1]!);
     const id = req.path.slice(PREFIX.length + 1);
     const existing = catalog.channels.find((c) => c.id === id);
     if (read) return existing ? json(200, channelJson(existing)) : apiError('SC_ERR_CHANNEL_NOT_FOUND');
@@ -135,6 +147,25 @@ export class ChannelCatalog {
     if (req.method === 'DELETE') return json(200, { deleted: id });
     const saved = checked.catalog.channels.find((c) => c.id === id);
     return json(existing ? 200 : 201, saved ? channelJson(saved) : null);
+  }
+
+  /** `POST /api/v1/channels/<id>/check`: tries each source briefly, beside any playing stream. */
+  async #check(req: ApiRequest, id: string): Promise<ApiResponse> {
+    if (req.method !== 'POST') return apiError('SC_ERR_METHOD_NOT_ALLOWED');
+    const channel = this.#sources.get(id);
+    if (!channel) return apiError('SC_ERR_CHANNEL_NOT_FOUND');
+    const run = this.#checker?.check(channel);
+    if (!run) return apiError('SC_ERR_CHECK_BUSY');
+    const result = await run;
+    this.#log.info(
+      {
+        channel: id,
+        ok: result.ok,
+        sources: result.sources.map((s) => (s.ok ? 'ok' : (s.error ?? 'failed'))),
+      },
+      'channel sources checked',
+    );
+    return json(200, result);
   }
 
   /** Uses `catalog` from now on; closes the streams of channels it changed. Returns how many. */

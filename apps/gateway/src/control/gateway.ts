@@ -1,14 +1,15 @@
 /**
  * The gateway's main thread: a thin public face over the control plane. It validates the environment
  * (uWS native binary, engines), starts the shards, routes their messages to the stream directory, the
- * engine registry and the API, and shuts everything down in order. It never touches stream bytes.
+ * engine registry and the API, and shuts everything down in order. It never touches stream bytes, but
+ * for the short samples a channel check probes (channel-check.ts).
  */
 
 import { DockerEngines } from '@shardcast/docker-engines';
 import { EngineClient } from '@shardcast/engine-client';
 import { EngineRegistry, HealthProber } from '@shardcast/engines';
-import { readTokenFile, TokenFileError } from '../access/token-file.js';
-import { TokenGate, type TokenTable, tokenTable } from '../access/token-gate.js';
+import { TokenFileError } from '../access/token-file.js';
+import { TokenGate } from '../access/token-gate.js';
 import { CatalogFileError } from '../channels/catalog-file.js';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
@@ -18,6 +19,7 @@ import type { ShardToMain } from '../protocol.js';
 import { loadUws } from '../uws.js';
 import { type ApiRequest, type ApiResponse, ApiRouter } from './api.js';
 import { ChannelCatalog } from './channel-catalog.js';
+import { ChannelChecker } from './channel-check.js';
 import { ChannelSources } from './channel-sources.js';
 import { StreamDirectory } from './directory.js';
 import { type EmbeddedSim, startEmbeddedSim } from './embedded-sim.js';
@@ -26,6 +28,7 @@ import { ExportRoutes } from './exports.js';
 import { LiveFeed } from './live-feed.js';
 import { MetricsListener } from './metrics-listener.js';
 import { Observability } from './observability.js';
+import { PlayerTokens } from './player-tokens.js';
 import { ShardSupervisor } from './supervisor.js';
 import { Telemetry } from './telemetry.js';
 
@@ -37,9 +40,9 @@ const DOCKER_ON_DEADLINE_MS = 10_000;
 /** The content id the start-up banner suggests for the embedded simulator (any 40 hex digits play). */
 export const DEMO_ID = '5a3e1f0c8b7d6e4a2c9f0b1d3e5a7c9e1f2b4d6a';
 
-function loadTokens(path: string): TokenTable {
+function loadTokens(path: string, log: Logger): PlayerTokens {
   try {
-    return tokenTable(readTokenFile(path));
+    return new PlayerTokens(path, log);
   } catch (err) {
     if (err instanceof TokenFileError) throw new StartupError(err.message);
     throw err;
@@ -66,6 +69,8 @@ export class Gateway {
   readonly #exports: ExportRoutes;
   readonly #catalog: ChannelCatalog;
   readonly #epg: EpgService;
+  readonly #tokens: PlayerTokens | null;
+  readonly #exportGate: TokenGate;
   #sim: EmbeddedSim | null = null;
   #metricsListener: MetricsListener | null = null;
   #stopping: Promise<boolean> | null = null;
@@ -88,7 +93,9 @@ export class Gateway {
       clientFor: (url) => new EngineClient({ baseUrl: url, timeoutMs: HEALTH_TIMEOUT_MS }),
     });
     this.#supervisor = new ShardSupervisor(config, log.child({ component: 'supervisor' }));
-    const tokens = config.tokens === undefined ? null : loadTokens(config.tokens);
+    this.#tokens =
+      config.tokens === undefined ? null : loadTokens(config.tokens, log.child({ component: 'tokens' }));
+    const tokens = this.#tokens?.table ?? null;
     this.#supervisor.tokens = tokens;
     this.#channels = new ChannelSources(config.sourcePenaltySeconds);
     this.#directory = new StreamDirectory(
@@ -118,9 +125,11 @@ export class Gateway {
       this.#channels,
       this.#directory,
       log.child({ component: 'channels' }),
+      new ChannelChecker(this.#registry),
     );
     this.#epg = new EpgService(config.epg, () => this.#channels.catalog, log.child({ component: 'epg' }));
-    this.#exports = new ExportRoutes(config, () => this.#channels.catalog, new TokenGate(tokens));
+    this.#exportGate = new TokenGate(tokens);
+    this.#exports = new ExportRoutes(config, () => this.#channels.catalog, this.#exportGate);
     this.#api = new ApiRouter(config, this.#directory, this.#registry, this.#telemetry, this.#observability);
     this.#live = new LiveFeed({
       config,
@@ -197,6 +206,13 @@ export class Gateway {
       }
     }
     gw.#catalog.watch();
+    gw.#tokens?.watch({
+      publish: (table) => {
+        gw.#supervisor.tokens = table;
+        gw.#supervisor.broadcast({ type: 'tokens', tokens: table });
+      },
+      gates: [gw.#exportGate],
+    });
     gw.#prober.start();
     gw.#telemetry.start();
     keepHeapBounded();
@@ -246,6 +262,7 @@ export class Gateway {
 
   async #stop(): Promise<boolean> {
     this.#catalog.stop();
+    this.#tokens?.stop();
     this.#telemetry.stop();
     this.#live.stop();
     await this.#metricsListener?.close();

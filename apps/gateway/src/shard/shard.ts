@@ -129,6 +129,9 @@ export class Shard {
       case 'live':
         this.#live?.publish(msg.public, msg.admin);
         return;
+      case 'tokens':
+        this.#tokens.update(msg.tokens);
+        return;
       case 'shutdown':
         return;
       default: {
@@ -272,7 +275,12 @@ export class Shard {
       { pattern: '/metrics', kind: 'admin', methods: read, handle: forward },
       { pattern: '/metrics/*', kind: 'admin', methods: read, handle: forward },
       { pattern: '/api/v1/channels', kind: 'admin', methods: read, handle: forward },
-      { pattern: '/api/v1/channels/*', kind: 'admin', methods: [...read, 'PUT', 'DELETE'], handle: forward },
+      {
+        pattern: '/api/v1/channels/*',
+        kind: 'admin',
+        methods: [...read, 'PUT', 'POST', 'DELETE'],
+        handle: forward,
+      },
       { pattern: '/api/*', kind: 'admin', methods: [...read, 'DELETE'], handle: forward },
       { pattern: '/', kind: 'admin', methods: read, handle: dashboard },
       { pattern: '/dashboard', kind: 'admin', methods: read, handle: dashboard },

@@ -1,0 +1,56 @@
+// The channel checker in-process: a source that never answers is given up at the per-source budget and
+// reported as such; a channel checked twice at once shares one run; more channels than the checker runs
+// at once are refused (the route answers 503 SC_ERR_CHECK_BUSY).
+import assert from 'node:assert/strict';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import { EngineRegistry } from '@shardcast/engines';
+import type { Channel } from '../src/channels/catalog.js';
+import { parseSource } from '../src/channels/source.js';
+import { ChannelChecker, MAX_RUNNING_CHECKS, SOURCE_CHECK_MS } from '../src/control/channel-check.js';
+
+let server: Server;
+let base: string;
+const held: ServerResponse[] = [];
+
+before(async () => {
+  // Takes every request and never answers it.
+  server = createServer((_req, res) => {
+    held.push(res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(async () => {
+  for (const res of held) res.destroy();
+  server.closeAllConnections();
+  await new Promise<void>((r) => server.close(() => r()));
+});
+
+function channel(id: string): Channel {
+  const s = parseSource(`${base}/${id}.ts?key=secret`);
+  assert.equal(s.error, null);
+  return { id, number: '1', name: id, group: null, logo: null, tvgId: null, sources: [s.source!] };
+}
+
+test('a silent source is given up at the budget; runs are shared per channel and bounded overall', async () => {
+  const checker = new ChannelChecker(new EngineRegistry({ maxStreamsPerEngine: 1 }));
+  const t0 = Date.now();
+  const runs = Array.from({ length: MAX_RUNNING_CHECKS }, (_, i) => checker.check(channel(`c${i}`)));
+  for (const r of runs) assert.ok(r, 'a check starts');
+  assert.equal(checker.check(channel('c0')), runs[0], 'the same channel shares the running check');
+  assert.equal(checker.check(channel('one-too-many')), null, 'one channel more than the bound is refused');
+  const results = await Promise.all(runs as Array<NonNullable<(typeof runs)[number]>>);
+  const took = Date.now() - t0;
+  assert.ok(took >= SOURCE_CHECK_MS - 100 && took < SOURCE_CHECK_MS + 3000, `given up after ${took} ms`);
+  for (const r of results) {
+    assert.equal(r.ok, false);
+    const s = r.sources[0]!;
+    assert.equal(s.answered, false);
+    assert.equal(s.bytes, 0);
+    assert.match(s.error!, /^no answer within \d+(\.\d)? s$/);
+    assert.equal(s.source, `${base}/${r.channel}.ts?…`, 'the query is not shown');
+  }
+  assert.ok(checker.check(channel('after')), 'a slot is free again once the checks ended');
+});

@@ -1,0 +1,58 @@
+// Token tables across reloads: a token still listed keeps its client-count slot (its clients stay counted
+// and are released from the same slot), a new token never lands on a slot that still has clients, and a
+// gate updated to the new table lets in only the new file's tokens.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { PlayerToken } from '../src/access/token-file.js';
+import { nextTokenTable, TOKEN_SLOTS, TokenGate, tokenTable } from '../src/access/token-gate.js';
+
+const tok = (token: string, maxClients: number | null = null): PlayerToken => ({
+  token,
+  name: token.slice(0, 8),
+  maxClients,
+  channels: null,
+});
+
+test('kept tokens keep their slot and count; removed ones open nothing; new ones avoid busy slots', () => {
+  const first = tokenTable([tok('aaaaaaaa', 2), tok('bbbbbbbb')]);
+  const gate = new TokenGate(first);
+  const a = gate.admit('aaaaaaaa', null).ok!;
+  const b = gate.admit('bbbbbbbb', null).ok!;
+  assert.ok(gate.acquire(a));
+  assert.ok(gate.acquire(b));
+
+  const second = nextTokenTable(first, [tok('cccccccc'), tok('aaaaaaaa', 2)])!;
+  assert.equal(second.counts, first.counts, 'one counts buffer for every table');
+  assert.equal(second.slots[1], first.slots[0], 'a kept token keeps its slot');
+  assert.notEqual(second.slots[0], first.slots[1], "a new token does not take the removed token's busy slot");
+  gate.update(second);
+  assert.equal(gate.admit('bbbbbbbb', null).error, 'SC_ERR_TOKEN_REQUIRED', 'a removed token opens nothing');
+  const a2 = gate.admit('aaaaaaaa', null).ok!;
+  assert.ok(gate.acquire(a2), 'second client of the kept token');
+  assert.equal(
+    gate.acquire(gate.admit('aaaaaaaa', null).ok!),
+    false,
+    'its count from before the reload holds',
+  );
+  assert.equal(gate.clients(second.slots[1]!), 2);
+
+  // The removed token's client leaves: its old slot empties and becomes free for a later reload.
+  gate.release(b);
+  assert.equal(gate.clients(first.slots[1]!), 0);
+  const third = nextTokenTable(second, [tok('cccccccc'), tok('aaaaaaaa', 2), tok('dddddddd')])!;
+  assert.equal(third.slots[2], first.slots[1], 'an emptied slot no table uses is reused');
+});
+
+test('no free slot: the reload is refused', () => {
+  const many = Array.from({ length: TOKEN_SLOTS / 2 }, (_, i) => tok(`token-${String(i).padStart(6, '0')}`));
+  const first = tokenTable(many);
+  const gate = new TokenGate(first);
+  // Every first token has a client (counted straight into its slot: a lookup per token would be slow).
+  for (const slot of first.slots) assert.ok(gate.acquire({ index: slot, name: null, max: null }));
+  const others = Array.from({ length: TOKEN_SLOTS / 2 }, (_, i) =>
+    tok(`other-${String(i).padStart(6, '0')}`),
+  );
+  const second = nextTokenTable(first, others);
+  assert.ok(second, 'half the slots are still free');
+  assert.equal(nextTokenTable(second!, [tok('one-more-token')]), null, 'every slot is taken or busy');
+});
