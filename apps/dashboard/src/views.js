@@ -115,6 +115,18 @@ export function Detail({ stream, events, apiKey, onClose }) {
     const body = await r.json().catch(() => ({}));
     setResult(r.ok ? 'closed' : `refused: ${body.error?.code ?? r.status}`);
   };
+  // A channel's stream token is `ch-<channel id>`: its sources can be checked from here.
+  const channel = stream.stream.startsWith('ch-') ? stream.stream.slice(3) : null;
+  const [check, setCheck] = useState(null);
+  const runCheck = async () => {
+    setCheck({ note: 'checking… (a few seconds)' });
+    const r = await fetch(`/api/v1/channels/${encodeURIComponent(channel)}/check`, {
+      method: 'POST',
+      headers: { 'X-API-Key': apiKey },
+    });
+    const body = await r.json().catch(() => ({}));
+    setCheck(r.ok ? { sources: body.sources ?? [] } : { note: `refused: ${body.error?.code ?? r.status}` });
+  };
   const m = stream.media;
   const mine = events.filter((e) => e.stream === stream.stream);
   return html`<section class="card detail" aria-label="Stream detail">
@@ -151,11 +163,26 @@ export function Detail({ stream, events, apiKey, onClose }) {
             ? html`<p><button class="danger" onClick=${close}>Close stream</button> <span class="result">${result}</span></p>`
             : null
         }
+        ${
+          apiKey && channel
+            ? html`<p><button onClick=${runCheck}>Check sources</button> <span class="result">${check?.note ?? ''}</span></p>
+              ${check?.sources ? html`<${CheckResults} sources=${check.sources} />` : null}`
+            : null
+        }
       </div>
     </div>
     <h3>Recent events</h3>
     ${mine.length ? html`<${EventList} events=${mine} />` : html`<p class="empty">No event in the recent log.</p>`}
   </section>`;
+}
+
+/** One line per source of a channel check: verdict, what was found, how fast. */
+function CheckResults({ sources }) {
+  return html`<ul class="checks">${sources.map(
+    (c, i) =>
+      html`<li><b class=${c.ok ? 'ok' : 'bad'}>${c.ok ? 'plays' : 'fails'}</b> <span class="mono">${c.source ?? `source ${i + 1}`}</span>
+        ${c.ok ? ` · ${c.video?.codec ?? 'no video'}${c.video?.width ? ` ${c.video.width}×${c.video.height}` : ''} · ${c.bitrate_kbps ?? '?'} kbit/s · first byte ${c.first_byte_ms ?? '?'} ms` : ` · ${c.error ?? 'no answer'}`}</li>`,
+  )}</ul>`;
 }
 
 export function EnginesTable({ engines, history }) {

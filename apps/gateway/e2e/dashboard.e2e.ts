@@ -9,7 +9,7 @@
  * Needs /usr/bin/chromium: `eval "$(scripts/setup-e2e.sh)"; node scripts/test.mjs e2e dashboard`.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type ClientRequest, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,9 @@ const SHOW_MS = 10_000;
 const PLAY_MS = 40_000;
 const PREVIEW_SECONDS = 5;
 const PHONE_WIDTH = 390;
+/** A channel with a live source and one that refuses connections, for the page's source check. */
+const CHANNEL = 'dash-one';
+const DEAD_URL = 'http://127.0.0.1:9/none.ts';
 
 /** Page expressions (strings: this package compiles without the DOM library). */
 const STATUS = "document.querySelector('[data-status]')?.dataset.status";
@@ -52,6 +55,7 @@ let gw: GatewayProc;
 let ctx: BrowserContext;
 let page: Page;
 let profile: string;
+let channels: string;
 const errors: string[] = [];
 const failed: string[] = [];
 const frames: string[] = [];
@@ -83,6 +87,8 @@ async function gatewayOn(port: number): Promise<GatewayProc> {
     KEY,
     '--grace-seconds',
     String(GRACE_SECONDS),
+    '--channels',
+    channels,
     '--port',
     String(port),
   ]);
@@ -91,8 +97,15 @@ async function gatewayOn(port: number): Promise<GatewayProc> {
 before(async () => {
   mkdirSync(SHOTS, { recursive: true });
   sim = await startEngineSim({ port: 0 });
-  gw = await gatewayOn(0);
   profile = mkdtempSync(join(tmpdir(), 'shardcast-dash-'));
+  channels = join(profile, 'channels.json');
+  writeFileSync(
+    channels,
+    JSON.stringify({
+      channels: [{ id: CHANNEL, number: 1, name: 'Dash One', sources: ['e5'.repeat(20), DEAD_URL] }],
+    }),
+  );
+  gw = await gatewayOn(0);
   ctx = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     args: CHROMIUM_ARGS,
@@ -204,6 +217,31 @@ describe('dashboard in Chromium', () => {
     await until("document.querySelector('.result')?.textContent === 'closed'", SHOW_MS);
     await until(`${row(id)} === null`, SHOW_MS);
     assert.equal((await getJson(`${gw.url}/api/v1/streams/${id}`)).status, 404);
+  });
+
+  test("with the key: a channel's sources are checked from its detail view", async () => {
+    const token = `ch-${CHANNEL}`;
+    const req = request(`${gw.url}/channel/${CHANNEL}.ts`, { agent: false }, (res) => res.resume());
+    req.on('error', () => {});
+    req.end();
+    players.push(req);
+    await until(`Number(${cell(token, 'ts')}) >= 1`, SHOW_MS);
+    await page.click(`tr[data-stream="${token}"]`);
+    await until(
+      "[...document.querySelectorAll('button')].some(b => b.textContent === 'Check sources')",
+      SHOW_MS,
+    );
+    await page.click('text=Check sources');
+    await until("document.querySelectorAll('.checks li').length === 2", SHOW_MS * 2);
+    const lines = await page.evaluate<string[]>(
+      "[...document.querySelectorAll('.checks li')].map(li => li.textContent.replace(/\\s+/g, ' '))",
+    );
+    assert.match(lines[0]!, /^plays .*h264.*kbit\/s/i, lines[0]);
+    assert.match(lines[1]!, /^fails /, lines[1]);
+    assert.ok(lines[1]!.includes('127.0.0.1:9'), lines[1]);
+    assert.equal((await getJson(`${gw.url}/api/v1/streams/${token}`)).status, 200, 'the channel still plays');
+    req.destroy();
+    await page.click('button[aria-label="Close detail"]');
   });
 
   test('a gateway restart shows "disconnected", then the page recovers by itself', async () => {
