@@ -21,6 +21,7 @@ interface Mutable {
   lastError: string | null;
   version: string | null;
   stats: EngineStats | null;
+  addedAtMs: number;
 }
 
 /**
@@ -87,6 +88,7 @@ export class EngineRegistry extends EventEmitter<RegistryEvents> {
       lastError: null,
       version: null,
       stats: null,
+      addedAtMs: Date.now(),
     };
     this.#engines.set(info.id, m);
     this.emit('added', view(m, this.lifecycle(info.id)));
@@ -207,6 +209,7 @@ function view(m: Mutable, lifecycle: EngineLifecycle = 'ready'): EngineState {
   return {
     ...m.info,
     lifecycle,
+    addedAtMs: m.addedAtMs,
     healthy: m.healthy,
     streams: m.streams,
     consecutiveFailures: m.consecutiveFailures,

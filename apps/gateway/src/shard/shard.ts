@@ -267,7 +267,7 @@ export class Shard {
       { pattern: '/metrics/*', kind: 'admin', methods: read, handle: forward },
       { pattern: '/api/v1/channels', kind: 'admin', methods: read, handle: forward },
       { pattern: '/api/v1/channels/*', kind: 'admin', methods: [...read, 'PUT', 'DELETE'], handle: forward },
-      { pattern: '/api/*', kind: 'admin', methods: [...read, 'DELETE'], handle: forward },
+      { pattern: '/api/*', kind: 'admin', methods: [...read, 'POST', 'DELETE'], handle: forward },
       { pattern: '/', kind: 'admin', methods: read, handle: dashboard },
       { pattern: '/dashboard', kind: 'admin', methods: read, handle: dashboard },
       { pattern: '/dashboard/', kind: 'admin', methods: read, handle: dashboard },
@@ -295,8 +295,8 @@ export class Shard {
       if (v) headers[h] = v;
     }
     const reply = new Reply(res, ctx);
-    if (method === 'PUT') {
-      // Admin writes carry a JSON body (a channel): read it, bounded, then relay it with the request.
+    if (method === 'PUT' || (method === 'POST' && path === '/api/v1/engines')) {
+      // Admin writes carry a JSON body (a channel, an engine count): read it, bounded, then relay it.
       const chunks: Buffer[] = [];
       let size = 0;
       res.onData((chunk, last) => {
