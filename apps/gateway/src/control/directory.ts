@@ -220,7 +220,7 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
     for (const [token, p] of this.#pending) {
       const engine = this.#engines.select();
       if (!engine) {
-        const why = this.#supply?.noRoomReason() ?? 'no engine is being started';
+        const why = this.#supply ? this.#supply.noRoomReason() : 'no engine is being started';
         if (why === null) return;
         this.#pending.delete(token);
         clearTimeout(p.timer);
