@@ -69,8 +69,9 @@ export class E2eDocker {
   /** `--docker-label` for a gateway that should see exactly this run's engine containers. */
   readonly selector = `${RUN_LABEL}=${this.runId}`;
 
-  constructor() {
-    const d = daemonSocket();
+  /** `dockerHost` (unix://…) talks to another daemon than DOCKER_HOST's (a test's private one). */
+  constructor(dockerHost?: string) {
+    const d = dockerHost ? { dockerHost, socketPath: dockerHost.slice('unix://'.length) } : daemonSocket();
     this.dockerHost = d.dockerHost;
     this.socketPath = d.socketPath;
   }

@@ -4,7 +4,9 @@
  * `--provision on` whose containers carry this run's label (so `E2eDocker.removeAll()` finds every one)
  * and whose gateway id is the run id (so runs never adopt each other's containers).
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -143,4 +145,100 @@ export async function streamRows(gw: GatewayProc): Promise<StreamRow[]> {
 /** `n` distinct 40-hex content ids. */
 export function contentIds(n: number, seed: string): string[] {
   return Array.from({ length: n }, (_, i) => `${seed}${i.toString(16)}`.padEnd(40, '0').slice(0, 40));
+}
+
+/**
+ * A private dockerd of one test (its own socket, data root and exec root, live-restore on so its
+ * containers outlive it), started and stopped by the test itself: the shared e2e daemon is never stopped.
+ */
+export class PrivateDockerd {
+  readonly dir = mkdtempSync(join(tmpdir(), 'shardcast-private-dockerd-'));
+  readonly dockerHost = `unix://${this.dir}/docker.sock`;
+  #proc: ChildProcess | null = null;
+
+  /** Starts the daemon and waits until it answers. */
+  async start(): Promise<void> {
+    const args = [
+      '--iptables=false',
+      '--ip-forward=false',
+      '--ip-masq=false',
+      '--bridge=none',
+      '--storage-driver=vfs',
+      '--live-restore',
+      '--host',
+      this.dockerHost,
+      '--data-root',
+      `${this.dir}/data`,
+      '--exec-root',
+      `${this.dir}/exec`,
+      '--pidfile',
+      `${this.dir}/dockerd.pid`,
+    ];
+    const proc = spawn('dockerd', args, { stdio: 'ignore', detached: true });
+    this.#proc = proc;
+    proc.unref();
+    await until(() => this.#answers(), 60_000, 'the private dockerd answering');
+  }
+
+  /** SIGTERM to the daemon (its containers keep running: live-restore); resolves once it has exited. */
+  async stop(): Promise<void> {
+    const proc = this.#proc;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+    proc.kill('SIGTERM');
+    await exited;
+    this.#proc = null;
+  }
+
+  /** Copies an image from another daemon (GET /images/<name>/get → POST /images/load). */
+  async copyImage(fromSocket: string, image: string): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const get = request(
+        { socketPath: fromSocket, method: 'GET', path: `/images/${encodeURIComponent(image)}/get` },
+        (res) => {
+          if (res.statusCode !== 200) {
+            reject(new Error(`GET image ${image} → ${res.statusCode}`));
+            res.resume();
+            return;
+          }
+          const load = request(
+            {
+              socketPath: `${this.dir}/docker.sock`,
+              method: 'POST',
+              path: '/images/load?quiet=1',
+              headers: { 'Content-Type': 'application/x-tar' },
+            },
+            (lr) => {
+              lr.resume();
+              lr.on('end', () =>
+                lr.statusCode === 200 ? resolve() : reject(new Error(`load → ${lr.statusCode}`)),
+              );
+            },
+          );
+          load.on('error', reject);
+          res.pipe(load);
+        },
+      );
+      get.on('error', reject);
+      get.end();
+    });
+  }
+
+  /** Stops the daemon and deletes its state (remove its containers first). */
+  async destroy(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  #answers(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const req = request({ socketPath: `${this.dir}/docker.sock`, path: '/_ping', timeout: 1000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      });
+      req.on('error', () => resolve(false));
+      req.on('timeout', () => req.destroy());
+      req.end();
+    });
+  }
 }
