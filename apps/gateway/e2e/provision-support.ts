@@ -4,7 +4,7 @@
  * `--provision on` whose containers carry this run's label (so `E2eDocker.removeAll()` finds every one)
  * and whose gateway id is the run id (so runs never adopt each other's containers).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -156,8 +156,9 @@ export class PrivateDockerd {
   readonly dockerHost = `unix://${this.dir}/docker.sock`;
   #proc: ChildProcess | null = null;
 
-  /** Starts the daemon and waits until it answers. */
+  /** Starts the daemon (unless it runs) and waits until it answers. */
   async start(): Promise<void> {
+    if (this.#proc && this.#proc.exitCode === null && this.#proc.signalCode === null) return;
     const args = [
       '--iptables=false',
       '--ip-forward=false',
@@ -174,9 +175,9 @@ export class PrivateDockerd {
       '--pidfile',
       `${this.dir}/dockerd.pid`,
     ];
+    // Its own process group: a signal to the test runner's group never reaches it; stop() ends it.
     const proc = spawn('dockerd', args, { stdio: 'ignore', detached: true });
     this.#proc = proc;
-    proc.unref();
     await until(() => this.#answers(), 60_000, 'the private dockerd answering');
   }
 
@@ -224,9 +225,16 @@ export class PrivateDockerd {
     });
   }
 
-  /** Stops the daemon and deletes its state (remove its containers first). */
+  /** Stops the daemon, undoes the mounts it leaves (its data root, its netns) and deletes its state. */
   async destroy(): Promise<void> {
     await this.stop();
+    const mounts = readFileSync('/proc/mounts', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[1] ?? '')
+      .filter((m) => m === this.dir || m.startsWith(`${this.dir}/`))
+      .sort()
+      .reverse();
+    for (const m of mounts) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
     rmSync(this.dir, { recursive: true, force: true });
   }
 
