@@ -103,6 +103,8 @@ interface Managed {
   lastMoveAtMs: number | null;
   adopted: boolean;
   gone: boolean;
+  /** A stop/remove of its container is under way. */
+  removing: boolean;
 }
 
 /** A managed engine as the API shows it. */
@@ -409,6 +411,7 @@ export class Provisioner {
       lastMoveAtMs: null,
       adopted: false,
       gone: false,
+      removing: false,
     };
     this.#managed.set(m.key, m);
     this.#track(this.#bringUp(m));
@@ -509,7 +512,16 @@ export class Provisioner {
   }
 
   async #remove(m: Managed, reason: RemovalReason): Promise<void> {
-    if (m.state === 'stopping' && reason !== 'died') return;
+    if (m.removing) return;
+    m.removing = true;
+    try {
+      await this.#removeNow(m, reason);
+    } finally {
+      m.removing = false;
+    }
+  }
+
+  async #removeNow(m: Managed, reason: RemovalReason): Promise<void> {
     const wasRegistered = this.#o.registry.get(m.key) !== undefined;
     m.state = 'stopping';
     this.#o.registry.setLifecycle(m.key, 'stopping');
@@ -574,9 +586,13 @@ export class Provisioner {
         const known = this.#managed.get(key);
         const running = c.State === 'running';
         if (known) {
-          if (!running && known.state !== 'starting' && !known.gone) this.#engineLeft(key);
-          else if (known.state === 'stopping')
+          if (known.state === 'stopping') {
+            // A removal Docker refused earlier (it was away): try again.
             this.#track(this.#remove(known, known.drainReason ?? 'drained'));
+          } else if (!running && !known.gone) {
+            if (known.state === 'starting') known.gone = true;
+            else this.#engineLeft(key);
+          }
           continue;
         }
         if (this.#pendingName(c)) continue;
@@ -628,6 +644,7 @@ export class Provisioner {
       lastMoveAtMs: null,
       adopted: true,
       gone: false,
+      removing: false,
     };
     this.#managed.set(m.key, m);
     this.#o.registry.setLifecycle(m.key, 'starting');
