@@ -100,6 +100,8 @@ interface Managed {
   unhealthySinceMs: number | null;
   lastError: string | null;
   drainReason: RemovalReason | null;
+  /** When its drain began (null unless draining). */
+  drainSinceMs: number | null;
   lastMoveAtMs: number | null;
   adopted: boolean;
   gone: boolean;
@@ -355,6 +357,7 @@ export class Provisioner {
     if (m.state === 'draining' || m.state === 'stopping') return;
     m.state = 'draining';
     m.drainReason = reason;
+    m.drainSinceMs = this.#now();
     this.#o.registry.setLifecycle(m.key, 'draining');
   }
 
@@ -369,7 +372,7 @@ export class Provisioner {
       }
       if (m.lastMoveAtMs !== null && now - m.lastMoveAtMs < MOVE_EVERY_MS) continue;
       const room = this.#o.registry.select(new Set([m.key])) !== null;
-      const waitedMs = now - (this.#lastReplaceAtMs ?? now);
+      const waitedMs = now - (m.drainSinceMs ?? now);
       if (!room && waitedMs < this.#o.startupMs) continue;
       m.lastMoveAtMs = now;
       this.#o.logger.info({ engine: m.url, streams }, 'moving streams off a draining engine');
@@ -408,6 +411,7 @@ export class Provisioner {
       unhealthySinceMs: null,
       lastError: null,
       drainReason: null,
+      drainSinceMs: null,
       lastMoveAtMs: null,
       adopted: false,
       gone: false,
@@ -641,6 +645,7 @@ export class Provisioner {
       unhealthySinceMs: null,
       lastError: null,
       drainReason: null,
+      drainSinceMs: null,
       lastMoveAtMs: null,
       adopted: true,
       gone: false,

@@ -194,3 +194,17 @@ test('Docker unreachable: nothing is created, the reason is given, provisioning 
   assert.equal(provisioner.status().docker.up, true);
   await provisioner.stop(true, 1000);
 });
+
+test('--provision-max-age-hours: an old engine is drained and replaced', async () => {
+  const daemon = new FakeDaemon();
+  const { registry, provisioner, removed } = rig(daemon, { ...LIMITS, maxAgeMs: 200 });
+  await provisioner.start();
+  await until(() => registry.list().some((e) => e.lifecycle === 'ready'), 'min ready');
+  const first = registry.list()[0]!.id;
+  await until(() => removed.includes('max_age'), 'the old engine rotated');
+  await until(
+    () => registry.list().some((e) => e.id !== first && e.lifecycle === 'ready'),
+    'its successor ready',
+  );
+  await provisioner.stop(true, 1000);
+});
