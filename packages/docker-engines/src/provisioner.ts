@@ -255,19 +255,26 @@ export class Provisioner {
   }
 
   /**
-   * Whether a waiting open can expect an engine: null when one is starting or may be started, else the
-   * sentence saying why not (at the maximum, breaker open, Docker down).
+   * Whether an open that finds no room can expect an engine, `queued` opens being ahead of it: null when
+   * the engines being started, plus those that may still be started, have room for it; else the sentence
+   * saying why not (Docker down, creation paused, at the maximum).
    */
-  noRoomReason(): NoRoomReason {
+  noRoomReason(queued = 0): NoRoomReason {
     const now = this.#now();
-    for (const m of this.#managed.values()) if (m.state === 'starting') return null;
+    const cap = this.#o.limits.cap;
+    let room = 0;
+    let active = 0;
+    for (const m of this.#managed.values()) {
+      if (m.state === 'starting') room += cap;
+      if (m.state === 'starting' || m.state === 'ready') active++;
+    }
+    const canCreate = this.#dockerUp && !this.#breaker.isOpen(now);
+    if (canCreate) room += Math.max(0, this.#o.limits.max - active) * cap;
+    if (queued < room) return null;
     if (!this.#dockerUp) return `the Docker daemon is unreachable (${this.#dockerError ?? 'no answer'})`;
     if (this.#breaker.isOpen(now))
       return `engine creation is paused after repeated failures (${this.#breaker.reason() ?? 'unknown'})`;
-    const active = [...this.#managed.values()].filter((m) => m.state === 'ready' || m.state === 'starting');
-    if (active.length >= this.#o.limits.max)
-      return `every engine is at its stream cap and the fleet is at --provision-max ${this.#o.limits.max}`;
-    return null;
+    return `every engine is at its stream cap and the fleet is at --provision-max ${this.#o.limits.max}`;
   }
 
   /** Managed engines, including those not (yet) in the registry. */

@@ -208,3 +208,18 @@ test('--provision-max-age-hours: an old engine is drained and replaced', async (
   );
   await provisioner.stop(true, 1000);
 });
+
+test('a waiting open is told to wait only while started or startable engines have room for it', async () => {
+  const daemon = new FakeDaemon();
+  const { registry, provisioner } = rig(daemon, { ...LIMITS, minFree: 0 });
+  await provisioner.start();
+  await until(() => registry.list().some((e) => e.lifecycle === 'ready'), 'min ready');
+  // One ready engine of at most 3, 3 streams each: 2 more engines may come, room for 6 waiting opens.
+  assert.equal(provisioner.noRoomReason(0), null);
+  assert.equal(provisioner.noRoomReason(5), null);
+  assert.equal(
+    provisioner.noRoomReason(6),
+    'every engine is at its stream cap and the fleet is at --provision-max 3',
+  );
+  await provisioner.stop(true, 1000);
+});

@@ -81,8 +81,11 @@ export interface ShardPort {
  * instead of failing at once.
  */
 export interface EngineSupply {
-  /** null: an engine is being started or may be (wait for it); else why none can come (503 now). */
-  noRoomReason(): string | null;
+  /**
+   * null: an engine with room for this open is being started or may be (wait for it); else why none can
+   * come (503 now). `queued`: opens already waiting ahead of this one.
+   */
+  noRoomReason(queued: number): string | null;
   /** Demand changed: re-plan soon. */
   prompt(): void;
 }
@@ -194,7 +197,7 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
     const engine = this.#pending.size === 0 ? this.#engines.select() : null;
     if (engine) return this.#create(key, token, engine, [waiter]);
     if (!this.#supply) return this.#replyError(waiter, errorData('SC_ERR_NO_ENGINE'));
-    const why = this.#supply.noRoomReason();
+    const why = this.#supply.noRoomReason(this.#pending.size);
     if (why !== null) return this.#replyError(waiter, noEngine(why));
     this.#waitForEngine(key, token, waiter);
   }
@@ -217,11 +220,15 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
 
   /** Gives waiting opens the engines that now have room; fails them at once when none can come. */
   retryPending(): void {
+    let queued = 0;
     for (const [token, p] of this.#pending) {
       const engine = this.#engines.select();
       if (!engine) {
-        const why = this.#supply ? this.#supply.noRoomReason() : 'no engine is being started';
-        if (why === null) return;
+        const why = this.#supply ? this.#supply.noRoomReason(queued) : 'no engine is being started';
+        if (why === null) {
+          queued++;
+          continue;
+        }
         this.#pending.delete(token);
         clearTimeout(p.timer);
         for (const w of p.waiters) this.#replyError(w, noEngine(why));
