@@ -42,6 +42,8 @@ Faults (defaults for new sessions; also query parameters with the camelCase name
   --garbage-after-s N         after N s of valid TS send --garbage instead, for good (default 0)
   --garbage KIND              random | html | null-only | single-pid (default random): bytes that carry
                               no program (lost sync, an error page, only null packets, one unlisted PID)
+  --status-error TEXT         engine-wide: get_status answers {"result": null, "error": TEXT} (the engine
+                              looks unhealthy); on POST /sim/faults as the global "statusError"
 
 Admin: GET /sim/stats, GET|POST|DELETE /sim/faults, POST /sim/kill.
 `;

@@ -14,6 +14,11 @@ export function handleServerApi(ctx: SimContext, res: ServerResponse, url: URL):
     sendJson(res, 200, { result: null, error: 'unknown method' });
     return;
   }
+  const statusError = ctx.admin.global.statusError ?? ctx.options.faults.statusError;
+  if (statusError !== undefined) {
+    sendJson(res, 200, { result: null, error: statusError });
+    return;
+  }
   const speed = Math.round((ctx.renderer.plan.bytesPerSecond / 1024) * ctx.counters.playbackConnections);
   sendJson(res, 200, {
     result: { status: 1, speed_down: speed, speed_up: Math.round(speed / 25), peers: ctx.sessions.size * 8 },

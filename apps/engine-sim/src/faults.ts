@@ -26,6 +26,8 @@ export interface Faults {
   garbageAfterS?: number;
   /** What a garbage connection sends; see {@link GarbageKind}. */
   garbage?: GarbageKind;
+  /** Engine-wide (CLI or global admin fault): `get_status` answers `{"result": null, "error": <text>}`. */
+  statusError?: string;
 }
 
 /**
@@ -50,6 +52,7 @@ const FIELDS: Readonly<Record<FaultKey, Kind>> = {
   dropAfterBytes: 'bytes',
   garbageAfterS: 'seconds',
   garbage: 'garbage',
+  statusError: 'text',
 };
 
 export const FAULT_KEYS = Object.keys(FIELDS) as FaultKey[];

@@ -151,6 +151,18 @@ describe('admin faults', () => {
     assert.equal(ok.body.error, null);
   });
 
+  it('statusError makes get_status fail until cleared', async () => {
+    const status = () => getJson(`${sim.url}/server/api?api_version=3&method=get_status`);
+    assert.equal((await status()).body.error, null);
+    await getJson(`${sim.url}/sim/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ statusError: 'engine overloaded' }),
+    });
+    assert.deepEqual((await status()).body, { result: null, error: 'engine overloaded' });
+    await getJson(`${sim.url}/sim/faults`, { method: 'DELETE' });
+    assert.equal((await status()).body.error, null);
+  });
+
   it('scopes faults to one content id or infohash', async () => {
     await getJson(`${sim.url}/sim/faults`, {
       method: 'POST',

@@ -44,6 +44,14 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** One entry of the daemon's container list (the fields tests read). */
+export interface ContainerRow {
+  readonly Id: string;
+  readonly Names: string[];
+  readonly State: string;
+  readonly Labels: Record<string, string>;
+}
+
 export interface EngineContainer {
   readonly id: string;
   readonly name: string;
@@ -61,8 +69,9 @@ export class E2eDocker {
   /** `--docker-label` for a gateway that should see exactly this run's engine containers. */
   readonly selector = `${RUN_LABEL}=${this.runId}`;
 
-  constructor() {
-    const d = daemonSocket();
+  /** `dockerHost` (unix://…) talks to another daemon than DOCKER_HOST's (a test's private one). */
+  constructor(dockerHost?: string) {
+    const d = dockerHost ? { dockerHost, socketPath: dockerHost.slice('unix://'.length) } : daemonSocket();
     this.dockerHost = d.dockerHost;
     this.socketPath = d.socketPath;
   }
@@ -121,6 +130,12 @@ export class E2eDocker {
   /** SIGKILL to the container's init: every process in it dies at once, its sockets reset. */
   async kill(id: string): Promise<void> {
     await this.#ok('POST', `/containers/${id}/kill`);
+  }
+
+  /** Containers (running or not) carrying `label` (`key=value`). */
+  async listByLabel(label: string): Promise<ContainerRow[]> {
+    const filters = encodeURIComponent(JSON.stringify({ label: [label] }));
+    return (await this.#ok('GET', `/containers/json?all=true&filters=${filters}`)) as ContainerRow[];
   }
 
   /** Removes (forcibly) every container this run created. */

@@ -63,6 +63,15 @@ export const ERRORS = {
   SC_ERR_NO_EPG: { status: 404, message: 'No guide is configured: start the gateway with --epg.' },
   SC_ERR_EPG_UNAVAILABLE: { status: 503, message: 'The guide could not be loaded yet; retry later.' },
   SC_ERR_TUNER_LIMIT: { status: 503, message: 'Every tuner is in use.' },
+  SC_ERR_ENGINE_NOT_FOUND: { status: 404, message: 'No such engine.' },
+  SC_ERR_BAD_COUNT: {
+    status: 400,
+    message: 'The body must be a JSON object {"count": N} with N an integer from 0 to --provision-max.',
+  },
+  SC_ERR_PROVISIONING_OFF: {
+    status: 409,
+    message: 'Engine provisioning is off: start the gateway with --provision on.',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -11,6 +11,7 @@ export const OPERATIONS = [
   'hls_segment_delivery',
   'hls_segment_fetch',
   'docker_stats_collection',
+  'engine_provision',
   'prometheus_render',
   'performance_render',
 ] as const;

@@ -180,10 +180,60 @@ test('405 JSON for a method a route does not take', async () => {
     ['POST', '/api/v1/streams'],
     ['DELETE', '/api/v1/streams'],
     ['PUT', `/api/v1/streams/${HEX}`],
-    ['POST', '/api/v1/engines'],
+    ['PUT', '/api/v1/engines'],
+    ['GET', `/api/v1/engines/${encodeURIComponent(ENGINE)}/drain`],
     ['POST', '/metrics'],
     ['DELETE', '/metrics/performance'],
   ] as const) {
     assertError(await g.inject(method, path), 405, 'SC_ERR_METHOD_NOT_ALLOWED');
   }
+});
+
+test('drain: API key required, unknown engine 404, a static engine takes no new stream and its streams move', async () => {
+  const g = rig({ apiKey: API_KEY });
+  const path = `/api/v1/engines/${encodeURIComponent(ENGINE)}/drain`;
+  assertError(await g.inject('POST', path), 401, 'SC_ERR_UNAUTHORIZED');
+  assertError(
+    await g.inject('POST', '/api/v1/engines/nope/drain', { 'x-api-key': API_KEY }),
+    404,
+    'SC_ERR_ENGINE_NOT_FOUND',
+  );
+  assertError(
+    await g.inject('POST', '/api/v1/engines/%E0%A4%A/drain', { 'x-api-key': API_KEY }),
+    404,
+    'SC_ERR_ENGINE_NOT_FOUND',
+  );
+  const streamId = openLive(g);
+  g.shards.sent.length = 0;
+  const r = await g.inject('POST', path, { authorization: `Bearer ${API_KEY}` });
+  assert.equal(r.status, 202);
+  assert.deepEqual(body(r), { engine: ENGINE, state: 'draining', managed: false, removed_when_empty: false });
+  assert.equal(g.registry.lifecycle(ENGINE), 'draining');
+  assert.equal(g.registry.select(), null, 'a draining engine takes no new stream');
+  assert.ok(
+    g.shards.sent.some((m) => m.type === 'engineLost' && m.streamId === streamId),
+    'its stream is told to move',
+  );
+  const row = (
+    body(await g.inject('GET', '/api/v1/engines')).engines as { state: string; kind: string }[]
+  )[0]!;
+  assert.equal(row.state, 'draining');
+  assert.equal(row.kind, 'static');
+});
+
+test('POST /api/v1/engines without provisioning: 409 after the key check', async () => {
+  const g = rig({ apiKey: API_KEY });
+  assertError(await g.inject('POST', '/api/v1/engines'), 401, 'SC_ERR_UNAUTHORIZED');
+  assertError(
+    await g.router.handle({
+      method: 'POST',
+      path: '/api/v1/engines',
+      query: '',
+      headers: { 'x-api-key': API_KEY },
+      body: '{"count":2}',
+    }),
+    409,
+    'SC_ERR_PROVISIONING_OFF',
+  );
+  assert.equal(body(await g.inject('GET', '/api/v1/engines')).provisioning, null);
 });

@@ -118,10 +118,50 @@ describe('configuration sentences', () => {
       {},
       'Invalid --docker-label "a=b=c": expected a label as key or key=value.',
     ],
+    [
+      'provision without a template',
+      ['--provision', 'on'],
+      {},
+      '--provision on needs --provision-template <file.json> (a Docker create-container body).',
+    ],
+    [
+      'provision with docker off',
+      ['--provision', 'on', '--provision-template', '/x.json', '--docker', 'off'],
+      {},
+      '--provision on needs Docker: remove --docker off.',
+    ],
+    [
+      'provision min above max',
+      ['--provision', 'on', '--provision-template', '/x.json', '--provision-min', '5'],
+      {},
+      '--provision-min 5 must not exceed --provision-max 4.',
+    ],
+    [
+      'provision ports',
+      ['--provision-ports', '20000-19000'],
+      {},
+      'Invalid --provision-ports "20000-19000": expected a port range first-last within 1-65535.',
+    ],
+    ['provision mode', ['--provision', 'yes'], {}, 'Invalid --provision "yes": expected one of on, off.'],
   ];
   for (const [name, argv, env, expected] of cases) {
     test(name, () => assert.equal(sentence(argv, env), expected));
   }
+
+  test('provisioned engines carry 3 streams unless --engine-max-streams says otherwise', () => {
+    const on = ['--provision', 'on', '--provision-template', '/x.json'];
+    assert.equal(loadConfig(on, {}).config.engineMaxStreams, 3);
+    assert.equal(loadConfig([...on, '--engine-max-streams', '5'], {}).config.engineMaxStreams, 5);
+    assert.equal(
+      loadConfig([], {
+        SHARDCAST_ENGINE_MAX_STREAMS: '7',
+        SHARDCAST_PROVISION: 'on',
+        SHARDCAST_PROVISION_TEMPLATE: '/x.json',
+      }).config.engineMaxStreams,
+      7,
+    );
+    assert.equal(loadConfig([], {}).config.engineMaxStreams, 100);
+  });
 
   test('--api-key-file: the key is the first line; the key never appears in a message', () => {
     const p = file('key.txt', 's3cret-key\n');

@@ -21,6 +21,8 @@ interface NetworkEndpointJson {
 export interface ContainerSummaryJson {
   Id: string;
   Names?: string[];
+  /** Creation time, Unix seconds. */
+  Created?: number;
   Labels?: Record<string, string> | null;
   State?: string;
   Ports?: { IP?: string; PrivatePort: number; PublicPort?: number; Type?: string }[] | null;

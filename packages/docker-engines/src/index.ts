@@ -69,6 +69,43 @@ export {
   type DockerEnginesOptions,
   type DockerMode,
 } from './options.js';
+export {
+  createProvisionApi,
+  type ProvisionApi,
+  ProvisionCallError,
+} from './provision-api.js';
+export {
+  allocatePort,
+  type BreakerOptions,
+  CreationBreaker,
+  desiredCount,
+  type ManagedState,
+  type Plan,
+  type PlanEngine,
+  type PlanInput,
+  type PlanLimits,
+  type PortRange,
+  parsePortRange,
+  plan,
+  type ReplaceReason,
+} from './provision-plan.js';
+export {
+  type EngineTemplate,
+  loadTemplate,
+  MANAGED_LABEL,
+  renderTemplate,
+  templateProblem,
+} from './provision-template.js';
+export {
+  type ManagedView,
+  PROVISION_RESULTS,
+  Provisioner,
+  type ProvisionerOptions,
+  type ProvisionResult,
+  type ProvisionStatus,
+  REMOVAL_REASONS,
+  type RemovalReason,
+} from './provisioner.js';
 export { nextTickAt, SpreadPlanner, stepMs } from './spread.js';
 export { computeStats, memoryWithoutCache, parseDockerTime, type RawSample, toSample } from './stats-math.js';
 export { StatsScheduler, type StatsSchedulerOptions } from './stats-scheduler.js';

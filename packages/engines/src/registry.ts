@@ -21,7 +21,15 @@ interface Mutable {
   lastError: string | null;
   version: string | null;
   stats: EngineStats | null;
+  addedAtMs: number;
 }
+
+/**
+ * Why an engine takes no new stream although it is listed: a provisioned engine before its first good
+ * `get_status` (`starting`), one whose streams are being moved away (`draining`), one being removed
+ * (`stopping`). `ready` = selectable when healthy and under the cap.
+ */
+export type EngineLifecycle = 'starting' | 'ready' | 'draining' | 'stopping';
 
 export interface RegistryEvents {
   added: [engine: EngineState];
@@ -31,6 +39,8 @@ export interface RegistryEvents {
 
 export class EngineRegistry extends EventEmitter<RegistryEvents> {
   readonly #engines = new Map<string, Mutable>();
+  /** Engines (listed or not yet) that take no new stream, by id; set before discovery may add them. */
+  readonly #gates = new Map<string, Exclude<EngineLifecycle, 'ready'>>();
   readonly #maxStreamsPerEngine: number;
 
   constructor(opts: { maxStreamsPerEngine: number }) {
@@ -40,6 +50,25 @@ export class EngineRegistry extends EventEmitter<RegistryEvents> {
 
   get size(): number {
     return this.#engines.size;
+  }
+
+  get maxStreamsPerEngine(): number {
+    return this.#maxStreamsPerEngine;
+  }
+
+  /** Keeps an engine out of selection (`starting`, `draining`, `stopping`), or lets it in again (`ready`). */
+  setLifecycle(id: string, state: EngineLifecycle): void {
+    if (state === 'ready') this.#gates.delete(id);
+    else this.#gates.set(id, state);
+  }
+
+  lifecycle(id: string): EngineLifecycle {
+    return this.#gates.get(id) ?? 'ready';
+  }
+
+  /** Forgets the gate of an engine that is gone for good. */
+  clearLifecycle(id: string): void {
+    this.#gates.delete(id);
   }
 
   /** Adds an engine (healthy until probes say otherwise); re-adding an id updates its address. */
@@ -59,26 +88,27 @@ export class EngineRegistry extends EventEmitter<RegistryEvents> {
       lastError: null,
       version: null,
       stats: null,
+      addedAtMs: Date.now(),
     };
     this.#engines.set(info.id, m);
-    this.emit('added', view(m));
+    this.emit('added', view(m, this.lifecycle(info.id)));
   }
 
   remove(id: string): boolean {
     const m = this.#engines.get(id);
     if (!m) return false;
     this.#engines.delete(id);
-    this.emit('removed', view(m));
+    this.emit('removed', view(m, this.lifecycle(id)));
     return true;
   }
 
   get(id: string): EngineState | undefined {
     const m = this.#engines.get(id);
-    return m ? view(m) : undefined;
+    return m ? view(m, this.lifecycle(id)) : undefined;
   }
 
   list(): EngineState[] {
-    return [...this.#engines.values()].map(view);
+    return [...this.#engines.values()].map((m) => view(m, this.lifecycle(m.info.id)));
   }
 
   ids(): string[] {
@@ -90,6 +120,7 @@ export class EngineRegistry extends EventEmitter<RegistryEvents> {
     let best: Mutable | null = null;
     for (const m of this.#engines.values()) {
       if (!m.healthy || exclude.has(m.info.id) || m.streams >= this.#maxStreamsPerEngine) continue;
+      if (this.#gates.has(m.info.id)) continue;
       if (!best || better(m, best)) best = m;
     }
     return best ? best.info : null;
@@ -129,7 +160,7 @@ export class EngineRegistry extends EventEmitter<RegistryEvents> {
       m.lastError = detail.error ?? 'probe failed';
       if (m.healthy && m.consecutiveFailures >= UNHEALTHY_AFTER) m.healthy = false;
     }
-    if (before !== m.healthy) this.emit('health', view(m));
+    if (before !== m.healthy) this.emit('health', view(m, this.lifecycle(id)));
   }
 
   /** Marks an engine unhealthy at once (its container died, a stream proved it dead). */
@@ -142,7 +173,21 @@ export class EngineRegistry extends EventEmitter<RegistryEvents> {
     m.consecutiveFailures = Math.max(m.consecutiveFailures, UNHEALTHY_AFTER);
     if (m.healthy) {
       m.healthy = false;
-      this.emit('health', view(m));
+      this.emit('health', view(m, this.lifecycle(id)));
+    }
+  }
+
+  /** Marks an engine healthy at once (its start-up check just passed). */
+  markHealthy(id: string, nowMs: number): void {
+    const m = this.#engines.get(id);
+    if (!m) return;
+    m.lastProbeAtMs = nowMs;
+    m.lastError = null;
+    m.consecutiveFailures = 0;
+    m.consecutiveSuccesses = Math.max(m.consecutiveSuccesses, HEALTHY_AFTER);
+    if (!m.healthy) {
+      m.healthy = true;
+      this.emit('health', view(m, this.lifecycle(id)));
     }
   }
 
@@ -160,9 +205,11 @@ function better(a: Mutable, b: Mutable): boolean {
   return a.info.id < b.info.id;
 }
 
-function view(m: Mutable): EngineState {
+function view(m: Mutable, lifecycle: EngineLifecycle = 'ready'): EngineState {
   return {
     ...m.info,
+    lifecycle,
+    addedAtMs: m.addedAtMs,
     healthy: m.healthy,
     streams: m.streams,
     consecutiveFailures: m.consecutiveFailures,

@@ -28,6 +28,10 @@ export interface EngineInfo {
 }
 
 export interface EngineState extends EngineInfo {
+  /** `ready` unless the engine is held out of selection (see EngineRegistry.setLifecycle). */
+  readonly lifecycle: 'starting' | 'ready' | 'draining' | 'stopping';
+  /** When the registry first listed it (wall-clock ms). */
+  readonly addedAtMs?: number;
   readonly healthy: boolean;
   /** Streams currently assigned to this engine by the gateway. */
   readonly streams: number;

@@ -243,12 +243,33 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     if (raw) out[spec.key] = validate(spec, raw);
     else out[spec.key] = typeof spec.def === 'function' ? (spec.def as () => unknown)() : spec.def;
   }
-  if (!help)
-    resolveApiKeyFile(out, flags.has('apiKey') || envValues.has('apiKey') || fileValues.has('apiKey'));
+  const given = (key: string): boolean => flags.has(key) || envValues.has(key) || fileValues.has(key);
+  if (!help) {
+    resolveApiKeyFile(out, given('apiKey'));
+    resolveProvisioning(out, given('engineMaxStreams'));
+  }
   // Every key of the table is set, each by validate() for its kind or by its default: the shape the
   // derived GatewayConfig type describes.
   return { config: out as GatewayConfig, help };
 }
+
+/** Provisioned engines default to 3 streams each; provisioning needs a template and a sane min/max. */
+function resolveProvisioning(out: Record<string, unknown>, capGiven: boolean): void {
+  if (out.provision !== 'on') return;
+  if (!capGiven) out.engineMaxStreams = PROVISIONED_ENGINE_MAX_STREAMS;
+  if (out.provisionTemplate === undefined)
+    throw new ConfigError(
+      '--provision on needs --provision-template <file.json> (a Docker create-container body).',
+    );
+  if (out.docker === 'off') throw new ConfigError('--provision on needs Docker: remove --docker off.');
+  if ((out.provisionMin as number) > (out.provisionMax as number))
+    throw new ConfigError(
+      `--provision-min ${out.provisionMin} must not exceed --provision-max ${out.provisionMax}.`,
+    );
+}
+
+/** AceStream engines degrade with many sessions: a provisioned engine carries 3 unless told otherwise. */
+export const PROVISIONED_ENGINE_MAX_STREAMS = 3;
 
 /** `--api-key-file`: the key comes from the file's first line (a trailing newline is not part of it). */
 function resolveApiKeyFile(out: Record<string, unknown>, keyGiven: boolean): void {

@@ -12,6 +12,7 @@ import { checkApiKey } from './auth.js';
 import { channelView } from './channel-view.js';
 import type { StreamDirectory, StreamEntry } from './directory.js';
 import { performanceResponse } from './performance.js';
+import type { Provisioning } from './provisioning.js';
 import type { Telemetry } from './telemetry.js';
 
 export { type ApiRequest, type ApiResponse, apiError, json } from './api-response.js';
@@ -30,6 +31,7 @@ export class ApiRouter {
   readonly #registry: EngineRegistry;
   readonly #telemetry: Telemetry;
   readonly #observability: ObservabilityApi | null;
+  readonly #provisioning: Provisioning | null;
 
   constructor(
     config: GatewayConfig,
@@ -37,7 +39,9 @@ export class ApiRouter {
     registry: EngineRegistry,
     telemetry: Telemetry,
     observability: ObservabilityApi | null = null,
+    provisioning: Provisioning | null = null,
   ) {
+    this.#provisioning = provisioning;
     this.#config = config;
     this.#directory = directory;
     this.#registry = registry;
@@ -98,27 +102,135 @@ export class ApiRouter {
       return entry ? json(200, this.#stream(entry)) : apiError('SC_ERR_STREAM_NOT_FOUND');
     }
     if (path === '/api/v1/engines') {
+      if (method === 'POST') return this.#setFloor(req);
       if (!read) return apiError('SC_ERR_METHOD_NOT_ALLOWED');
-      return json(200, { engines: this.#engines() });
+      return json(200, { engines: this.#engines(), provisioning: this.#provisioningView() });
+    }
+    const drain = /^\/api\/v1\/engines\/([^/]+)\/drain$/.exec(path);
+    if (drain) {
+      if (method !== 'POST') return apiError('SC_ERR_METHOD_NOT_ALLOWED');
+      return this.#drain(req, drain[1]!);
     }
     return apiError('SC_ERR_NOT_FOUND');
   }
 
+  /** `POST /api/v1/engines {"count": N}`: the operator's floor of managed engines. */
+  #setFloor(req: ApiRequest): ApiResponse {
+    const denied = this.#admin(req);
+    if (denied) return denied;
+    if (!this.#provisioning) return apiError('SC_ERR_PROVISIONING_OFF');
+    let body: unknown;
+    try {
+      body = JSON.parse(req.body ?? '');
+    } catch {
+      return apiError('SC_ERR_BAD_COUNT');
+    }
+    const count = (body as { count?: unknown } | null)?.count;
+    const keys = typeof body === 'object' && body !== null && !Array.isArray(body) ? Object.keys(body) : [];
+    if (
+      keys.length !== 1 ||
+      typeof count !== 'number' ||
+      !Number.isInteger(count) ||
+      count < 0 ||
+      count > this.#config.provisionMax
+    )
+      return apiError('SC_ERR_BAD_COUNT');
+    const desired = this.#provisioning.setFloor(count);
+    return json(200, { floor: count, desired });
+  }
+
+  /** `POST /api/v1/engines/<id>/drain`: no new streams, its streams move away; a managed engine then goes. */
+  #drain(req: ApiRequest, rawId: string): ApiResponse {
+    const denied = this.#admin(req);
+    if (denied) return denied;
+    let id: string;
+    try {
+      id = decodeURIComponent(rawId);
+    } catch {
+      return apiError('SC_ERR_ENGINE_NOT_FOUND');
+    }
+    const known = this.#registry.get(id) !== undefined || this.#provisioning?.manages(id) === true;
+    if (!known) return apiError('SC_ERR_ENGINE_NOT_FOUND');
+    if (this.#provisioning) this.#provisioning.drain(id);
+    else {
+      this.#registry.setLifecycle(id, 'draining');
+      this.#directory.engineGone(id);
+    }
+    const managed = this.#provisioning?.manages(id) === true;
+    return json(202, { engine: id, state: 'draining', managed, removed_when_empty: managed });
+  }
+
+  #admin(req: ApiRequest): ApiResponse | null {
+    const auth = checkApiKey(this.#config.apiKey, req.headers);
+    if (auth === 'disabled') return apiError('SC_ERR_ADMIN_DISABLED');
+    if (auth === 'denied') return apiError('SC_ERR_UNAUTHORIZED');
+    return null;
+  }
+
+  #provisioningView(): unknown {
+    if (!this.#provisioning) return null;
+    const s = this.#provisioning.status();
+    return {
+      gateway_id: s.gatewayId,
+      docker: { endpoint: s.docker.endpoint, up: s.docker.up, error: s.docker.error },
+      desired: s.desired,
+      floor: s.floor,
+      min: s.min,
+      max: s.max,
+      managed: s.managed,
+      breaker: {
+        open: s.breaker.open,
+        reason: s.breaker.reason,
+        retry_at: s.breaker.retryAtMs === null ? null : new Date(s.breaker.retryAtMs).toISOString(),
+      },
+      last_error: s.lastError,
+    };
+  }
+
   #engines(): unknown[] {
     const now = Date.now();
-    return this.#registry.list().map((e) => ({
-      id: e.id,
-      url: e.url,
-      source: e.source,
-      container: e.containerId ? { id: e.containerId, name: e.containerName ?? null } : null,
-      healthy: e.healthy,
-      streams: e.streams,
-      consecutive_failures: e.consecutiveFailures,
-      last_error: e.lastError,
-      last_probe_age_seconds: e.lastProbeAtMs === null ? null : round((now - e.lastProbeAtMs) / 1000),
-      version: e.version,
-      stats: e.stats ? { ...e.stats, age_seconds: round((now - e.stats.atMs) / 1000) } : null,
-    }));
+    const p = this.#provisioning;
+    const rows: unknown[] = this.#registry.list().map((e) => {
+      const m = p?.get(e.id) ?? null;
+      const since = m?.createdAtMs ?? e.addedAtMs ?? null;
+      return {
+        id: e.id,
+        url: e.url,
+        source: e.source,
+        kind: m ? 'managed' : e.source === 'docker' ? 'discovered' : 'static',
+        state: m ? m.state : e.lifecycle,
+        age_seconds: since === null ? null : round((now - since) / 1000),
+        container: e.containerId ? { id: e.containerId, name: e.containerName ?? null } : null,
+        healthy: e.healthy,
+        streams: e.streams,
+        consecutive_failures: e.consecutiveFailures,
+        last_error: e.lastError ?? m?.lastError ?? null,
+        last_probe_age_seconds: e.lastProbeAtMs === null ? null : round((now - e.lastProbeAtMs) / 1000),
+        version: e.version,
+        stats: e.stats ? { ...e.stats, age_seconds: round((now - e.stats.atMs) / 1000) } : null,
+      };
+    });
+    // Managed engines the registry does not list (yet): being created, started, or removed.
+    for (const m of p?.managed() ?? []) {
+      if (this.#registry.get(m.id)) continue;
+      rows.push({
+        id: m.id,
+        url: m.url,
+        source: 'docker',
+        kind: 'managed',
+        state: m.state,
+        age_seconds: round((now - m.createdAtMs) / 1000),
+        container: m.containerId ? { id: m.containerId, name: m.name } : null,
+        healthy: false,
+        streams: 0,
+        consecutive_failures: 0,
+        last_error: m.lastError,
+        last_probe_age_seconds: null,
+        version: null,
+        stats: null,
+      });
+    }
+    return rows;
   }
 
   #stream(e: StreamEntry): unknown {

@@ -76,6 +76,27 @@ export interface ShardPort {
   broadcast(msg: import('../protocol.js').MainToShard): void;
 }
 
+/**
+ * Where engines come from when none has room (provisioning): an open then waits for one being started
+ * instead of failing at once.
+ */
+export interface EngineSupply {
+  /**
+   * null: an engine with room for this open is being started or may be (wait for it); else why none can
+   * come (503 now). `queued`: opens already waiting ahead of this one.
+   */
+  noRoomReason(queued: number): string | null;
+  /** Demand changed: re-plan soon. */
+  prompt(): void;
+}
+
+/** Opens of one stream waiting for an engine with room. */
+interface PendingOpen {
+  readonly key: StreamKey;
+  readonly waiters: Waiter[];
+  readonly timer: NodeJS.Timeout;
+}
+
 export interface DirectoryEvents {
   opened: [entry: StreamEntry];
   ready: [entry: StreamEntry, openMs: number];
@@ -95,6 +116,9 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
   /** Opens that arrived while the same key was closing; replayed once the close completes. */
   readonly #deferred = new Map<string, Array<Waiter & { key: StreamKey }>>();
   readonly #hlsMemory = new HlsSequenceMemory();
+  /** Opens waiting for a provisioned engine, by stream token, oldest first. */
+  readonly #pending = new Map<string, PendingOpen>();
+  #supply: EngineSupply | null = null;
   readonly #reaper: NodeJS.Timeout;
   #nextId = 1;
   #accepting = true;
@@ -118,6 +142,16 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
 
   get size(): number {
     return this.#byId.size;
+  }
+
+  /** Lets opens wait for engines being started (provisioning). */
+  setSupply(supply: EngineSupply): void {
+    this.#supply = supply;
+  }
+
+  /** Streams whose open waits for an engine with room. */
+  get pendingOpens(): number {
+    return this.#pending.size;
   }
 
   entries(): IterableIterator<StreamEntry> {
@@ -151,11 +185,59 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
       return;
     }
     if (key.kind === 'channel') return this.#openChannel(key, token, waiter);
-    if (this.#byId.size >= this.#config.maxStreams)
+    const pending = this.#pending.get(token);
+    if (pending) {
+      pending.waiters.push(waiter);
+      return;
+    }
+    if (this.#byId.size + this.#pending.size >= this.#config.maxStreams)
       return this.#replyError(waiter, errorData('SC_ERR_STREAM_LIMIT'));
-    const engine = this.#engines.select();
-    if (!engine) return this.#replyError(waiter, errorData('SC_ERR_NO_ENGINE'));
-    this.#create(key, token, engine, [waiter]);
+    // Waiting opens go first: a new one queues behind them unless they all found room just now.
+    if (this.#pending.size > 0) this.retryPending();
+    const engine = this.#pending.size === 0 ? this.#engines.select() : null;
+    if (engine) return this.#create(key, token, engine, [waiter]);
+    if (!this.#supply) return this.#replyError(waiter, errorData('SC_ERR_NO_ENGINE'));
+    const why = this.#supply.noRoomReason(this.#pending.size);
+    if (why !== null) return this.#replyError(waiter, noEngine(why));
+    this.#waitForEngine(key, token, waiter);
+  }
+
+  /** No engine has room but one is being started: the open waits for it, within its open deadline. */
+  #waitForEngine(key: StreamKey, token: string, waiter: Waiter): void {
+    const timer = setTimeout(() => {
+      const p = this.#pending.get(token);
+      if (!p) return;
+      this.#pending.delete(token);
+      this.#log.warn({ stream: token }, 'no engine became ready within the open deadline');
+      const error = errorData('SC_ERR_NO_ENGINE', 'No engine became ready within the open deadline.');
+      for (const w of p.waiters) this.#replyError(w, error);
+    }, this.#config.openTimeoutSeconds * 1000);
+    timer.unref();
+    this.#pending.set(token, { key, waiters: [waiter], timer });
+    this.#log.info({ stream: token }, 'stream open waiting for an engine');
+    this.#supply?.prompt();
+  }
+
+  /** Gives waiting opens the engines that now have room; fails them at once when none can come. */
+  retryPending(): void {
+    let queued = 0;
+    for (const [token, p] of this.#pending) {
+      const engine = this.#engines.select();
+      if (!engine) {
+        const why = this.#supply ? this.#supply.noRoomReason(queued) : 'no engine is being started';
+        if (why === null) {
+          queued++;
+          continue;
+        }
+        this.#pending.delete(token);
+        clearTimeout(p.timer);
+        for (const w of p.waiters) this.#replyError(w, noEngine(why));
+        continue;
+      }
+      this.#pending.delete(token);
+      clearTimeout(p.timer);
+      this.#create(p.key, token, engine, p.waiters);
+    }
   }
 
   /** A channel opens on its best source that has an engine (a URL source needs none). */
@@ -380,6 +462,10 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
   shardDown(shardId: number): void {
     for (const entry of this.#byId.values())
       entry.waiters = entry.waiters.filter((w) => w.shardId !== shardId);
+    for (const p of this.#pending.values()) {
+      const kept = p.waiters.filter((w) => w.shardId !== shardId);
+      p.waiters.splice(0, p.waiters.length, ...kept);
+    }
     for (const [token, list] of this.#deferred) {
       const kept = list.filter((w) => w.shardId !== shardId);
       if (kept.length > 0) this.#deferred.set(token, kept);
@@ -443,6 +529,11 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
   /** Stops opening new streams and closes every open one (shutdown). */
   closeAll(reason: string): void {
     this.#accepting = false;
+    for (const p of this.#pending.values()) {
+      clearTimeout(p.timer);
+      for (const w of p.waiters) this.#replyError(w, errorData('SC_ERR_SHUTTING_DOWN'));
+    }
+    this.#pending.clear();
     for (const entry of [...this.#byId.values()]) {
       entry.control.forceClose();
       this.#close(entry, reason, errorData('SC_ERR_SHUTTING_DOWN'));
@@ -461,6 +552,7 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
 
   /** Lease bookkeeping: close a live stream once no client has held it for the grace period. */
   #reap(now: number): void {
+    if (this.#pending.size > 0) this.retryPending();
     const graceMs = this.#config.graceSeconds * 1000;
     for (const entry of this.#byId.values()) {
       if (entry.state !== 'live') continue;
@@ -531,6 +623,11 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
   #hlsStart(token: string): HlsStart {
     return this.#hlsMemory.next(token, Date.now());
   }
+}
+
+/** 503 SC_ERR_NO_ENGINE naming why no engine can be had. */
+function noEngine(why: string): ErrorData {
+  return errorData('SC_ERR_NO_ENGINE', `No engine has room for a new stream: ${why}.`);
 }
 
 /** A URL source's stand-in engine: its origin (the owner fetches only that origin's URLs). */

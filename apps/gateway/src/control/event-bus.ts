@@ -52,6 +52,24 @@ export type LifecycleEvent =
       readonly ageMs: number;
     })
   | {
+      /** A managed engine answered its first `get_status` (or was adopted after a restart). */
+      readonly type: 'engine.started';
+      readonly engine: EngineBrief;
+      readonly name: string;
+      /** create → first good `get_status`; null for an adopted engine. */
+      readonly provisionMs: number | null;
+      readonly atMs: number;
+    }
+  | {
+      /** A managed engine's container was removed. */
+      readonly type: 'engine.removed';
+      readonly engine: EngineBrief;
+      readonly name: string;
+      /** idle, unhealthy, died, max_age, drained, failed, orphan, shutdown. */
+      readonly reason: string;
+      readonly atMs: number;
+    }
+  | {
       readonly type: 'client.joined' | 'client.left';
       readonly streamId: number;
       readonly stream: string;
@@ -70,6 +88,8 @@ export const CHANNEL_NAMES: Readonly<Record<LifecycleType, string>> = {
   'stream.session': 'shardcast:stream:session',
   'stream.failover': 'shardcast:stream:failover',
   'stream.closed': 'shardcast:stream:closed',
+  'engine.started': 'shardcast:engine:started',
+  'engine.removed': 'shardcast:engine:removed',
   'client.joined': 'shardcast:client:joined',
   'client.left': 'shardcast:client:left',
 };

@@ -31,6 +31,10 @@ function eventFields(e: LifecycleEvent): Record<string, unknown> {
       return { event: e.type, stream: e.stream, from: e.from.url, to: e.to.url };
     case 'stream.closed':
       return { event: e.type, stream: e.stream, engine: e.engine.url, reason: e.reason, ageMs: e.ageMs };
+    case 'engine.started':
+      return { event: e.type, engine: e.engine.url, container: e.name, provisionMs: e.provisionMs };
+    case 'engine.removed':
+      return { event: e.type, engine: e.engine.url, container: e.name, reason: e.reason };
     case 'client.joined':
     case 'client.left':
       return { event: e.type, stream: e.stream, shard: e.shard, protocol: e.protocol, reason: e.reason };

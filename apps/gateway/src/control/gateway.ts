@@ -29,6 +29,7 @@ import { LiveFeed } from './live-feed.js';
 import { MetricsListener } from './metrics-listener.js';
 import { Observability } from './observability.js';
 import { PlayerTokens } from './player-tokens.js';
+import { Provisioning, ProvisionStartupError } from './provisioning.js';
 import { ShardSupervisor } from './supervisor.js';
 import { Telemetry } from './telemetry.js';
 
@@ -71,6 +72,7 @@ export class Gateway {
   readonly #epg: EpgService;
   readonly #tokens: PlayerTokens | null;
   readonly #exportGate: TokenGate;
+  readonly #provisioning: Provisioning | null;
   #sim: EmbeddedSim | null = null;
   #metricsListener: MetricsListener | null = null;
   #stopping: Promise<boolean> | null = null;
@@ -112,6 +114,18 @@ export class Gateway {
       this.#supervisor,
       log.child({ component: 'telemetry' }),
     );
+    this.#provisioning =
+      config.provision === 'on'
+        ? new Provisioning(
+            config,
+            log.child({ component: 'provision' }),
+            this.#registry,
+            this.#directory,
+            this.#telemetry,
+          )
+        : null;
+    const provisioning = this.#provisioning;
+    if (provisioning) this.#telemetry.provisioning = () => provisioning.status();
     this.#observability = new Observability(
       config,
       log,
@@ -119,6 +133,7 @@ export class Gateway {
       this.#directory,
       this.#registry,
       this.#docker,
+      () => provisioning?.status() ?? null,
     );
     this.#catalog = new ChannelCatalog(
       config,
@@ -130,7 +145,14 @@ export class Gateway {
     this.#epg = new EpgService(config.epg, () => this.#channels.catalog, log.child({ component: 'epg' }));
     this.#exportGate = new TokenGate(tokens);
     this.#exports = new ExportRoutes(config, () => this.#channels.catalog, this.#exportGate);
-    this.#api = new ApiRouter(config, this.#directory, this.#registry, this.#telemetry, this.#observability);
+    this.#api = new ApiRouter(
+      config,
+      this.#directory,
+      this.#registry,
+      this.#telemetry,
+      this.#observability,
+      this.#provisioning,
+    );
     this.#live = new LiveFeed({
       config,
       directory: this.#directory,
@@ -161,7 +183,13 @@ export class Gateway {
     // Fail fast, before any thread starts, when only the slow pure-JS server is available.
     const uws = loadUws(config.allowUwsFallback);
     if (!uws.native) log.warn({ cause: uws.cause }, 'running on the slow uWebSockets.js JavaScript fallback');
-    const gw = new Gateway(config, log);
+    let gw: Gateway;
+    try {
+      gw = new Gateway(config, log);
+    } catch (err) {
+      if (err instanceof ProvisionStartupError) throw new StartupError(err.message);
+      throw err;
+    }
     try {
       gw.#catalog.load();
     } catch (err) {
@@ -178,16 +206,28 @@ export class Gateway {
         throw new StartupError(`--docker on, but ${problem}.`);
       }
     }
+    if (gw.#provisioning) {
+      try {
+        await gw.#provisioning.start();
+      } catch (err) {
+        await gw.#docker.stop();
+        await gw.#observability.stop();
+        throw new StartupError((err as Error).message);
+      }
+      log.info({ template: config.provisionTemplate }, 'engine provisioning is on');
+    }
     if (docker.enabled) log.info({ docker: docker.docker }, 'Docker engine discovery is on');
     else if (config.docker !== 'off' || config.engines.length === 0)
       log.info(docker.reason ?? 'Docker engine discovery is off');
     // The embedded default: no engine configured anywhere, so the simulator is the upstream.
-    const sim = config.engines.length === 0 && !docker.enabled ? await gw.#startSim(config) : null;
+    const sim =
+      config.engines.length === 0 && !docker.enabled && !gw.#provisioning ? await gw.#startSim(config) : null;
     try {
       await gw.#supervisor.start(() => gw.#directory.snapshot());
     } catch (err) {
       await gw.#supervisor.stop(SHUTDOWN_DEADLINE_MS);
       await gw.#observability.stop();
+      await gw.#provisioning?.stop();
       await gw.#docker.stop();
       await sim?.stop();
       throw new StartupError(err instanceof Error ? err.message : String(err));
@@ -272,6 +312,7 @@ export class Gateway {
     // After closeAll: the last `stream_ended` events are queued and get a short drain.
     await this.#observability.stop();
     await this.#prober.stop();
+    await this.#provisioning?.stop();
     await this.#docker.stop();
     await this.#sim?.stop();
     this.#log.info({ clean }, 'stopped');

@@ -90,7 +90,14 @@ export class LiveFeed {
     this.#offs.push(
       telemetry.bus.subscribe(
         (e) => this.#pushEvent(describe(e)),
-        ['stream.opened', 'stream.ready', 'stream.failover', 'stream.closed'],
+        [
+          'stream.opened',
+          'stream.ready',
+          'stream.failover',
+          'stream.closed',
+          'engine.started',
+          'engine.removed',
+        ],
       ),
     );
     const added = (e: { url: string }): void => this.#pushEvent(engineEvent('engine.added', e.url));
@@ -285,6 +292,17 @@ function engineEvent(type: string, url: string): LiveEvent {
 }
 
 function describe(e: LifecycleEvent): LiveEvent {
+  if (e.type === 'engine.started')
+    return {
+      at_ms: e.atMs,
+      type: e.type,
+      stream: null,
+      detail: `${e.name} at ${e.engine.url}${e.provisionMs === null ? ' (adopted)' : ` ready after ${Math.round(e.provisionMs)} ms`}`,
+    };
+  if (e.type === 'engine.removed')
+    return { at_ms: e.atMs, type: e.type, stream: null, detail: `${e.name} at ${e.engine.url}: ${e.reason}` };
+  if (e.type === 'client.joined' || e.type === 'client.left')
+    return { at_ms: e.atMs, type: e.type, stream: e.stream, detail: '' };
   const base = { at_ms: e.atMs, type: e.type, stream: e.stream };
   switch (e.type) {
     case 'stream.opened':

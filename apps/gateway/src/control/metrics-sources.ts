@@ -2,7 +2,7 @@
  * What the Prometheus exporter reads, as narrow views of main's state, so tests can feed synthetic ones
  * (test/support/metrics-load.ts). Observability builds the live one.
  */
-import type { DockerEnginesStatus } from '@shardcast/docker-engines';
+import type { DockerEnginesStatus, ProvisionStatus } from '@shardcast/docker-engines';
 import type { EngineState } from '@shardcast/engines';
 import type { Aggregator } from '@shardcast/metrics';
 import type { ProbePoolStats } from '../probe/probe-pool.js';
@@ -44,6 +44,8 @@ export interface MetricsSources {
   published(): ReadonlyMap<LifecycleType, number>;
   engines(): readonly EngineState[];
   docker(): DockerEnginesStatus | null;
+  /** Null unless `--provision on`. */
+  provisioning?(): ProvisionStatus | null;
   media(): Iterable<[number, StreamMedia]>;
   probeResults(): ReadonlyMap<ProbeResult, number>;
   probePool(): ProbePoolStats | null;

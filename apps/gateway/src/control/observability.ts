@@ -3,7 +3,7 @@
  * piscina pool, the lifecycle event log and (with `--events-url`) orchestrator delivery. Gateway creates
  * it after Telemetry and hands it to the API router; nothing on a stream's path waits for any of it.
  */
-import type { DockerEngines } from '@shardcast/docker-engines';
+import type { DockerEngines, ProvisionStatus } from '@shardcast/docker-engines';
 import type { EngineRegistry } from '@shardcast/engines';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
@@ -40,6 +40,7 @@ export class Observability implements ObservabilityApi {
     directory: StreamDirectory,
     registry: EngineRegistry,
     docker: DockerEngines,
+    provisioning: () => ProvisionStatus | null = () => null,
   ) {
     this.#telemetry = telemetry;
     this.#probes = new ProbeScheduler(directory, this.#pool, log.child({ component: 'probe' }));
@@ -81,6 +82,7 @@ export class Observability implements ObservabilityApi {
       published: () => telemetry.bus.published(),
       engines: () => registry.list(),
       docker: () => docker.status(),
+      provisioning,
       media: () => this.#probes.allMedia(),
       probeResults: () => this.#probes.results(),
       probePool: () => this.#pool.stats,

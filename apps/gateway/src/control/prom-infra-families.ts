@@ -2,7 +2,7 @@
  * Prometheus families of the engines (health, streams, Docker container stats), the Docker API counters,
  * media probes, lifecycle events and orchestrator delivery, and the metrics pipeline itself.
  */
-import type { DockerEnginesStatus } from '@shardcast/docker-engines';
+import { type DockerEnginesStatus, PROVISION_RESULTS, REMOVAL_REASONS } from '@shardcast/docker-engines';
 import type { EngineState } from '@shardcast/engines';
 import type { ProbeResult } from '../probe/probe-scheduler.js';
 import type { QueueStats } from './orchestrator-queue.js';
@@ -129,6 +129,38 @@ export function declareInfraFamilies(set: FamilySet): void {
   );
   g('shardcast_docker_connected', '1 while Docker discovery is connected.', [], (src, emit) =>
     emit({}, src.docker()?.connected ? 1 : 0),
+  );
+
+  // ---------------------------------------------------------------- provisioning
+  g(
+    'shardcast_engines_desired',
+    'Managed engines the provisioner wants (0 without --provision on).',
+    [],
+    (src, emit) => emit({}, src.provisioning?.()?.desired ?? 0),
+  );
+  c(
+    'shardcast_engine_provisions_total',
+    'Managed engine start-ups by result (ok: answered get_status; failed: create, start or start-up check failed).',
+    ['result'],
+    (src, emit) => {
+      const p = src.provisioning?.() ?? null;
+      for (const result of PROVISION_RESULTS) emit({ result }, p?.provisions.get(result) ?? 0);
+    },
+  );
+  c(
+    'shardcast_engine_removals_total',
+    'Managed engine containers removed, by reason.',
+    ['reason'],
+    (src, emit) => {
+      const p = src.provisioning?.() ?? null;
+      for (const reason of REMOVAL_REASONS) emit({ reason }, p?.removals.get(reason) ?? 0);
+    },
+  );
+  g(
+    'shardcast_engine_provisioning_paused',
+    '1 while the creation breaker is open (repeated failures); the reason is in /ready and /api/v1/engines.',
+    [],
+    (src, emit) => emit({}, src.provisioning?.()?.breaker.open ? 1 : 0),
   );
 
   // ---------------------------------------------------------------- probes, events, metrics pipeline

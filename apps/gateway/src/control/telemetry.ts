@@ -6,6 +6,7 @@
  * pseudo-shard, so every latency has one source of truth.
  */
 
+import type { ProvisionStatus } from '@shardcast/docker-engines';
 import type { EngineRegistry } from '@shardcast/engines';
 import { Aggregator, Recorder } from '@shardcast/metrics';
 import type { GatewayConfig } from '../config/types.js';
@@ -33,6 +34,17 @@ export interface Readiness {
   readonly maxLoopLagMs: number;
   readonly healthyEngines: number;
   readonly reasons: readonly string[];
+  /** With `--provision on`: the daemon, the creation breaker and the fleet size. */
+  readonly provisioning?: ProvisionReadiness;
+}
+
+export interface ProvisionReadiness {
+  readonly docker: 'up' | 'down';
+  readonly docker_error: string | null;
+  readonly breaker: 'open' | 'closed';
+  readonly breaker_reason: string | null;
+  readonly desired: number;
+  readonly managed: number;
 }
 
 /** What telemetry reads from the shard supervisor (a narrow view, so a router can be built in-process). */
@@ -53,6 +65,8 @@ export class Telemetry {
   /** HLS viewers, counted once gateway-wide by session. */
   readonly hls: HlsSessions;
   readonly startedAtMs = Date.now();
+  /** Set by the gateway with `--provision on`. */
+  provisioning: (() => ProvisionStatus) | null = null;
   #timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -166,13 +180,29 @@ export class Telemetry {
     if (maxLag > READY_MAX_LAG_MS)
       reasons.push(`event-loop lag ${maxLag.toFixed(0)} ms exceeds ${READY_MAX_LAG_MS} ms`);
     const healthyEngines = this.#registry.list().filter((e) => e.healthy).length;
-    if (healthyEngines === 0) reasons.push('no healthy engine');
+    const p = this.provisioning?.() ?? null;
+    if (healthyEngines === 0) {
+      const why = p?.breaker.open ? ` (engine creation paused: ${p.breaker.reason})` : '';
+      reasons.push(`no healthy engine${why}`);
+    }
     return {
       ready: reasons.length === 0,
       shards: { ready, total },
       maxLoopLagMs: maxLag,
       healthyEngines,
       reasons,
+      ...(p
+        ? {
+            provisioning: {
+              docker: p.docker.up ? 'up' : 'down',
+              docker_error: p.docker.error,
+              breaker: p.breaker.open ? 'open' : 'closed',
+              breaker_reason: p.breaker.reason,
+              desired: p.desired,
+              managed: p.managed,
+            },
+          }
+        : {}),
     };
   }
 

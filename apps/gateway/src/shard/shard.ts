@@ -281,6 +281,8 @@ export class Shard {
         methods: [...read, 'PUT', 'POST', 'DELETE'],
         handle: forward,
       },
+      { pattern: '/api/v1/engines', kind: 'admin', methods: [...read, 'POST'], handle: forward },
+      { pattern: '/api/v1/engines/*', kind: 'admin', methods: [...read, 'POST'], handle: forward },
       { pattern: '/api/*', kind: 'admin', methods: [...read, 'DELETE'], handle: forward },
       { pattern: '/', kind: 'admin', methods: read, handle: dashboard },
       { pattern: '/dashboard', kind: 'admin', methods: read, handle: dashboard },
@@ -315,8 +317,8 @@ export class Shard {
       if (origin.proto !== undefined) headers[FORWARDED_PROTO] = origin.proto;
     }
     const reply = new Reply(res, ctx);
-    if (method === 'PUT') {
-      // Admin writes carry a JSON body (a channel): read it, bounded, then relay it with the request.
+    if (method === 'PUT' || (method === 'POST' && path === '/api/v1/engines')) {
+      // Admin writes carry a JSON body (a channel, an engine count): read it, bounded, then relay it.
       const chunks: Buffer[] = [];
       let size = 0;
       res.onData((chunk, last) => {

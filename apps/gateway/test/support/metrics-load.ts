@@ -145,6 +145,7 @@ export function metricsLoad(shape: LoadShape = {}, nowMs = Date.now()): MetricsL
     source: 'docker',
     containerId: `${'c'.repeat(60)}${i.toString().padStart(4, '0')}`,
     containerName: `engine-${i}`,
+    lifecycle: 'ready',
     healthy: true,
     streams: Math.ceil(nStreams / nEngines),
     consecutiveFailures: 0,

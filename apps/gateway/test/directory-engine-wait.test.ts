@@ -1,0 +1,93 @@
+// With an engine supply (provisioning), an open that finds no room waits for an engine being started and
+// opens on it once it is ready; when none can come it answers 503 SC_ERR_NO_ENGINE with the reason at once.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { EngineRegistry } from '@shardcast/engines';
+import { loadConfig } from '../src/config/load.js';
+import { type EngineSupply, type ShardPort, StreamDirectory } from '../src/control/directory.js';
+import { createLogger } from '../src/log.js';
+import type { MainToShard } from '../src/protocol.js';
+
+const ENGINE = 'http://127.0.0.1:9';
+const key = (n: number) => ({ kind: 'id', hex: `${n}`.repeat(40).slice(0, 40) }) as const;
+
+function setup(reason: string | null) {
+  const config = loadConfig(['--shards', '1', '--engine', ENGINE, '--ring-mb', '1'], {}).config;
+  const sent: MainToShard[] = [];
+  const shards: ShardPort = {
+    size: 1,
+    isReady: () => true,
+    send: (_id, msg) => {
+      sent.push(msg);
+      return true;
+    },
+    broadcast: (msg) => {
+      sent.push(msg);
+    },
+  };
+  const engines = new EngineRegistry({ maxStreamsPerEngine: 1 });
+  engines.add({ id: 'e1', url: ENGINE, source: 'docker' });
+  const dir = new StreamDirectory(config, createLogger('silent', {}), shards, engines);
+  const supply = { reason, prompts: 0 };
+  const port: EngineSupply = {
+    noRoomReason: () => supply.reason,
+    prompt: () => {
+      supply.prompts++;
+    },
+  };
+  dir.setSupply(port);
+  const replies = (reqId: number) => sent.filter((m) => m.type === 'opened' && m.reqId === reqId);
+  return { dir, engines, sent, supply, replies };
+}
+
+test('an open with no room waits for the engine being started, then opens on it', () => {
+  const { dir, engines, supply, replies, sent } = setup(null);
+  dir.open(0, 1, key(1));
+  assert.equal(dir.size, 1, 'the first stream took the only slot');
+  dir.open(0, 2, key(2));
+  dir.open(0, 3, key(2));
+  assert.equal(replies(2).length + replies(3).length, 0, 'waiting, not refused');
+  assert.equal(dir.pendingOpens, 1, 'one stream waits, with both requests');
+  assert.ok(supply.prompts >= 1, 'the supply was told');
+  engines.setLifecycle('e2', 'starting');
+  engines.add({ id: 'e2', url: 'http://127.0.0.1:10', source: 'docker' });
+  dir.retryPending();
+  assert.equal(dir.pendingOpens, 1, 'a starting engine is not selectable');
+  engines.setLifecycle('e2', 'ready');
+  dir.retryPending();
+  assert.equal(dir.pendingOpens, 0);
+  const own = sent.find((m) => m.type === 'own' && m.key.hex === key(2).hex);
+  assert.ok(own && own.type === 'own' && own.engine.id === 'e2', 'opened on the new engine');
+  dir.closeAll('test over');
+});
+
+test('when no engine can come, the open answers 503 with the reason at once', () => {
+  const { dir, replies } = setup('every engine is at its stream cap and the fleet is at --provision-max 4');
+  dir.open(0, 1, key(1));
+  dir.open(0, 2, key(2));
+  const [r] = replies(2);
+  assert.ok(r && r.type === 'opened' && r.error);
+  assert.equal(r.error.code, 'SC_ERR_NO_ENGINE');
+  assert.equal(
+    r.error.message,
+    'No engine has room for a new stream: every engine is at its stream cap and the fleet is at --provision-max 4.',
+  );
+  dir.closeAll('test over');
+});
+
+test('waiting opens fail with the reason once the supply gives up, and at shutdown', () => {
+  const { dir, supply, replies } = setup(null);
+  dir.open(0, 1, key(1));
+  dir.open(0, 2, key(2));
+  supply.reason = 'engine creation is paused after repeated failures (No such image: x)';
+  dir.retryPending();
+  const [r] = replies(2);
+  assert.ok(r && r.type === 'opened' && r.error);
+  assert.match(r.error.message, /paused after repeated failures/);
+  supply.reason = null;
+  dir.open(0, 3, key(3));
+  dir.closeAll('shutdown');
+  const [s] = replies(3);
+  assert.ok(s && s.type === 'opened' && s.error);
+  assert.equal(s.error.code, 'SC_ERR_SHUTTING_DOWN');
+});

@@ -1,0 +1,225 @@
+// The Provisioner against an in-memory daemon (no Docker): start-up creates the minimum, a labelled
+// container left by an earlier run is adopted (and a stopped one removed), creation failures open the
+// breaker, an idle engine above the desired count is removed, a container that died is replaced.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { EngineRegistry } from '@shardcast/engines';
+import type { ContainerSummaryJson } from '../src/docker-api.js';
+import {
+  type BreakerOptions,
+  type PlanLimits,
+  type ProvisionApi,
+  ProvisionCallError,
+  Provisioner,
+  parseLabelSelector,
+} from '../src/index.js';
+
+const GATEWAY = 'unit';
+const LIMITS: PlanLimits = {
+  min: 1,
+  minFree: 1,
+  max: 3,
+  cap: 3,
+  idleMs: 50,
+  unhealthyMs: 50,
+  maxAgeMs: null,
+  replaceCooldownMs: 0,
+};
+const BREAKER: BreakerOptions = { failures: 2, windowMs: 60_000, openMs: 60_000 };
+const silent = { info() {}, warn() {}, error() {}, debug() {} };
+
+class FakeDaemon implements ProvisionApi {
+  readonly endpoint = 'fake://daemon';
+  readonly containers = new Map<string, ContainerSummaryJson>();
+  failCreate: string | null = null;
+  up = true;
+  #n = 0;
+
+  async ping(): Promise<void> {
+    if (!this.up) throw new ProvisionCallError(null, 'ECONNREFUSED');
+  }
+  async listByLabel(label: string): Promise<ContainerSummaryJson[]> {
+    await this.ping();
+    const [k, v] = label.split('=');
+    return [...this.containers.values()].filter((c) => c.Labels?.[k!] === v);
+  }
+  async create(name: string, body: Record<string, unknown>): Promise<string> {
+    await this.ping();
+    if (this.failCreate) throw new ProvisionCallError(404, this.failCreate);
+    const id = `c${++this.#n}`.padEnd(12, '0');
+    this.containers.set(id, {
+      Id: id,
+      Names: [`/${name}`],
+      Labels: body.Labels as Record<string, string>,
+      State: 'created',
+    });
+    return id;
+  }
+  async start(id: string): Promise<void> {
+    this.containers.get(id)!.State = 'running';
+  }
+  async stop(id: string): Promise<void> {
+    const c = this.containers.get(id);
+    if (c) c.State = 'exited';
+  }
+  async remove(id: string): Promise<void> {
+    this.containers.delete(id);
+  }
+  running(): ContainerSummaryJson[] {
+    return [...this.containers.values()].filter((c) => c.State === 'running');
+  }
+}
+
+function rig(daemon: FakeDaemon, limits: PlanLimits = LIMITS) {
+  const registry = new EngineRegistry({ maxStreamsPerEngine: limits.cap });
+  const removed: string[] = [];
+  const provisioner = new Provisioner({
+    registry,
+    api: daemon,
+    template: { Image: 'engine', Cmd: ['--port', '{port}'] },
+    selector: parseLabelSelector('shardcast.engine=true') as Exclude<
+      ReturnType<typeof parseLabelSelector>,
+      string
+    >,
+    gatewayId: GATEWAY,
+    ports: { first: 30000, last: 30009 },
+    limits,
+    breaker: BREAKER,
+    startupMs: 1000,
+    statusPollMs: 5,
+    tickMs: 10,
+    listEveryMs: 20,
+    callTimeoutMs: 1000,
+    checkStatus: async () => null,
+    pendingOpens: () => 0,
+    moveStreams: () => {},
+    logger: silent,
+    onRemoved: (_e, reason) => removed.push(reason),
+  });
+  return { registry, provisioner, removed };
+}
+
+async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+test('start creates the minimum with the template, labels and an allocated port', async () => {
+  const daemon = new FakeDaemon();
+  const { registry, provisioner } = rig(daemon);
+  await provisioner.start();
+  await until(() => registry.list().some((e) => e.lifecycle === 'ready'), 'one ready engine');
+  const c = daemon.running()[0];
+  assert.ok(c);
+  assert.equal(c.Labels!['shardcast.managed'], GATEWAY);
+  assert.equal(c.Labels!['shardcast.engine'], 'true');
+  assert.equal(c.Labels!['shardcast.engine.port'], '30000');
+  assert.equal(registry.list()[0]!.url, 'http://127.0.0.1:30000');
+  assert.equal(provisioner.status().desired, 1);
+  await provisioner.stop(true, 1000);
+  assert.equal(daemon.containers.size, 0, 'stop-on-exit removed it');
+});
+
+test('a running labelled container is adopted, a stopped one removed, none created twice', async () => {
+  const daemon = new FakeDaemon();
+  const labels = { 'shardcast.managed': GATEWAY, 'shardcast.engine.port': '30005' };
+  daemon.containers.set('old1', { Id: 'old1', Names: ['/old1'], Labels: labels, State: 'running' });
+  daemon.containers.set('old2', { Id: 'old2', Names: ['/old2'], Labels: labels, State: 'exited' });
+  daemon.containers.set('other', {
+    Id: 'other',
+    Names: ['/other'],
+    Labels: { 'shardcast.managed': 'someone-else' },
+    State: 'running',
+  });
+  const { registry, provisioner } = rig(daemon);
+  await provisioner.start();
+  await until(() => registry.get('docker:old1')?.lifecycle === 'ready', 'old1 adopted');
+  await until(() => !daemon.containers.has('old2'), 'the stopped one removed');
+  assert.ok(daemon.containers.has('other'), "another gateway's container is left alone");
+  assert.equal(provisioner.list().length, 1);
+  assert.equal(provisioner.status().provisions.get('ok'), 0, 'nothing created');
+  await provisioner.stop(false, 1000);
+});
+
+test('creation failures open the breaker with the reason; no container is left', async () => {
+  const daemon = new FakeDaemon();
+  daemon.failCreate = 'No such image: engine';
+  const { provisioner } = rig(daemon);
+  await provisioner.start();
+  await until(() => provisioner.status().breaker.open, 'the breaker open');
+  assert.equal(provisioner.status().breaker.reason, 'create failed: No such image: engine');
+  assert.match(provisioner.noRoomReason() ?? '', /paused after repeated failures/);
+  assert.equal(provisioner.status().provisions.get('failed'), BREAKER.failures);
+  assert.equal(daemon.containers.size, 0);
+  await provisioner.stop(false, 1000);
+});
+
+test('an idle engine above the desired count goes; one with a stream stays; a dead one is replaced', async () => {
+  const daemon = new FakeDaemon();
+  const { registry, provisioner, removed } = rig(daemon);
+  await provisioner.start();
+  await until(() => registry.list().filter((e) => e.lifecycle === 'ready').length === 1, 'min ready');
+  const first = registry.list()[0]!;
+  registry.assign(first.id);
+  provisioner.prompt();
+  await until(() => registry.list().filter((e) => e.lifecycle === 'ready').length === 2, 'a spare');
+  registry.release(first.id);
+  await until(() => removed.includes('idle') && registry.size === 1, 'the spare removed when idle');
+  const left = registry.list()[0]!;
+  registry.assign(left.id);
+  // The container dies: discovery would drop it from the registry.
+  await daemon.stop(left.containerId!);
+  registry.remove(left.id);
+  await until(() => removed.includes('died'), 'the dead one removed');
+  await until(
+    () => registry.list().some((e) => e.id !== left.id && e.lifecycle === 'ready'),
+    'a replacement ready',
+  );
+  await provisioner.stop(true, 1000);
+});
+
+test('Docker unreachable: nothing is created, the reason is given, provisioning resumes', async () => {
+  const daemon = new FakeDaemon();
+  const { registry, provisioner } = rig(daemon, { ...LIMITS, min: 0, minFree: 0 });
+  await provisioner.start();
+  daemon.up = false;
+  await until(() => !provisioner.status().docker.up, 'Docker down noticed');
+  assert.match(provisioner.noRoomReason() ?? '', /Docker daemon is unreachable/);
+  provisioner.setFloor(1);
+  daemon.up = true;
+  await until(() => registry.list().some((e) => e.lifecycle === 'ready'), 'an engine after the outage');
+  assert.equal(provisioner.status().docker.up, true);
+  await provisioner.stop(true, 1000);
+});
+
+test('--provision-max-age-hours: an old engine is drained and replaced', async () => {
+  const daemon = new FakeDaemon();
+  const { registry, provisioner, removed } = rig(daemon, { ...LIMITS, maxAgeMs: 200 });
+  await provisioner.start();
+  await until(() => registry.list().some((e) => e.lifecycle === 'ready'), 'min ready');
+  const first = registry.list()[0]!.id;
+  await until(() => removed.includes('max_age'), 'the old engine rotated');
+  await until(
+    () => registry.list().some((e) => e.id !== first && e.lifecycle === 'ready'),
+    'its successor ready',
+  );
+  await provisioner.stop(true, 1000);
+});
+
+test('a waiting open is told to wait only while started or startable engines have room for it', async () => {
+  const daemon = new FakeDaemon();
+  const { registry, provisioner } = rig(daemon, { ...LIMITS, minFree: 0 });
+  await provisioner.start();
+  await until(() => registry.list().some((e) => e.lifecycle === 'ready'), 'min ready');
+  // One ready engine of at most 3, 3 streams each: 2 more engines may come, room for 6 waiting opens.
+  assert.equal(provisioner.noRoomReason(0), null);
+  assert.equal(provisioner.noRoomReason(5), null);
+  assert.equal(
+    provisioner.noRoomReason(6),
+    'every engine is at its stream cap and the fleet is at --provision-max 3',
+  );
+  await provisioner.stop(true, 1000);
+});
