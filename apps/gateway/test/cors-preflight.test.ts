@@ -30,6 +30,22 @@ const ROUTES: Array<{ path: string; kind: 'player' | 'admin'; allow: string }> =
   { path: '/', kind: 'admin', allow: READ_METHODS },
   { path: '/dashboard/', kind: 'admin', allow: READ_METHODS },
   { path: '/api/v1/live', kind: 'admin', allow: 'GET, HEAD, DELETE, OPTIONS' },
+  { path: '/dashboard', kind: 'admin', allow: READ_METHODS },
+  { path: '/dashboard/assets/main.js', kind: 'admin', allow: READ_METHODS },
+  // Channels, their exports and the HDHomeRun tuner (answered without a catalog too: OPTIONS is the front door's).
+  { path: '/channel/one.ts', kind: 'player', allow: PLAYER_METHODS },
+  { path: '/channel/one.m3u8', kind: 'player', allow: PLAYER_METHODS },
+  { path: '/channel/hls/ch-one/1.ts', kind: 'player', allow: PLAYER_METHODS },
+  { path: '/playlist.m3u', kind: 'player', allow: PLAYER_METHODS },
+  { path: '/epg.xml', kind: 'player', allow: PLAYER_METHODS },
+  { path: '/discover.json', kind: 'player', allow: PLAYER_METHODS },
+  { path: '/lineup.json', kind: 'player', allow: PLAYER_METHODS },
+  { path: '/lineup_status.json', kind: 'player', allow: PLAYER_METHODS },
+  { path: '/device.xml', kind: 'player', allow: PLAYER_METHODS },
+  { path: '/lineup.post', kind: 'player', allow: 'POST, OPTIONS' },
+  { path: '/hdhr/t0ken/lineup.json', kind: 'player', allow: 'GET, HEAD, POST, OPTIONS' },
+  { path: '/api/v1/channels', kind: 'admin', allow: READ_METHODS },
+  { path: '/api/v1/channels/one', kind: 'admin', allow: 'GET, HEAD, PUT, DELETE, OPTIONS' },
 ];
 
 let sim: EngineSim;
@@ -84,7 +100,7 @@ describe('preflight on every route', () => {
       const gw = gws[name]!;
       for (const route of ROUTES) {
         for (const origin of [PANEL, ELSEWHERE]) {
-          const method = route.allow.includes('DELETE') ? 'DELETE' : 'GET';
+          const method = route.allow.includes('DELETE') ? 'DELETE' : route.allow.split(', ')[0]!;
           const r = await send(gw, preflight(route.path, origin, method));
           const what = `${name} OPTIONS ${route.path} from ${origin}`;
           assert.equal(r.status, 204, what);

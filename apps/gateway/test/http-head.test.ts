@@ -2,6 +2,9 @@
 // it (or none, for the live MPEG-TS body), and never a body — checked on one keep-alive connection per
 // route, where a leaked body would be read as the start of the next answer.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
 import { type GatewayProc, getJson, startGateway, waitFor } from './support/gateway-proc.js';
@@ -14,9 +17,13 @@ const OTHER = 'd5'.repeat(20);
 let sim: EngineSim;
 let gw: GatewayProc;
 let segmentPath = '';
+const dir = mkdtempSync(join(tmpdir(), 'sc-head-'));
 
 before(async () => {
   sim = await startEngineSim({ port: 0 });
+  // One channel: a stream of its own (`ch-one`), so under --max-streams 1 its player routes answer 503.
+  const channels = join(dir, 'channels.json');
+  writeFileSync(channels, JSON.stringify({ channels: [{ id: 'one', name: 'One', sources: [LIVE] }] }));
   // One stream at most: a second id gets 503 (an error with Retry-After) on the player routes.
   gw = await startGateway([
     '--engine',
@@ -29,6 +36,8 @@ before(async () => {
     '1',
     '--api-key',
     'k',
+    '--channels',
+    channels,
   ]);
   segmentPath = (await newestSegmentPath(`${gw.url}/ace/manifest.m3u8?id=${LIVE}`, 20_000)) ?? '';
   assert.ok(segmentPath !== '', 'the live stream never listed a segment');
@@ -37,6 +46,7 @@ before(async () => {
 after(async () => {
   await gw?.stop();
   await sim?.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 interface Row {
@@ -75,6 +85,22 @@ const rows: Row[] = [
   { path: () => '/dashboard/', status: 200, stable: true },
   { path: () => '/api/v1/live', status: 200, stable: false },
   { path: () => '/api/v1/live/history', status: 200, stable: false },
+  { path: () => '/dashboard', status: 200, stable: true },
+  { path: () => '/dashboard/assets/nope.js', status: 404, stable: true },
+  // Channels, their exports and the HDHomeRun tuner.
+  { path: () => '/channel/one.ts', status: 503, stable: true },
+  { path: () => '/channel/one.m3u8', status: 503, stable: true },
+  { path: () => '/channel/nope.ts', status: 404, stable: true },
+  { path: () => '/channel/hls/ch-one/1.ts', status: 404, stable: true },
+  { path: () => '/playlist.m3u', status: 200, stable: true },
+  { path: () => '/epg.xml', status: 404, stable: true },
+  { path: () => '/discover.json', status: 200, stable: true },
+  { path: () => '/lineup.json', status: 200, stable: true },
+  { path: () => '/lineup_status.json', status: 200, stable: true },
+  { path: () => '/device.xml', status: 200, stable: true },
+  { path: () => '/hdhr/t0ken/discover.json', status: 200, stable: true },
+  { path: () => '/api/v1/channels', status: 401, stable: true },
+  { path: () => '/api/v1/channels/one', status: 401, stable: true },
 ];
 
 const HEALTH: RawRequest = { method: 'GET', path: '/health' };

@@ -15,6 +15,12 @@ const STRAY_PID = 0x0abc;
 /** Stream bytes the clients must get from the new engine: about 2 s of the fixture. */
 const AFTER_SWITCH_BYTES = 300_000;
 const DEADLINE_MS = 40_000;
+const FAILOVER_SECONDS = 5;
+/**
+ * What the switch may take beyond --failover-seconds: the media-progress check's tick, the new engine's
+ * session start, this test's API polling, a busy 2-core machine (measured: 5.2–6.7 s in all).
+ */
+const FAILOVER_SLACK_MS = 5_000;
 
 let a: EngineSim;
 let b: EngineSim;
@@ -33,7 +39,7 @@ before(async () => {
     '--stall-seconds',
     '2',
     '--failover-seconds',
-    '5',
+    String(FAILOVER_SECONDS),
     // Only the silence clock fails over here: a count of failures must not do it first.
     '--failover-after',
     '50',
@@ -100,6 +106,7 @@ for (const { kind, id } of KINDS) {
     const goodSessions = good.stats().sessionsStarted;
     // From now on this content on that engine is garbage, on the open connection and on every reconnect.
     bad.setFaults({ garbage: kind }, id);
+    const faultAt = performance.now();
     let now: any = null;
     assert.ok(
       await waitFor(async () => {
@@ -107,6 +114,11 @@ for (const { kind, id } of KINDS) {
         return now.engine?.url === good.url;
       }, DEADLINE_MS),
       `the stream left the ${kind} engine (now on ${now?.engine?.url}, failovers ${now?.failovers})`,
+    );
+    const tookMs = performance.now() - faultAt;
+    assert.ok(
+      tookMs <= FAILOVER_SECONDS * 1000 + FAILOVER_SLACK_MS,
+      `the ${kind} engine was left ${Math.round(tookMs)} ms after the fault (--failover-seconds ${FAILOVER_SECONDS})`,
     );
     assert.equal(now.failovers, 1);
     // Main names the new engine before the owner has started its session there: wait for the session.
