@@ -176,7 +176,7 @@ function App() {
                     series=${[{ label: 'calls / min', value: count }]} />`
             }
           </div>
-          <${EnginesTable} engines=${snap.engines} history=${engineHistory.current} />
+          <${EnginesTable} engines=${snap.engines} history=${engineHistory.current} apiKey=${apiKey} />
           <section class="card" aria-label="Events"><h2>Events</h2>
             ${snap.events.length ? html`<${EventList} events=${snap.events} />` : html`<p class="empty">No event yet.</p>`}
           </section>

@@ -19,7 +19,14 @@ export function Tiles({ snap }) {
     <${Tile} label="Egress" value=${f.bits(t.egress_bits_per_s)} />
     <${Tile} label="Ingest" value=${f.bits(t.ingest_bits_per_s)} />
     <${Tile} label="Engines healthy" value=${`${t.engines_healthy} / ${t.engines_total}`}
-      sub=${t.docker_api_calls_per_min === null ? null : `${t.docker_api_calls_per_min} Docker API calls / min`} />
+      sub=${
+        [
+          t.engines_desired == null ? null : `${t.engines_desired} desired`,
+          t.docker_api_calls_per_min === null ? null : `${t.docker_api_calls_per_min} Docker API calls / min`,
+        ]
+          .filter(Boolean)
+          .join(' · ') || null
+      } />
     <${Tile} label="Shard loop lag (p99)" value=${f.ms(t.loop_lag_ms)} sub=${`${t.shards_ready} / ${t.shards_total} shards ready`} />
     <${Tile} label="Uptime" value=${f.duration(snap.uptime_s)} />
   </section>`;
@@ -185,22 +192,41 @@ function CheckResults({ sources }) {
   )}</ul>`;
 }
 
-export function EnginesTable({ engines, history }) {
+export function EnginesTable({ engines, history, apiKey }) {
+  const [results, setResults] = useState({});
+  const drain = async (id) => {
+    setResults((r) => ({ ...r, [id]: 'draining…' }));
+    const res = await fetch(`/api/v1/engines/${encodeURIComponent(id)}/drain`, {
+      method: 'POST',
+      headers: { 'X-API-Key': apiKey },
+    });
+    const body = await res.json().catch(() => ({}));
+    setResults((r) => ({
+      ...r,
+      [id]: res.ok ? 'drain started' : `refused: ${body.error?.code ?? res.status}`,
+    }));
+  };
   return html`<section class="card" aria-label="Engines">
     <h2>Engines</h2>
     ${
       engines.length === 0
         ? html`<p class="empty">No engine.</p>`
         : html`<div class="scroll"><table>
-          <thead><tr><th>Engine</th><th>Source</th><th>Health</th><th>Streams</th><th>CPU</th><th>Memory</th></tr></thead>
+          <thead><tr><th>Engine</th><th>Source</th><th>State</th><th>Health</th><th>Streams</th><th>CPU</th><th>Memory</th>${apiKey ? html`<th></th>` : null}</tr></thead>
           <tbody>${engines.map((e) => {
             const h = history.get(e.id);
-            return html`<tr key=${e.id}>
+            return html`<tr key=${e.id} data-engine=${e.id}>
               <td class="mono">${e.url}</td><td>${e.source}</td>
+              <td data-col="engine-state">${e.state ?? 'ready'}</td>
               <td><span class=${`state ${e.healthy ? 'live' : 'closing'}`}>${e.healthy ? 'healthy' : 'unhealthy'}</span></td>
               <td class="num">${e.streams}</td>
               <td class="num">${h ? html`<${Sparkline} data=${h.cpu} />` : null} ${f.percent(e.cpu_percent)}</td>
               <td class="num">${h ? html`<${Sparkline} data=${h.mem} />` : null} ${f.bytes(e.memory_bytes)}</td>
+              ${
+                apiKey
+                  ? html`<td>${(e.state ?? 'ready') === 'ready' ? html`<button onClick=${() => drain(e.id)}>Drain</button>` : null} <span class="engine-result">${results[e.id] ?? ''}</span></td>`
+                  : null
+              }
             </tr>`;
           })}</tbody></table></div>`
     }

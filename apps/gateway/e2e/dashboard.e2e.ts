@@ -244,6 +244,23 @@ describe('dashboard in Chromium', () => {
     await page.click('button[aria-label="Close detail"]');
   });
 
+  test('with the key: Drain takes an engine out of selection, and the table says so', async () => {
+    const engine = sim.url.replace(/\/$/, '');
+    const rowOf = `document.querySelector('tr[data-engine="${engine}"]')`;
+    await until(`${rowOf}?.querySelector('[data-col="engine-state"]')?.textContent === 'ready'`, SHOW_MS);
+    await page.click(`tr[data-engine="${engine}"] button`);
+    await until(`${rowOf}?.querySelector('.engine-result')?.textContent === 'drain started'`, SHOW_MS);
+    await until(`${rowOf}?.querySelector('[data-col="engine-state"]')?.textContent === 'draining'`, SHOW_MS);
+    const list = (await getJson(`${gw.url}/api/v1/engines`)).body;
+    const state = JSON.stringify(list);
+    assert.match(state, /"draining"/, state);
+    // Without the key the API refuses it, whatever the page shows.
+    const refused = await page.evaluate<number>(
+      `fetch('/api/v1/engines/${encodeURIComponent(engine)}/drain', { method: 'POST' }).then(r => r.status)`,
+    );
+    assert.equal(refused, 401);
+  });
+
   test('a gateway restart shows "disconnected", then the page recovers by itself', async () => {
     const uptime = (): Promise<string> =>
       page.evaluate<string>("document.querySelectorAll('.tile-value')[6]?.textContent ?? ''");

@@ -93,13 +93,15 @@ test('snapshots arrive once a second, identical for every socket, without client
   assert.ok('egress_bits_per_s' in snap.tiles && 'loop_lag_ms' in snap.tiles);
   // Docker discovery is off here: no figure rather than a zero.
   assert.equal(snap.tiles.docker_api_calls_per_min, null);
+  // Provisioning is off: no desired count rather than a zero.
+  assert.equal(snap.tiles.engines_desired, null);
   assert.equal(typeof snap.uptime_s, 'number');
   assert.ok('mpegts_client_join' in snap.latency_p99_ms && 'hls_manifest_generation' in snap.latency_p99_ms);
   const stream = snap.streams.find((x: any) => x.stream === ID);
   assert.equal(stream.state, 'live');
   assert.equal(stream.engine, sim.url);
   assert.equal(stream.clients, undefined);
-  assert.ok(snap.engines.some((e: any) => e.url === sim.url && e.healthy === true));
+  assert.ok(snap.engines.some((e: any) => e.url === sim.url && e.healthy === true && e.state === 'ready'));
   assert.ok(snap.events.some((e: any) => e.type === 'stream.opened' && e.stream === ID));
   // One message a second per socket, and the very same bytes on every socket (serialized once on main).
   const at = sockets.map((s) => s.messages.length);

@@ -164,6 +164,7 @@ export class Gateway {
         const d = this.#docker.status();
         return d.enabled ? d.callsPerMinute : null;
       },
+      enginesDesired: () => this.#provisioning?.status().desired ?? null,
     });
     this.#supervisor.on('message', (shardId, msg) => this.#onShardMessage(shardId, msg));
     // A (re)spawned shard gets the directory in its `start` message, before it listens (supervisor).

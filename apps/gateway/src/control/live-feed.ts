@@ -62,6 +62,8 @@ export interface LiveFeedDeps {
   readonly broadcast: (msg: MainToShard) => void;
   /** Docker API calls in the last minute; null while Docker discovery is off. */
   readonly dockerCallsPerMinute: () => number | null;
+  /** The provisioner's desired engine count; null while provisioning is off. */
+  readonly enginesDesired?: () => number | null;
 }
 
 export class LiveFeed {
@@ -253,6 +255,7 @@ export class LiveFeed {
       ingest_bits_per_s: bits(this.#ingestBps),
       engines_healthy: engines.filter((e) => e.healthy).length,
       engines_total: engines.length,
+      engines_desired: this.#deps.enginesDesired?.() ?? null,
       shards_ready: readiness.shards.ready,
       shards_total: readiness.shards.total,
       docker_api_calls_per_min: this.#deps.dockerCallsPerMinute(),

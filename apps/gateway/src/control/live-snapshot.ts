@@ -29,6 +29,8 @@ export interface LiveTiles {
   readonly ingest_bits_per_s: number | null;
   readonly engines_healthy: number;
   readonly engines_total: number;
+  /** Engines the provisioner wants (null when provisioning is off). */
+  readonly engines_desired: number | null;
   readonly shards_ready: number;
   readonly shards_total: number;
   readonly loop_lag_ms: number | null;
@@ -73,6 +75,8 @@ export interface LiveEngine {
   readonly id: string;
   readonly url: string;
   readonly source: string;
+  /** starting / ready / draining / stopping: only `ready` engines take new streams. */
+  readonly state: EngineState['lifecycle'];
   readonly healthy: boolean;
   readonly streams: number;
   readonly cpu_percent: number | null;
@@ -151,6 +155,7 @@ export function liveEngine(e: EngineState): LiveEngine {
     id: e.id,
     url: e.url,
     source: e.source,
+    state: e.lifecycle,
     healthy: e.healthy,
     streams: e.streams,
     cpu_percent: e.stats?.cpuPercent ?? null,
