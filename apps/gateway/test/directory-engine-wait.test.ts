@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EngineRegistry } from '@shardcast/engines';
+import { parseJsonCatalog } from '../src/channels/catalog.js';
 import { loadConfig } from '../src/config/load.js';
 import { type EngineSupply, type ShardPort, StreamDirectory } from '../src/control/directory.js';
 import { createLogger } from '../src/log.js';
@@ -90,4 +91,41 @@ test('waiting opens fail with the reason once the supply gives up, and at shutdo
   const [s] = replies(3);
   assert.ok(s && s.type === 'opened' && s.error);
   assert.equal(s.error.code, 'SC_ERR_SHUTTING_DOWN');
+});
+
+test('a channel with no engine room waits for the engine being started, like an /ace open', () => {
+  const { dir, engines, supply, replies, sent } = setup(null);
+  const parsed = parseJsonCatalog(
+    JSON.stringify({ channels: [{ id: 'news', number: 1, name: 'News', sources: [key(7).hex] }] }),
+  );
+  assert.ok(parsed.catalog, JSON.stringify(parsed));
+  dir.channels.set(parsed.catalog);
+  dir.open(0, 1, key(1));
+  const channel = { kind: 'channel', hex: 'news' } as const;
+  dir.open(0, 2, channel);
+  dir.open(0, 3, channel);
+  assert.equal(replies(2).length + replies(3).length, 0, 'waiting, not refused');
+  assert.equal(dir.pendingOpens, 1, 'one channel waits, with both requests');
+  assert.ok(supply.prompts >= 1);
+  engines.add({ id: 'e2', url: 'http://127.0.0.1:10', source: 'docker' });
+  dir.retryPending();
+  assert.equal(dir.pendingOpens, 0);
+  const own = sent.find((m) => m.type === 'own' && m.key.kind === 'channel');
+  assert.ok(own && own.type === 'own' && own.engine.id === 'e2', 'the channel opened on the new engine');
+  dir.closeAll('test over');
+});
+
+test('a channel that cannot get an engine answers 503 with the reason at once', () => {
+  const { dir, replies } = setup('the fleet is at --provision-max 1');
+  const parsed = parseJsonCatalog(
+    JSON.stringify({ channels: [{ id: 'news', number: 1, name: 'News', sources: [key(7).hex] }] }),
+  );
+  dir.channels.set(parsed.catalog!);
+  dir.open(0, 1, key(1));
+  dir.open(0, 2, { kind: 'channel', hex: 'news' });
+  const [r] = replies(2);
+  assert.ok(r && r.type === 'opened' && r.error);
+  assert.equal(r.error.code, 'SC_ERR_NO_ENGINE');
+  assert.match(r.error.message, /--provision-max 1/);
+  dir.closeAll('test over');
 });

@@ -184,12 +184,12 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
       this.#deferred.set(token, list);
       return;
     }
-    if (key.kind === 'channel') return this.#openChannel(key, token, waiter);
     const pending = this.#pending.get(token);
     if (pending) {
       pending.waiters.push(waiter);
       return;
     }
+    if (key.kind === 'channel') return this.#openChannel(key, token, [waiter]);
     if (this.#byId.size + this.#pending.size >= this.#config.maxStreams)
       return this.#replyError(waiter, errorData('SC_ERR_STREAM_LIMIT'));
     // Waiting opens go first: a new one queues behind them unless they all found room just now.
@@ -236,21 +236,27 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
       }
       this.#pending.delete(token);
       clearTimeout(p.timer);
-      this.#create(p.key, token, engine, p.waiters);
+      if (p.key.kind === 'channel') this.#openChannel(p.key, token, p.waiters);
+      else this.#create(p.key, token, engine, p.waiters);
     }
   }
 
-  /** A channel opens on its best source that has an engine (a URL source needs none). */
-  #openChannel(key: StreamKey, token: string, waiter: Waiter): void {
+  /**
+   * A channel opens on its best source that has an engine (a URL source needs none). When no engine has
+   * room but one is being started (provisioning), the channel waits for it like an /ace open does.
+   */
+  #openChannel(key: StreamKey, token: string, waiters: Waiter[]): void {
+    const fail = (error: ReturnType<typeof errorData>): void => {
+      for (const w of waiters) this.#replyError(w, error);
+    };
     const channel = this.channels.get(key.hex);
-    if (!channel) return this.#replyError(waiter, errorData('SC_ERR_CHANNEL_NOT_FOUND'));
-    if (this.#byId.size >= this.#config.maxStreams)
-      return this.#replyError(waiter, errorData('SC_ERR_STREAM_LIMIT'));
+    if (!channel) return fail(errorData('SC_ERR_CHANNEL_NOT_FOUND'));
+    if (this.#byId.size >= this.#config.maxStreams) return fail(errorData('SC_ERR_STREAM_LIMIT'));
     // Each playing channel holds a tuner, as on the hardware the HDHomeRun routes emulate.
     let tuners = 0;
     for (const e of this.#byId.values()) if (e.channel) tuners++;
     if (tuners >= (this.#config.tunerCount ?? this.#config.maxStreams))
-      return this.#replyError(waiter, errorData('SC_ERR_TUNER_LIMIT'));
+      return fail(errorData('SC_ERR_TUNER_LIMIT'));
     const play: ChannelPlay = {
       id: channel.id,
       sources: channel.sources,
@@ -259,10 +265,18 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
       switches: 0,
     };
     const pick = this.#pickSource(play, null);
-    if (!pick) return this.#replyError(waiter, errorData('SC_ERR_NO_ENGINE'));
+    if (!pick) {
+      if (!this.#supply) return fail(errorData('SC_ERR_NO_ENGINE'));
+      const why = this.#supply.noRoomReason(this.#pending.size);
+      if (why !== null) return fail(noEngine(why));
+      const [first, ...rest] = waiters;
+      this.#waitForEngine(key, token, first!);
+      this.#pending.get(token)!.waiters.push(...rest);
+      return;
+    }
     play.index = pick.index;
     play.tried.add(pick.index);
-    this.#create(key, token, pick.engine, [waiter], play);
+    this.#create(key, token, pick.engine, waiters, play);
   }
 
   /** The next source to try (not yet tried this round) and its engine; null when none is left. */
