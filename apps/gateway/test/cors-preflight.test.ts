@@ -45,7 +45,7 @@ const ROUTES: Array<{ path: string; kind: 'player' | 'admin'; allow: string }> =
   { path: '/lineup.post', kind: 'player', allow: 'POST, OPTIONS' },
   { path: '/hdhr/t0ken/lineup.json', kind: 'player', allow: 'GET, HEAD, POST, OPTIONS' },
   { path: '/api/v1/channels', kind: 'admin', allow: READ_METHODS },
-  { path: '/api/v1/channels/one', kind: 'admin', allow: 'GET, HEAD, PUT, DELETE, OPTIONS' },
+  { path: '/api/v1/channels/one', kind: 'admin', allow: 'GET, HEAD, PUT, POST, DELETE, OPTIONS' },
 ];
 
 let sim: EngineSim;
