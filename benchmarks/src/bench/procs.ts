@@ -43,12 +43,22 @@ export interface GatewayOptions {
   shards: number;
   engines: string[];
   extra?: string[];
+  /** Another build's CLI (A/B of two builds); default: this checkout's. */
+  cli?: string;
 }
 
 /** Starts the real gateway CLI and waits until GET /ready answers 200. */
 export async function startGateway(o: GatewayOptions): Promise<Service> {
   const port = await freePort();
-  const args = [GATEWAY_CLI, '--port', String(port), '--host', '127.0.0.1', '--shards', String(o.shards)];
+  const args = [
+    o.cli ?? GATEWAY_CLI,
+    '--port',
+    String(port),
+    '--host',
+    '127.0.0.1',
+    '--shards',
+    String(o.shards),
+  ];
   for (const e of o.engines) args.push('--engine', e);
   args.push('--docker', 'off', '--log-level', 'warn', ...(o.extra ?? []));
   const c = pinned('server', process.execPath, args);
