@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { streamId } from '../players/options.js';
 import { parsePlaylist } from '../players/playlist.js';
 import { fixed, MB } from '../util/format.js';
+import { describePinning, pinning } from '../util/pin.js';
 import { ProcSampler } from '../util/proc-stats.js';
 import { type ProbeResult, startLatencyProbe } from './latency-probe.js';
 import { type Measured, measure } from './measure.js';
@@ -350,7 +351,7 @@ export async function hlsBench(
   return {
     id: 'hls',
     title: 'HLS players and segments',
-    setup: `${p.hlsPlayers} players over ${p.rtStreams} streams for ${p.hlsDurationS} s; segment load ${p.segConnections} connections × ${p.segSeconds} s`,
+    setup: `${p.hlsPlayers} players over ${p.rtStreams} streams for ${p.hlsDurationS} s; segment load ${p.segConnections} connections × ${p.segSeconds} s, ${p.segPairs} A/B pairs; ${describePinning(pinning())}`,
     head: [
       'run',
       'system',
