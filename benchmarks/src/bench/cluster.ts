@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { PlayersReport } from '../players/report.js';
 import { Child } from '../util/child.js';
 import { fixed, MB } from '../util/format.js';
+import { pinned } from '../util/pin.js';
 import { ProcSampler } from '../util/proc-stats.js';
 import type { SuiteParams } from './params.js';
 import { REPO_ROOT } from './paths.js';
@@ -140,7 +141,8 @@ export async function clusterBench(p: SuiteParams, log: (m: string) => void): Pr
     nodes.forEach((n, i) => {
       env[`SHARDCAST_GW${i + 1}`] = `127.0.0.1:${n.port}`;
     });
-    const haproxy = new Child('haproxy', 'haproxy', ['-db', '-f', cfg], env);
+    const hp = pinned('server', 'haproxy', ['-db', '-f', cfg]);
+    const haproxy = new Child('haproxy', hp.cmd, hp.args, env);
     started.push(haproxy);
     await waitAllUp(`http://127.0.0.1:${statsPort}/stats`, haproxy);
     const three = await loadRun(

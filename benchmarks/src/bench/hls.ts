@@ -9,10 +9,12 @@ import { dirname, join } from 'node:path';
 import { streamId } from '../players/options.js';
 import { parsePlaylist } from '../players/playlist.js';
 import { fixed, MB } from '../util/format.js';
+import { describePinning, pinning } from '../util/pin.js';
 import { ProcSampler } from '../util/proc-stats.js';
 import { type ProbeResult, startLatencyProbe } from './latency-probe.js';
 import { type Measured, measure } from './measure.js';
 import { nginxBinary, startNginx } from './nginx.js';
+import { abOrder, formatSpread, pairRatios, type Spread, spread } from './pairs.js';
 import type { SuiteParams } from './params.js';
 import { type Service, serverOperation, startEngineSim, startGateway } from './procs.js';
 import { atLeast, atMost, type Section, type Target } from './section.js';
@@ -179,6 +181,7 @@ export async function hlsBench(
   log('HLS: segment throughput, gateway vs nginx');
   let gw: WithCpu | null = null;
   let ng: WithCpu | null = null;
+  const segPairs: Array<{ gateway: WithCpu | null; nginx: WithCpu | null }> = [];
   let segBytes = 0;
   const dir = mkdtempSync(join(tmpdir(), 'sc-hls-bench-'));
   try {
@@ -186,27 +189,48 @@ export async function hlsBench(
     segBytes = captured.bytes;
     if (captured.paths.length === 0) notes.push('no segment could be captured from the gateway playlist');
     else {
-      gw = await withCpu(gateway.child.pid, false, () =>
-        segmentLoad('127.0.0.1', gateway.port, captured.paths, p.segConnections, p.segSeconds),
-      );
       const bin = nginxBinary();
       if (!bin) notes.push('nginx is not installed: no baseline (apt-get install -y nginx-light)');
-      else {
-        const nginx = await startNginx(bin, dir, join(dir, 'www'), p.shards);
-        try {
-          ng = await withCpu(nginx.child.pid, true, () =>
-            segmentLoad('127.0.0.1', nginx.port, captured.paths, p.segConnections, p.segSeconds),
-          );
-        } finally {
-          await nginx.child.stop();
+      const nginx = bin ? await startNginx(bin, dir, join(dir, 'www'), p.shards) : null;
+      try {
+        // A/B/A/B: the gateway (A), then nginx (B), the same closed loop each time; both stay up.
+        for (const { pair, side } of abOrder(p.segPairs)) {
+          if (side === 'A') segPairs.push({ gateway: null, nginx: null });
+          const slot = segPairs[pair]!;
+          if (side === 'A')
+            slot.gateway = await withCpu(gateway.child.pid, false, () =>
+              segmentLoad('127.0.0.1', gateway.port, captured.paths, p.segConnections, p.segSeconds),
+            );
+          else if (nginx)
+            slot.nginx = await withCpu(nginx.child.pid, true, () =>
+              segmentLoad('127.0.0.1', nginx.port, captured.paths, p.segConnections, p.segSeconds),
+            );
         }
+      } finally {
+        await nginx?.child.stop();
       }
+      gw = segPairs[0]?.gateway ?? null;
+      ng = segPairs[0]?.nginx ?? null;
     }
   } catch (err) {
     notes.push(`segment throughput: ${(err as Error).message}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  const gws = segPairs.map((x) => x.gateway);
+  const ngs = segPairs.map((x) => x.nginx);
+  const segRatio = spread(
+    pairRatios(
+      gws.map((x) => x?.segmentsPerSecond),
+      ngs.map((x) => x?.segmentsPerSecond),
+    ),
+  );
+  const cpuRatio = spread(
+    pairRatios(
+      gws.map((x) => x?.cpuSPerGB),
+      ngs.map((x) => x?.cpuSPerGB),
+    ),
+  );
 
   const rows: string[][] = [];
   const targets: Target[] = [];
@@ -285,19 +309,40 @@ export async function hlsBench(
       `${fixed(res.latencyMs.p50, 1)} / ${fixed(res.latencyMs.p99, 1)}`,
       `${fixed(res.segmentsPerSecond, 0)} seg/s, ${fixed(res.bytesPerSecond / MB, 0)} MB/s`,
       name.startsWith('nginx') || !ng ? '-' : `${fixed(res.segmentsPerSecond / ng.segmentsPerSecond, 2)}×`,
-      `server ${fixed(res.serverCores, 2)} cores, load generator ${fixed(res.generatorCores, 2)}`,
+      `server ${fixed(res.serverCores, 2)} cores, ${fixed(res.cpuSPerGB, 2)} CPU s/GB; load generator ${fixed(res.generatorCores, 2)}`,
       '-',
       `${res.errors}`,
     ]);
   }
+  if (segPairs.length > 0) {
+    const sp = (f: (x: WithCpu) => number) => ({
+      g: spread(gws.map((x) => (x ? f(x) : null))),
+      n: spread(ngs.map((x) => (x ? f(x) : null))),
+    });
+    const segs = sp((x) => x.segmentsPerSecond);
+    const perGb = sp((x) => x.cpuSPerGB ?? Number.NaN);
+    const cores = sp((x) => x.serverCores);
+    rows.push([
+      `segment load, A/B pairs: median (min–max)`,
+      'Shardcast gateway / nginx',
+      '-',
+      '-',
+      `${formatSpread(segs.g, 0, 1, 'seg/s')} / ${formatSpread(segs.n, 0, 1, 'seg/s')}`,
+      `${formatSpread(segRatio, 2, 1, '×')}`,
+      `CPU s/GB ${formatSpread(perGb.g, 2)} / ${formatSpread(perGb.n, 2)} (ratio ${formatSpread(cpuRatio, 2, 1, '×')}); cores ${formatSpread(cores.g, 2)} / ${formatSpread(cores.n, 2)}`,
+      '-',
+      `${segPairs.length} pairs`,
+    ]);
+    if (segRatio)
+      notes.push(
+        `Segment load pairs, in run order (gateway then nginx each time, both processes up throughout): throughput ratio ${segRatio.values.map((v) => v.toFixed(2)).join(', ')}; CPU s/GB ratio ${cpuRatio?.values.map((v) => v.toFixed(2)).join(', ') ?? '-'}.`,
+      );
+  }
   targets.push(
-    atLeast(
-      'HLS segment throughput vs nginx',
-      gw && ng ? gw.segmentsPerSecond / ng.segmentsPerSecond : null,
-      1,
-      '×',
-      2,
-    ),
+    spreadTarget(atLeast('HLS segment throughput vs nginx', segRatio?.median ?? null, 1, '×', 2), segRatio),
+  );
+  targets.push(
+    spreadTarget(atMost('HLS segment CPU s/GB vs nginx', cpuRatio?.median ?? null, 1, '×', 2), cpuRatio),
   );
   if (gw)
     notes.push(
@@ -306,7 +351,7 @@ export async function hlsBench(
   return {
     id: 'hls',
     title: 'HLS players and segments',
-    setup: `${p.hlsPlayers} players over ${p.rtStreams} streams for ${p.hlsDurationS} s; segment load ${p.segConnections} connections × ${p.segSeconds} s`,
+    setup: `${p.hlsPlayers} players over ${p.rtStreams} streams for ${p.hlsDurationS} s; segment load ${p.segConnections} connections × ${p.segSeconds} s, ${p.segPairs} A/B pairs; ${describePinning(pinning())}`,
     head: [
       'run',
       'system',
@@ -337,12 +382,36 @@ export async function hlsBench(
         : null,
       probe: probed,
       manifestServerSide: manifest,
-      segmentLoad: { gateway: gw, nginx: ng, capturedBytes: segBytes },
+      segmentLoad: {
+        gateway: gw,
+        nginx: ng,
+        capturedBytes: segBytes,
+        pairs: segPairs,
+        throughputRatio: segRatio,
+        cpuPerGbRatio: cpuRatio,
+      },
     },
   };
 }
 
-type WithCpu = SegLoadResult & { serverCores: number; generatorCores: number };
+type WithCpu = SegLoadResult & {
+  serverCores: number;
+  /** Server CPU seconds per GB delivered in the load. */
+  cpuSPerGB: number | null;
+  generatorCores: number;
+};
+
+/** A target over pairs: its range next to the median. */
+function spreadTarget(t: Target, s: Spread | null): Target {
+  if (!s) return t;
+  return {
+    ...t,
+    measured:
+      s.n > 1
+        ? `${t.measured} (${s.min.toFixed(2)}–${s.max.toFixed(2)}, ${s.n} pairs)`
+        : `${t.measured} (1 pair)`,
+  };
+}
 
 /** Runs `load` while sampling the server's CPU (from /proc) and this process's (the load generator). */
 async function withCpu(pid: number, tree: boolean, load: () => Promise<SegLoadResult>): Promise<WithCpu> {
@@ -358,6 +427,8 @@ async function withCpu(pid: number, tree: boolean, load: () => Promise<SegLoadRe
   return {
     ...r,
     serverCores: cpu.wallS > 0 ? cpu.cpuS / cpu.wallS : 0,
+    // cores / (GB per second): the load's byte count is over its own measuring window, the CPU over the sampler's.
+    cpuSPerGB: r.bytesPerSecond > 0 && cpu.wallS > 0 ? cpu.cpuS / cpu.wallS / (r.bytesPerSecond / 1e9) : null,
     generatorCores: (self.user + self.system) / 1e6 / wall,
   };
 }

@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { Child } from '../util/child.js';
 import { fixed, MB } from '../util/format.js';
+import { pinned } from '../util/pin.js';
 import { freePort } from './procs.js';
 import { type Section, skippedSection } from './section.js';
 
@@ -46,7 +47,8 @@ export async function loopbackLimit(
   const t0 = Date.now();
   const port = await freePort();
   // --forceflush: its stdout is a pipe here, and the ready line must not sit in a buffer.
-  const server = new Child('iperf3', 'iperf3', ['-s', '-p', String(port), '--forceflush']);
+  const ip = pinned('server', 'iperf3', ['-s', '-p', String(port), '--forceflush']);
+  const server = new Child('iperf3', ip.cmd, ip.args);
   try {
     await server.waitForLine(/(Server listening)/, 5000);
     const single = await client(port, seconds, 1);

@@ -8,6 +8,7 @@
 import { boolFlag, parseFlags, stringFlag, UsageError } from '../util/args.js';
 import { killAllChildrenNow, stopAllChildren } from '../util/child.js';
 import { describeMachine } from '../util/machine.js';
+import { describePinning, detectPinning, setPinning } from '../util/pin.js';
 import { clusterBench } from './cluster.js';
 import { dockerBench } from './docker.js';
 import { hlsBench, hlsUpstreamRun, withHlsUpstream } from './hls.js';
@@ -19,7 +20,7 @@ import { restartBench } from './restart.js';
 import { renderText, type SuiteResult, writeResults } from './results.js';
 import { type Section, skippedSection } from './section.js';
 import { soakRun, soakSection } from './soak.js';
-import { type ModeResult, runTsMode, tsSection } from './ts-fanout.js';
+import { type ModeResult, runTsMode, tsPairsSection, tsSection } from './ts-fanout.js';
 
 const SECTIONS = ['loopback', 'ts', 'hls', 'metrics', 'docker', 'restart', 'cluster'] as const;
 type SectionId = (typeof SECTIONS)[number];
@@ -31,6 +32,8 @@ const HELP = `Usage: npm run bench [-- options]
   --restart       only the restart-under-load section (same as --only restart; results file <date>-restart)
   --out DIR       results directory (default benchmarks/results)
   --no-write      print the table only
+  --no-pin        do not pin processes to CPUs (default: server under test on the first allowed CPU,
+                  load generator, engine-sim and the bench process on the others, with taskset)
   --soak MIN      run only the memory soak for MIN minutes (steady load, then 200 streams opened and
                   closed): RSS slope and RSS after the streams closed
 `;
@@ -46,6 +49,7 @@ async function main(): Promise<void> {
     restart: { type: 'boolean' },
     out: { type: 'string' },
     'no-write': { type: 'boolean' },
+    'no-pin': { type: 'boolean' },
     soak: { type: 'string' },
     help: { type: 'boolean' },
   });
@@ -53,11 +57,16 @@ async function main(): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
+  // The machine before pinning: pinned, this process sees only the load CPUs.
+  const machine = describeMachine();
+  const plan = boolFlag(f, 'no-pin') ? null : detectPinning();
+  setPinning(plan);
+  log(describePinning(plan));
   const soakRaw = stringFlag(f, 'soak');
   if (soakRaw !== undefined) {
     if (boolFlag(f, 'quick') || stringFlag(f, 'only') !== undefined)
       throw new UsageError('--soak runs alone: drop --quick and --only.');
-    await soak(parseSoakMinutes(soakRaw), f);
+    await soak(parseSoakMinutes(soakRaw), f, describePinning(plan), machine);
     return;
   }
   const quick = boolFlag(f, 'quick');
@@ -75,7 +84,6 @@ async function main(): Promise<void> {
         }),
   );
   const p = quick ? QUICK : FULL;
-  const machine = describeMachine();
   const startedAt = new Date().toISOString();
   const t0 = Date.now();
   log(
@@ -91,7 +99,7 @@ async function main(): Promise<void> {
     loop = await loopbackLimit(p.iperfSeconds);
   }
   const tsResults: ModeResult[] = [];
-  const tsSeconds = 0;
+  let tsSeconds = 0;
   let hls: Section | null = null;
   let avail: Availability | null = null;
   if (only.has('ts') || only.has('hls') || only.has('metrics')) {
@@ -105,12 +113,15 @@ async function main(): Promise<void> {
       tsResults.push(rt);
       tsResults.push(await runTsMode('max', p, log));
     }
-    if (only.has('ts'))
-      tsResults.length > 0 && log(`TS fan-out done in ${((Date.now() - tTs) / 1000).toFixed(0)} s`);
+    if (only.has('ts')) {
+      tsSeconds = (Date.now() - tTs) / 1000;
+      log(`TS fan-out done in ${tsSeconds.toFixed(0)} s`);
+    }
   }
   const sections: Section[] = [];
   if (loop) sections.push(loop.section);
-  if (only.has('ts')) sections.push(tsSection(tsResults, loop?.result ?? null, tsSeconds));
+  if (only.has('ts'))
+    sections.push(tsSection(tsResults, loop?.result ?? null, tsSeconds), tsPairsSection(tsResults));
   if (only.has('hls')) {
     const base = hls ?? skippedSection('hls', 'HLS players and segments', 'the gateway did not start');
     // The HLS-upstream run needs fresh streams to warm up for a while: full mode only.
@@ -131,6 +142,7 @@ async function main(): Promise<void> {
       ? `npm run bench -- --restart${quick ? ' --quick' : ''}`
       : `npm run bench${quick ? ' -- --quick' : ''}${onlyRaw ? ` --only ${onlyRaw}` : ''}`,
     machine,
+    pinning: describePinning(plan),
     sections,
   };
   process.stdout.write(`\n${renderText(result)}\n`);
@@ -140,8 +152,12 @@ async function main(): Promise<void> {
   }
 }
 
-async function soak(minutes: number, f: ReturnType<typeof parseFlags>): Promise<void> {
-  const machine = describeMachine();
+async function soak(
+  minutes: number,
+  f: ReturnType<typeof parseFlags>,
+  pinning: string,
+  machine: ReturnType<typeof describeMachine>,
+): Promise<void> {
   const startedAt = new Date().toISOString();
   const t0 = Date.now();
   log(`soak on ${machine.cpuModel} (${machine.cores} cores), load ${machine.loadAverage1m.toFixed(2)}`);
@@ -154,6 +170,7 @@ async function soak(minutes: number, f: ReturnType<typeof parseFlags>): Promise<
     seconds,
     command: `npm run bench -- --soak ${minutes}`,
     machine,
+    pinning,
     sections: [soakSection(r, seconds)],
   };
   process.stdout.write(`\n${renderText(result)}\n`);

@@ -33,6 +33,8 @@ export interface Measured {
   clients: number;
   egressBytesPerS: number;
   cpuS: number;
+  /** The kernel's part of cpuS (system time: the sockets' send path, loopback included). */
+  cpuSysS: number;
   wallS: number;
   cpuSPerGB: number | null;
   rssStartBytes: number;
@@ -140,6 +142,7 @@ export async function measure(o: MeasureOptions): Promise<Measured> {
     clients,
     egressBytesPerS: egress,
     cpuS: cpu.cpuS,
+    cpuSysS: cpu.sysS,
     wallS: cpu.wallS,
     cpuSPerGB: windowBytes > 0 && cpu.wallS > 0 ? cpu.cpuS / (windowBytes / 1e9) : null,
     rssStartBytes: rssStart,

@@ -7,6 +7,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Child } from '../util/child.js';
+import { pinned } from '../util/pin.js';
 import { freePort } from './procs.js';
 
 const READY_TIMEOUT_MS = 10_000;
@@ -55,7 +56,7 @@ http {
   writeFileSync(join(prefix, 'nginx.conf'), conf);
   // nginx workers drop to an unprivileged user when started as root: let them read the files.
   chmodSync(prefix, 0o755);
-  const child = new Child('nginx', bin, [
+  const c = pinned('server', bin, [
     '-p',
     prefix,
     '-c',
@@ -65,6 +66,7 @@ http {
     '-g',
     'daemon off;',
   ]);
+  const child = new Child('nginx', c.cmd, c.args);
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (!(await canConnect(port))) {
     if (child.exited || Date.now() > deadline) {

@@ -3,6 +3,11 @@ import { UsageError } from '../util/args.js';
 
 export interface SuiteParams {
   readonly shards: number;
+  /** A/B pairs per comparison (Shardcast then its baseline, repeated): each ratio gets a spread. */
+  readonly tsPairs: number;
+  readonly segPairs: number;
+  /** The naive proxy also in the unpaced mode (full only: it is far from the others there, and slow). */
+  readonly naiveUnpaced: boolean;
   /** TS fan-out at real time: streams × clients per stream. */
   readonly rtStreams: number;
   readonly rtClientsPerStream: number;
@@ -41,19 +46,22 @@ export interface SuiteParams {
 
 export const QUICK: SuiteParams = {
   shards: 2,
+  tsPairs: 2,
+  segPairs: 2,
+  naiveUnpaced: false,
   rtStreams: 4,
   rtClientsPerStream: 100,
-  rtDurationS: 10,
-  rtRampS: 3,
+  rtDurationS: 5,
+  rtRampS: 1,
   maxStreams: 2,
   maxClientsPerStream: 25,
-  maxDurationS: 6,
+  maxDurationS: 4,
   maxRampS: 1,
   hlsPlayers: 300,
-  hlsDurationS: 12,
-  hlsRampS: 3,
+  hlsDurationS: 8,
+  hlsRampS: 2,
   segConnections: 32,
-  segSeconds: 3,
+  segSeconds: 2,
   iperfSeconds: 2,
   metricsStreams: 50,
   metricsShards: 2,
@@ -65,12 +73,15 @@ export const QUICK: SuiteParams = {
   restartChannels: 10,
   clusterStreams: 6,
   clusterClientsPerStream: 20,
-  clusterDurationS: 8,
+  clusterDurationS: 5,
   clusterRampS: 2,
 };
 
 export const FULL: SuiteParams = {
   shards: 2,
+  tsPairs: 3,
+  segPairs: 3,
+  naiveUnpaced: true,
   rtStreams: 8,
   rtClientsPerStream: 250,
   rtDurationS: 40,

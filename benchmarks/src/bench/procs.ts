@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PlayersReport } from '../players/report.js';
 import { Child } from '../util/child.js';
+import { pinned } from '../util/pin.js';
 import { ENGINE_SIM_CLI, GATEWAY_CLI, NAIVE_MAIN, PLAYERS_CLI, REFERENCE_MAIN } from './paths.js';
 
 const READY_TIMEOUT_MS = 30_000;
@@ -32,14 +33,8 @@ export interface Service {
 }
 
 export async function startEngineSim(rate: '1' | 'max' | string, extra: string[] = []): Promise<Service> {
-  const child = new Child('engine-sim', process.execPath, [
-    ENGINE_SIM_CLI,
-    '--port',
-    '0',
-    '--rate',
-    rate,
-    ...extra,
-  ]);
+  const c = pinned('load', process.execPath, [ENGINE_SIM_CLI, '--port', '0', '--rate', rate, ...extra]);
+  const child = new Child('engine-sim', c.cmd, c.args);
   const url = await child.waitForLine(/engine-sim listening on (http:\/\/\S+)/, READY_TIMEOUT_MS);
   return { url, port: Number(new URL(url).port), child };
 }
@@ -48,15 +43,26 @@ export interface GatewayOptions {
   shards: number;
   engines: string[];
   extra?: string[];
+  /** Another build's CLI (A/B of two builds); default: this checkout's. */
+  cli?: string;
 }
 
 /** Starts the real gateway CLI and waits until GET /ready answers 200. */
 export async function startGateway(o: GatewayOptions): Promise<Service> {
   const port = await freePort();
-  const args = [GATEWAY_CLI, '--port', String(port), '--host', '127.0.0.1', '--shards', String(o.shards)];
+  const args = [
+    o.cli ?? GATEWAY_CLI,
+    '--port',
+    String(port),
+    '--host',
+    '127.0.0.1',
+    '--shards',
+    String(o.shards),
+  ];
   for (const e of o.engines) args.push('--engine', e);
   args.push('--docker', 'off', '--log-level', 'warn', ...(o.extra ?? []));
-  const child = new Child('gateway', process.execPath, args);
+  const c = pinned('server', process.execPath, args);
+  const child = new Child('gateway', c.cmd, c.args);
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(child, `${url}/ready`);
   return { url, port, child };
@@ -64,7 +70,7 @@ export async function startGateway(o: GatewayOptions): Promise<Service> {
 
 export async function startReference(mode: 'max' | 'realtime', threads: number): Promise<Service> {
   const port = await freePort();
-  const child = new Child('reference', process.execPath, [
+  const c = pinned('server', process.execPath, [
     REFERENCE_MAIN,
     '--port',
     String(port),
@@ -73,19 +79,15 @@ export async function startReference(mode: 'max' | 'realtime', threads: number):
     '--mode',
     mode,
   ]);
+  const child = new Child('reference', c.cmd, c.args);
   const url = await child.waitForLine(/reference listening on (http:\/\/\S+)/, READY_TIMEOUT_MS);
   return { url, port, child };
 }
 
 export async function startNaive(engine: string): Promise<Service> {
   const port = await freePort();
-  const child = new Child('naive proxy', process.execPath, [
-    NAIVE_MAIN,
-    '--port',
-    String(port),
-    '--engine',
-    engine,
-  ]);
+  const c = pinned('server', process.execPath, [NAIVE_MAIN, '--port', String(port), '--engine', engine]);
+  const child = new Child('naive proxy', c.cmd, c.args);
   const url = await child.waitForLine(/naive proxy listening on (http:\/\/\S+)/, READY_TIMEOUT_MS);
   return { url, port, child };
 }
@@ -116,7 +118,7 @@ export async function runPlayersCli(
   const dir = mkdtempSync(join(tmpdir(), 'sc-players-'));
   const json = join(dir, 'report.json');
   try {
-    const child = new Child('players', process.execPath, [
+    const c = pinned('load', process.execPath, [
       PLAYERS_CLI,
       '--url',
       url,
@@ -125,6 +127,7 @@ export async function runPlayersCli(
       json,
       ...args,
     ]);
+    const child = new Child('players', c.cmd, c.args);
     onStart?.(child.pid);
     const code = await child.exit();
     try {

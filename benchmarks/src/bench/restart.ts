@@ -13,6 +13,7 @@ import { sessionsPerChannel, summarize } from '../restart/summary.js';
 import type { RestartLoadConfig, RestartLoadReport } from '../restart/types.js';
 import { Child } from '../util/child.js';
 import { fixed } from '../util/format.js';
+import { pinned } from '../util/pin.js';
 import type { SuiteParams } from './params.js';
 import { GATEWAY_CLI, RESTART_PLAYERS_MAIN } from './paths.js';
 import { freePort, getJson } from './procs.js';
@@ -69,7 +70,7 @@ export async function restartBench(p: SuiteParams, log: (m: string) => void): Pr
     await new Promise((r) => setTimeout(r, PORT_CLOSED_MS));
     const spawnedAtMs = Date.now();
     // The embedded engine simulator, as on a fresh machine; its session list is read back below.
-    gateway = new Child('gateway', process.execPath, [
+    const gw = pinned('server', process.execPath, [
       GATEWAY_CLI,
       '--port',
       String(port),
@@ -84,6 +85,7 @@ export async function restartBench(p: SuiteParams, log: (m: string) => void): Pr
       '--grace-seconds',
       String(GRACE_SECONDS),
     ]);
+    gateway = new Child('gateway', gw.cmd, gw.args);
     const readyAtMs = await pollReady(url, gateway, spawnedAtMs + DEADLINE_MS);
     await players.exit();
     const report = JSON.parse(readFileSync(reportPath, 'utf8')) as RestartLoadReport;

@@ -12,6 +12,8 @@ export interface SuiteResult {
   seconds: number;
   command: string;
   machine: MachineInfo;
+  /** How the processes were placed on CPUs (taskset), one line. */
+  pinning?: string;
   sections: Section[];
 }
 
@@ -32,7 +34,9 @@ function targetRows(sections: Section[]): string[][] {
 const TARGET_HEAD = ['target', 'wanted', 'measured', 'status', 'margin'];
 
 export function renderText(r: SuiteResult): string {
-  const out = [`Shardcast benchmarks (${r.mode}), ${r.startedAt}`, `machine: ${machineLine(r.machine)}`, ''];
+  const out = [`Shardcast benchmarks (${r.mode}), ${r.startedAt}`, `machine: ${machineLine(r.machine)}`];
+  if (r.pinning) out.push(`CPUs: ${r.pinning}`);
+  out.push('');
   for (const s of r.sections) {
     out.push(`## ${s.title}${s.setup ? ` — ${s.setup}` : ''}`);
     out.push(textTable(s.head, s.rows));
@@ -51,6 +55,7 @@ export function renderMarkdown(r: SuiteResult): string {
     '',
     `Machine: ${machineLine(r.machine)}.`,
     '',
+    ...(r.pinning ? [`CPUs: ${r.pinning}.`, ''] : []),
     `Command: \`${r.command}\` (${fixed(r.seconds, 0)} s). The load generator, the gateway, the baselines and the engine simulator share this machine's cores; every ratio compares two systems measured in the same run under the same load generator.`,
     '',
   ];

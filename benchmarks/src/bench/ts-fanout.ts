@@ -3,8 +3,10 @@
  * ceiling: same bytes from memory) and the naive one-upstream-per-viewer proxy, at real time and unpaced.
  */
 import { fixed, KIB, MB } from '../util/format.js';
+import { describePinning, pinning } from '../util/pin.js';
 import type { LoopbackResult } from './loopback.js';
 import { type Measured, measure } from './measure.js';
+import { abOrder, formatSpread, pairRatios, type Spread, spread } from './pairs.js';
 import type { SuiteParams } from './params.js';
 import { type Service, startEngineSim, startGateway, startNaive, startReference } from './procs.js';
 import { atLeast, atMost, type Section, type Target, zero } from './section.js';
@@ -26,9 +28,12 @@ export interface ModeResult {
   mode: Mode;
   streams: number;
   perStream: number;
+  /** The first pair's runs (the main table's rows). */
   gateway: Measured | null;
   reference: Measured | null;
   naive: Measured | null;
+  /** Every A/B pair, in run order: gateway (A) then reference (B), each on a freshly started server. */
+  pairs: Array<{ gateway: Measured | null; reference: Measured | null }>;
   errors: string[];
 }
 
@@ -69,63 +74,78 @@ export async function runTsMode(
     gateway: null,
     reference: null,
     naive: null,
+    pairs: [],
     errors: [],
   };
   const rate = rt ? '1' : 'max';
   const engine = await startEngineSim(rate);
   try {
-    log(`TS ${mode}: gateway`);
-    const gateway = await startGateway({
-      shards: p.shards,
-      engines: [engine.url],
-      extra: [
-        '--ring-mb',
-        String(RING_MB),
-        '--grace-seconds',
-        String(GRACE_SECONDS),
-        ...(rt ? [] : ['--client-lag-seconds', String(UNPACED_LAG_SECONDS)]),
-      ],
-    });
-    try {
-      out.gateway = await measure({
-        system: 'shardcast',
-        server: gateway,
-        engine,
-        gatewayApi: { url: gateway.url, ringBytes: RING_MB * 1024 * 1024 },
-        playerArgs: playerArgs(mode, p, 'full'),
-      });
-      if (withGateway) await withGateway(gateway, engine);
-    } catch (err) {
-      out.errors.push(`gateway: ${(err as Error).message}`);
-    } finally {
-      await gateway.child.stop();
+    // A/B/A/B: the gateway (A) and the reference (B) alternate, each started fresh for its run, so slow
+    // drifts of the machine (other work, thermal, page cache) fall on both sides of every pair.
+    for (const { pair, side } of abOrder(p.tsPairs)) {
+      if (side === 'A') out.pairs.push({ gateway: null, reference: null });
+      const slot = out.pairs[pair]!;
+      const tag = `pair ${pair + 1}/${p.tsPairs}`;
+      if (side === 'A') {
+        log(`TS ${mode}: gateway (${tag})`);
+        const gateway = await startGateway({
+          shards: p.shards,
+          engines: [engine.url],
+          extra: [
+            '--ring-mb',
+            String(RING_MB),
+            '--grace-seconds',
+            String(GRACE_SECONDS),
+            ...(rt ? [] : ['--client-lag-seconds', String(UNPACED_LAG_SECONDS)]),
+          ],
+        });
+        try {
+          slot.gateway = await measure({
+            system: 'shardcast',
+            server: gateway,
+            engine,
+            gatewayApi: { url: gateway.url, ringBytes: RING_MB * 1024 * 1024 },
+            playerArgs: playerArgs(mode, p, 'full'),
+          });
+          if (pair === 0 && withGateway) await withGateway(gateway, engine);
+        } catch (err) {
+          out.errors.push(`gateway (${tag}): ${(err as Error).message}`);
+        } finally {
+          await gateway.child.stop();
+        }
+      } else {
+        log(`TS ${mode}: reference (raw uWS) (${tag})`);
+        const ref = await startReference(mode, p.shards);
+        try {
+          slot.reference = await measure({
+            system: 'reference',
+            server: ref,
+            playerArgs: playerArgs(mode, p, 'join'),
+          });
+        } catch (err) {
+          out.errors.push(`reference (${tag}): ${(err as Error).message}`);
+        } finally {
+          await ref.child.stop();
+        }
+      }
     }
-    log(`TS ${mode}: reference (raw uWS)`);
-    const ref = await startReference(mode, p.shards);
-    try {
-      out.reference = await measure({
-        system: 'reference',
-        server: ref,
-        playerArgs: playerArgs(mode, p, 'join'),
-      });
-    } catch (err) {
-      out.errors.push(`reference: ${(err as Error).message}`);
-    } finally {
-      await ref.child.stop();
-    }
-    log(`TS ${mode}: naive proxy`);
-    const naive = await startNaive(engine.url);
-    try {
-      out.naive = await measure({
-        system: 'naive',
-        server: naive,
-        engine,
-        playerArgs: playerArgs(mode, p, 'full'),
-      });
-    } catch (err) {
-      out.errors.push(`naive: ${(err as Error).message}`);
-    } finally {
-      await naive.child.stop();
+    out.gateway = out.pairs[0]?.gateway ?? null;
+    out.reference = out.pairs[0]?.reference ?? null;
+    if (rt || p.naiveUnpaced) {
+      log(`TS ${mode}: naive proxy`);
+      const naive = await startNaive(engine.url);
+      try {
+        out.naive = await measure({
+          system: 'naive',
+          server: naive,
+          engine,
+          playerArgs: playerArgs(mode, p, 'full'),
+        });
+      } catch (err) {
+        out.errors.push(`naive: ${(err as Error).message}`);
+      } finally {
+        await naive.child.stop();
+      }
     }
   } finally {
     await engine.child.stop();
@@ -182,6 +202,11 @@ export function tsSection(results: ModeResult[], loopback: LoopbackResult | null
       streams: res.streams,
       perStream: res.perStream,
       systems: [res.gateway, res.reference, res.naive].filter(Boolean).map((m) => summarizeMeasured(m!)),
+      pairs: res.pairs.map((x) => ({
+        gateway: x.gateway ? summarizeMeasured(x.gateway) : null,
+        reference: x.reference ? summarizeMeasured(x.reference) : null,
+      })),
+      pairFigures: pairFigures(res),
       errors: res.errors,
     };
   }
@@ -191,17 +216,35 @@ export function tsSection(results: ModeResult[], loopback: LoopbackResult | null
   }
   const rt = results.find((r) => r.mode === 'realtime');
   const mx = results.find((r) => r.mode === 'max');
-  if (mx?.gateway && mx.reference) {
-    targets.push(
+  const rtPairs = rt ? pairFigures(rt) : null;
+  const mxPairs = mx ? pairFigures(mx) : null;
+  targets.push(
+    withSpread(
       atLeast(
         'TS egress vs raw-uWS ceiling (unpaced)',
-        (mx.gateway.egressBytesPerS / mx.reference.egressBytesPerS) * 100,
+        mxPairs?.egressRatio ? mxPairs.egressRatio.median * 100 : null,
         80,
         '%',
         0,
       ),
+      mxPairs?.egressRatio ?? null,
+      0,
+      100,
+    ),
+  );
+  for (const [label, f] of [
+    ['real time', rtPairs],
+    ['unpaced', mxPairs],
+  ] as const) {
+    targets.push(
+      withSpread(
+        atMost(`TS CPU s/GB vs raw-uWS reference (${label})`, f?.cpuPerGbRatio?.median ?? null, 1.15, '×', 2),
+        f?.cpuPerGbRatio ?? null,
+        2,
+        1,
+      ),
     );
-  } else targets.push(atLeast('TS egress vs raw-uWS ceiling (unpaced)', null, 80, '%'));
+  }
   const g = rt?.gateway;
   targets.push(
     atMost('TS join p99, warm stream (real time)', g ? g.report.latencyMs.joinWarm.p99 : null, 50, 'ms'),
@@ -229,6 +272,7 @@ export function tsSection(results: ModeResult[], loopback: LoopbackResult | null
       `RSS per client = (RSS at the end of the window − RSS when the ramp began − ring pages written meanwhile, ${fixed(g.ringGrowthBytes / MB, 1)} MB) / clients added.`,
     );
   }
+  if (mx && !mx.naive) notes.push('unpaced: the naive proxy runs in full mode only.');
   if (mx) {
     notes.push(
       `unpaced: ${mx.streams} streams × ${mx.perStream} clients, engine-sim at --rate max, players read as fast as they can (--pace none --validate join), gateway with --client-lag-seconds ${UNPACED_LAG_SECONDS}; skips remain (no client keeps up with an unpaced source: the ring laps it). The gateway also ingests and parses every stream at full speed (ingest column) and engine-sim produces them, on the same cores: the reference pays neither.`,
@@ -243,9 +287,7 @@ export function tsSection(results: ModeResult[], loopback: LoopbackResult | null
   return {
     id: 'ts-fanout',
     title: 'TS fan-out',
-    setup: rt
-      ? `${rt.streams}×${rt.perStream} real time for ${rt.gateway?.report.options.durationS ?? '?'} s; ${mx?.streams}×${mx?.perStream} unpaced`
-      : '',
+    setup: `${rt ? `${rt.streams}×${rt.perStream} real time for ${rt.gateway?.report.options.durationS ?? '?'} s; ` : ''}${mx ? `${mx.streams}×${mx.perStream} unpaced; ` : ''}rows: the first A/B pair (all pairs in the next table); ${describePinning(pinning())}`,
     head: [
       'mode',
       'system',
@@ -287,5 +329,118 @@ export function summarizeMeasured(m: Measured): Record<string, unknown> {
     validation: report.validation,
     errors: report.errors,
     window: { startMs: report.windowStartMs, endMs: report.windowEndMs },
+  };
+}
+
+/** The pairs' figures: each system's spread, and the ratio taken within each pair. */
+export interface PairFigures {
+  pairs: number;
+  gatewayEgress: Spread | null;
+  referenceEgress: Spread | null;
+  egressRatio: Spread | null;
+  gatewayCpuPerGb: Spread | null;
+  referenceCpuPerGb: Spread | null;
+  cpuPerGbRatio: Spread | null;
+  gatewayCores: Spread | null;
+  referenceCores: Spread | null;
+  gatewaySysShare: Spread | null;
+  referenceSysShare: Spread | null;
+}
+
+export function pairFigures(res: ModeResult): PairFigures {
+  const g = res.pairs.map((x) => x.gateway);
+  const r = res.pairs.map((x) => x.reference);
+  const egress = (m: Measured | null) => m?.egressBytesPerS ?? null;
+  const perGb = (m: Measured | null) => m?.cpuSPerGB ?? null;
+  const cores = (m: Measured | null) => (m && m.wallS > 0 ? m.cpuS / m.wallS : null);
+  const sys = (m: Measured | null) => (m && m.cpuS > 0 ? m.cpuSysS / m.cpuS : null);
+  return {
+    pairs: res.pairs.filter((x) => x.gateway && x.reference).length,
+    gatewayEgress: spread(g.map(egress)),
+    referenceEgress: spread(r.map(egress)),
+    egressRatio: spread(pairRatios(g.map(egress), r.map(egress))),
+    gatewayCpuPerGb: spread(g.map(perGb)),
+    referenceCpuPerGb: spread(r.map(perGb)),
+    cpuPerGbRatio: spread(pairRatios(g.map(perGb), r.map(perGb))),
+    gatewayCores: spread(g.map(cores)),
+    referenceCores: spread(r.map(cores)),
+    gatewaySysShare: spread(g.map(sys)),
+    referenceSysShare: spread(r.map(sys)),
+  };
+}
+
+/** A target whose measured figure is a median over pairs: the range goes next to it. */
+function withSpread(t: Target, s: Spread | null, digits: number, scale: number): Target {
+  if (!s || s.n < 2) return s ? { ...t, measured: `${t.measured} (1 pair)` } : t;
+  return {
+    ...t,
+    measured: `${t.measured} (${(s.min * scale).toFixed(digits)}–${(s.max * scale).toFixed(digits)}, ${s.n} pairs)`,
+  };
+}
+
+/** The A/B table: per mode, Shardcast and the reference over every pair, and the within-pair ratios. */
+export function tsPairsSection(results: ModeResult[]): Section {
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  const data: Record<string, unknown> = {};
+  for (const res of results) {
+    const f = pairFigures(res);
+    const mode = res.mode === 'realtime' ? 'real time' : 'unpaced';
+    const n = `${f.pairs}`;
+    rows.push(
+      [
+        mode,
+        'egress MB/s',
+        formatSpread(f.gatewayEgress, 1, 1 / MB),
+        formatSpread(f.referenceEgress, 1, 1 / MB),
+        formatSpread(f.egressRatio, 0, 100, '%'),
+        n,
+      ],
+      [
+        mode,
+        'CPU s/GB',
+        formatSpread(f.gatewayCpuPerGb, 2),
+        formatSpread(f.referenceCpuPerGb, 2),
+        formatSpread(f.cpuPerGbRatio, 2, 1, '×'),
+        n,
+      ],
+      [mode, 'CPU cores', formatSpread(f.gatewayCores, 2), formatSpread(f.referenceCores, 2), '-', n],
+      [
+        mode,
+        'kernel share of CPU',
+        formatSpread(f.gatewaySysShare, 0, 100, '%'),
+        formatSpread(f.referenceSysShare, 0, 100, '%'),
+        '-',
+        n,
+      ],
+    );
+    if (f.cpuPerGbRatio)
+      notes.push(
+        `${mode}: CPU s/GB ratio per pair, in run order: ${f.cpuPerGbRatio.values.map((v) => v.toFixed(2)).join(', ')}; egress ratio: ${f.egressRatio?.values.map((v) => `${(v * 100).toFixed(0)} %`).join(', ') ?? '-'}.`,
+      );
+    data[res.mode] = f;
+  }
+  notes.push(
+    'Each pair: the gateway (A), then the reference (B), each a freshly started process under the same players run; A, B, A, B, … so drifts of the machine fall on both sides. Figures: median (min–max) over the pairs; a ratio is taken within each pair, then its median and range. Kernel share = system CPU time / all CPU time of the server process.',
+  );
+  notes.push(describePinning(pinning()));
+  return {
+    id: 'ts-pairs',
+    title: 'TS fan-out, A/B pairs (Shardcast vs raw-uWS reference)',
+    setup: describePinning(pinning()),
+    head: [
+      'mode',
+      'figure',
+      'Shardcast median (min–max)',
+      'reference median (min–max)',
+      'ratio median (min–max)',
+      'pairs',
+    ],
+    rows,
+    targets: [],
+    notes,
+    skipped: false,
+    seconds: 0,
+    data,
   };
 }

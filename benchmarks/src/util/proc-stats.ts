@@ -29,6 +29,8 @@ export interface ProcSample {
   atMs: number;
   /** user + system CPU seconds since the process started. */
   cpuS: number;
+  /** The system (kernel) part of cpuS. */
+  sysS: number;
   /** Resident set size, bytes. */
   rssBytes: number;
 }
@@ -46,10 +48,16 @@ function statFields(pid: number): string[] {
 export function sampleProc(pid: number): ProcSample | null {
   try {
     const fields = statFields(pid);
-    const ticks = Number(fields[UTIME_INDEX]) + Number(fields[STIME_INDEX]);
+    const sys = Number(fields[STIME_INDEX]);
+    const ticks = Number(fields[UTIME_INDEX]) + sys;
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const m = /VmRSS:\s+(\d+) kB/.exec(status);
-    return { atMs: Date.now(), cpuS: ticks / ticksPerSecond(), rssBytes: m ? Number(m[1]) * 1024 : 0 };
+    return {
+      atMs: Date.now(),
+      cpuS: ticks / ticksPerSecond(),
+      sysS: sys / ticksPerSecond(),
+      rssBytes: m ? Number(m[1]) * 1024 : 0,
+    };
   } catch {
     return null;
   }
@@ -69,6 +77,7 @@ export function sampleTree(pid: number): ProcSample | null {
     const child = sampleProc(Number(name));
     if (child) {
       own.cpuS += child.cpuS;
+      own.sysS += child.sysS;
       own.rssBytes += child.rssBytes;
     }
   }
@@ -111,13 +120,18 @@ export class ProcSampler {
   }
 
   /** CPU seconds used between two instants (nearest samples) and the largest RSS seen in between. */
-  between(fromMs: number, toMs: number): { cpuS: number; wallS: number; maxRssBytes: number } {
+  between(fromMs: number, toMs: number): { cpuS: number; sysS: number; wallS: number; maxRssBytes: number } {
     const a = this.at(fromMs);
     const b = this.at(toMs);
-    if (!a || !b || b.atMs <= a.atMs) return { cpuS: 0, wallS: 0, maxRssBytes: 0 };
+    if (!a || !b || b.atMs <= a.atMs) return { cpuS: 0, sysS: 0, wallS: 0, maxRssBytes: 0 };
     let maxRss = 0;
     for (const s of this.#samples)
       if (s.atMs >= a.atMs && s.atMs <= b.atMs) maxRss = Math.max(maxRss, s.rssBytes);
-    return { cpuS: b.cpuS - a.cpuS, wallS: (b.atMs - a.atMs) / 1000, maxRssBytes: maxRss };
+    return {
+      cpuS: b.cpuS - a.cpuS,
+      sysS: b.sysS - a.sysS,
+      wallS: (b.atMs - a.atMs) / 1000,
+      maxRssBytes: maxRss,
+    };
   }
 }
