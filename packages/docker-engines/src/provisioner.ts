@@ -571,6 +571,9 @@ export class Provisioner {
   /** Lists this gateway's containers: adopts running unknown ones, removes exited ones, forgets vanished ones. */
   async #list(): Promise<void> {
     this.#listing = true;
+    // Only containers created before the listing was asked for can be missing from it for good.
+    const asked = new Set<string>();
+    for (const m of this.#managed.values()) if (m.containerId !== null) asked.add(m.key);
     try {
       const res = await this.#call((s) =>
         this.#o.api.listByLabel(`${MANAGED_LABEL}=${this.#o.gatewayId}`, s),
@@ -601,7 +604,8 @@ export class Provisioner {
             // A removal Docker refused earlier (it was away): try again.
             this.#track(this.#remove(known, known.drainReason ?? 'drained'));
           } else if (!running && !known.gone) {
-            if (known.state === 'starting') known.gone = true;
+            // `created`: its start is still on its way (the listing ran between create and start).
+            if (known.state === 'starting') known.gone = c.State !== 'created';
             else this.#engineLeft(key);
           }
           continue;
@@ -611,7 +615,7 @@ export class Provisioner {
         else this.#track(this.#removeOrphan(c));
       }
       for (const m of [...this.#managed.values()]) {
-        if (m.containerId === null || seen.has(m.key)) continue;
+        if (m.containerId === null || seen.has(m.key) || !asked.has(m.key)) continue;
         // Removed behind our back (docker rm): forget it, its streams fail over.
         this.#managed.delete(m.key);
         if (this.#o.registry.get(m.key)) this.#o.registry.remove(m.key);

@@ -11,6 +11,7 @@ import {
   type ProvisionApi,
   ProvisionCallError,
   Provisioner,
+  type ProvisionerOptions,
   parseLabelSelector,
 } from '../src/index.js';
 
@@ -33,6 +34,14 @@ class FakeDaemon implements ProvisionApi {
   readonly containers = new Map<string, ContainerSummaryJson>();
   failCreate: string | null = null;
   up = true;
+  /** Listings answered so far. */
+  lists = 0;
+  /** While set, a start waits for it. */
+  startGate: Promise<void> | null = null;
+  /** While set, a listing takes its snapshot, then waits for it before answering. */
+  listGate: Promise<void> | null = null;
+  /** Listings that have taken their snapshot. */
+  listSnapshots = 0;
   #n = 0;
 
   async ping(): Promise<void> {
@@ -41,7 +50,11 @@ class FakeDaemon implements ProvisionApi {
   async listByLabel(label: string): Promise<ContainerSummaryJson[]> {
     await this.ping();
     const [k, v] = label.split('=');
-    return [...this.containers.values()].filter((c) => c.Labels?.[k!] === v);
+    const out = [...this.containers.values()].filter((c) => c.Labels?.[k!] === v).map((c) => ({ ...c }));
+    this.listSnapshots++;
+    if (this.listGate) await this.listGate;
+    this.lists++;
+    return out;
   }
   async create(name: string, body: Record<string, unknown>): Promise<string> {
     await this.ping();
@@ -56,6 +69,7 @@ class FakeDaemon implements ProvisionApi {
     return id;
   }
   async start(id: string): Promise<void> {
+    if (this.startGate) await this.startGate;
     this.containers.get(id)!.State = 'running';
   }
   async stop(id: string): Promise<void> {
@@ -70,7 +84,7 @@ class FakeDaemon implements ProvisionApi {
   }
 }
 
-function rig(daemon: FakeDaemon, limits: PlanLimits = LIMITS) {
+function rig(daemon: FakeDaemon, limits: PlanLimits = LIMITS, extra: Partial<ProvisionerOptions> = {}) {
   const registry = new EngineRegistry({ maxStreamsPerEngine: limits.cap });
   const removed: string[] = [];
   const provisioner = new Provisioner({
@@ -95,6 +109,7 @@ function rig(daemon: FakeDaemon, limits: PlanLimits = LIMITS) {
     moveStreams: () => {},
     logger: silent,
     onRemoved: (_e, reason) => removed.push(reason),
+    ...extra,
   });
   return { registry, provisioner, removed };
 }
@@ -222,4 +237,47 @@ test('a waiting open is told to wait only while started or startable engines hav
     'every engine is at its stream cap and the fleet is at --provision-max 3',
   );
   await provisioner.stop(true, 1000);
+});
+
+test('a listing that sees a container between its create and its start does not fail its start-up', async () => {
+  const daemon = new FakeDaemon();
+  let release!: () => void;
+  daemon.startGate = new Promise((r) => {
+    release = r;
+  });
+  const { registry, provisioner, removed } = rig(daemon);
+  await provisioner.start();
+  await until(() => daemon.containers.size === 1, 'the container created');
+  const lists = daemon.lists;
+  // Docker lists it as `created` while its start is still on its way.
+  await until(() => daemon.lists >= lists + 2, 'a listing while it starts');
+  release();
+  await until(() => registry.list().some((e) => e.lifecycle === 'ready'), 'the engine ready');
+  assert.equal(provisioner.status().provisions.get('failed'), 0, 'no failed start-up');
+  assert.deepEqual(removed, []);
+  assert.equal(daemon.containers.size, 1);
+  await provisioner.stop(true, 1000);
+});
+
+test('a listing asked before a create and answered after it does not forget the new engine', async () => {
+  const daemon = new FakeDaemon();
+  const { registry, provisioner } = rig(daemon, { ...LIMITS, min: 0, minFree: 0 });
+  await provisioner.start();
+  let release!: () => void;
+  daemon.listGate = new Promise((r) => {
+    release = r;
+  });
+  const snapshots = daemon.listSnapshots;
+  await until(() => daemon.listSnapshots > snapshots, 'a listing on its way (no container yet)');
+  provisioner.setFloor(1);
+  await until(() => registry.list().some((e) => e.lifecycle === 'ready'), 'the engine ready');
+  daemon.listGate = null;
+  release();
+  const lists = daemon.lists;
+  await until(() => daemon.lists >= lists + 3, 'later listings');
+  assert.equal(provisioner.list().length, 1, 'still managed');
+  assert.equal(provisioner.status().removals.get('died'), 0, 'not counted as died');
+  assert.equal(daemon.containers.size, 1, 'no second container for the same floor');
+  await provisioner.stop(true, 1000);
+  assert.equal(daemon.containers.size, 0, 'stop-on-exit removed it: it was never forgotten');
 });
