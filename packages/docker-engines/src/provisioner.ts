@@ -107,6 +107,10 @@ interface Managed {
   gone: boolean;
   /** A stop/remove of its container is under way. */
   removing: boolean;
+  /** Its container is removed and the removal counted (a second removal is a no-op). */
+  removed: boolean;
+  /** Its creation or adoption is still under way: that path, not a drain, removes it if it must go. */
+  bringingUp: boolean;
 }
 
 /** A managed engine as the API shows it. */
@@ -371,7 +375,7 @@ export class Provisioner {
   /** Moves a draining engine's streams once there is room elsewhere (or it waited a full start-up), then removes it. */
   #advanceDrains(now: number): void {
     for (const m of this.#managed.values()) {
-      if (m.state !== 'draining') continue;
+      if (m.state !== 'draining' || m.bringingUp) continue;
       const streams = this.#o.registry.get(m.key)?.streams ?? 0;
       if (streams === 0) {
         this.#track(this.#remove(m, m.drainReason ?? 'drained'));
@@ -423,6 +427,8 @@ export class Provisioner {
       adopted: false,
       gone: false,
       removing: false,
+      removed: false,
+      bringingUp: true,
     };
     this.#managed.set(m.key, m);
     this.#track(this.#bringUp(m));
@@ -430,6 +436,14 @@ export class Provisioner {
   }
 
   async #bringUp(m: Managed): Promise<void> {
+    try {
+      await this.#bringUpSteps(m);
+    } finally {
+      m.bringingUp = false;
+    }
+  }
+
+  async #bringUpSteps(m: Managed): Promise<void> {
     const t0 = performance.now();
     const body = renderTemplate(
       this.#o.template,
@@ -438,14 +452,20 @@ export class Provisioner {
     );
     const created = await this.#call((s) => this.#o.api.create(m.name, body, s));
     if (!created.ok) return this.#startFailed(m, `create failed: ${created.error}`, t0);
-    this.#managed.delete(m.key);
+    const pendingKey = m.key;
+    this.#managed.delete(pendingKey);
+    this.#o.registry.clearLifecycle(pendingKey);
     m.containerId = created.value;
     m.key = dockerEngineId(created.value);
     this.#managed.set(m.key, m);
-    this.#o.registry.setLifecycle(m.key, 'starting');
+    this.#o.registry.setLifecycle(m.key, m.state);
+    // Drained while being created or started: it goes without counting as a failed start-up.
+    const drained = (): boolean => m.state !== 'starting';
+    if (drained()) return this.#remove(m, m.drainReason ?? 'drained');
     const started = await this.#call((s) => this.#o.api.start(m.containerId as string, s));
     if (!started.ok) return this.#startFailed(m, `start failed: ${started.error}`, t0);
     const why = await this.#waitReady(m);
+    if (drained()) return this.#remove(m, m.drainReason ?? 'drained');
     if (why !== null) return this.#startFailed(m, why, t0);
     const ms = performance.now() - t0;
     this.#breaker.success();
@@ -458,7 +478,7 @@ export class Provisioner {
   async #waitReady(m: Managed): Promise<string | null> {
     const deadline = this.#now() + this.#o.startupMs;
     let last = 'no answer yet';
-    while (this.#running && !m.gone) {
+    while (this.#running && !m.gone && m.state === 'starting') {
       const why = await this.#o.checkStatus(m.url, Math.max(250, this.#o.statusPollMs * 4));
       if (why === null) return null;
       last = why;
@@ -467,6 +487,7 @@ export class Provisioner {
     }
     if (m.gone) return 'the container exited while starting';
     if (!this.#running) return 'the gateway is stopping';
+    if (m.state !== 'starting') return 'drained while starting';
     return `no good get_status within ${Math.round(this.#o.startupMs / 1000)} s (${last})`;
   }
 
@@ -523,7 +544,7 @@ export class Provisioner {
   }
 
   async #remove(m: Managed, reason: RemovalReason): Promise<void> {
-    if (m.removing) return;
+    if (m.removing || m.removed) return;
     m.removing = true;
     try {
       await this.#removeNow(m, reason);
@@ -548,6 +569,7 @@ export class Provisioner {
         return;
       }
     }
+    m.removed = true;
     this.#managed.delete(m.key);
     if (wasRegistered || this.#o.registry.get(m.key)) this.#o.registry.remove(m.key);
     this.#o.registry.clearLifecycle(m.key);
@@ -661,11 +683,16 @@ export class Provisioner {
       adopted: true,
       gone: false,
       removing: false,
+      removed: false,
+      bringingUp: true,
     };
     this.#managed.set(m.key, m);
     this.#o.registry.setLifecycle(m.key, 'starting');
     this.#track(
       this.#waitReady(m).then((why) => {
+        m.bringingUp = false;
+        // Drained while it was being adopted: it goes now.
+        if (m.state !== 'starting') return this.#remove(m, m.drainReason ?? 'drained');
         if (why === null) return this.#becomeReady(m, null);
         m.lastError = why;
         return this.#remove(m, 'failed');

@@ -281,3 +281,29 @@ test('a listing asked before a create and answered after it does not forget the 
   await provisioner.stop(true, 1000);
   assert.equal(daemon.containers.size, 0, 'stop-on-exit removed it: it was never forgotten');
 });
+
+test('draining an engine that is still starting removes it once, without counting a failed start-up', async () => {
+  const daemon = new FakeDaemon();
+  let answer = false;
+  const { provisioner, removed } = rig(
+    daemon,
+    { ...LIMITS, min: 0, minFree: 0 },
+    { checkStatus: async () => (answer ? null : 'not yet') },
+  );
+  await provisioner.start();
+  provisioner.setFloor(1);
+  await until(() => provisioner.list().some((m) => m.containerId !== null), 'a container starting');
+  provisioner.setFloor(0);
+  const id = provisioner.list()[0]!.id;
+  assert.equal(provisioner.drain(id), true);
+  await until(() => removed.includes('drained'), 'the drained engine removed');
+  // Past the start-up deadline (1 s): its start-up must not fail later on.
+  await new Promise((r) => setTimeout(r, 1300));
+  answer = true;
+  assert.deepEqual(removed, ['drained'], 'removed once');
+  assert.equal(provisioner.status().provisions.get('failed'), 0, 'no failed start-up counted');
+  assert.equal(provisioner.status().breaker.open, false);
+  assert.equal(provisioner.list().length, 0);
+  assert.equal(daemon.containers.size, 0);
+  await provisioner.stop(true, 1000);
+});
