@@ -14,7 +14,7 @@
 import type { EngineRegistry } from '@shardcast/engines';
 import { DOCKER_ID_PREFIX, dockerEngineId } from './discovery.js';
 import type { ContainerSummaryJson } from './docker-api.js';
-import { type LabelSelector, PORT_LABEL } from './labels.js';
+import { HOST_LABEL, type LabelSelector, PORT_LABEL } from './labels.js';
 import type { ProvisionApi } from './provision-api.js';
 import {
   allocatePort,
@@ -409,12 +409,18 @@ export class Provisioner {
       return false;
     }
     const name = `shardcast-engine-${sanitize(this.#o.gatewayId)}-${port}-${(++this.#seq).toString(36)}${now.toString(36).slice(-4)}`;
+    const body = renderTemplate(
+      this.#o.template,
+      { port, name, gatewayId: this.#o.gatewayId },
+      this.#o.selector,
+    );
     const m: Managed = {
       key: `pending:${name}`,
       containerId: null,
       name,
       port,
-      url: `http://127.0.0.1:${port}`,
+      // Where discovery reaches it too: the template's host label (an engine reached elsewhere) or loopback.
+      url: engineUrl(body.Labels as Record<string, string>, port),
       state: 'starting',
       createdAtMs: now,
       readyAtMs: null,
@@ -431,25 +437,20 @@ export class Provisioner {
       bringingUp: true,
     };
     this.#managed.set(m.key, m);
-    this.#track(this.#bringUp(m));
+    this.#track(this.#bringUp(m, body));
     return true;
   }
 
-  async #bringUp(m: Managed): Promise<void> {
+  async #bringUp(m: Managed, body: Record<string, unknown>): Promise<void> {
     try {
-      await this.#bringUpSteps(m);
+      await this.#bringUpSteps(m, body);
     } finally {
       m.bringingUp = false;
     }
   }
 
-  async #bringUpSteps(m: Managed): Promise<void> {
+  async #bringUpSteps(m: Managed, body: Record<string, unknown>): Promise<void> {
     const t0 = performance.now();
-    const body = renderTemplate(
-      this.#o.template,
-      { port: m.port, name: m.name, gatewayId: this.#o.gatewayId },
-      this.#o.selector,
-    );
     const created = await this.#call((s) => this.#o.api.create(m.name, body, s));
     if (!created.ok) return this.#startFailed(m, `create failed: ${created.error}`, t0);
     const pendingKey = m.key;
@@ -669,7 +670,7 @@ export class Provisioner {
       containerId: c.Id,
       name,
       port,
-      url: `http://127.0.0.1:${port}`,
+      url: engineUrl(c.Labels ?? {}, port),
       state: 'starting',
       // Docker's own creation time keeps rotation honest across gateway restarts.
       createdAtMs: typeof c.Created === 'number' ? c.Created * 1000 : now,
@@ -780,6 +781,14 @@ function view(m: Managed): ManagedView {
     lastError: m.lastError,
     adopted: m.adopted,
   };
+}
+
+/** The engine's address from its labels, as discovery reads them: the host label (else loopback) and port. */
+function engineUrl(labels: Readonly<Record<string, string>>, port: number): string {
+  const host = labels[HOST_LABEL] ?? '127.0.0.1';
+  const labelled = Number(labels[PORT_LABEL]);
+  const p = Number.isInteger(labelled) && labelled > 0 && labelled <= 65535 ? labelled : port;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${p}`;
 }
 
 function sanitize(id: string): string {

@@ -307,3 +307,25 @@ test('draining an engine that is still starting removes it once, without countin
   assert.equal(daemon.containers.size, 0);
   await provisioner.stop(true, 1000);
 });
+
+test('an engine reached through the template host label is polled and registered at that address', async () => {
+  const daemon = new FakeDaemon();
+  const polled = new Set<string>();
+  const { registry, provisioner } = rig(daemon, LIMITS, {
+    template: {
+      Image: 'engine',
+      Cmd: ['--port', '{port}'],
+      Labels: { 'shardcast.engine.host': 'engines.internal' },
+    },
+    checkStatus: async (url) => {
+      polled.add(url);
+      return url.startsWith('http://engines.internal:') ? null : 'ECONNREFUSED';
+    },
+  });
+  await provisioner.start();
+  await until(() => registry.list().some((e) => e.lifecycle === 'ready'), 'the engine ready');
+  assert.deepEqual([...polled], ['http://engines.internal:30000']);
+  assert.equal(registry.list()[0]!.url, 'http://engines.internal:30000');
+  assert.equal(provisioner.status().provisions.get('failed'), 0);
+  await provisioner.stop(true, 1000);
+});
