@@ -149,6 +149,11 @@ export interface ProvisionStatus {
 export type NoRoomReason = string | null;
 
 const STOP_GRACE_SECONDS = 5;
+/**
+ * A port an engine failed to start on (something else may hold it) is allocated again only when no other
+ * port is free, for this long: the lowest free port is not retried until the breaker opens for good.
+ */
+const BAD_PORT_MS = 10 * 60_000;
 /** A draining engine's streams are moved again at most this often (a move is a failover each). */
 const MOVE_EVERY_MS = 5000;
 
@@ -173,6 +178,8 @@ export class Provisioner {
   #desired = 0;
   #lastReplaceAtMs: number | null = null;
   #seq = 0;
+  /** Ports a start-up failed on, and until when they are avoided. */
+  readonly #badPorts = new Map<number, number>();
   readonly #onRemoved = (e: { id: string }): void => this.#engineLeft(e.id);
 
   constructor(o: ProvisionerOptions) {
@@ -403,7 +410,12 @@ export class Provisioner {
       const port = Number(new URL(e.url).port);
       if (port > 0) used.add(port);
     }
-    const port = allocatePort(this.#o.ports, used);
+    const avoid = new Set(used);
+    for (const [p, untilMs] of this.#badPorts) {
+      if (untilMs <= now) this.#badPorts.delete(p);
+      else avoid.add(p);
+    }
+    const port = allocatePort(this.#o.ports, avoid) ?? allocatePort(this.#o.ports, used);
     if (port === null) {
       this.#failed(null, `no free port in --provision-ports ${this.#o.ports.first}-${this.#o.ports.last}`);
       return false;
@@ -524,6 +536,7 @@ export class Provisioner {
 
   #startFailed(m: Managed, reason: string, t0: number): void {
     this.#o.onProvision?.(performance.now() - t0, false);
+    if (this.#running) this.#badPorts.set(m.port, this.#now() + BAD_PORT_MS);
     this.#failed(m, reason);
     this.#track(this.#remove(m, 'failed'));
   }

@@ -42,6 +42,8 @@ class FakeDaemon implements ProvisionApi {
   listGate: Promise<void> | null = null;
   /** Listings that have taken their snapshot. */
   listSnapshots = 0;
+  /** Host ports something else holds: a container published on one does not start. */
+  readonly takenPorts = new Set<string>();
   #n = 0;
 
   async ping(): Promise<void> {
@@ -70,6 +72,9 @@ class FakeDaemon implements ProvisionApi {
   }
   async start(id: string): Promise<void> {
     if (this.startGate) await this.startGate;
+    const port = this.containers.get(id)!.Labels?.['shardcast.engine.port'] ?? '';
+    if (this.takenPorts.has(port))
+      throw new ProvisionCallError(500, `Bind for 127.0.0.1:${port} failed: port is already allocated`);
     this.containers.get(id)!.State = 'running';
   }
   async stop(id: string): Promise<void> {
@@ -327,5 +332,17 @@ test('an engine reached through the template host label is polled and registered
   assert.deepEqual([...polled], ['http://engines.internal:30000']);
   assert.equal(registry.list()[0]!.url, 'http://engines.internal:30000');
   assert.equal(provisioner.status().provisions.get('failed'), 0);
+  await provisioner.stop(true, 1000);
+});
+
+test('a port something else holds is not tried again and again: the next engine gets another one', async () => {
+  const daemon = new FakeDaemon();
+  daemon.takenPorts.add('30000');
+  const { registry, provisioner } = rig(daemon);
+  await provisioner.start();
+  await until(() => registry.list().some((e) => e.lifecycle === 'ready'), 'an engine ready');
+  assert.equal(registry.list()[0]!.url, 'http://127.0.0.1:30001');
+  assert.equal(provisioner.status().provisions.get('failed'), 1, 'one failed start on the taken port');
+  assert.equal(provisioner.status().breaker.open, false);
   await provisioner.stop(true, 1000);
 });
