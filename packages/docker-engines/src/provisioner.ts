@@ -14,7 +14,7 @@
 import type { EngineRegistry } from '@shardcast/engines';
 import { DOCKER_ID_PREFIX, dockerEngineId } from './discovery.js';
 import type { ContainerSummaryJson } from './docker-api.js';
-import { HOST_LABEL, type LabelSelector, PORT_LABEL } from './labels.js';
+import { HOST_LABEL, isValidHost, type LabelSelector, PORT_LABEL } from './labels.js';
 import type { ProvisionApi } from './provision-api.js';
 import {
   allocatePort,
@@ -492,7 +492,9 @@ export class Provisioner {
     const deadline = this.#now() + this.#o.startupMs;
     let last = 'no answer yet';
     while (this.#running && !m.gone && m.state === 'starting') {
-      const why = await this.#o.checkStatus(m.url, Math.max(250, this.#o.statusPollMs * 4));
+      const why = await this.#o
+        .checkStatus(m.url, Math.max(250, this.#o.statusPollMs * 4))
+        .catch((err: unknown) => (err instanceof Error ? err.message : String(err)));
       if (why === null) return null;
       last = why;
       if (this.#now() >= deadline) break;
@@ -798,8 +800,9 @@ function view(m: Managed): ManagedView {
 
 /** The engine's address from its labels, as discovery reads them: the host label (else loopback) and port. */
 function engineUrl(labels: Readonly<Record<string, string>>, port: number): string {
-  const host = labels[HOST_LABEL] ?? '127.0.0.1';
-  const labelled = Number(labels[PORT_LABEL]);
+  const given = labels[HOST_LABEL];
+  const host = typeof given === 'string' && isValidHost(given) ? given : '127.0.0.1';
+  const labelled = typeof labels[PORT_LABEL] === 'string' ? Number(labels[PORT_LABEL]) : Number.NaN;
   const p = Number.isInteger(labelled) && labelled > 0 && labelled <= 65535 ? labelled : port;
   return `http://${host.includes(':') ? `[${host}]` : host}:${p}`;
 }

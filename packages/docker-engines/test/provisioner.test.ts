@@ -13,6 +13,7 @@ import {
   Provisioner,
   type ProvisionerOptions,
   parseLabelSelector,
+  templateProblem,
 } from '../src/index.js';
 
 const GATEWAY = 'unit';
@@ -344,5 +345,31 @@ test('a port something else holds is not tried again and again: the next engine 
   assert.equal(registry.list()[0]!.url, 'http://127.0.0.1:30001');
   assert.equal(provisioner.status().provisions.get('failed'), 1, 'one failed start on the taken port');
   assert.equal(provisioner.status().breaker.open, false);
+  await provisioner.stop(true, 1000);
+});
+
+test('a template label that is not a string or a host label that is no host is refused at start-up', () => {
+  const base = { Image: 'engine', Cmd: ['--port', '{port}'] };
+  assert.equal(
+    templateProblem({ ...base, Labels: { 'shardcast.engine.host': 5 } }),
+    'has a label "shardcast.engine.host" whose value is not a string',
+  );
+  assert.equal(
+    templateProblem({ ...base, Labels: { 'shardcast.engine.host': 'http://engines/' } }),
+    'has a "shardcast.engine.host" label that is not a host name or IP address',
+  );
+  assert.equal(templateProblem({ ...base, Labels: { 'shardcast.engine.host': 'engines.internal' } }), null);
+});
+
+test('a status check that throws fails the start-up; it does not reject unhandled', async () => {
+  const daemon = new FakeDaemon();
+  const { provisioner } = rig(daemon, LIMITS, {
+    checkStatus: async () => {
+      throw new Error('Invalid URL');
+    },
+  });
+  await provisioner.start();
+  await until(() => (provisioner.status().provisions.get('failed') ?? 0) >= 1, 'a failed start-up');
+  assert.match(provisioner.status().lastError ?? '', /Invalid URL/);
   await provisioner.stop(true, 1000);
 });
