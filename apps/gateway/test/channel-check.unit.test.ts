@@ -54,3 +54,29 @@ test('a silent source is given up at the budget; runs are shared per channel and
   }
   assert.ok(checker.check(channel('after')), 'a slot is free again once the checks ended');
 });
+
+test('an AceStream source is never checked on an engine that is starting, draining or being removed', async () => {
+  const registry = new EngineRegistry({ maxStreamsPerEngine: 1 });
+  // Nothing listens on these ports: the session start fails at once, only the engine asked matters.
+  registry.add({ id: 'leaving', url: 'http://127.0.0.1:2', source: 'docker' });
+  registry.setLifecycle('leaving', 'stopping');
+  registry.add({ id: 'full', url: 'http://127.0.0.1:3', source: 'static' });
+  registry.assign('full');
+  const s = parseSource('acestream://0123456789abcdef0123456789abcdef01234567');
+  assert.equal(s.error, null);
+  const ch: Channel = {
+    id: 'ace',
+    number: '2',
+    name: 'ace',
+    group: null,
+    logo: null,
+    tvgId: null,
+    sources: [s.source!],
+  };
+  const r = await new ChannelChecker(registry).check(ch)!;
+  assert.equal(r.sources[0]!.engine, 'http://127.0.0.1:3', 'a ready engine, even at its cap');
+  registry.setLifecycle('full', 'draining');
+  const none = await new ChannelChecker(registry).check(ch)!;
+  assert.equal(none.sources[0]!.engine, null);
+  assert.equal(none.sources[0]!.error, 'no healthy engine to ask');
+});

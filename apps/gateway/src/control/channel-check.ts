@@ -169,7 +169,10 @@ async function checkSource(
       if (isHlsUrl(source.url)) await sampleHls(client, source.url, a, t0, abort.signal);
       else await sampleTs(client, source.url, a, t0, abort.signal);
     } else {
-      const engine = registry.select() ?? registry.list().find((e) => e.healthy) ?? null;
+      // At its cap an engine may still be asked (a check is no stream); one starting, draining or being
+      // removed may not: its answer would say nothing about the source.
+      const engine =
+        registry.select() ?? registry.list().find((e) => e.healthy && e.lifecycle === 'ready') ?? null;
       if (!engine) throw new CheckError('no healthy engine to ask');
       a.engine = engine.url;
       client = new EngineClient({ baseUrl: engine.url, timeoutMs: budgetMs, startTimeoutMs: budgetMs });
