@@ -69,6 +69,7 @@ export class Gateway {
   readonly #channels: ChannelSources;
   readonly #exports: ExportRoutes;
   readonly #catalog: ChannelCatalog;
+  readonly #checker: ChannelChecker;
   readonly #epg: EpgService;
   readonly #tokens: PlayerTokens | null;
   readonly #exportGate: TokenGate;
@@ -135,12 +136,13 @@ export class Gateway {
       this.#docker,
       () => provisioning?.status() ?? null,
     );
+    this.#checker = new ChannelChecker(this.#registry);
     this.#catalog = new ChannelCatalog(
       config,
       this.#channels,
       this.#directory,
       log.child({ component: 'channels' }),
-      new ChannelChecker(this.#registry),
+      this.#checker,
     );
     this.#epg = new EpgService(config.epg, () => this.#channels.catalog, log.child({ component: 'epg' }));
     this.#exportGate = new TokenGate(tokens);
@@ -303,6 +305,8 @@ export class Gateway {
 
   async #stop(): Promise<boolean> {
     this.#catalog.stop();
+    // Running channel checks end now and stop their engine sessions (beside the shards' own shutdown).
+    const checks = this.#checker.stop();
     this.#tokens?.stop();
     this.#telemetry.stop();
     this.#live.stop();
@@ -310,6 +314,7 @@ export class Gateway {
     // Shards end their clients and owned sessions (each owner calls the engine's stop) before exiting.
     const clean = await this.#supervisor.stop(SHUTDOWN_DEADLINE_MS);
     this.#directory.closeAll('shutdown');
+    await checks;
     // After closeAll: the last `stream_ended` events are queued and get a short drain.
     await this.#observability.stop();
     await this.#prober.stop();
