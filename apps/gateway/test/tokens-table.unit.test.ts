@@ -56,3 +56,24 @@ test('no free slot: the reload is refused', () => {
   assert.ok(second, 'half the slots are still free');
   assert.equal(nextTokenTable(second!, [tok('one-more-token')]), null, 'every slot is taken or busy');
 });
+
+test('a token removed and listed again gets its old slot back: its clients still count', () => {
+  const first = tokenTable([tok('aaaaaaaa', 2), tok('bbbbbbbb')]);
+  const gate = new TokenGate(first);
+  const a = gate.admit('aaaaaaaa', null).ok!;
+  assert.ok(gate.acquire(a));
+  assert.ok(gate.acquire(a));
+  // Removed by mistake: its two TS clients play on.
+  const second = nextTokenTable(first, [tok('bbbbbbbb')])!;
+  gate.update(second);
+  assert.equal(gate.admit('aaaaaaaa', null).error, 'SC_ERR_TOKEN_REQUIRED');
+  const third = nextTokenTable(second, [tok('bbbbbbbb'), tok('cccccccc')])!;
+  assert.notEqual(third.slots[1], first.slots[0], 'a new token does not take the busy slot');
+  // Listed again: its clients from before still count against max_clients.
+  const fourth = nextTokenTable(third, [tok('bbbbbbbb'), tok('cccccccc'), tok('aaaaaaaa', 2)])!;
+  gate.update(fourth);
+  assert.equal(fourth.slots[2], first.slots[0], 'its old slot');
+  assert.equal(gate.acquire(gate.admit('aaaaaaaa', null).ok!), false, 'already at its 2 clients');
+  gate.release(a);
+  assert.ok(gate.acquire(gate.admit('aaaaaaaa', null).ok!), 'one left: room for one');
+});

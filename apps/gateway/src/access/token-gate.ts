@@ -20,6 +20,11 @@ export interface TokenTable {
   /** `slots[i]` is the index in `counts` of `tokens[i]`'s concurrent clients. */
   readonly slots: readonly number[];
   readonly counts: SharedArrayBuffer;
+  /**
+   * Tokens a reload removed while clients were still counted in their slot: a later reload that lists one
+   * again gives it that slot back, so those clients still count against its `max_clients`.
+   */
+  readonly retired?: readonly { readonly token: string; readonly slot: number }[];
 }
 
 /**
@@ -44,6 +49,17 @@ export function tokenTable(tokens: readonly PlayerToken[]): TokenTable {
 export function nextTokenTable(prev: TokenTable, tokens: readonly PlayerToken[]): TokenTable | null {
   const counts = new Int32Array(prev.counts);
   const kept = new Map(prev.tokens.map((t, i) => [t.token, prev.slots[i]!]));
+  // Removed earlier, clients still counted: their slot is still theirs (no other token can have it).
+  const busy = (slot: number): boolean => Atomics.load(counts, slot) !== 0;
+  const retired = new Map<string, number>();
+  for (const r of prev.retired ?? []) if (!kept.has(r.token) && busy(r.slot)) retired.set(r.token, r.slot);
+  const listed = new Set(tokens.map((t) => t.token));
+  for (const [token, slot] of kept) if (!listed.has(token) && busy(slot)) retired.set(token, slot);
+  for (const [token, slot] of retired) {
+    if (!listed.has(token)) continue;
+    kept.set(token, slot);
+    retired.delete(token);
+  }
   const taken = new Set(prev.slots);
   const slots: number[] = [];
   let free = 0;
@@ -58,7 +74,12 @@ export function nextTokenTable(prev: TokenTable, tokens: readonly PlayerToken[])
     slots.push(free);
     taken.add(free);
   }
-  return { tokens, slots, counts: prev.counts };
+  return {
+    tokens,
+    slots,
+    counts: prev.counts,
+    retired: [...retired].map(([token, slot]) => ({ token, slot })),
+  };
 }
 
 export interface Admission {
