@@ -214,14 +214,21 @@ export class Provisioner {
     const ctl = new AbortController();
     const timer = setTimeout(() => ctl.abort(new Error('shutdown deadline')), deadlineMs);
     timer.unref();
-    await Promise.allSettled(
-      [...this.#managed.values()]
-        .filter((m) => m.containerId !== null)
-        .map(async (m) => {
-          await this.#o.api.remove(m.containerId as string, ctl.signal);
-          this.#count('shutdown');
-        }),
-    );
+    const removing = new Set<string>();
+    const removeOne = async (id: string): Promise<void> => {
+      if (removing.has(id)) return;
+      removing.add(id);
+      await this.#o.api.remove(id, ctl.signal);
+      this.#count('shutdown');
+    };
+    const known = [...this.#managed.values()]
+      .filter((m) => m.containerId !== null)
+      .map((m) => removeOne(m.containerId as string));
+    // Docker's own list too: a create cut short by the shutdown may still have made its container.
+    const listed = this.#o.api
+      .listByLabel(`${MANAGED_LABEL}=${this.#o.gatewayId}`, ctl.signal)
+      .then((cs) => Promise.allSettled(cs.map((c) => removeOne(c.Id))));
+    await Promise.allSettled([...known, listed]);
     clearTimeout(timer);
   }
 

@@ -43,6 +43,8 @@ class FakeDaemon implements ProvisionApi {
   listGate: Promise<void> | null = null;
   /** Listings that have taken their snapshot. */
   listSnapshots = 0;
+  /** While set, a create makes the container, then answers only once its call is aborted. */
+  createHangs = false;
   /** Host ports something else holds: a container published on one does not start. */
   readonly takenPorts = new Set<string>();
   #n = 0;
@@ -59,7 +61,7 @@ class FakeDaemon implements ProvisionApi {
     this.lists++;
     return out;
   }
-  async create(name: string, body: Record<string, unknown>): Promise<string> {
+  async create(name: string, body: Record<string, unknown>, signal: AbortSignal): Promise<string> {
     await this.ping();
     if (this.failCreate) throw new ProvisionCallError(404, this.failCreate);
     const id = `c${++this.#n}`.padEnd(12, '0');
@@ -69,6 +71,12 @@ class FakeDaemon implements ProvisionApi {
       Labels: body.Labels as Record<string, string>,
       State: 'created',
     });
+    if (this.createHangs)
+      await new Promise((_, reject) =>
+        signal.addEventListener('abort', () => reject(new ProvisionCallError(null, 'aborted')), {
+          once: true,
+        }),
+      );
     return id;
   }
   async start(id: string): Promise<void> {
@@ -372,4 +380,16 @@ test('a status check that throws fails the start-up; it does not reject unhandle
   await until(() => (provisioner.status().provisions.get('failed') ?? 0) >= 1, 'a failed start-up');
   assert.match(provisioner.status().lastError ?? '', /Invalid URL/);
   await provisioner.stop(true, 1000);
+});
+
+test('--provision-stop-on-exit also removes a container whose create was still unanswered at shutdown', async () => {
+  const daemon = new FakeDaemon();
+  const { provisioner } = rig(daemon);
+  await provisioner.start();
+  await until(() => daemon.running().length === 1, 'the minimum running');
+  daemon.createHangs = true;
+  provisioner.setFloor(2);
+  await until(() => daemon.containers.size === 2, 'a second container made, its create unanswered');
+  await provisioner.stop(true, 1000);
+  assert.equal(daemon.containers.size, 0, 'no container of this gateway is left');
 });
