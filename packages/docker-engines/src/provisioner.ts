@@ -479,8 +479,13 @@ export class Provisioner {
     m.key = dockerEngineId(created.value);
     this.#managed.set(m.key, m);
     this.#o.registry.setLifecycle(m.key, m.state);
-    // Drained while being created or started: it goes without counting as a failed start-up.
-    const drained = (): boolean => m.state !== 'starting';
+    // Drained while being created or started: it goes without counting as a failed start-up (nor as the
+    // breaker's trial: the next creation may be).
+    const drained = (): boolean => {
+      if (m.state === 'starting') return false;
+      this.#breaker.abandon();
+      return true;
+    };
     if (drained()) return this.#remove(m, m.drainReason ?? 'drained');
     const started = await this.#call((s) => this.#o.api.start(m.containerId as string, s));
     if (!started.ok) return this.#startFailed(m, `start failed: ${started.error}`, t0);

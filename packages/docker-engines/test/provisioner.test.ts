@@ -393,3 +393,23 @@ test('--provision-stop-on-exit also removes a container whose create was still u
   await provisioner.stop(true, 1000);
   assert.equal(daemon.containers.size, 0, 'no container of this gateway is left');
 });
+
+test("draining the breaker's trial engine while it starts lets the next trial through", async () => {
+  const daemon = new FakeDaemon();
+  daemon.failCreate = 'No such image: engine';
+  let answer = false;
+  const { registry, provisioner, removed } = rig(daemon, LIMITS, {
+    breaker: { failures: 2, windowMs: 60_000, openMs: 100 },
+    checkStatus: async () => (answer ? null : 'not yet'),
+  });
+  await provisioner.start();
+  await until(() => provisioner.status().breaker.open, 'the breaker open');
+  daemon.failCreate = null;
+  await until(() => provisioner.list().some((m) => m.containerId !== null), 'the trial creation starting');
+  provisioner.drain(provisioner.list().find((m) => m.containerId !== null)!.id);
+  await until(() => removed.includes('drained'), 'the trial engine removed');
+  answer = true;
+  await until(() => registry.list().some((e) => e.lifecycle === 'ready'), 'a later trial ready');
+  assert.equal(provisioner.status().breaker.open, false);
+  await provisioner.stop(true, 1000);
+});
