@@ -129,3 +129,16 @@ test('a channel that cannot get an engine answers 503 with the reason at once', 
   assert.match(r.error.message, /--provision-max 1/);
   dir.closeAll('test over');
 });
+
+test('a waiting open whose requests all died with their shard waits no more: no stream opens for nobody', () => {
+  const { dir, engines, sent } = setup(null);
+  dir.open(0, 1, key(1));
+  dir.open(0, 2, key(2));
+  assert.equal(dir.pendingOpens, 1);
+  dir.shardDown(0);
+  assert.equal(dir.pendingOpens, 0, 'nobody waits for it any more (and no engine is wanted for it)');
+  engines.add({ id: 'e2', url: 'http://127.0.0.1:10', source: 'docker' });
+  dir.retryPending();
+  assert.ok(!sent.some((m) => m.type === 'own' && m.key.hex === key(2).hex), 'no stream opened for it');
+  dir.closeAll('test over');
+});

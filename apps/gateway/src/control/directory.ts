@@ -476,9 +476,14 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
   shardDown(shardId: number): void {
     for (const entry of this.#byId.values())
       entry.waiters = entry.waiters.filter((w) => w.shardId !== shardId);
-    for (const p of this.#pending.values()) {
+    for (const [token, p] of this.#pending) {
       const kept = p.waiters.filter((w) => w.shardId !== shardId);
       p.waiters.splice(0, p.waiters.length, ...kept);
+      // Nobody waits for it any more: no engine is wanted, no stream opened for it.
+      if (kept.length === 0) {
+        clearTimeout(p.timer);
+        this.#pending.delete(token);
+      }
     }
     for (const [token, list] of this.#deferred) {
       const kept = list.filter((w) => w.shardId !== shardId);
