@@ -9,7 +9,7 @@ import { DockerEngines } from '@shardcast/docker-engines';
 import { EngineClient } from '@shardcast/engine-client';
 import { EngineRegistry, HealthProber } from '@shardcast/engines';
 import { TokenFileError } from '../access/token-file.js';
-import { TokenGate } from '../access/token-gate.js';
+import { releaseShard, TokenGate } from '../access/token-gate.js';
 import { CatalogFileError } from '../channels/catalog-file.js';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
@@ -41,9 +41,9 @@ const DOCKER_ON_DEADLINE_MS = 10_000;
 /** The content id the start-up banner suggests for the embedded simulator (any 40 hex digits play). */
 export const DEMO_ID = '5a3e1f0c8b7d6e4a2c9f0b1d3e5a7c9e1f2b4d6a';
 
-function loadTokens(path: string, log: Logger): PlayerTokens {
+function loadTokens(path: string, log: Logger, shards: number): PlayerTokens {
   try {
-    return new PlayerTokens(path, log);
+    return new PlayerTokens(path, log, shards);
   } catch (err) {
     if (err instanceof TokenFileError) throw new StartupError(err.message);
     throw err;
@@ -97,7 +97,9 @@ export class Gateway {
     });
     this.#supervisor = new ShardSupervisor(config, log.child({ component: 'supervisor' }));
     this.#tokens =
-      config.tokens === undefined ? null : loadTokens(config.tokens, log.child({ component: 'tokens' }));
+      config.tokens === undefined
+        ? null
+        : loadTokens(config.tokens, log.child({ component: 'tokens' }), config.shards);
     const tokens = this.#tokens?.table ?? null;
     this.#supervisor.tokens = tokens;
     this.#channels = new ChannelSources(config.sourcePenaltySeconds);
@@ -174,6 +176,10 @@ export class Gateway {
       if (respawned) this.#telemetry.shardRestarted(shardId);
     });
     this.#supervisor.on('down', (shardId) => this.#directory.shardDown(shardId));
+    // Its player-token clients died with it: they no longer count against max_clients.
+    this.#supervisor.on('down', (shardId) => {
+      if (this.#tokens) releaseShard(this.#tokens.table, shardId);
+    });
     this.#supervisor.on('down', (shardId) => this.#telemetry.shardDown(shardId));
     this.#supervisor.on('down', (shardId) => this.#live.shardDown(shardId));
     this.#registry.on('removed', (engine) => this.#directory.engineGone(engine.id));
