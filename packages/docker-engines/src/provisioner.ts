@@ -178,6 +178,8 @@ export class Provisioner {
   #desired = 0;
   #lastReplaceAtMs: number | null = null;
   #seq = 0;
+  /** Containers removed lately (id → when): a listing asked before their removal must not adopt them. */
+  readonly #removedIds = new Map<string, number>();
   /** Ports a start-up failed on, and until when they are avoided. */
   readonly #badPorts = new Map<number, number>();
   readonly #onRemoved = (e: { id: string }): void => this.#engineLeft(e.id);
@@ -598,6 +600,7 @@ export class Provisioner {
       }
     }
     m.removed = true;
+    if (m.containerId) this.#removedIds.set(m.containerId, this.#now());
     this.#managed.delete(m.key);
     if (wasRegistered || this.#o.registry.get(m.key)) this.#o.registry.remove(m.key);
     this.#o.registry.clearLifecycle(m.key);
@@ -624,6 +627,7 @@ export class Provisioner {
     // Only containers created before the listing was asked for can be missing from it for good.
     const asked = new Set<string>();
     for (const m of this.#managed.values()) if (m.containerId !== null) asked.add(m.key);
+    const askedAtMs = this.#now();
     try {
       const res = await this.#call((s) =>
         this.#o.api.listByLabel(`${MANAGED_LABEL}=${this.#o.gatewayId}`, s),
@@ -661,9 +665,13 @@ export class Provisioner {
           continue;
         }
         if (this.#pendingName(c)) continue;
+        // Removed by us after this listing was asked for: it is no orphan and must not be adopted back.
+        if (this.#removedIds.has(c.Id)) continue;
         if (running) this.#adopt(c);
         else this.#track(this.#removeOrphan(c));
       }
+      // A removal this listing could not have seen is remembered until a later listing.
+      for (const [id, atMs] of this.#removedIds) if (atMs < askedAtMs) this.#removedIds.delete(id);
       for (const m of [...this.#managed.values()]) {
         if (m.containerId === null || seen.has(m.key) || !asked.has(m.key)) continue;
         // Removed behind our back (docker rm): forget it, its streams fail over.

@@ -413,3 +413,30 @@ test("draining the breaker's trial engine while it starts lets the next trial th
   assert.equal(provisioner.status().breaker.open, false);
   await provisioner.stop(true, 1000);
 });
+
+test('a listing asked before a removal and answered after it does not adopt the removed container', async () => {
+  const daemon = new FakeDaemon();
+  const { registry, provisioner, removed } = rig(daemon);
+  await provisioner.start();
+  await until(() => registry.list().filter((e) => e.lifecycle === 'ready').length === 1, 'min ready');
+  const first = registry.list()[0]!;
+  registry.assign(first.id);
+  provisioner.prompt();
+  await until(() => registry.list().filter((e) => e.lifecycle === 'ready').length === 2, 'a spare');
+  let release!: () => void;
+  daemon.listGate = new Promise((r) => {
+    release = r;
+  });
+  const snapshots = daemon.listSnapshots;
+  await until(() => daemon.listSnapshots > snapshots, 'a listing on its way (both running)');
+  registry.release(first.id);
+  await until(() => removed.includes('idle'), 'the spare removed while the listing is out');
+  daemon.listGate = null;
+  const lists = daemon.lists;
+  release();
+  await until(() => daemon.lists >= lists + 2, 'later listings');
+  assert.equal(provisioner.list().length, 1, 'the removed container is not adopted back');
+  assert.equal(registry.size, 1);
+  assert.ok(!provisioner.list().some((m) => m.adopted));
+  await provisioner.stop(true, 1000);
+});
