@@ -12,8 +12,8 @@ import type { MainToShard } from '../src/protocol.js';
 const ENGINE = 'http://127.0.0.1:9';
 const key = (n: number) => ({ kind: 'id', hex: `${n}`.repeat(40).slice(0, 40) }) as const;
 
-function setup(reason: string | null) {
-  const config = loadConfig(['--shards', '1', '--engine', ENGINE, '--ring-mb', '1'], {}).config;
+function setup(reason: string | null, extra: string[] = []) {
+  const config = loadConfig(['--shards', '1', '--engine', ENGINE, '--ring-mb', '1', ...extra], {}).config;
   const sent: MainToShard[] = [];
   const shards: ShardPort = {
     size: 1,
@@ -140,5 +140,21 @@ test('a waiting open whose requests all died with their shard waits no more: no 
   engines.add({ id: 'e2', url: 'http://127.0.0.1:10', source: 'docker' });
   dir.retryPending();
   assert.ok(!sent.some((m) => m.type === 'own' && m.key.hex === key(2).hex), 'no stream opened for it');
+  dir.closeAll('test over');
+});
+
+test('an open that waited for an engine keeps its one open deadline: the wait is not added to it', async () => {
+  const { dir, engines, replies } = setup(null, ['--open-timeout-seconds', '1']);
+  dir.open(0, 1, key(1));
+  dir.open(0, 2, key(2));
+  await new Promise((r) => setTimeout(r, 600));
+  engines.add({ id: 'e2', url: 'http://127.0.0.1:10', source: 'docker' });
+  dir.retryPending();
+  assert.equal(dir.pendingOpens, 0, 'opening on the new engine');
+  // The owner never says ready: the open fails at 1 s from the request, not 1 s from the engine.
+  await new Promise((r) => setTimeout(r, 600));
+  const [r] = replies(2);
+  assert.ok(r && r.type === 'opened' && r.error, 'answered within the deadline of the request');
+  assert.equal(r.error.code, 'SC_ERR_OPEN_TIMEOUT');
   dir.closeAll('test over');
 });

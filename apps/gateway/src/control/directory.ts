@@ -95,6 +95,8 @@ interface PendingOpen {
   readonly key: StreamKey;
   readonly waiters: Waiter[];
   readonly timer: NodeJS.Timeout;
+  /** The open deadline of its first request: opening on an engine later does not restart it. */
+  readonly deadlineMs: number;
 }
 
 export interface DirectoryEvents {
@@ -203,17 +205,25 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
   }
 
   /** No engine has room but one is being started: the open waits for it, within its open deadline. */
-  #waitForEngine(key: StreamKey, token: string, waiter: Waiter): void {
-    const timer = setTimeout(() => {
-      const p = this.#pending.get(token);
-      if (!p) return;
-      this.#pending.delete(token);
-      this.#log.warn({ stream: token }, 'no engine became ready within the open deadline');
-      const error = errorData('SC_ERR_NO_ENGINE', 'No engine became ready within the open deadline.');
-      for (const w of p.waiters) this.#replyError(w, error);
-    }, this.#config.openTimeoutSeconds * 1000);
+  #waitForEngine(
+    key: StreamKey,
+    token: string,
+    waiter: Waiter,
+    deadlineMs = Date.now() + this.#config.openTimeoutSeconds * 1000,
+  ): void {
+    const timer = setTimeout(
+      () => {
+        const p = this.#pending.get(token);
+        if (!p) return;
+        this.#pending.delete(token);
+        this.#log.warn({ stream: token }, 'no engine became ready within the open deadline');
+        const error = errorData('SC_ERR_NO_ENGINE', 'No engine became ready within the open deadline.');
+        for (const w of p.waiters) this.#replyError(w, error);
+      },
+      Math.max(0, deadlineMs - Date.now()),
+    );
     timer.unref();
-    this.#pending.set(token, { key, waiters: [waiter], timer });
+    this.#pending.set(token, { key, waiters: [waiter], timer, deadlineMs });
     this.#log.info({ stream: token }, 'stream open waiting for an engine');
     this.#supply?.prompt();
   }
@@ -236,8 +246,8 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
       }
       this.#pending.delete(token);
       clearTimeout(p.timer);
-      if (p.key.kind === 'channel') this.#openChannel(p.key, token, p.waiters);
-      else this.#create(p.key, token, engine, p.waiters);
+      if (p.key.kind === 'channel') this.#openChannel(p.key, token, p.waiters, p.deadlineMs);
+      else this.#create(p.key, token, engine, p.waiters, null, p.deadlineMs);
     }
   }
 
@@ -245,7 +255,7 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
    * A channel opens on its best source that has an engine (a URL source needs none). When no engine has
    * room but one is being started (provisioning), the channel waits for it like an /ace open does.
    */
-  #openChannel(key: StreamKey, token: string, waiters: Waiter[]): void {
+  #openChannel(key: StreamKey, token: string, waiters: Waiter[], deadlineMs?: number): void {
     const fail = (error: ReturnType<typeof errorData>): void => {
       for (const w of waiters) this.#replyError(w, error);
     };
@@ -270,13 +280,13 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
       const why = this.#supply.noRoomReason(this.#pending.size);
       if (why !== null) return fail(noEngine(why));
       const [first, ...rest] = waiters;
-      this.#waitForEngine(key, token, first!);
+      this.#waitForEngine(key, token, first!, deadlineMs);
       this.#pending.get(token)!.waiters.push(...rest);
       return;
     }
     play.index = pick.index;
     play.tried.add(pick.index);
-    this.#create(key, token, pick.engine, waiters, play);
+    this.#create(key, token, pick.engine, waiters, play, deadlineMs);
   }
 
   /** The next source to try (not yet tried this round) and its engine; null when none is left. */
@@ -340,6 +350,8 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
     engine: EngineInfo,
     waiters: Waiter[],
     channel: ChannelPlay | null = null,
+    /** An open that waited for an engine keeps the deadline of its request. */
+    deadlineMs: number | null = null,
   ): void {
     const id = this.#nextId++;
     const { handles, control } = ringControl(this.#config.ringMb);
@@ -367,7 +379,9 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
     this.#byToken.set(token, entry);
     this.#byId.set(id, entry);
     this.#engines.assign(engine.id);
-    entry.openTimer = setTimeout(() => this.#openTimedOut(entry), this.#config.openTimeoutSeconds * 1000);
+    const openMs =
+      deadlineMs === null ? this.#config.openTimeoutSeconds * 1000 : Math.max(0, deadlineMs - Date.now());
+    entry.openTimer = setTimeout(() => this.#openTimedOut(entry), openMs);
     entry.openTimer.unref();
     this.#log.info({ stream: token, streamId: id, engine: engine.url, owner: entry.owner }, 'stream opening');
     this.#shards.broadcast({ type: 'attach', streamId: id, key, ring: handles });
