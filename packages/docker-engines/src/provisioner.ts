@@ -675,10 +675,17 @@ export class Provisioner {
       for (const m of [...this.#managed.values()]) {
         if (m.containerId === null || seen.has(m.key) || !asked.has(m.key)) continue;
         // Removed behind our back (docker rm): forget it, its streams fail over.
+        m.removed = true;
+        m.gone = true;
         this.#managed.delete(m.key);
         if (this.#o.registry.get(m.key)) this.#o.registry.remove(m.key);
         this.#o.registry.clearLifecycle(m.key);
         this.#count('died');
+        this.#o.logger.warn(
+          { engine: m.url, container: m.name },
+          'managed engine container removed by someone else',
+        );
+        this.#o.onRemoved?.(view(m), 'died');
       }
     } finally {
       this.#listing = false;

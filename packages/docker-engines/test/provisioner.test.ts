@@ -440,3 +440,19 @@ test('a listing asked before a removal and answered after it does not adopt the 
   assert.ok(!provisioner.list().some((m) => m.adopted));
   await provisioner.stop(true, 1000);
 });
+
+test('a container removed behind the gateway’s back is reported removed (died) and replaced', async () => {
+  const daemon = new FakeDaemon();
+  const { registry, provisioner, removed } = rig(daemon);
+  await provisioner.start();
+  await until(() => registry.list().some((e) => e.lifecycle === 'ready'), 'min ready');
+  const first = registry.list()[0]!;
+  daemon.containers.delete(first.containerId!); // docker rm -f
+  await until(() => removed.includes('died'), 'engine.removed published with reason died');
+  assert.equal(provisioner.status().removals.get('died'), 1);
+  await until(
+    () => registry.list().some((e) => e.id !== first.id && e.lifecycle === 'ready'),
+    'a replacement ready',
+  );
+  await provisioner.stop(true, 1000);
+});
