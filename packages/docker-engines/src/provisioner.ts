@@ -400,7 +400,9 @@ export class Provisioner {
       if (m.lastMoveAtMs !== null && now - m.lastMoveAtMs < MOVE_EVERY_MS) continue;
       const room = this.#o.registry.select(new Set([m.key])) !== null;
       const waitedMs = now - (m.drainSinceMs ?? now);
-      if (!room && waitedMs < this.#o.startupMs) continue;
+      // Without room, one move once a start-up time has passed (a sick engine's streams try elsewhere);
+      // after that only with room: each move restarts every stream's session, which then has nowhere to go.
+      if (!room && (waitedMs < this.#o.startupMs || m.lastMoveAtMs !== null)) continue;
       m.lastMoveAtMs = now;
       this.#o.logger.info({ engine: m.url, streams }, 'moving streams off a draining engine');
       this.#o.moveStreams(m.key);

@@ -456,3 +456,24 @@ test('a container removed behind the gateway’s back is reported removed (died)
   );
   await provisioner.stop(true, 1000);
 });
+
+test('a drained engine whose streams have nowhere to go is not failed over again and again', async () => {
+  const daemon = new FakeDaemon();
+  let moves = 0;
+  const { registry, provisioner } = rig(daemon, LIMITS, {
+    startupMs: 100,
+    moveStreams: () => {
+      moves++;
+    },
+  });
+  await provisioner.start();
+  await until(() => registry.list().some((e) => e.lifecycle === 'ready'), 'min ready');
+  const engine = registry.list()[0]!;
+  registry.assign(engine.id); // a stream that stays: nowhere else to go
+  daemon.failCreate = 'No such image: engine'; // no replacement can come
+  provisioner.drain(engine.id);
+  await new Promise((r) => setTimeout(r, 5600));
+  assert.equal(moves, 1, 'one move after a start-up time, then only once another engine has room');
+  daemon.failCreate = null;
+  await provisioner.stop(true, 1000);
+});
