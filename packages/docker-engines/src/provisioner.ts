@@ -587,6 +587,8 @@ export class Provisioner {
 
   async #removeNow(m: Managed, reason: RemovalReason): Promise<void> {
     const wasRegistered = this.#o.registry.get(m.key) !== undefined;
+    // A removal Docker refuses is retried at the next listing under this same reason.
+    m.drainReason ??= reason;
     m.state = 'stopping';
     this.#o.registry.setLifecycle(m.key, 'stopping');
     if (m.containerId) {

@@ -43,6 +43,8 @@ class FakeDaemon implements ProvisionApi {
   listGate: Promise<void> | null = null;
   /** Listings that have taken their snapshot. */
   listSnapshots = 0;
+  /** While set, a remove is refused (the daemon errs). */
+  failRemove = false;
   /** While set, a create makes the container, then answers only once its call is aborted. */
   createHangs = false;
   /** Host ports something else holds: a container published on one does not start. */
@@ -91,6 +93,7 @@ class FakeDaemon implements ProvisionApi {
     if (c) c.State = 'exited';
   }
   async remove(id: string): Promise<void> {
+    if (this.failRemove) throw new ProvisionCallError(500, 'removal of container is already in progress');
     this.containers.delete(id);
   }
   running(): ContainerSummaryJson[] {
@@ -475,5 +478,25 @@ test('a drained engine whose streams have nowhere to go is not failed over again
   await new Promise((r) => setTimeout(r, 5600));
   assert.equal(moves, 1, 'one move after a start-up time, then only once another engine has room');
   daemon.failCreate = null;
+  await provisioner.stop(true, 1000);
+});
+
+test('a removal Docker refused is retried at the next listing and counted under its own reason', async () => {
+  const daemon = new FakeDaemon();
+  const { registry, provisioner, removed } = rig(daemon);
+  await provisioner.start();
+  await until(() => registry.list().filter((e) => e.lifecycle === 'ready').length === 1, 'min ready');
+  const first = registry.list()[0]!;
+  registry.assign(first.id);
+  provisioner.prompt();
+  await until(() => registry.list().filter((e) => e.lifecycle === 'ready').length === 2, 'a spare');
+  daemon.failRemove = true;
+  registry.release(first.id);
+  await until(() => registry.list().some((e) => e.lifecycle === 'stopping'), 'the idle spare being removed');
+  daemon.failRemove = false;
+  await until(() => removed.length === 1, 'removed at a later listing');
+  assert.deepEqual(removed, ['idle']);
+  assert.equal(provisioner.status().removals.get('idle'), 1);
+  assert.equal(provisioner.status().removals.get('drained'), 0);
   await provisioner.stop(true, 1000);
 });
