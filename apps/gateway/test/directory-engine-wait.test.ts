@@ -158,3 +158,23 @@ test('an open that waited for an engine keeps its one open deadline: the wait is
   assert.equal(r.error.code, 'SC_ERR_OPEN_TIMEOUT');
   dir.closeAll('test over');
 });
+
+test('a channel open counts the opens waiting for an engine against --max-streams, like an /ace open', () => {
+  const { dir, engines, replies } = setup(null, ['--max-streams', '2']);
+  const parsed = parseJsonCatalog(
+    JSON.stringify({
+      channels: [{ id: 'web', number: 1, name: 'Web', sources: ['http://127.0.0.1:11/live.ts'] }],
+    }),
+  );
+  dir.channels.set(parsed.catalog!);
+  dir.open(0, 1, key(1)); // takes the only engine slot
+  dir.open(0, 2, key(2)); // waits for an engine: 2 of 2 streams
+  dir.open(0, 3, { kind: 'channel', hex: 'web' }); // a URL source needs no engine, but no stream is left
+  const [r] = replies(3);
+  assert.ok(r && r.type === 'opened' && r.error, 'refused');
+  assert.equal(r.error.code, 'SC_ERR_STREAM_LIMIT');
+  engines.add({ id: 'e2', url: 'http://127.0.0.1:10', source: 'docker' });
+  dir.retryPending();
+  assert.equal(dir.size, 2, 'never more streams than --max-streams');
+  dir.closeAll('test over');
+});

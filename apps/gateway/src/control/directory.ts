@@ -261,7 +261,9 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
     };
     const channel = this.channels.get(key.hex);
     if (!channel) return fail(errorData('SC_ERR_CHANNEL_NOT_FOUND'));
-    if (this.#byId.size >= this.#config.maxStreams) return fail(errorData('SC_ERR_STREAM_LIMIT'));
+    // Opens waiting for an engine hold their place too (this one's own is gone before a retry).
+    if (this.#byId.size + this.#pending.size >= this.#config.maxStreams)
+      return fail(errorData('SC_ERR_STREAM_LIMIT'));
     // Each playing channel holds a tuner, as on the hardware the HDHomeRun routes emulate.
     let tuners = 0;
     for (const e of this.#byId.values()) if (e.channel) tuners++;
