@@ -360,10 +360,13 @@ export class Provisioner {
         this.#startDrain(m, replaceReason(p.replace.reason));
       }
     }
-    for (const id of p.remove) {
-      const m = this.#managed.get(id);
-      if (m) this.#track(this.#remove(m, 'idle'));
-    }
+    // Docker unreachable: an idle engine could not be removed, only taken out of service (stopping) until
+    // the daemon is back, while demand may come back and nothing can be created. It stays ready.
+    if (this.#dockerUp)
+      for (const id of p.remove) {
+        const m = this.#managed.get(id);
+        if (m) this.#track(this.#remove(m, 'idle'));
+      }
     if (this.#dockerUp) for (let i = 0; i < p.create; i++) if (!this.#create()) break;
     this.#advanceDrains(now);
   }

@@ -89,10 +89,12 @@ class FakeDaemon implements ProvisionApi {
     this.containers.get(id)!.State = 'running';
   }
   async stop(id: string): Promise<void> {
+    await this.ping();
     const c = this.containers.get(id);
     if (c) c.State = 'exited';
   }
   async remove(id: string): Promise<void> {
+    await this.ping();
     if (this.failRemove) throw new ProvisionCallError(500, 'removal of container is already in progress');
     this.containers.delete(id);
   }
@@ -498,5 +500,28 @@ test('a removal Docker refused is retried at the next listing and counted under 
   assert.deepEqual(removed, ['idle']);
   assert.equal(provisioner.status().removals.get('idle'), 1);
   assert.equal(provisioner.status().removals.get('drained'), 0);
+  await provisioner.stop(true, 1000);
+});
+
+test('while Docker is unreachable no idle engine is taken out of service (it could not be removed anyway)', async () => {
+  const daemon = new FakeDaemon();
+  const { registry, provisioner } = rig(daemon);
+  await provisioner.start();
+  await until(() => registry.list().filter((e) => e.lifecycle === 'ready').length === 1, 'min ready');
+  const first = registry.list()[0]!;
+  registry.assign(first.id);
+  provisioner.prompt();
+  await until(() => registry.list().filter((e) => e.lifecycle === 'ready').length === 2, 'a spare');
+  daemon.up = false;
+  await until(() => !provisioner.status().docker.up, 'Docker down noticed');
+  registry.release(first.id);
+  await new Promise((r) => setTimeout(r, 300)); // well past the idle time
+  assert.deepEqual(
+    registry.list().map((e) => e.lifecycle),
+    ['ready', 'ready'],
+    'both engines keep serving',
+  );
+  daemon.up = true;
+  await until(() => registry.size === 1, 'the idle one removed once Docker is back');
   await provisioner.stop(true, 1000);
 });
