@@ -12,8 +12,8 @@ import type { MainToShard } from '../src/protocol.js';
 const ENGINE = 'http://127.0.0.1:9';
 const key = (n: number) => ({ kind: 'id', hex: `${n}`.repeat(40).slice(0, 40) }) as const;
 
-function setup(reason: string | null) {
-  const config = loadConfig(['--shards', '1', '--engine', ENGINE, '--ring-mb', '1'], {}).config;
+function setup(reason: string | null, extra: string[] = []) {
+  const config = loadConfig(['--shards', '1', '--engine', ENGINE, '--ring-mb', '1', ...extra], {}).config;
   const sent: MainToShard[] = [];
   const shards: ShardPort = {
     size: 1,
@@ -127,5 +127,54 @@ test('a channel that cannot get an engine answers 503 with the reason at once', 
   assert.ok(r && r.type === 'opened' && r.error);
   assert.equal(r.error.code, 'SC_ERR_NO_ENGINE');
   assert.match(r.error.message, /--provision-max 1/);
+  dir.closeAll('test over');
+});
+
+test('a waiting open whose requests all died with their shard waits no more: no stream opens for nobody', () => {
+  const { dir, engines, sent } = setup(null);
+  dir.open(0, 1, key(1));
+  dir.open(0, 2, key(2));
+  assert.equal(dir.pendingOpens, 1);
+  dir.shardDown(0);
+  assert.equal(dir.pendingOpens, 0, 'nobody waits for it any more (and no engine is wanted for it)');
+  engines.add({ id: 'e2', url: 'http://127.0.0.1:10', source: 'docker' });
+  dir.retryPending();
+  assert.ok(!sent.some((m) => m.type === 'own' && m.key.hex === key(2).hex), 'no stream opened for it');
+  dir.closeAll('test over');
+});
+
+test('an open that waited for an engine keeps its one open deadline: the wait is not added to it', async () => {
+  const { dir, engines, replies } = setup(null, ['--open-timeout-seconds', '1']);
+  dir.open(0, 1, key(1));
+  dir.open(0, 2, key(2));
+  await new Promise((r) => setTimeout(r, 600));
+  engines.add({ id: 'e2', url: 'http://127.0.0.1:10', source: 'docker' });
+  dir.retryPending();
+  assert.equal(dir.pendingOpens, 0, 'opening on the new engine');
+  // The owner never says ready: the open fails at 1 s from the request, not 1 s from the engine.
+  await new Promise((r) => setTimeout(r, 600));
+  const [r] = replies(2);
+  assert.ok(r && r.type === 'opened' && r.error, 'answered within the deadline of the request');
+  assert.equal(r.error.code, 'SC_ERR_OPEN_TIMEOUT');
+  dir.closeAll('test over');
+});
+
+test('a channel open counts the opens waiting for an engine against --max-streams, like an /ace open', () => {
+  const { dir, engines, replies } = setup(null, ['--max-streams', '2']);
+  const parsed = parseJsonCatalog(
+    JSON.stringify({
+      channels: [{ id: 'web', number: 1, name: 'Web', sources: ['http://127.0.0.1:11/live.ts'] }],
+    }),
+  );
+  dir.channels.set(parsed.catalog!);
+  dir.open(0, 1, key(1)); // takes the only engine slot
+  dir.open(0, 2, key(2)); // waits for an engine: 2 of 2 streams
+  dir.open(0, 3, { kind: 'channel', hex: 'web' }); // a URL source needs no engine, but no stream is left
+  const [r] = replies(3);
+  assert.ok(r && r.type === 'opened' && r.error, 'refused');
+  assert.equal(r.error.code, 'SC_ERR_STREAM_LIMIT');
+  engines.add({ id: 'e2', url: 'http://127.0.0.1:10', source: 'docker' });
+  dir.retryPending();
+  assert.equal(dir.size, 2, 'never more streams than --max-streams');
   dir.closeAll('test over');
 });

@@ -4,7 +4,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PlayerToken } from '../src/access/token-file.js';
-import { nextTokenTable, TOKEN_SLOTS, TokenGate, tokenTable } from '../src/access/token-gate.js';
+import {
+  nextTokenTable,
+  releaseShard,
+  TOKEN_SLOTS,
+  TokenGate,
+  tokenTable,
+} from '../src/access/token-gate.js';
 
 const tok = (token: string, maxClients: number | null = null): PlayerToken => ({
   token,
@@ -55,4 +61,43 @@ test('no free slot: the reload is refused', () => {
   const second = nextTokenTable(first, others);
   assert.ok(second, 'half the slots are still free');
   assert.equal(nextTokenTable(second!, [tok('one-more-token')]), null, 'every slot is taken or busy');
+});
+
+test('a token removed and listed again gets its old slot back: its clients still count', () => {
+  const first = tokenTable([tok('aaaaaaaa', 2), tok('bbbbbbbb')]);
+  const gate = new TokenGate(first);
+  const a = gate.admit('aaaaaaaa', null).ok!;
+  assert.ok(gate.acquire(a));
+  assert.ok(gate.acquire(a));
+  // Removed by mistake: its two TS clients play on.
+  const second = nextTokenTable(first, [tok('bbbbbbbb')])!;
+  gate.update(second);
+  assert.equal(gate.admit('aaaaaaaa', null).error, 'SC_ERR_TOKEN_REQUIRED');
+  const third = nextTokenTable(second, [tok('bbbbbbbb'), tok('cccccccc')])!;
+  assert.notEqual(third.slots[1], first.slots[0], 'a new token does not take the busy slot');
+  // Listed again: its clients from before still count against max_clients.
+  const fourth = nextTokenTable(third, [tok('bbbbbbbb'), tok('cccccccc'), tok('aaaaaaaa', 2)])!;
+  gate.update(fourth);
+  assert.equal(fourth.slots[2], first.slots[0], 'its old slot');
+  assert.equal(gate.acquire(gate.admit('aaaaaaaa', null).ok!), false, 'already at its 2 clients');
+  gate.release(a);
+  assert.ok(gate.acquire(gate.admit('aaaaaaaa', null).ok!), 'one left: room for one');
+});
+
+test("a shard that died takes its clients' counts with it; a limit holds across shards", () => {
+  const table = tokenTable([tok('aaaaaaaa', 2)], 2);
+  const shard0 = new TokenGate(table, 0);
+  const shard1 = new TokenGate(table, 1);
+  const a = shard1.admit('aaaaaaaa', null).ok!;
+  assert.ok(shard1.acquire(a));
+  assert.ok(shard1.acquire(a));
+  assert.equal(shard0.acquire(shard0.admit('aaaaaaaa', null).ok!), false, 'the limit counts every shard');
+  assert.equal(shard0.clients(a.index), 2);
+  // Shard 1 crashes: its two clients are gone, nothing will release them.
+  releaseShard(table, 1);
+  assert.equal(shard0.clients(a.index), 0);
+  assert.ok(shard0.acquire(shard0.admit('aaaaaaaa', null).ok!), 'the token plays again');
+  // A reload after the crash sees the slot as free of clients.
+  const next = nextTokenTable(table, [tok('bbbbbbbb')])!;
+  assert.equal(next.shards, 2);
 });

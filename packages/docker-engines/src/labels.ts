@@ -98,6 +98,6 @@ const HOSTNAME =
   /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const IPV6 = /^[0-9A-Fa-f:.]+$/;
 
-function isValidHost(h: string): boolean {
+export function isValidHost(h: string): boolean {
   return HOSTNAME.test(h) || (h.includes(':') && IPV6.test(h));
 }

@@ -173,6 +173,11 @@ export class CreationBreaker {
     this.#reason = null;
   }
 
+  /** A creation that ended neither well nor badly (drained while starting): a later one may be the trial. */
+  abandon(): void {
+    this.#trial = false;
+  }
+
   /** Records a failure; returns true when this failure opened (or re-opened) the breaker. */
   failure(nowMs: number, reason: string): boolean {
     this.#reason = reason;

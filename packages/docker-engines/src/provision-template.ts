@@ -5,7 +5,7 @@
  * template sets them), so discovery finds the container and the gateway recognises it as its own.
  */
 import { readFileSync } from 'node:fs';
-import { HOST_LABEL, type LabelSelector, PORT_LABEL } from './labels.js';
+import { HOST_LABEL, isValidHost, type LabelSelector, PORT_LABEL } from './labels.js';
 
 export const MANAGED_LABEL = 'shardcast.managed';
 /** Engines are reached on loopback unless the template names another host. */
@@ -44,6 +44,12 @@ export function templateProblem(value: unknown): string | null {
     (typeof t.Labels !== 'object' || t.Labels === null || Array.isArray(t.Labels))
   )
     return 'has "Labels" that is not an object';
+  const labels = (t.Labels ?? {}) as Record<string, unknown>;
+  const bad = Object.keys(labels).find((k) => typeof labels[k] !== 'string');
+  if (bad !== undefined) return `has a label "${bad}" whose value is not a string`;
+  const host = labels[HOST_LABEL] as string | undefined;
+  if (host !== undefined && !host.includes('{') && !isValidHost(host))
+    return `has a "${HOST_LABEL}" label that is not a host name or IP address`;
   if (!JSON.stringify(value).includes('{port}'))
     return 'must use the {port} placeholder (the engine HTTP port the gateway allocates)';
   return null;

@@ -14,7 +14,7 @@
 import type { EngineRegistry } from '@shardcast/engines';
 import { DOCKER_ID_PREFIX, dockerEngineId } from './discovery.js';
 import type { ContainerSummaryJson } from './docker-api.js';
-import { type LabelSelector, PORT_LABEL } from './labels.js';
+import { HOST_LABEL, isValidHost, type LabelSelector, PORT_LABEL } from './labels.js';
 import type { ProvisionApi } from './provision-api.js';
 import {
   allocatePort,
@@ -107,6 +107,10 @@ interface Managed {
   gone: boolean;
   /** A stop/remove of its container is under way. */
   removing: boolean;
+  /** Its container is removed and the removal counted (a second removal is a no-op). */
+  removed: boolean;
+  /** Its creation or adoption is still under way: that path, not a drain, removes it if it must go. */
+  bringingUp: boolean;
 }
 
 /** A managed engine as the API shows it. */
@@ -145,6 +149,11 @@ export interface ProvisionStatus {
 export type NoRoomReason = string | null;
 
 const STOP_GRACE_SECONDS = 5;
+/**
+ * A port an engine failed to start on (something else may hold it) is allocated again only when no other
+ * port is free, for this long: the lowest free port is not retried until the breaker opens for good.
+ */
+const BAD_PORT_MS = 10 * 60_000;
 /** A draining engine's streams are moved again at most this often (a move is a failover each). */
 const MOVE_EVERY_MS = 5000;
 
@@ -169,6 +178,10 @@ export class Provisioner {
   #desired = 0;
   #lastReplaceAtMs: number | null = null;
   #seq = 0;
+  /** Containers removed lately (id → when): a listing asked before their removal must not adopt them. */
+  readonly #removedIds = new Map<string, number>();
+  /** Ports a start-up failed on, and until when they are avoided. */
+  readonly #badPorts = new Map<number, number>();
   readonly #onRemoved = (e: { id: string }): void => this.#engineLeft(e.id);
 
   constructor(o: ProvisionerOptions) {
@@ -203,14 +216,21 @@ export class Provisioner {
     const ctl = new AbortController();
     const timer = setTimeout(() => ctl.abort(new Error('shutdown deadline')), deadlineMs);
     timer.unref();
-    await Promise.allSettled(
-      [...this.#managed.values()]
-        .filter((m) => m.containerId !== null)
-        .map(async (m) => {
-          await this.#o.api.remove(m.containerId as string, ctl.signal);
-          this.#count('shutdown');
-        }),
-    );
+    const removing = new Set<string>();
+    const removeOne = async (id: string): Promise<void> => {
+      if (removing.has(id)) return;
+      removing.add(id);
+      await this.#o.api.remove(id, ctl.signal);
+      this.#count('shutdown');
+    };
+    const known = [...this.#managed.values()]
+      .filter((m) => m.containerId !== null)
+      .map((m) => removeOne(m.containerId as string));
+    // Docker's own list too: a create cut short by the shutdown may still have made its container.
+    const listed = this.#o.api
+      .listByLabel(`${MANAGED_LABEL}=${this.#o.gatewayId}`, ctl.signal)
+      .then((cs) => Promise.allSettled(cs.map((c) => removeOne(c.Id))));
+    await Promise.allSettled([...known, listed]);
     clearTimeout(timer);
   }
 
@@ -340,10 +360,13 @@ export class Provisioner {
         this.#startDrain(m, replaceReason(p.replace.reason));
       }
     }
-    for (const id of p.remove) {
-      const m = this.#managed.get(id);
-      if (m) this.#track(this.#remove(m, 'idle'));
-    }
+    // Docker unreachable: an idle engine could not be removed, only taken out of service (stopping) until
+    // the daemon is back, while demand may come back and nothing can be created. It stays ready.
+    if (this.#dockerUp)
+      for (const id of p.remove) {
+        const m = this.#managed.get(id);
+        if (m) this.#track(this.#remove(m, 'idle'));
+      }
     if (this.#dockerUp) for (let i = 0; i < p.create; i++) if (!this.#create()) break;
     this.#advanceDrains(now);
   }
@@ -371,7 +394,7 @@ export class Provisioner {
   /** Moves a draining engine's streams once there is room elsewhere (or it waited a full start-up), then removes it. */
   #advanceDrains(now: number): void {
     for (const m of this.#managed.values()) {
-      if (m.state !== 'draining') continue;
+      if (m.state !== 'draining' || m.bringingUp) continue;
       const streams = this.#o.registry.get(m.key)?.streams ?? 0;
       if (streams === 0) {
         this.#track(this.#remove(m, m.drainReason ?? 'drained'));
@@ -380,7 +403,9 @@ export class Provisioner {
       if (m.lastMoveAtMs !== null && now - m.lastMoveAtMs < MOVE_EVERY_MS) continue;
       const room = this.#o.registry.select(new Set([m.key])) !== null;
       const waitedMs = now - (m.drainSinceMs ?? now);
-      if (!room && waitedMs < this.#o.startupMs) continue;
+      // Without room, one move once a start-up time has passed (a sick engine's streams try elsewhere);
+      // after that only with room: each move restarts every stream's session, which then has nowhere to go.
+      if (!room && (waitedMs < this.#o.startupMs || m.lastMoveAtMs !== null)) continue;
       m.lastMoveAtMs = now;
       this.#o.logger.info({ engine: m.url, streams }, 'moving streams off a draining engine');
       this.#o.moveStreams(m.key);
@@ -399,18 +424,29 @@ export class Provisioner {
       const port = Number(new URL(e.url).port);
       if (port > 0) used.add(port);
     }
-    const port = allocatePort(this.#o.ports, used);
+    const avoid = new Set(used);
+    for (const [p, untilMs] of this.#badPorts) {
+      if (untilMs <= now) this.#badPorts.delete(p);
+      else avoid.add(p);
+    }
+    const port = allocatePort(this.#o.ports, avoid) ?? allocatePort(this.#o.ports, used);
     if (port === null) {
       this.#failed(null, `no free port in --provision-ports ${this.#o.ports.first}-${this.#o.ports.last}`);
       return false;
     }
     const name = `shardcast-engine-${sanitize(this.#o.gatewayId)}-${port}-${(++this.#seq).toString(36)}${now.toString(36).slice(-4)}`;
+    const body = renderTemplate(
+      this.#o.template,
+      { port, name, gatewayId: this.#o.gatewayId },
+      this.#o.selector,
+    );
     const m: Managed = {
       key: `pending:${name}`,
       containerId: null,
       name,
       port,
-      url: `http://127.0.0.1:${port}`,
+      // Where discovery reaches it too: the template's host label (an engine reached elsewhere) or loopback.
+      url: engineUrl(body.Labels as Record<string, string>, port),
       state: 'starting',
       createdAtMs: now,
       readyAtMs: null,
@@ -423,29 +459,45 @@ export class Provisioner {
       adopted: false,
       gone: false,
       removing: false,
+      removed: false,
+      bringingUp: true,
     };
     this.#managed.set(m.key, m);
-    this.#track(this.#bringUp(m));
+    this.#track(this.#bringUp(m, body));
     return true;
   }
 
-  async #bringUp(m: Managed): Promise<void> {
+  async #bringUp(m: Managed, body: Record<string, unknown>): Promise<void> {
+    try {
+      await this.#bringUpSteps(m, body);
+    } finally {
+      m.bringingUp = false;
+    }
+  }
+
+  async #bringUpSteps(m: Managed, body: Record<string, unknown>): Promise<void> {
     const t0 = performance.now();
-    const body = renderTemplate(
-      this.#o.template,
-      { port: m.port, name: m.name, gatewayId: this.#o.gatewayId },
-      this.#o.selector,
-    );
     const created = await this.#call((s) => this.#o.api.create(m.name, body, s));
     if (!created.ok) return this.#startFailed(m, `create failed: ${created.error}`, t0);
-    this.#managed.delete(m.key);
+    const pendingKey = m.key;
+    this.#managed.delete(pendingKey);
+    this.#o.registry.clearLifecycle(pendingKey);
     m.containerId = created.value;
     m.key = dockerEngineId(created.value);
     this.#managed.set(m.key, m);
-    this.#o.registry.setLifecycle(m.key, 'starting');
+    this.#o.registry.setLifecycle(m.key, m.state);
+    // Drained while being created or started: it goes without counting as a failed start-up (nor as the
+    // breaker's trial: the next creation may be).
+    const drained = (): boolean => {
+      if (m.state === 'starting') return false;
+      this.#breaker.abandon();
+      return true;
+    };
+    if (drained()) return this.#remove(m, m.drainReason ?? 'drained');
     const started = await this.#call((s) => this.#o.api.start(m.containerId as string, s));
     if (!started.ok) return this.#startFailed(m, `start failed: ${started.error}`, t0);
     const why = await this.#waitReady(m);
+    if (drained()) return this.#remove(m, m.drainReason ?? 'drained');
     if (why !== null) return this.#startFailed(m, why, t0);
     const ms = performance.now() - t0;
     this.#breaker.success();
@@ -458,8 +510,10 @@ export class Provisioner {
   async #waitReady(m: Managed): Promise<string | null> {
     const deadline = this.#now() + this.#o.startupMs;
     let last = 'no answer yet';
-    while (this.#running && !m.gone) {
-      const why = await this.#o.checkStatus(m.url, Math.max(250, this.#o.statusPollMs * 4));
+    while (this.#running && !m.gone && m.state === 'starting') {
+      const why = await this.#o
+        .checkStatus(m.url, Math.max(250, this.#o.statusPollMs * 4))
+        .catch((err: unknown) => (err instanceof Error ? err.message : String(err)));
       if (why === null) return null;
       last = why;
       if (this.#now() >= deadline) break;
@@ -467,6 +521,7 @@ export class Provisioner {
     }
     if (m.gone) return 'the container exited while starting';
     if (!this.#running) return 'the gateway is stopping';
+    if (m.state !== 'starting') return 'drained while starting';
     return `no good get_status within ${Math.round(this.#o.startupMs / 1000)} s (${last})`;
   }
 
@@ -502,6 +557,7 @@ export class Provisioner {
 
   #startFailed(m: Managed, reason: string, t0: number): void {
     this.#o.onProvision?.(performance.now() - t0, false);
+    if (this.#running) this.#badPorts.set(m.port, this.#now() + BAD_PORT_MS);
     this.#failed(m, reason);
     this.#track(this.#remove(m, 'failed'));
   }
@@ -523,7 +579,7 @@ export class Provisioner {
   }
 
   async #remove(m: Managed, reason: RemovalReason): Promise<void> {
-    if (m.removing) return;
+    if (m.removing || m.removed) return;
     m.removing = true;
     try {
       await this.#removeNow(m, reason);
@@ -534,6 +590,8 @@ export class Provisioner {
 
   async #removeNow(m: Managed, reason: RemovalReason): Promise<void> {
     const wasRegistered = this.#o.registry.get(m.key) !== undefined;
+    // A removal Docker refuses is retried at the next listing under this same reason.
+    m.drainReason ??= reason;
     m.state = 'stopping';
     this.#o.registry.setLifecycle(m.key, 'stopping');
     if (m.containerId) {
@@ -548,6 +606,8 @@ export class Provisioner {
         return;
       }
     }
+    m.removed = true;
+    if (m.containerId) this.#removedIds.set(m.containerId, this.#now());
     this.#managed.delete(m.key);
     if (wasRegistered || this.#o.registry.get(m.key)) this.#o.registry.remove(m.key);
     this.#o.registry.clearLifecycle(m.key);
@@ -571,6 +631,10 @@ export class Provisioner {
   /** Lists this gateway's containers: adopts running unknown ones, removes exited ones, forgets vanished ones. */
   async #list(): Promise<void> {
     this.#listing = true;
+    // Only containers created before the listing was asked for can be missing from it for good.
+    const asked = new Set<string>();
+    for (const m of this.#managed.values()) if (m.containerId !== null) asked.add(m.key);
+    const askedAtMs = this.#now();
     try {
       const res = await this.#call((s) =>
         this.#o.api.listByLabel(`${MANAGED_LABEL}=${this.#o.gatewayId}`, s),
@@ -601,22 +665,34 @@ export class Provisioner {
             // A removal Docker refused earlier (it was away): try again.
             this.#track(this.#remove(known, known.drainReason ?? 'drained'));
           } else if (!running && !known.gone) {
-            if (known.state === 'starting') known.gone = true;
+            // `created`: its start is still on its way (the listing ran between create and start).
+            if (known.state === 'starting') known.gone = c.State !== 'created';
             else this.#engineLeft(key);
           }
           continue;
         }
         if (this.#pendingName(c)) continue;
+        // Removed by us after this listing was asked for: it is no orphan and must not be adopted back.
+        if (this.#removedIds.has(c.Id)) continue;
         if (running) this.#adopt(c);
         else this.#track(this.#removeOrphan(c));
       }
+      // A removal this listing could not have seen is remembered until a later listing.
+      for (const [id, atMs] of this.#removedIds) if (atMs < askedAtMs) this.#removedIds.delete(id);
       for (const m of [...this.#managed.values()]) {
-        if (m.containerId === null || seen.has(m.key)) continue;
+        if (m.containerId === null || seen.has(m.key) || !asked.has(m.key)) continue;
         // Removed behind our back (docker rm): forget it, its streams fail over.
+        m.removed = true;
+        m.gone = true;
         this.#managed.delete(m.key);
         if (this.#o.registry.get(m.key)) this.#o.registry.remove(m.key);
         this.#o.registry.clearLifecycle(m.key);
         this.#count('died');
+        this.#o.logger.warn(
+          { engine: m.url, container: m.name },
+          'managed engine container removed by someone else',
+        );
+        this.#o.onRemoved?.(view(m), 'died');
       }
     } finally {
       this.#listing = false;
@@ -643,7 +719,7 @@ export class Provisioner {
       containerId: c.Id,
       name,
       port,
-      url: `http://127.0.0.1:${port}`,
+      url: engineUrl(c.Labels ?? {}, port),
       state: 'starting',
       // Docker's own creation time keeps rotation honest across gateway restarts.
       createdAtMs: typeof c.Created === 'number' ? c.Created * 1000 : now,
@@ -657,11 +733,16 @@ export class Provisioner {
       adopted: true,
       gone: false,
       removing: false,
+      removed: false,
+      bringingUp: true,
     };
     this.#managed.set(m.key, m);
     this.#o.registry.setLifecycle(m.key, 'starting');
     this.#track(
       this.#waitReady(m).then((why) => {
+        m.bringingUp = false;
+        // Drained while it was being adopted: it goes now.
+        if (m.state !== 'starting') return this.#remove(m, m.drainReason ?? 'drained');
         if (why === null) return this.#becomeReady(m, null);
         m.lastError = why;
         return this.#remove(m, 'failed');
@@ -749,6 +830,15 @@ function view(m: Managed): ManagedView {
     lastError: m.lastError,
     adopted: m.adopted,
   };
+}
+
+/** The engine's address from its labels, as discovery reads them: the host label (else loopback) and port. */
+function engineUrl(labels: Readonly<Record<string, string>>, port: number): string {
+  const given = labels[HOST_LABEL];
+  const host = typeof given === 'string' && isValidHost(given) ? given : '127.0.0.1';
+  const labelled = typeof labels[PORT_LABEL] === 'string' ? Number(labels[PORT_LABEL]) : Number.NaN;
+  const p = Number.isInteger(labelled) && labelled > 0 && labelled <= 65535 ? labelled : port;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${p}`;
 }
 
 function sanitize(id: string): string {

@@ -11,7 +11,9 @@ import {
   type ProvisionApi,
   ProvisionCallError,
   Provisioner,
+  type ProvisionerOptions,
   parseLabelSelector,
+  templateProblem,
 } from '../src/index.js';
 
 const GATEWAY = 'unit';
@@ -33,6 +35,20 @@ class FakeDaemon implements ProvisionApi {
   readonly containers = new Map<string, ContainerSummaryJson>();
   failCreate: string | null = null;
   up = true;
+  /** Listings answered so far. */
+  lists = 0;
+  /** While set, a start waits for it. */
+  startGate: Promise<void> | null = null;
+  /** While set, a listing takes its snapshot, then waits for it before answering. */
+  listGate: Promise<void> | null = null;
+  /** Listings that have taken their snapshot. */
+  listSnapshots = 0;
+  /** While set, a remove is refused (the daemon errs). */
+  failRemove = false;
+  /** While set, a create makes the container, then answers only once its call is aborted. */
+  createHangs = false;
+  /** Host ports something else holds: a container published on one does not start. */
+  readonly takenPorts = new Set<string>();
   #n = 0;
 
   async ping(): Promise<void> {
@@ -41,9 +57,13 @@ class FakeDaemon implements ProvisionApi {
   async listByLabel(label: string): Promise<ContainerSummaryJson[]> {
     await this.ping();
     const [k, v] = label.split('=');
-    return [...this.containers.values()].filter((c) => c.Labels?.[k!] === v);
+    const out = [...this.containers.values()].filter((c) => c.Labels?.[k!] === v).map((c) => ({ ...c }));
+    this.listSnapshots++;
+    if (this.listGate) await this.listGate;
+    this.lists++;
+    return out;
   }
-  async create(name: string, body: Record<string, unknown>): Promise<string> {
+  async create(name: string, body: Record<string, unknown>, signal: AbortSignal): Promise<string> {
     await this.ping();
     if (this.failCreate) throw new ProvisionCallError(404, this.failCreate);
     const id = `c${++this.#n}`.padEnd(12, '0');
@@ -53,16 +73,29 @@ class FakeDaemon implements ProvisionApi {
       Labels: body.Labels as Record<string, string>,
       State: 'created',
     });
+    if (this.createHangs)
+      await new Promise((_, reject) =>
+        signal.addEventListener('abort', () => reject(new ProvisionCallError(null, 'aborted')), {
+          once: true,
+        }),
+      );
     return id;
   }
   async start(id: string): Promise<void> {
+    if (this.startGate) await this.startGate;
+    const port = this.containers.get(id)!.Labels?.['shardcast.engine.port'] ?? '';
+    if (this.takenPorts.has(port))
+      throw new ProvisionCallError(500, `Bind for 127.0.0.1:${port} failed: port is already allocated`);
     this.containers.get(id)!.State = 'running';
   }
   async stop(id: string): Promise<void> {
+    await this.ping();
     const c = this.containers.get(id);
     if (c) c.State = 'exited';
   }
   async remove(id: string): Promise<void> {
+    await this.ping();
+    if (this.failRemove) throw new ProvisionCallError(500, 'removal of container is already in progress');
     this.containers.delete(id);
   }
   running(): ContainerSummaryJson[] {
@@ -70,7 +103,7 @@ class FakeDaemon implements ProvisionApi {
   }
 }
 
-function rig(daemon: FakeDaemon, limits: PlanLimits = LIMITS) {
+function rig(daemon: FakeDaemon, limits: PlanLimits = LIMITS, extra: Partial<ProvisionerOptions> = {}) {
   const registry = new EngineRegistry({ maxStreamsPerEngine: limits.cap });
   const removed: string[] = [];
   const provisioner = new Provisioner({
@@ -95,6 +128,7 @@ function rig(daemon: FakeDaemon, limits: PlanLimits = LIMITS) {
     moveStreams: () => {},
     logger: silent,
     onRemoved: (_e, reason) => removed.push(reason),
+    ...extra,
   });
   return { registry, provisioner, removed };
 }
@@ -221,5 +255,273 @@ test('a waiting open is told to wait only while started or startable engines hav
     provisioner.noRoomReason(6),
     'every engine is at its stream cap and the fleet is at --provision-max 3',
   );
+  await provisioner.stop(true, 1000);
+});
+
+test('a listing that sees a container between its create and its start does not fail its start-up', async () => {
+  const daemon = new FakeDaemon();
+  let release!: () => void;
+  daemon.startGate = new Promise((r) => {
+    release = r;
+  });
+  const { registry, provisioner, removed } = rig(daemon);
+  await provisioner.start();
+  await until(() => daemon.containers.size === 1, 'the container created');
+  const lists = daemon.lists;
+  // Docker lists it as `created` while its start is still on its way.
+  await until(() => daemon.lists >= lists + 2, 'a listing while it starts');
+  release();
+  await until(() => registry.list().some((e) => e.lifecycle === 'ready'), 'the engine ready');
+  assert.equal(provisioner.status().provisions.get('failed'), 0, 'no failed start-up');
+  assert.deepEqual(removed, []);
+  assert.equal(daemon.containers.size, 1);
+  await provisioner.stop(true, 1000);
+});
+
+test('a listing asked before a create and answered after it does not forget the new engine', async () => {
+  const daemon = new FakeDaemon();
+  const { registry, provisioner } = rig(daemon, { ...LIMITS, min: 0, minFree: 0 });
+  await provisioner.start();
+  let release!: () => void;
+  daemon.listGate = new Promise((r) => {
+    release = r;
+  });
+  const snapshots = daemon.listSnapshots;
+  await until(() => daemon.listSnapshots > snapshots, 'a listing on its way (no container yet)');
+  provisioner.setFloor(1);
+  await until(() => registry.list().some((e) => e.lifecycle === 'ready'), 'the engine ready');
+  daemon.listGate = null;
+  release();
+  const lists = daemon.lists;
+  await until(() => daemon.lists >= lists + 3, 'later listings');
+  assert.equal(provisioner.list().length, 1, 'still managed');
+  assert.equal(provisioner.status().removals.get('died'), 0, 'not counted as died');
+  assert.equal(daemon.containers.size, 1, 'no second container for the same floor');
+  await provisioner.stop(true, 1000);
+  assert.equal(daemon.containers.size, 0, 'stop-on-exit removed it: it was never forgotten');
+});
+
+test('draining an engine that is still starting removes it once, without counting a failed start-up', async () => {
+  const daemon = new FakeDaemon();
+  let answer = false;
+  const { provisioner, removed } = rig(
+    daemon,
+    { ...LIMITS, min: 0, minFree: 0 },
+    { checkStatus: async () => (answer ? null : 'not yet') },
+  );
+  await provisioner.start();
+  provisioner.setFloor(1);
+  await until(() => provisioner.list().some((m) => m.containerId !== null), 'a container starting');
+  provisioner.setFloor(0);
+  const id = provisioner.list()[0]!.id;
+  assert.equal(provisioner.drain(id), true);
+  await until(() => removed.includes('drained'), 'the drained engine removed');
+  // Past the start-up deadline (1 s): its start-up must not fail later on.
+  await new Promise((r) => setTimeout(r, 1300));
+  answer = true;
+  assert.deepEqual(removed, ['drained'], 'removed once');
+  assert.equal(provisioner.status().provisions.get('failed'), 0, 'no failed start-up counted');
+  assert.equal(provisioner.status().breaker.open, false);
+  assert.equal(provisioner.list().length, 0);
+  assert.equal(daemon.containers.size, 0);
+  await provisioner.stop(true, 1000);
+});
+
+test('an engine reached through the template host label is polled and registered at that address', async () => {
+  const daemon = new FakeDaemon();
+  const polled = new Set<string>();
+  const { registry, provisioner } = rig(daemon, LIMITS, {
+    template: {
+      Image: 'engine',
+      Cmd: ['--port', '{port}'],
+      Labels: { 'shardcast.engine.host': 'engines.internal' },
+    },
+    checkStatus: async (url) => {
+      polled.add(url);
+      return url.startsWith('http://engines.internal:') ? null : 'ECONNREFUSED';
+    },
+  });
+  await provisioner.start();
+  await until(() => registry.list().some((e) => e.lifecycle === 'ready'), 'the engine ready');
+  assert.deepEqual([...polled], ['http://engines.internal:30000']);
+  assert.equal(registry.list()[0]!.url, 'http://engines.internal:30000');
+  assert.equal(provisioner.status().provisions.get('failed'), 0);
+  await provisioner.stop(true, 1000);
+});
+
+test('a port something else holds is not tried again and again: the next engine gets another one', async () => {
+  const daemon = new FakeDaemon();
+  daemon.takenPorts.add('30000');
+  const { registry, provisioner } = rig(daemon);
+  await provisioner.start();
+  await until(() => registry.list().some((e) => e.lifecycle === 'ready'), 'an engine ready');
+  assert.equal(registry.list()[0]!.url, 'http://127.0.0.1:30001');
+  assert.equal(provisioner.status().provisions.get('failed'), 1, 'one failed start on the taken port');
+  assert.equal(provisioner.status().breaker.open, false);
+  await provisioner.stop(true, 1000);
+});
+
+test('a template label that is not a string or a host label that is no host is refused at start-up', () => {
+  const base = { Image: 'engine', Cmd: ['--port', '{port}'] };
+  assert.equal(
+    templateProblem({ ...base, Labels: { 'shardcast.engine.host': 5 } }),
+    'has a label "shardcast.engine.host" whose value is not a string',
+  );
+  assert.equal(
+    templateProblem({ ...base, Labels: { 'shardcast.engine.host': 'http://engines/' } }),
+    'has a "shardcast.engine.host" label that is not a host name or IP address',
+  );
+  assert.equal(templateProblem({ ...base, Labels: { 'shardcast.engine.host': 'engines.internal' } }), null);
+});
+
+test('a status check that throws fails the start-up; it does not reject unhandled', async () => {
+  const daemon = new FakeDaemon();
+  const { provisioner } = rig(daemon, LIMITS, {
+    checkStatus: async () => {
+      throw new Error('Invalid URL');
+    },
+  });
+  await provisioner.start();
+  await until(() => (provisioner.status().provisions.get('failed') ?? 0) >= 1, 'a failed start-up');
+  assert.match(provisioner.status().lastError ?? '', /Invalid URL/);
+  await provisioner.stop(true, 1000);
+});
+
+test('--provision-stop-on-exit also removes a container whose create was still unanswered at shutdown', async () => {
+  const daemon = new FakeDaemon();
+  const { provisioner } = rig(daemon);
+  await provisioner.start();
+  await until(() => daemon.running().length === 1, 'the minimum running');
+  daemon.createHangs = true;
+  provisioner.setFloor(2);
+  await until(() => daemon.containers.size === 2, 'a second container made, its create unanswered');
+  await provisioner.stop(true, 1000);
+  assert.equal(daemon.containers.size, 0, 'no container of this gateway is left');
+});
+
+test("draining the breaker's trial engine while it starts lets the next trial through", async () => {
+  const daemon = new FakeDaemon();
+  daemon.failCreate = 'No such image: engine';
+  let answer = false;
+  const { registry, provisioner, removed } = rig(daemon, LIMITS, {
+    breaker: { failures: 2, windowMs: 60_000, openMs: 100 },
+    checkStatus: async () => (answer ? null : 'not yet'),
+  });
+  await provisioner.start();
+  await until(() => provisioner.status().breaker.open, 'the breaker open');
+  daemon.failCreate = null;
+  await until(() => provisioner.list().some((m) => m.containerId !== null), 'the trial creation starting');
+  provisioner.drain(provisioner.list().find((m) => m.containerId !== null)!.id);
+  await until(() => removed.includes('drained'), 'the trial engine removed');
+  answer = true;
+  await until(() => registry.list().some((e) => e.lifecycle === 'ready'), 'a later trial ready');
+  assert.equal(provisioner.status().breaker.open, false);
+  await provisioner.stop(true, 1000);
+});
+
+test('a listing asked before a removal and answered after it does not adopt the removed container', async () => {
+  const daemon = new FakeDaemon();
+  const { registry, provisioner, removed } = rig(daemon);
+  await provisioner.start();
+  await until(() => registry.list().filter((e) => e.lifecycle === 'ready').length === 1, 'min ready');
+  const first = registry.list()[0]!;
+  registry.assign(first.id);
+  provisioner.prompt();
+  await until(() => registry.list().filter((e) => e.lifecycle === 'ready').length === 2, 'a spare');
+  let release!: () => void;
+  daemon.listGate = new Promise((r) => {
+    release = r;
+  });
+  const snapshots = daemon.listSnapshots;
+  await until(() => daemon.listSnapshots > snapshots, 'a listing on its way (both running)');
+  registry.release(first.id);
+  await until(() => removed.includes('idle'), 'the spare removed while the listing is out');
+  daemon.listGate = null;
+  const lists = daemon.lists;
+  release();
+  await until(() => daemon.lists >= lists + 2, 'later listings');
+  assert.equal(provisioner.list().length, 1, 'the removed container is not adopted back');
+  assert.equal(registry.size, 1);
+  assert.ok(!provisioner.list().some((m) => m.adopted));
+  await provisioner.stop(true, 1000);
+});
+
+test('a container removed behind the gateway’s back is reported removed (died) and replaced', async () => {
+  const daemon = new FakeDaemon();
+  const { registry, provisioner, removed } = rig(daemon);
+  await provisioner.start();
+  await until(() => registry.list().some((e) => e.lifecycle === 'ready'), 'min ready');
+  const first = registry.list()[0]!;
+  daemon.containers.delete(first.containerId!); // docker rm -f
+  await until(() => removed.includes('died'), 'engine.removed published with reason died');
+  assert.equal(provisioner.status().removals.get('died'), 1);
+  await until(
+    () => registry.list().some((e) => e.id !== first.id && e.lifecycle === 'ready'),
+    'a replacement ready',
+  );
+  await provisioner.stop(true, 1000);
+});
+
+test('a drained engine whose streams have nowhere to go is not failed over again and again', async () => {
+  const daemon = new FakeDaemon();
+  let moves = 0;
+  const { registry, provisioner } = rig(daemon, LIMITS, {
+    startupMs: 100,
+    moveStreams: () => {
+      moves++;
+    },
+  });
+  await provisioner.start();
+  await until(() => registry.list().some((e) => e.lifecycle === 'ready'), 'min ready');
+  const engine = registry.list()[0]!;
+  registry.assign(engine.id); // a stream that stays: nowhere else to go
+  daemon.failCreate = 'No such image: engine'; // no replacement can come
+  provisioner.drain(engine.id);
+  await new Promise((r) => setTimeout(r, 5600));
+  assert.equal(moves, 1, 'one move after a start-up time, then only once another engine has room');
+  daemon.failCreate = null;
+  await provisioner.stop(true, 1000);
+});
+
+test('a removal Docker refused is retried at the next listing and counted under its own reason', async () => {
+  const daemon = new FakeDaemon();
+  const { registry, provisioner, removed } = rig(daemon);
+  await provisioner.start();
+  await until(() => registry.list().filter((e) => e.lifecycle === 'ready').length === 1, 'min ready');
+  const first = registry.list()[0]!;
+  registry.assign(first.id);
+  provisioner.prompt();
+  await until(() => registry.list().filter((e) => e.lifecycle === 'ready').length === 2, 'a spare');
+  daemon.failRemove = true;
+  registry.release(first.id);
+  await until(() => registry.list().some((e) => e.lifecycle === 'stopping'), 'the idle spare being removed');
+  daemon.failRemove = false;
+  await until(() => removed.length === 1, 'removed at a later listing');
+  assert.deepEqual(removed, ['idle']);
+  assert.equal(provisioner.status().removals.get('idle'), 1);
+  assert.equal(provisioner.status().removals.get('drained'), 0);
+  await provisioner.stop(true, 1000);
+});
+
+test('while Docker is unreachable no idle engine is taken out of service (it could not be removed anyway)', async () => {
+  const daemon = new FakeDaemon();
+  const { registry, provisioner } = rig(daemon);
+  await provisioner.start();
+  await until(() => registry.list().filter((e) => e.lifecycle === 'ready').length === 1, 'min ready');
+  const first = registry.list()[0]!;
+  registry.assign(first.id);
+  provisioner.prompt();
+  await until(() => registry.list().filter((e) => e.lifecycle === 'ready').length === 2, 'a spare');
+  daemon.up = false;
+  await until(() => !provisioner.status().docker.up, 'Docker down noticed');
+  registry.release(first.id);
+  await new Promise((r) => setTimeout(r, 300)); // well past the idle time
+  assert.deepEqual(
+    registry.list().map((e) => e.lifecycle),
+    ['ready', 'ready'],
+    'both engines keep serving',
+  );
+  daemon.up = true;
+  await until(() => registry.size === 1, 'the idle one removed once Docker is back');
   await provisioner.stop(true, 1000);
 });

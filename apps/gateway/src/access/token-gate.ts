@@ -2,7 +2,9 @@
  * Player-token checks on the shards and in main: a token from `?token=` (or a path) is looked up by
  * comparing SHA-256 digests in constant time against every known token, so neither the answer nor its
  * timing tells how close a guess was. Concurrent clients per token are counted gateway-wide in a shared
- * Int32Array (one slot per token), so `max_clients` holds whichever shard a client lands on.
+ * Int32Array (one slot per token and shard: a client counts in its own shard's column, a limit is checked
+ * against the sum), so `max_clients` holds whichever shard a client lands on, and the clients of a shard
+ * that died are released with it (main zeroes its column before it respawns).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ErrorCode } from '../errors.js';
@@ -17,9 +19,16 @@ import { MAX_TOKENS, type PlayerToken } from './token-file.js';
  */
 export interface TokenTable {
   readonly tokens: readonly PlayerToken[];
-  /** `slots[i]` is the index in `counts` of `tokens[i]`'s concurrent clients. */
+  /** `slots[i]` is the index in each shard's column of `counts` of `tokens[i]`'s concurrent clients. */
   readonly slots: readonly number[];
+  /** `shards` columns of TOKEN_SLOTS counts each. */
   readonly counts: SharedArrayBuffer;
+  readonly shards: number;
+  /**
+   * Tokens a reload removed while clients were still counted in their slot: a later reload that lists one
+   * again gives it that slot back, so those clients still count against its `max_clients`.
+   */
+  readonly retired?: readonly { readonly token: string; readonly slot: number }[];
 }
 
 /**
@@ -28,12 +37,27 @@ export interface TokenTable {
  */
 export const TOKEN_SLOTS = 2 * MAX_TOKENS;
 
-export function tokenTable(tokens: readonly PlayerToken[]): TokenTable {
+export function tokenTable(tokens: readonly PlayerToken[], shards = 1): TokenTable {
   return {
     tokens,
     slots: tokens.map((_, i) => i),
-    counts: new SharedArrayBuffer(TOKEN_SLOTS * 4),
+    counts: new SharedArrayBuffer(TOKEN_SLOTS * shards * 4),
+    shards,
   };
+}
+
+/** Concurrent clients in `slot`, every shard together. */
+function slotClients(counts: Int32Array, shards: number, slot: number): number {
+  let n = 0;
+  for (let s = 0; s < shards; s++) n += Atomics.load(counts, s * TOKEN_SLOTS + slot);
+  return n;
+}
+
+/** A shard died: its clients are gone with it (main calls this before the shard respawns). */
+export function releaseShard(table: TokenTable, shard: number): void {
+  if (shard < 0 || shard >= table.shards) return;
+  const counts = new Int32Array(table.counts);
+  for (let i = 0; i < TOKEN_SLOTS; i++) Atomics.store(counts, shard * TOKEN_SLOTS + i, 0);
 }
 
 /**
@@ -44,6 +68,17 @@ export function tokenTable(tokens: readonly PlayerToken[]): TokenTable {
 export function nextTokenTable(prev: TokenTable, tokens: readonly PlayerToken[]): TokenTable | null {
   const counts = new Int32Array(prev.counts);
   const kept = new Map(prev.tokens.map((t, i) => [t.token, prev.slots[i]!]));
+  // Removed earlier, clients still counted: their slot is still theirs (no other token can have it).
+  const busy = (slot: number): boolean => slotClients(counts, prev.shards, slot) !== 0;
+  const retired = new Map<string, number>();
+  for (const r of prev.retired ?? []) if (!kept.has(r.token) && busy(r.slot)) retired.set(r.token, r.slot);
+  const listed = new Set(tokens.map((t) => t.token));
+  for (const [token, slot] of kept) if (!listed.has(token) && busy(slot)) retired.set(token, slot);
+  for (const [token, slot] of retired) {
+    if (!listed.has(token)) continue;
+    kept.set(token, slot);
+    retired.delete(token);
+  }
   const taken = new Set(prev.slots);
   const slots: number[] = [];
   let free = 0;
@@ -53,12 +88,18 @@ export function nextTokenTable(prev: TokenTable, tokens: readonly PlayerToken[])
       slots.push(slot);
       continue;
     }
-    while (free < TOKEN_SLOTS && (taken.has(free) || Atomics.load(counts, free) !== 0)) free++;
+    while (free < TOKEN_SLOTS && (taken.has(free) || busy(free))) free++;
     if (free >= TOKEN_SLOTS) return null;
     slots.push(free);
     taken.add(free);
   }
-  return { tokens, slots, counts: prev.counts };
+  return {
+    tokens,
+    slots,
+    counts: prev.counts,
+    shards: prev.shards,
+    retired: [...retired].map(([token, slot]) => ({ token, slot })),
+  };
 }
 
 export interface Admission {
@@ -78,12 +119,18 @@ export class TokenGate {
   #digests: readonly Buffer[];
   #slots: readonly number[];
   readonly #counts: Int32Array;
+  readonly #shards: number;
+  /** This shard's column in the counts. */
+  readonly #base: number;
 
-  constructor(table: TokenTable | null) {
+  /** `shard`: the shard whose clients this gate counts (main's own gate counts none). */
+  constructor(table: TokenTable | null, shard = 0) {
     this.#tokens = table?.tokens ?? [];
     this.#digests = this.#tokens.map((t) => digest(t.token));
     this.#slots = table?.slots ?? [];
-    this.#counts = new Int32Array(table?.counts ?? new SharedArrayBuffer(4));
+    this.#counts = new Int32Array(table?.counts ?? new SharedArrayBuffer(TOKEN_SLOTS * 4));
+    this.#shards = table?.shards ?? 1;
+    this.#base = (shard >= 0 && shard < this.#shards ? shard : 0) * TOKEN_SLOTS;
     this.enabled = table !== null;
   }
 
@@ -129,21 +176,23 @@ export class TokenGate {
   /** Counts one client onto the token; false (nothing counted) when it is at its limit. */
   acquire(a: Admission): boolean {
     if (a.index < 0) return true;
-    const now = Atomics.add(this.#counts, a.index, 1) + 1;
-    if (a.max !== null && now > a.max) {
-      Atomics.sub(this.#counts, a.index, 1);
+    // Count first, then check the sum: two shards racing for the last place may both back off, never
+    // both get in.
+    Atomics.add(this.#counts, this.#base + a.index, 1);
+    if (a.max !== null && this.clients(a.index) > a.max) {
+      Atomics.sub(this.#counts, this.#base + a.index, 1);
       return false;
     }
     return true;
   }
 
   release(a: Admission): void {
-    if (a.index >= 0) Atomics.sub(this.#counts, a.index, 1);
+    if (a.index >= 0) Atomics.sub(this.#counts, this.#base + a.index, 1);
   }
 
-  /** Concurrent clients counted in a slot. */
+  /** Concurrent clients counted in a slot, every shard together. */
   clients(slot: number): number {
-    return Atomics.load(this.#counts, slot);
+    return slotClients(this.#counts, this.#shards, slot);
   }
 }
 

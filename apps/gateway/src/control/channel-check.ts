@@ -85,6 +85,8 @@ export interface ChannelCheck {
 export class ChannelChecker {
   readonly #registry: EngineRegistry;
   readonly #running = new Map<string, Promise<ChannelCheck>>();
+  /** Shutdown: ends every running check (each stops its engine session) and starts none. */
+  readonly #stopping = new AbortController();
 
   constructor(registry: EngineRegistry) {
     this.#registry = registry;
@@ -94,10 +96,19 @@ export class ChannelChecker {
   check(channel: Channel): Promise<ChannelCheck> | null {
     const same = this.#running.get(channel.id);
     if (same) return same;
-    if (this.#running.size >= MAX_RUNNING_CHECKS) return null;
+    if (this.#running.size >= MAX_RUNNING_CHECKS || this.#stopping.signal.aborted) return null;
     const run = this.#run(channel).finally(() => this.#running.delete(channel.id));
     this.#running.set(channel.id, run);
     return run;
+  }
+
+  /**
+   * Shutdown: cuts the running checks short and waits until each has stopped its engine session and
+   * closed its connections (a few seconds at most), so no check session outlives the gateway.
+   */
+  async stop(): Promise<void> {
+    this.#stopping.abort();
+    await Promise.allSettled([...this.#running.values()]);
   }
 
   async #run(channel: Channel): Promise<ChannelCheck> {
@@ -113,7 +124,13 @@ export class ChannelChecker {
         results[i] =
           left < 1000
             ? notTried(i, source, 'not tried: the check ran out of time (too many sources)')
-            : await checkSource(i, source, Math.min(SOURCE_CHECK_MS, left), this.#registry);
+            : await checkSource(
+                i,
+                source,
+                Math.min(SOURCE_CHECK_MS, left),
+                this.#registry,
+                this.#stopping.signal,
+              );
       }
     };
     await Promise.all(Array.from({ length: Math.min(PARALLEL_SOURCES, channel.sources.length) }, worker));
@@ -146,10 +163,14 @@ async function checkSource(
   source: ChannelSource,
   budgetMs: number,
   registry: EngineRegistry,
+  stopping: AbortSignal,
 ): Promise<SourceCheck> {
   const t0 = performance.now();
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), budgetMs);
+  const onStop = (): void => abort.abort();
+  stopping.addEventListener('abort', onStop, { once: true });
+  if (stopping.aborted) abort.abort();
   const a: Attempt = {
     engine: null,
     upstream: null,
@@ -169,7 +190,10 @@ async function checkSource(
       if (isHlsUrl(source.url)) await sampleHls(client, source.url, a, t0, abort.signal);
       else await sampleTs(client, source.url, a, t0, abort.signal);
     } else {
-      const engine = registry.select() ?? registry.list().find((e) => e.healthy) ?? null;
+      // At its cap an engine may still be asked (a check is no stream); one starting, draining or being
+      // removed may not: its answer would say nothing about the source.
+      const engine =
+        registry.select() ?? registry.list().find((e) => e.healthy && e.lifecycle === 'ready') ?? null;
       if (!engine) throw new CheckError('no healthy engine to ask');
       a.engine = engine.url;
       client = new EngineClient({ baseUrl: engine.url, timeoutMs: budgetMs, startTimeoutMs: budgetMs });
@@ -191,6 +215,7 @@ async function checkSource(
     else a.error = errorText(err);
   } finally {
     clearTimeout(timer);
+    stopping.removeEventListener('abort', onStop);
     abort.abort();
     if (client && session) await client.stop(session.commandUrl, { timeoutMs: 2000 }).catch(() => undefined);
     await client?.close().catch(() => undefined);

@@ -95,6 +95,8 @@ interface PendingOpen {
   readonly key: StreamKey;
   readonly waiters: Waiter[];
   readonly timer: NodeJS.Timeout;
+  /** The open deadline of its first request: opening on an engine later does not restart it. */
+  readonly deadlineMs: number;
 }
 
 export interface DirectoryEvents {
@@ -203,17 +205,25 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
   }
 
   /** No engine has room but one is being started: the open waits for it, within its open deadline. */
-  #waitForEngine(key: StreamKey, token: string, waiter: Waiter): void {
-    const timer = setTimeout(() => {
-      const p = this.#pending.get(token);
-      if (!p) return;
-      this.#pending.delete(token);
-      this.#log.warn({ stream: token }, 'no engine became ready within the open deadline');
-      const error = errorData('SC_ERR_NO_ENGINE', 'No engine became ready within the open deadline.');
-      for (const w of p.waiters) this.#replyError(w, error);
-    }, this.#config.openTimeoutSeconds * 1000);
+  #waitForEngine(
+    key: StreamKey,
+    token: string,
+    waiter: Waiter,
+    deadlineMs = Date.now() + this.#config.openTimeoutSeconds * 1000,
+  ): void {
+    const timer = setTimeout(
+      () => {
+        const p = this.#pending.get(token);
+        if (!p) return;
+        this.#pending.delete(token);
+        this.#log.warn({ stream: token }, 'no engine became ready within the open deadline');
+        const error = errorData('SC_ERR_NO_ENGINE', 'No engine became ready within the open deadline.');
+        for (const w of p.waiters) this.#replyError(w, error);
+      },
+      Math.max(0, deadlineMs - Date.now()),
+    );
     timer.unref();
-    this.#pending.set(token, { key, waiters: [waiter], timer });
+    this.#pending.set(token, { key, waiters: [waiter], timer, deadlineMs });
     this.#log.info({ stream: token }, 'stream open waiting for an engine');
     this.#supply?.prompt();
   }
@@ -236,8 +246,8 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
       }
       this.#pending.delete(token);
       clearTimeout(p.timer);
-      if (p.key.kind === 'channel') this.#openChannel(p.key, token, p.waiters);
-      else this.#create(p.key, token, engine, p.waiters);
+      if (p.key.kind === 'channel') this.#openChannel(p.key, token, p.waiters, p.deadlineMs);
+      else this.#create(p.key, token, engine, p.waiters, null, p.deadlineMs);
     }
   }
 
@@ -245,13 +255,15 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
    * A channel opens on its best source that has an engine (a URL source needs none). When no engine has
    * room but one is being started (provisioning), the channel waits for it like an /ace open does.
    */
-  #openChannel(key: StreamKey, token: string, waiters: Waiter[]): void {
+  #openChannel(key: StreamKey, token: string, waiters: Waiter[], deadlineMs?: number): void {
     const fail = (error: ReturnType<typeof errorData>): void => {
       for (const w of waiters) this.#replyError(w, error);
     };
     const channel = this.channels.get(key.hex);
     if (!channel) return fail(errorData('SC_ERR_CHANNEL_NOT_FOUND'));
-    if (this.#byId.size >= this.#config.maxStreams) return fail(errorData('SC_ERR_STREAM_LIMIT'));
+    // Opens waiting for an engine hold their place too (this one's own is gone before a retry).
+    if (this.#byId.size + this.#pending.size >= this.#config.maxStreams)
+      return fail(errorData('SC_ERR_STREAM_LIMIT'));
     // Each playing channel holds a tuner, as on the hardware the HDHomeRun routes emulate.
     let tuners = 0;
     for (const e of this.#byId.values()) if (e.channel) tuners++;
@@ -270,13 +282,13 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
       const why = this.#supply.noRoomReason(this.#pending.size);
       if (why !== null) return fail(noEngine(why));
       const [first, ...rest] = waiters;
-      this.#waitForEngine(key, token, first!);
+      this.#waitForEngine(key, token, first!, deadlineMs);
       this.#pending.get(token)!.waiters.push(...rest);
       return;
     }
     play.index = pick.index;
     play.tried.add(pick.index);
-    this.#create(key, token, pick.engine, waiters, play);
+    this.#create(key, token, pick.engine, waiters, play, deadlineMs);
   }
 
   /** The next source to try (not yet tried this round) and its engine; null when none is left. */
@@ -340,6 +352,8 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
     engine: EngineInfo,
     waiters: Waiter[],
     channel: ChannelPlay | null = null,
+    /** An open that waited for an engine keeps the deadline of its request. */
+    deadlineMs: number | null = null,
   ): void {
     const id = this.#nextId++;
     const { handles, control } = ringControl(this.#config.ringMb);
@@ -367,7 +381,9 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
     this.#byToken.set(token, entry);
     this.#byId.set(id, entry);
     this.#engines.assign(engine.id);
-    entry.openTimer = setTimeout(() => this.#openTimedOut(entry), this.#config.openTimeoutSeconds * 1000);
+    const openMs =
+      deadlineMs === null ? this.#config.openTimeoutSeconds * 1000 : Math.max(0, deadlineMs - Date.now());
+    entry.openTimer = setTimeout(() => this.#openTimedOut(entry), openMs);
     entry.openTimer.unref();
     this.#log.info({ stream: token, streamId: id, engine: engine.url, owner: entry.owner }, 'stream opening');
     this.#shards.broadcast({ type: 'attach', streamId: id, key, ring: handles });
@@ -476,9 +492,14 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
   shardDown(shardId: number): void {
     for (const entry of this.#byId.values())
       entry.waiters = entry.waiters.filter((w) => w.shardId !== shardId);
-    for (const p of this.#pending.values()) {
+    for (const [token, p] of this.#pending) {
       const kept = p.waiters.filter((w) => w.shardId !== shardId);
       p.waiters.splice(0, p.waiters.length, ...kept);
+      // Nobody waits for it any more: no engine is wanted, no stream opened for it.
+      if (kept.length === 0) {
+        clearTimeout(p.timer);
+        this.#pending.delete(token);
+      }
     }
     for (const [token, list] of this.#deferred) {
       const kept = list.filter((w) => w.shardId !== shardId);

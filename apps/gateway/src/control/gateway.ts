@@ -9,7 +9,7 @@ import { DockerEngines } from '@shardcast/docker-engines';
 import { EngineClient } from '@shardcast/engine-client';
 import { EngineRegistry, HealthProber } from '@shardcast/engines';
 import { TokenFileError } from '../access/token-file.js';
-import { TokenGate } from '../access/token-gate.js';
+import { releaseShard, TokenGate } from '../access/token-gate.js';
 import { CatalogFileError } from '../channels/catalog-file.js';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
@@ -41,9 +41,9 @@ const DOCKER_ON_DEADLINE_MS = 10_000;
 /** The content id the start-up banner suggests for the embedded simulator (any 40 hex digits play). */
 export const DEMO_ID = '5a3e1f0c8b7d6e4a2c9f0b1d3e5a7c9e1f2b4d6a';
 
-function loadTokens(path: string, log: Logger): PlayerTokens {
+function loadTokens(path: string, log: Logger, shards: number): PlayerTokens {
   try {
-    return new PlayerTokens(path, log);
+    return new PlayerTokens(path, log, shards);
   } catch (err) {
     if (err instanceof TokenFileError) throw new StartupError(err.message);
     throw err;
@@ -69,6 +69,7 @@ export class Gateway {
   readonly #channels: ChannelSources;
   readonly #exports: ExportRoutes;
   readonly #catalog: ChannelCatalog;
+  readonly #checker: ChannelChecker;
   readonly #epg: EpgService;
   readonly #tokens: PlayerTokens | null;
   readonly #exportGate: TokenGate;
@@ -96,7 +97,9 @@ export class Gateway {
     });
     this.#supervisor = new ShardSupervisor(config, log.child({ component: 'supervisor' }));
     this.#tokens =
-      config.tokens === undefined ? null : loadTokens(config.tokens, log.child({ component: 'tokens' }));
+      config.tokens === undefined
+        ? null
+        : loadTokens(config.tokens, log.child({ component: 'tokens' }), config.shards);
     const tokens = this.#tokens?.table ?? null;
     this.#supervisor.tokens = tokens;
     this.#channels = new ChannelSources(config.sourcePenaltySeconds);
@@ -135,12 +138,13 @@ export class Gateway {
       this.#docker,
       () => provisioning?.status() ?? null,
     );
+    this.#checker = new ChannelChecker(this.#registry);
     this.#catalog = new ChannelCatalog(
       config,
       this.#channels,
       this.#directory,
       log.child({ component: 'channels' }),
-      new ChannelChecker(this.#registry),
+      this.#checker,
     );
     this.#epg = new EpgService(config.epg, () => this.#channels.catalog, log.child({ component: 'epg' }));
     this.#exportGate = new TokenGate(tokens);
@@ -172,6 +176,10 @@ export class Gateway {
       if (respawned) this.#telemetry.shardRestarted(shardId);
     });
     this.#supervisor.on('down', (shardId) => this.#directory.shardDown(shardId));
+    // Its player-token clients died with it: they no longer count against max_clients.
+    this.#supervisor.on('down', (shardId) => {
+      if (this.#tokens) releaseShard(this.#tokens.table, shardId);
+    });
     this.#supervisor.on('down', (shardId) => this.#telemetry.shardDown(shardId));
     this.#supervisor.on('down', (shardId) => this.#live.shardDown(shardId));
     this.#registry.on('removed', (engine) => this.#directory.engineGone(engine.id));
@@ -303,6 +311,8 @@ export class Gateway {
 
   async #stop(): Promise<boolean> {
     this.#catalog.stop();
+    // Running channel checks end now and stop their engine sessions (beside the shards' own shutdown).
+    const checks = this.#checker.stop();
     this.#tokens?.stop();
     this.#telemetry.stop();
     this.#live.stop();
@@ -310,6 +320,7 @@ export class Gateway {
     // Shards end their clients and owned sessions (each owner calls the engine's stop) before exiting.
     const clean = await this.#supervisor.stop(SHUTDOWN_DEADLINE_MS);
     this.#directory.closeAll('shutdown');
+    await checks;
     // After closeAll: the last `stream_ended` events are queued and get a short drain.
     await this.#observability.stop();
     await this.#prober.stop();

@@ -34,10 +34,10 @@ export class PlayerTokens {
   };
 
   /** Start-up: throws TokenFileError (one sentence) when the file is missing or invalid. */
-  constructor(path: string, log: Logger) {
+  constructor(path: string, log: Logger, shards = 1) {
     this.#path = path;
     this.#log = log;
-    this.#table = tokenTable(readTokenFile(path));
+    this.#table = tokenTable(readTokenFile(path), shards);
   }
 
   get table(): TokenTable {

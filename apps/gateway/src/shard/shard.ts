@@ -68,7 +68,7 @@ export class Shard {
     this.#streams = new StreamTable(this.#control, config.openTimeoutSeconds);
     this.#pump = new TsPump(config, log, init.shardId);
     this.#owners = new OwnerSet(config, log, this.#control, this.#recorder);
-    this.#tokens = new TokenGate(init.tokens ?? null);
+    this.#tokens = new TokenGate(init.tokens ?? null, init.shardId);
     this.#trust = new ForwardedTrust(config.trustedProxies);
     this.#hls = new HlsService(
       config,
