@@ -18,19 +18,8 @@ import { fileURLToPath } from 'node:url';
 import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { type GatewayProc, getJson, startGateway } from '../test/support/gateway-proc.js';
+import { CHROMIUM, CHROMIUM_ARGS } from './hls-page.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required',
-];
 const SHOTS = fileURLToPath(new URL('../../../../.e2e/dashboard/', import.meta.url));
 const KEY = 'dashboard-e2e-key';
 const AGENT = 'dashboard-e2e-player/1.0';
