@@ -168,7 +168,7 @@ function row(series: string, r: GrowthRun, ref: GrowthRun | null, ringMb: number
   const kernel =
     r.kernelTcpEndBytes === null || r.kernelTcpIdleBytes === null
       ? '-'
-      : mb(r.kernelTcpEndBytes - r.kernelTcpIdleBytes);
+      : fixed((r.kernelTcpEndBytes - r.kernelTcpIdleBytes) / MB, 1);
   return [
     series,
     String(r.streams),
