@@ -15,6 +15,7 @@ import {
   streamRate,
   uniquePoints,
 } from '../src/bench/growth-table.js';
+import { benchCommand } from '../src/bench/results.js';
 import { parsePlayersArgs } from '../src/players/options.js';
 import { runPlayers } from '../src/players/runner.js';
 import { UsageError } from '../src/util/args.js';
@@ -248,4 +249,11 @@ test("sockstat: the TCP line's mem field, in pages", () => {
   assert.equal(parseSockstatTcpPages(text), 811);
   assert.equal(parseSockstatTcpPages('UDP: inuse 0 mem 7\n'), null);
   assert.equal(parseSockstatTcpPages(''), null);
+});
+
+test("the results name the command as typed, flags after npm's --", () => {
+  assert.equal(benchCommand(false, 'growth'), 'npm run bench -- --only growth');
+  assert.equal(benchCommand(true, 'growth'), 'npm run bench -- --quick --only growth');
+  assert.equal(benchCommand(true, undefined), 'npm run bench -- --quick');
+  assert.equal(benchCommand(false, undefined), 'npm run bench');
 });

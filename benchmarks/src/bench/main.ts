@@ -19,7 +19,7 @@ import { type Availability, metricsBench, probeMetrics } from './metrics.js';
 import { FULL, parseSoakMinutes, QUICK, soakParams } from './params.js';
 import { RESULTS_DIR } from './paths.js';
 import { restartBench } from './restart.js';
-import { renderText, type SuiteResult, writeResults } from './results.js';
+import { benchCommand, renderText, type SuiteResult, writeResults } from './results.js';
 import { type Section, skippedSection } from './section.js';
 import { soakRun, soakSection } from './soak.js';
 import { type ModeResult, RING_MB, runTsMode, tsPairsSection, tsSection } from './ts-fanout.js';
@@ -153,7 +153,7 @@ async function main(): Promise<void> {
     seconds: (Date.now() - t0) / 1000,
     command: restartOnly
       ? `npm run bench -- --restart${quick ? ' --quick' : ''}`
-      : `npm run bench${quick ? ' -- --quick' : ''}${onlyRaw ? ` --only ${onlyRaw}` : ''}`,
+      : benchCommand(quick, onlyRaw),
     machine,
     pinning: describePinning(plan),
     sections,
