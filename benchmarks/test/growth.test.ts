@@ -15,6 +15,7 @@ import {
   streamRate,
   uniquePoints,
 } from '../src/bench/growth-table.js';
+import { freePort } from '../src/bench/procs.js';
 import { benchCommand } from '../src/bench/results.js';
 import { parsePlayersArgs } from '../src/players/options.js';
 import { runPlayers } from '../src/players/runner.js';
@@ -118,11 +119,11 @@ describe('players --warm-up', () => {
     }
   });
   test('the report window starts ramp-up + warm-up after the players start', async () => {
+    // A port just freed: the players fail to connect, and the run still keeps its clock.
+    const port = await freePort();
     const cli = parsePlayersArgs([
-      // Nothing listens on port 9 of 127.0.0.1 (discard, not served here): the players fail at once and
-      // the run still keeps its clock.
       '--url',
-      'http://127.0.0.1:9',
+      `http://127.0.0.1:${port}`,
       '--ts',
       '2',
       '--no-prewarm',

@@ -118,8 +118,8 @@ async function runPoint(
     const m = await measure({
       system,
       server,
-      // The engine's CPU is on the load CPU for both systems: the reference does not use it, but it keeps
-      // feeding nothing then, so its figure shows what the players alone take.
+      // engine-sim shares the load CPU with the players: its CPU counts in the load CPU's figure (near
+      // zero in the reference's runs, which have no upstream).
       engine,
       ...(system === 'shardcast' ? { gatewayApi: { url: server.url, ringBytes } } : {}),
       playerArgs: growthPlayerArgs(plan, p),
