@@ -69,7 +69,8 @@ function raisePriority(pid: number): string {
   if (spawnSync('chrt', ['-a', '-f', '-p', '10', String(pid)], { stdio: 'ignore' }).status === 0) {
     return 'SCHED_FIFO 10';
   }
-  if (spawnSync('renice', ['-n', '-20', '-p', String(pid)], { stdio: 'ignore' }).status === 0) return 'nice -20';
+  if (spawnSync('renice', ['-n', '-20', '-p', String(pid)], { stdio: 'ignore' }).status === 0)
+    return 'nice -20';
   return 'normal';
 }
 
