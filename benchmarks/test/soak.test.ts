@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { MAX_SOAK_MINUTES, parseSoakMinutes, soakParams } from '../src/bench/params.js';
-import { leastSquaresSlope, warmupSeconds } from '../src/bench/slope.js';
+import { leastSquaresSlope, thirdsSlopes, warmupSeconds } from '../src/bench/slope.js';
 import { UsageError } from '../src/util/args.js';
 
 describe('--soak', () => {
@@ -99,5 +99,26 @@ describe('leastSquaresSlope', () => {
       ),
       null,
     );
+  });
+});
+
+describe('slope by third', () => {
+  test('a climb that flattens: steep first third, flat last third (per minute)', () => {
+    // Warm-up 60 s, then 180 s: +1 MB per 10 s for the first 60 s after it, flat afterwards.
+    const samples = [];
+    for (let t = 0; t <= 240; t += 5)
+      samples.push({ tS: t, value: 100 + Math.min(Math.max(t - 60, 0), 60) / 10 });
+    const [first, middle, last] = thirdsSlopes(samples, 60);
+    assert.ok(Math.abs(first! - 6) < 1e-9, `first ${first}`);
+    assert.equal(middle, 0);
+    assert.equal(last, 0);
+  });
+  test('a steady climb: the same slope in every third', () => {
+    const samples = [0, 30, 60, 90, 120, 150, 180].map((t) => ({ tS: t, value: t / 30 }));
+    for (const v of thirdsSlopes(samples, 0)) assert.ok(Math.abs(v! - 2) < 1e-9, String(v));
+  });
+  test('nothing after the warm-up: no slopes', () => {
+    assert.deepEqual(thirdsSlopes([{ tS: 0, value: 1 }], 10), [null, null, null]);
+    assert.deepEqual(thirdsSlopes([], 0), [null, null, null]);
   });
 });

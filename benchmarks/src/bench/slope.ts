@@ -38,3 +38,23 @@ export function leastSquaresSlope(samples: readonly TimedSample[], fromS = 0): n
 export function warmupSeconds(totalS: number): number {
   return Math.min(totalS, Math.max(0.2 * totalS, 120));
 }
+
+/**
+ * The slope over each third of the samples after the warm-up, per minute, for the soak's notes: a curve that flattens (memory
+ * reaching a plateau) reads differently from a steady climb with the same whole-window slope. The target
+ * stays the whole window's slope.
+ */
+export function thirdsSlopes(samples: readonly TimedSample[], warmupS: number): (number | null)[] {
+  const last = samples.at(-1)?.tS ?? 0;
+  const span = last - warmupS;
+  if (span <= 0) return [null, null, null];
+  return [0, 1, 2].map((i) => {
+    const from = warmupS + (i * span) / 3;
+    const to = warmupS + ((i + 1) * span) / 3;
+    const slope = leastSquaresSlope(
+      samples.filter((x) => x.tS <= to + 1e-9),
+      from,
+    );
+    return slope === null ? null : slope * 60;
+  });
+}

@@ -14,7 +14,7 @@ import { sampleProc } from '../util/proc-stats.js';
 import type { SoakParams } from './params.js';
 import { getJson, runPlayersCli, type Service, startEngineSim, startGateway } from './procs.js';
 import { atMost, type Section, type Target } from './section.js';
-import { leastSquaresSlope, type TimedSample, warmupSeconds } from './slope.js';
+import { leastSquaresSlope, type TimedSample, thirdsSlopes, warmupSeconds } from './slope.js';
 
 const MIB = 1024 * 1024;
 /** Slope target over the post-warm-up window. */
@@ -301,6 +301,13 @@ function mb(v: number | null | undefined): string {
   return v === null || v === undefined ? '-' : `${fixed(v, 0)} MB`;
 }
 
+function trendNotes(r: SoakResult): string[] {
+  const thirds = thirdsSlopes(r.samples, r.warmupS);
+  if (thirds.every((v) => v === null)) return [];
+  const text = thirds.map((v) => (v === null ? '-' : fixed(v, 2))).join(', ');
+  return [`Slope by third of the window after the warm-up, first to last: ${text} MB/min.`];
+}
+
 export function soakSection(r: SoakResult, seconds: number): Section {
   const p = r.params;
   const s = r.samples;
@@ -337,6 +344,7 @@ export function soakSection(r: SoakResult, seconds: number): Section {
   const notes = [
     `Steady load: ${p.streams} streams from engine-sim at real time, ${p.tsClients} TS clients in ${p.tsLanes} lanes of players runs of ${p.churnPeriodS} s each (staggered, so ${Math.round(p.tsClients / p.tsLanes)} clients hang up and reconnect every ${p.churnPeriodS / p.tsLanes} s), ${p.hlsPlayers} HLS players for the whole run; --shards ${p.shards} --ring-mb ${p.ringMb} --grace-seconds ${p.graceSeconds}. Gateway RSS (VmRSS, main and shard threads) sampled every ${p.sampleMs / 1000} s (${s.length} samples); the slope is the least-squares line through the samples after the warm-up (${fixed(r.warmupS, 0)} s: 20 % of the run, at least 2 min, while the rings' pages are first touched).`,
     `Churn: on the same gateway once phase 1's streams had closed, ${p.churnStreams} new streams in batches of ${p.churnBatch}, each held by one TS client for ${p.churnHoldS} s; "after close" is read once /api/v1/streams is empty (grace expired), polling up to ${SETTLE_DEADLINE_MS / 1000} s for RSS to settle.`,
+    ...trendNotes(r),
     ...r.load.failedRuns.slice(0, 5).map((e) => `players run failed: ${e}`),
     ...r.errors,
   ];
