@@ -281,7 +281,7 @@ export async function hlsBench(
       atMost(`HLS playlist p99 with ${p.hlsPlayers} players (independent probe)`, L.p99, 5, 'ms', 2),
     );
     notes.push(
-      `Probe: one keep-alive client in a process of its own requested stream 0's playlist every ${PROBE_INTERVAL_MS} ms during the players run (its own event-loop delay p99 ${fixed(probed.selfDelayP99Ms, 1)} ms). The players' figure includes the load generator's event-loop delay; the probe's does not.`,
+      `Probe: one keep-alive client in a process of its own requested stream 0's playlist every ${PROBE_INTERVAL_MS} ms during the players run, scheduled ${probed.priority} so the load generator on its CPU does not delay it (its own event-loop delay p99 ${fixed(probed.selfDelayP99Ms, 1)} ms). The players' figure includes the load generator's event-loop delay; the probe's does not.`,
     );
   }
   if (manifest) {

@@ -11,24 +11,33 @@ import { describeMachine } from '../util/machine.js';
 import { describePinning, detectPinning, setPinning } from '../util/pin.js';
 import { clusterBench } from './cluster.js';
 import { dockerBench } from './docker.js';
+import { growthRun } from './growth.js';
+import { growthPlan, growthSection, growthStepsSection } from './growth-table.js';
 import { hlsBench, hlsUpstreamRun, withHlsUpstream } from './hls.js';
 import { type LoopbackResult, loopbackLimit } from './loopback.js';
 import { type Availability, metricsBench, probeMetrics } from './metrics.js';
 import { FULL, parseSoakMinutes, QUICK, soakParams } from './params.js';
 import { RESULTS_DIR } from './paths.js';
 import { restartBench } from './restart.js';
-import { renderText, type SuiteResult, writeResults } from './results.js';
+import { benchCommand, renderText, type SuiteResult, writeResults } from './results.js';
 import { type Section, skippedSection } from './section.js';
 import { soakRun, soakSection } from './soak.js';
-import { type ModeResult, runTsMode, tsPairsSection, tsSection } from './ts-fanout.js';
+import { type ModeResult, RING_MB, runTsMode, tsPairsSection, tsSection } from './ts-fanout.js';
 
-const SECTIONS = ['loopback', 'ts', 'hls', 'metrics', 'docker', 'restart', 'cluster'] as const;
+const SECTIONS = ['loopback', 'ts', 'hls', 'metrics', 'docker', 'restart', 'cluster', 'growth'] as const;
 type SectionId = (typeof SECTIONS)[number];
+/**
+ * What a plain `npm run bench` runs: everything but the growth table, which adds about six minutes to the
+ * full run (a dozen fresh gateways and loads up to 4,000 clients) and is a sizing table, not a target.
+ */
+const DEFAULT_SECTIONS: readonly SectionId[] = SECTIONS.filter((s) => s !== 'growth');
 
 const HELP = `Usage: npm run bench [-- options]
 
   --quick         small counts and durations (under two minutes)
   --only LIST     comma-separated subset of: ${SECTIONS.join(', ')}
+                  (growth runs only when named: about 6 minutes, 1 with --quick; --only growth alone
+                  writes <date>[-quick]-growth.json and .md)
   --restart       only the restart-under-load section (same as --only restart; results file <date>-restart)
   --out DIR       results directory (default benchmarks/results)
   --no-write      print the table only
@@ -76,7 +85,7 @@ async function main(): Promise<void> {
   const onlyRaw = restartOnly ? 'restart' : stringFlag(f, 'only');
   const only = new Set<SectionId>(
     onlyRaw === undefined
-      ? SECTIONS
+      ? DEFAULT_SECTIONS
       : onlyRaw.split(',').map((s) => {
           if (!(SECTIONS as readonly string[]).includes(s))
             throw new UsageError(`--only takes ${SECTIONS.join(', ')} (got "${s}").`);
@@ -132,6 +141,10 @@ async function main(): Promise<void> {
   // Last: it starts a gateway of its own under a reconnect storm, nothing else running.
   if (only.has('restart')) sections.push(await restartBench(p, log));
   if (only.has('cluster')) sections.push(await clusterBench(p, log));
+  if (only.has('growth')) {
+    const g = await growthRun(growthPlan(quick, RING_MB), p.shards, log);
+    sections.push(growthSection(g), growthStepsSection(g.plan, g.runs));
+  }
 
   const result: SuiteResult = {
     version: 1,
@@ -140,14 +153,15 @@ async function main(): Promise<void> {
     seconds: (Date.now() - t0) / 1000,
     command: restartOnly
       ? `npm run bench -- --restart${quick ? ' --quick' : ''}`
-      : `npm run bench${quick ? ' -- --quick' : ''}${onlyRaw ? ` --only ${onlyRaw}` : ''}`,
+      : benchCommand(quick, onlyRaw),
     machine,
     pinning: describePinning(plan),
     sections,
   };
   process.stdout.write(`\n${renderText(result)}\n`);
   if (!boolFlag(f, 'no-write')) {
-    const files = writeResults(stringFlag(f, 'out') ?? RESULTS_DIR, result, restartOnly ? '-restart' : '');
+    const suffix = restartOnly ? '-restart' : onlyRaw === 'growth' ? '-growth' : '';
+    const files = writeResults(stringFlag(f, 'out') ?? RESULTS_DIR, result, suffix);
     process.stdout.write(`\nwrote ${files.json}\n      ${files.md}\n`);
   }
 }

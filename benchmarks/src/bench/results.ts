@@ -17,6 +17,12 @@ export interface SuiteResult {
   sections: Section[];
 }
 
+/** The command line that reproduces a run, as a reader would type it (flags after npm's `--`). */
+export function benchCommand(quick: boolean, only: string | undefined): string {
+  const flags = [...(quick ? ['--quick'] : []), ...(only ? ['--only', only] : [])];
+  return flags.length > 0 ? `npm run bench -- ${flags.join(' ')}` : 'npm run bench';
+}
+
 function machineLine(m: MachineInfo): string {
   return `${m.cpuModel}, ${m.cores} cores, ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM, Linux ${m.kernel}, Node ${m.node}; load average at start ${fixed(m.loadAverage1m, 2)}`;
 }

@@ -25,6 +25,7 @@ Players:
 Timing:
   --duration S        run length after the prewarm, ramp-up included (default 30)
   --ramp-up S         start the players evenly over S seconds (default min(5, duration/2))
+  --warm-up S         open the measurement window S seconds after the ramp-up ends (default 0)
   --join-timeout S    prewarm: wait this long for the first player of each stream (default 30)
   --read-timeout S    a player with nothing to read for S seconds fails with "timeout" (default 10)
   --no-prewarm        do not start one player per stream first (all joins then count as warm)

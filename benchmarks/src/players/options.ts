@@ -26,6 +26,7 @@ export const PLAYERS_FLAGS: FlagSpec = {
   streams: { type: 'string' },
   ids: { type: 'string' },
   'ramp-up': { type: 'string' },
+  'warm-up': { type: 'string' },
   duration: { type: 'string' },
   buffer: { type: 'string' },
   'max-buffer': { type: 'string' },
@@ -79,6 +80,9 @@ export function parsePlayersArgs(argv: string[]): PlayersCli | 'help' {
   const durationS = numberFlag(f, 'duration', 30, 1, MAX_DURATION_S);
   const rampUpS = numberFlag(f, 'ramp-up', Math.min(5, durationS / 2), 0, MAX_DURATION_S);
   if (rampUpS >= durationS) throw new UsageError('--ramp-up must be shorter than --duration.');
+  const warmUpS = numberFlag(f, 'warm-up', 0, 0, MAX_DURATION_S);
+  if (rampUpS + warmUpS >= durationS)
+    throw new UsageError('--ramp-up plus --warm-up must be shorter than --duration.');
   const bufferS = numberFlag(f, 'buffer', 2, 0.1, 600);
   const maxBufferS = numberFlag(f, 'max-buffer', Math.max(10, bufferS * 2), bufferS, 3600);
   const bitrate = parseBitrate(stringFlag(f, 'bitrate'));
@@ -100,6 +104,7 @@ export function parsePlayersArgs(argv: string[]): PlayersCli | 'help' {
       hls,
       ids,
       rampUpS,
+      warmUpS,
       durationS,
       bufferS,
       maxBufferS,

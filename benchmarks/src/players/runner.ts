@@ -79,7 +79,7 @@ export async function runPlayers(options: PlayersOptions, hooks: RunHooks = {}):
     startMs = Date.now() + (useWorkers ? WORKER_START_DELAY_MS : 0);
     phase = 'ramp-up';
     const rampMs = options.rampUpS * 1000;
-    const windowMs = startMs + rampMs;
+    const windowMs = startMs + rampMs + options.warmUpS * 1000;
     const endMs = startMs + options.durationS * 1000;
     const partials: PartialResult[] = [];
     if (!useWorkers) {

@@ -12,6 +12,8 @@ export interface PlayersOptions {
   readonly hls: number;
   readonly ids: readonly string[];
   readonly rampUpS: number;
+  /** Seconds after the ramp-up before the measurement window opens (join bursts settle). */
+  readonly warmUpS: number;
   readonly durationS: number;
   /** Seconds of media a player buffers before it starts, and after a stall. */
   readonly bufferS: number;

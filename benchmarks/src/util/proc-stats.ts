@@ -135,3 +135,28 @@ export class ProcSampler {
     };
   }
 }
+
+/** Pages of TCP buffer memory in a /proc/net/sockstat text ("TCP: inuse 5 orphan 0 tw 0 alloc 7 mem 3"), or null. */
+export function parseSockstatTcpPages(text: string): number | null {
+  const m = /^TCP:.*\bmem (\d+)\b/m.exec(text);
+  return m ? Number(m[1]) : null;
+}
+
+let pageSize: number | undefined;
+
+/** Box-wide (this network namespace) kernel TCP buffer memory in bytes, or null when it cannot be read. */
+export function kernelTcpBytes(): number | null {
+  if (pageSize === undefined) {
+    try {
+      pageSize = Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim()) || 4096;
+    } catch {
+      pageSize = 4096;
+    }
+  }
+  try {
+    const pages = parseSockstatTcpPages(readFileSync('/proc/net/sockstat', 'utf8'));
+    return pages === null ? null : pages * pageSize;
+  } catch {
+    return null;
+  }
+}
