@@ -3,7 +3,7 @@
  * the constant EXT-X-TARGETDURATION from the same configuration through this one function. The playlist
  * rules themselves (window, listing margin, retention) live in `@shardcast/hls`.
  */
-import { windowUs } from '@shardcast/hls';
+import { type ColdStartPlan, coldStartPlan, windowUs } from '@shardcast/hls';
 import type { GatewayConfig } from './config/types.js';
 
 /** Seconds the hard maximum adds, at least, over the target (a keyframe may come late). */
@@ -23,7 +23,9 @@ export interface HlsTiming {
   readonly windowSeconds: number;
   /** An HLS player that has not polled for this long no longer counts as a viewer. */
   readonly viewerTimeoutMs: number;
-  /** How long a playlist request waits for a newly opened stream's first segment before a 503. */
+  /** When a new stream's first playlist is answered (and its first segments' targets). */
+  readonly coldStart: ColdStartPlan;
+  /** How long a playlist request waits for a newly opened stream's first playlist before a 503. */
   readonly firstSegmentDeadlineMs: number;
 }
 
@@ -31,13 +33,15 @@ export function hlsTiming(config: GatewayConfig): HlsTiming {
   const targetSeconds = config.hlsSegmentSeconds;
   const maxSeconds = Math.max(MIN_MAX_SECONDS, Math.ceil(targetSeconds * MAX_OVER_TARGET));
   const targetDuration = Math.ceil(maxSeconds);
+  const coldStart = coldStartPlan(targetSeconds, targetDuration);
   return {
     targetSeconds,
     maxSeconds,
     targetDuration,
     windowSeconds: windowUs({ targetDuration, windowSeconds: config.hlsWindowSeconds }) / 1e6,
     viewerTimeoutMs: config.hlsViewerTimeoutSeconds * 1000,
-    firstSegmentDeadlineMs: (maxSeconds + FIRST_SEGMENT_SLACK_SECONDS) * 1000,
+    coldStart,
+    firstSegmentDeadlineMs: (coldStart.enoughListedSeconds + maxSeconds + FIRST_SEGMENT_SLACK_SECONDS) * 1000,
   };
 }
 

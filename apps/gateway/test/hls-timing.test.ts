@@ -16,14 +16,25 @@ test('defaults: 4 s segments, constant target duration 6, a 30 s window, 30 s vi
   assert.equal(t.targetDuration, 6);
   assert.equal(t.windowSeconds, 30);
   assert.equal(t.viewerTimeoutMs, 30_000);
-  assert.equal(t.firstSegmentDeadlineMs, 10_000);
+  // Cold start (see coldStartPlan): the first 4 s segment, answered 2 s after it ended; 10 s listed at once.
+  assert.deepEqual(t.coldStart, {
+    startTargetSeconds: [],
+    minListedSeconds: 4,
+    phaseSeconds: 2,
+    enoughListedSeconds: 10,
+  });
+  assert.equal(t.firstSegmentDeadlineMs, 20_000);
   assert.equal(hlsTiming(config('--hls-viewer-timeout-seconds', '3')).viewerTimeoutMs, 3000);
 });
 
 test('the segmenter and every renderer agree on the target duration for any segment length', () => {
   for (const seconds of ['1', '2', '4', '5.5', '7', '10', '30']) {
     const t = hlsTiming(config('--hls-segment-seconds', seconds));
-    const seg = new Segmenter({ targetSeconds: t.targetSeconds, maxSeconds: t.maxSeconds });
+    const seg = new Segmenter({
+      targetSeconds: t.targetSeconds,
+      maxSeconds: t.maxSeconds,
+      startTargetSeconds: t.coldStart.startTargetSeconds,
+    });
     assert.equal(seg.targetDurationHeader, t.targetDuration, `segment seconds ${seconds}`);
     assert.ok(t.targetDuration >= t.targetSeconds);
     assert.ok(t.windowSeconds >= 3 * t.targetDuration, 'never shorter than 3 × TD (RFC 8216 §6.2.2)');

@@ -10,6 +10,9 @@ export {
 } from './headers.js';
 export { type ParseOptions, parseMediaPlaylist, parsePlaylist } from './parse.js';
 export {
+  type ColdStartPlan,
+  coldStartPlan,
+  coldStartReady,
   listingMarginBytes,
   listingMarginSeconds,
   type PlaylistWindow,

@@ -93,6 +93,73 @@ export function selectWindowFrom(
   return windowOf(picked.reverse(), total);
 }
 
+/** How a new stream starts: its first segments' targets and when its first playlist may be answered. */
+export interface ColdStartPlan {
+  /** Targets of the stream's first segments, seconds (the segmenter's `startTargetSeconds`). */
+  readonly startTargetSeconds: readonly number[];
+  /** The first playlist lists at least this many seconds. */
+  readonly minListedSeconds: number;
+  /** ... and is answered this long after the end of the segment that reached `minListedSeconds`. */
+  readonly phaseSeconds: number;
+  /** A playlist that lists this many seconds is answered at once, whatever the phase. */
+  readonly enoughListedSeconds: number;
+}
+
+/**
+ * The cold-start plan for segments of `targetSeconds` under a constant `targetDuration` (TD), for a
+ * player that starts at the first listed segment and then stays that far behind the ingest: it must learn
+ * of every new segment before playback reaches it. It asks for the playlist again at once after a long
+ * first answer, then after TD / 2 while the playlist is unchanged (RFC 8216 §6.3.4) and after one segment
+ * once it changes; that schedule keeps the phase of the first answer. So the first playlist:
+ * - lists at least TD / 2 + 1 s: the player's runway covers the TD / 2 wait plus a download;
+ * - is answered `targetSeconds` − TD / 2 + 1 s (at least 1 s) after that segment ended, so that the reload
+ *   TD / 2 later comes 1 s after the next segment ended, not just before it (which would cost another
+ *   TD / 2). 4 s segments, TD 6: one 4 s segment, answered 2 s after it ended (6 s after the first
+ *   keyframe); the player then sees each new segment about 1 s after it is complete, with 1 s to spare.
+ */
+export function coldStartPlan(targetSeconds: number, targetDuration: number): ColdStartPlan {
+  if (!Number.isFinite(targetSeconds) || targetSeconds <= 0 || !(targetDuration >= targetSeconds)) {
+    throw new HlsError(
+      'SC_ERR_HLS_OPTION',
+      'targetSeconds must be greater than 0 and not above targetDuration.',
+    );
+  }
+  const wait = targetDuration / 2;
+  const minListedSeconds = wait + COLD_START_SPARE_SECONDS;
+  const phaseSeconds = Math.max(0, targetSeconds - wait) + COLD_START_SPARE_SECONDS;
+  return {
+    startTargetSeconds: [],
+    minListedSeconds,
+    phaseSeconds,
+    enoughListedSeconds: minListedSeconds + targetSeconds + phaseSeconds,
+  };
+}
+
+/** Spare time in the cold-start plan, seconds: a segment download, timer jitter. */
+const COLD_START_SPARE_SECONDS = 1;
+
+/**
+ * Cold-start rule: may the live playlist `window` be answered at `nowMs` (wall clock, the clock that dated
+ * the segments)? Only a young stream's playlist is ever held: it is answered once it lists
+ * `minListedSeconds`, `phaseSeconds` after the end of the segment that got it there (by the segments'
+ * program date time), or at once when it lists `enoughListedSeconds`. Once met it stays met for every
+ * later window, so a player's reloads are never held.
+ */
+export function coldStartReady(window: PlaylistWindow | null, nowMs: number, plan: ColdStartPlan): boolean {
+  if (window === null) return false;
+  if (window.durationUs >= Math.round(plan.enoughListedSeconds * US_PER_SECOND)) return true;
+  const minUs = Math.round(plan.minListedSeconds * US_PER_SECOND);
+  if (window.durationUs < minUs) return false;
+  const first = window.segments[0]!;
+  if (plan.phaseSeconds <= 0 || !(first.programDateTimeMs > 0)) return true;
+  let listedUs = 0;
+  for (const e of window.segments) {
+    listedUs += e.durationUs;
+    if (listedUs >= minUs) break;
+  }
+  return nowMs >= first.programDateTimeMs + listedUs / 1000 + plan.phaseSeconds * 1000;
+}
+
 function windowOf(segments: readonly PlaylistEntry[], durationUs: number): PlaylistWindow {
   const head = segments[0]!;
   let allIndependent = true;

@@ -3,6 +3,7 @@
 // ingest chunk, never per packet; an event that completes nothing returns a shared empty array.
 //
 //   waiting ──RAP──► open ──RAP at ≥ target──► emit, open (independent)
+//                     (the first segments of a segmenter may use the shorter start targets instead)
 //      ▲               │ ──≥ max (hard limit)──► emit forced, open (not independent)
 //      └─discontinuity─┘ (emits the old generation's tail up to its last video PES start unless < 1 s,
 //                          waits for the new generation's RAP)
@@ -17,6 +18,14 @@ export interface SegmenterOptions {
   readonly targetSeconds?: number;
   /** Hard maximum: cut at the next timing event past this many seconds even without a RAP. Default 6. */
   readonly maxSeconds?: number;
+  /**
+   * Targets of the first segments this segmenter emits, in seconds, each at most `targetSeconds`: with
+   * `[1, 2]` the first segment is cut at the first random-access point at or after 1 s, the second after
+   * 2 s, the rest after `targetSeconds`. A new stream's first playlist then reaches a given length at a
+   * segment boundary sooner (see the gateway's cold-start rule). The target duration header is unchanged.
+   * Default `[]`.
+   */
+  readonly startTargetSeconds?: readonly number[];
   /** Media sequence number of the first segment (continue a recreated stream above its last seq). Default 0. */
   readonly startSeq?: number;
   /** EXT-X-DISCONTINUITY-SEQUENCE base: the last discontinuitySequence of a previous incarnation. Default 0. */
@@ -84,6 +93,8 @@ export class Segmenter {
   /** The constant EXT-X-TARGETDURATION these options imply: >= every rounded EXTINF this segmenter emits. */
   readonly targetDurationHeader: number;
   readonly #targetTicks: number;
+  /** Start targets in ticks, then the steady target; indexed by segments emitted so far. */
+  readonly #startTicks: readonly number[];
   readonly #maxTicks: number;
   readonly #hardTicks: number;
   readonly #noRapStartTicks: number;
@@ -138,6 +149,17 @@ export class Segmenter {
     this.#pendingDiscontinuity = options.discontinuityAtStart ?? this.#nextSeq > 0;
     this.targetDurationHeader = Math.ceil(max);
     this.#targetTicks = Math.round(target * TICKS_PER_SECOND);
+    const ramp = options.startTargetSeconds ?? [];
+    if (!Array.isArray(ramp)) throw new HlsError('SC_ERR_HLS_OPTION', 'startTargetSeconds must be an array.');
+    this.#startTicks = ramp.map((v: unknown) => {
+      if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > target) {
+        throw new HlsError(
+          'SC_ERR_HLS_OPTION',
+          'startTargetSeconds must hold numbers greater than 0 and not above targetSeconds.',
+        );
+      }
+      return Math.round(v * TICKS_PER_SECOND);
+    });
     this.#maxTicks = Math.round(max * TICKS_PER_SECOND);
     this.#hardTicks = (this.targetDurationHeader * 1_000_000 + ROUNDING_MARGIN_US) * TICKS_PER_US;
     this.#noRapStartTicks = NO_RAP_START_FACTOR * this.#maxTicks;
@@ -251,7 +273,10 @@ export class Segmenter {
         out = append(out, this.#cut(this.#prevCursor, this.#prevPos, !this.#prevRap, this.#prevRap));
         continue;
       }
-      if (rap && (elapsed >= this.#targetTicks || (!this.#independent && elapsed >= RESYNC_MIN_TICKS))) {
+      if (
+        rap &&
+        (elapsed >= this.#currentTargetTicks() || (!this.#independent && elapsed >= RESYNC_MIN_TICKS))
+      ) {
         out = append(out, this.#cut(cursor, pos, false, true));
       } else if (elapsed >= this.#maxTicks) {
         out = append(out, this.#cut(cursor, pos, true, false));
@@ -264,6 +289,11 @@ export class Segmenter {
       this.#prevRap = rap;
     }
     return out ?? EMPTY;
+  }
+
+  /** The open segment's target: a start target while the segmenter has emitted fewer segments. */
+  #currentTargetTicks(): number {
+    return this.#segments < this.#startTicks.length ? this.#startTicks[this.#segments]! : this.#targetTicks;
   }
 
   #cut(at: number, atPos: number, forced: boolean, nextIndependent: boolean): Segment {

@@ -15,6 +15,7 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { randomBytes } from 'node:crypto';
 import {
+  coldStartReady,
   LIVE_PLAYLIST_CACHE_CONTROL,
   listingMarginBytes,
   PLAYLIST_CONTENT_TYPE,
@@ -189,7 +190,7 @@ export class HlsService {
         }
         if (!this.#touch(state, session, address, admission)) return reply.error('SC_ERR_TOKEN_LIMIT');
         // The deadline runs from here: opening the stream had its own (--open-timeout-seconds).
-        const body = await this.#waitForPlaylist(state, performance.now());
+        const body = await this.#waitForPlaylist(state, session, performance.now());
         if (reply.done) return;
         if (body === null) {
           this.#recorder.recordMs('hls_manifest_generation', performance.now() - t0, false);
@@ -390,12 +391,20 @@ export class HlsService {
     );
   }
 
-  /** The playlist for the current index version (rendered once per version), waiting for a first segment. */
-  async #waitForPlaylist(s: StreamHls, since: number): Promise<string | null> {
+  /**
+   * The playlist for the current index version (rendered once per version), waiting for a new stream's
+   * first playlist (the cold-start rule). A waiting request is a player polling: it keeps its session and
+   * the stream's presence alive, however long the wait and however short the viewer timeout.
+   */
+  async #waitForPlaylist(s: StreamHls, session: string, since: number): Promise<string | null> {
     for (;;) {
       const body = this.#render(s);
       if (body !== null) return body;
       if (performance.now() - since > this.#timing.firstSegmentDeadlineMs || s.stream.detached) return null;
+      const now = Date.now();
+      s.lastSeenMs = now;
+      const viewer = s.viewers.get(session);
+      if (viewer) viewer.atMs = now;
       await new Promise((r) => setTimeout(r, FIRST_SEGMENT_POLL_MS));
     }
   }
@@ -422,6 +431,8 @@ export class HlsService {
       },
       options,
     );
+    // Cold start: hold a new stream's first playlist until it lists enough media for the player's runway.
+    if (!coldStartReady(window, Date.now(), this.#timing.coldStart)) return null;
     const body = s.renderer.renderWindow(window);
     if (body === null) return null;
     s.body = body;

@@ -75,6 +75,8 @@ export class Ingest {
     this.#segmenter = new Segmenter({
       targetSeconds: timing.targetSeconds,
       maxSeconds: timing.maxSeconds,
+      // Short first segments, so the first playlist reaches its cold-start length at a segment boundary.
+      startTargetSeconds: timing.coldStart.startTargetSeconds,
       startSeq: start.seq,
       startDiscontinuitySeq: start.discontinuitySeq,
       discontinuityAtStart: start.resumed,
