@@ -5,8 +5,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { DEFAULT_FIXTURE } from '@shardcast/engine-sim';
+import { coldStartPlan } from '@shardcast/hls';
 import { readPid, readPusi, SYNC_BYTE, TS_PACKET_SIZE } from '@shardcast/mpegts';
 import { createRing, RingReader, RingWriter } from '@shardcast/ring';
+import type { HlsTiming } from '../src/hls-timing.js';
 import { Ingest } from '../src/shard/owner/ingest.js';
 
 const fixture = readFileSync(DEFAULT_FIXTURE);
@@ -19,7 +21,15 @@ function setup(): { ingest: Ingest; reader: RingReader } {
   const ingest = new Ingest(
     new RingWriter(ring),
     0,
-    { targetSeconds: 2, maxSeconds: 6, targetDuration: 6, windowSeconds: 30 } as never,
+    {
+      targetSeconds: 2,
+      maxSeconds: 6,
+      targetDuration: 6,
+      windowSeconds: 30,
+      viewerTimeoutMs: 30_000,
+      coldStart: coldStartPlan(2, 6),
+      firstSegmentDeadlineMs: 20_000,
+    } satisfies HlsTiming,
     { seq: 0, discontinuitySeq: 0, resumed: false },
   );
   return { ingest, reader: new RingReader(ring) };
