@@ -26,13 +26,12 @@ import {
   selectWindowFrom,
 } from '@shardcast/hls';
 import type { Recorder } from '@shardcast/metrics';
-import { type SegmentEntry, TS_PACKET_SIZE } from '@shardcast/ring';
+import { TS_PACKET_SIZE } from '@shardcast/ring';
 import { type Admission, TokenGate, tokenOf } from '../access/token-gate.js';
 import type { GatewayConfig } from '../config/types.js';
 import { statusLine } from '../errors.js';
 import { type HlsTiming, hlsTiming, windowOptions } from '../hls-timing.js';
-import { AfterPoll } from '../http/after-poll.js';
-import { FULL_BODY, noneMatch, type RangeAnswer, rangeOf } from '../http/conditional.js';
+import { FULL_BODY, noneMatch, rangeOf } from '../http/conditional.js';
 import { ForwardedTrust } from '../http/forwarded.js';
 import { failReply } from '../http/guard.js';
 import { sendKnownLength } from '../http/known-length.js';
@@ -89,7 +88,6 @@ export class HlsService {
   readonly #tokens: TokenGate;
   readonly #trust: ForwardedTrust;
   readonly #bootId: string;
-  readonly #afterPoll: AfterPoll;
 
   constructor(
     config: GatewayConfig,
@@ -103,7 +101,6 @@ export class HlsService {
   ) {
     this.#bootId = bootId;
     this.#log = log;
-    this.#afterPoll = new AfterPoll((err) => log.error({ err }, 'deferred segment write failed'));
     this.#tokens = tokens;
     this.#trust = trust;
     this.#streams = streams;
@@ -222,7 +219,9 @@ export class HlsService {
     // polls, which carry their session (segment URLs stay the same for every viewer, so caches share them).
     const state = this.#byStream.get(stream.id);
     if (state) state.lastSeenMs = Date.now();
-    const total = entry.psi.length + (entry.end - entry.start);
+    const { psi, start, end } = entry;
+    const total = psi.length + (end - start);
+    const reader = stream.reader;
     // A segment never changes once cut: its name in this stream's life in this run of the gateway.
     const etag = `"${this.#bootId}.${stream.id.toString(36)}.${m[1]}.${total.toString(36)}"`;
     const notModified = noneMatch(req.getHeader('if-none-match'), etag);
@@ -230,102 +229,71 @@ export class HlsService {
       ? FULL_BODY
       : rangeOf(req.getHeader('range'), total, etag, req.getHeader('if-range'));
     reply.done = true;
-    const answer = (): void => {
-      markStarted(res);
-      res.cork(() => this.#writeSegment(res, ctx, t0, stream, entry, etag, notModified, range));
-    };
-    // Headers-only answers go out at once; a body waits until this poll's other requests were handled, so a
-    // playlist that arrived in the same tick never queues behind hundreds of kilobytes of segment copies.
-    if (notModified || ctx.head || range.kind === 'unsatisfiable') return answer();
-    let aborted = false;
-    reply.onAbort(() => {
-      aborted = true;
-    });
-    this.#afterPoll.defer(() => {
-      if (aborted) return;
-      try {
-        answer();
-      } catch (err) {
-        failReply(this.#log, reply, err);
+    markStarted(res);
+    res.cork(() => {
+      const status = notModified
+        ? 304
+        : range.kind === 'partial'
+          ? 206
+          : range.kind === 'unsatisfiable'
+            ? 416
+            : 200;
+      res.writeStatus(statusLine(status));
+      res.writeHeader('Content-Type', SEGMENT_CONTENT_TYPE);
+      res.writeHeader('Cache-Control', SEGMENT_CACHE_CONTROL);
+      res.writeHeader('ETag', etag);
+      res.writeHeader('Accept-Ranges', 'bytes');
+      for (const [k, v] of ctx.cors) res.writeHeader(k, v);
+      if (notModified) {
+        // A 304 has no body and describes the stored one: no Content-Length (RFC 9110 15.4.5).
+        res.endWithoutBody();
+        this.#recorder.recordMs('hls_segment_delivery', performance.now() - t0, true);
+        return;
       }
-    });
-  }
-
-  #writeSegment(
-    res: HttpResponse,
-    ctx: RequestContext,
-    t0: number,
-    stream: LocalStream,
-    entry: SegmentEntry,
-    etag: string,
-    notModified: boolean,
-    range: RangeAnswer,
-  ): void {
-    const { psi, start, end } = entry;
-    const total = psi.length + (end - start);
-    const reader = stream.reader;
-    const status = notModified
-      ? 304
-      : range.kind === 'partial'
-        ? 206
-        : range.kind === 'unsatisfiable'
-          ? 416
-          : 200;
-    res.writeStatus(statusLine(status));
-    res.writeHeader('Content-Type', SEGMENT_CONTENT_TYPE);
-    res.writeHeader('Cache-Control', SEGMENT_CACHE_CONTROL);
-    res.writeHeader('ETag', etag);
-    res.writeHeader('Accept-Ranges', 'bytes');
-    for (const [k, v] of ctx.cors) res.writeHeader(k, v);
-    if (notModified) {
-      // A 304 has no body and describes the stored one: no Content-Length (RFC 9110 15.4.5).
-      res.endWithoutBody();
-      this.#recorder.recordMs('hls_segment_delivery', performance.now() - t0, true);
-      return;
-    }
-    if (range.kind === 'unsatisfiable') {
-      res.writeHeader('Content-Range', `bytes */${total}`);
-      endHead(res, 0);
-      return;
-    }
-    const from = range.kind === 'partial' ? range.start : 0;
-    const length = range.kind === 'partial' ? range.end - range.start + 1 : total;
-    if (range.kind === 'partial')
-      res.writeHeader('Content-Range', `bytes ${range.start}-${range.end}/${total}`);
-    if (ctx.head) {
-      endHead(res, length);
-      return;
-    }
-    sendKnownLength(
-      res,
-      {
-        total: length,
-        // PAT/PMT first (ISO/IEC 13818-1 decoders need them before the keyframe), then the ring bytes.
-        pieceAt: (offset, max) => {
-          const at = from + offset;
-          const room = Math.min(max, length - offset);
-          if (at < psi.length) return psi.subarray(at, Math.min(psi.length, at + room));
-          // uWS may have taken part of a packet under backpressure, and a range may start anywhere:
-          // read whole packets, then trim to where the body is and to what is left of it.
-          const pos = start + (at - psi.length);
-          const skip = (pos - start) % TS_PACKET_SIZE;
-          const alignedFrom = pos - skip;
-          const alignedTo = Math.min(
-            end,
-            alignedFrom + Math.max(1, Math.ceil((skip + room) / TS_PACKET_SIZE)) * TS_PACKET_SIZE,
-          );
-          const piece = reader.regions(alignedFrom, alignedTo).first.subarray(skip);
-          return piece.length > room ? piece.subarray(0, room) : piece;
+      if (range.kind === 'unsatisfiable') {
+        res.writeHeader('Content-Range', `bytes */${total}`);
+        endHead(res, 0);
+        return;
+      }
+      const from = range.kind === 'partial' ? range.start : 0;
+      const length = range.kind === 'partial' ? range.end - range.start + 1 : total;
+      if (range.kind === 'partial')
+        res.writeHeader('Content-Range', `bytes ${range.start}-${range.end}/${total}`);
+      if (ctx.head) {
+        endHead(res, length);
+        return;
+      }
+      sendKnownLength(
+        res,
+        {
+          total: length,
+          // PAT/PMT first (ISO/IEC 13818-1 decoders need them before the keyframe), then the ring bytes.
+          pieceAt: (offset, max) => {
+            const at = from + offset;
+            const room = Math.min(max, length - offset);
+            if (at < psi.length) return psi.subarray(at, Math.min(psi.length, at + room));
+            // uWS may have taken part of a packet under backpressure, and a range may start anywhere:
+            // read whole packets, then trim to where the body is and to what is left of it.
+            const pos = start + (at - psi.length);
+            const skip = (pos - start) % TS_PACKET_SIZE;
+            const alignedFrom = pos - skip;
+            const alignedTo = Math.min(
+              end,
+              alignedFrom + Math.max(1, Math.ceil((skip + room) / TS_PACKET_SIZE)) * TS_PACKET_SIZE,
+            );
+            const piece = reader.regions(alignedFrom, alignedTo).first.subarray(skip);
+            return piece.length > room ? piece.subarray(0, room) : piece;
+          },
+          stillValid: () => reader.intact(start),
         },
-        stillValid: () => reader.intact(start),
-      },
-      (outcome) => {
-        const ok = outcome === 'done';
-        if (ok && length === total) stream.counters.hlsSegmentsServed++;
-        else if (outcome === 'invalidated') stream.counters.drops++;
-        this.#recorder.recordMs('hls_segment_delivery', performance.now() - t0, ok);
-      },
-    );
+        (outcome) => {
+          const ok = outcome === 'done';
+          if (ok && length === total) stream.counters.hlsSegmentsServed++;
+          else if (outcome === 'invalidated') stream.counters.drops++;
+          this.#recorder.recordMs('hls_segment_delivery', performance.now() - t0, ok);
+        },
+      );
+    });
   }
 
   /** The stream is gone: forget its playlist state (its ring lease died with it). */
