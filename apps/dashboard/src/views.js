@@ -113,8 +113,13 @@ function Preview({ token }) {
 
 export function Detail({ stream, events, apiKey, onClose }) {
   const [result, setResult] = useState(null);
+  // The preview is itself an HLS viewer: its next playlist reload would open the stream again, so Close
+  // stream stops it first (unmounting it destroys hls.js and aborts its requests) and only then asks.
+  const [previewing, setPreviewing] = useState(true);
   const close = async () => {
     setResult('closing…');
+    setPreviewing(false);
+    await new Promise((resolve) => setTimeout(resolve, 0));
     const r = await fetch(`/api/v1/streams/${stream.stream}`, {
       method: 'DELETE',
       headers: { 'X-API-Key': apiKey },
@@ -142,7 +147,7 @@ export function Detail({ stream, events, apiKey, onClose }) {
       <button onClick=${onClose} aria-label="Close detail">✕</button>
     </div>
     <div class="detail-grid">
-      <${Preview} token=${stream.stream} />
+      ${previewing ? html`<${Preview} token=${stream.stream} />` : html`<p class="empty">Preview stopped.</p>`}
       <div>
         <h3>Media</h3>
         ${

@@ -204,6 +204,8 @@ describe('dashboard in Chromium', () => {
     assert.equal(page.url().includes(KEY), false, 'the key is never in the URL');
     await page.click('button.danger');
     await until("document.querySelector('.result')?.textContent === 'closed'", SHOW_MS);
+    // The page's own preview stopped before the close: its reloads would have opened the stream again.
+    assert.equal(await page.evaluate<boolean>("document.querySelector('video.preview') === null"), true);
     await until(`${row(id)} === null`, SHOW_MS);
     assert.equal((await getJson(`${gw.url}/api/v1/streams/${id}`)).status, 404);
   });
