@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, type Dispatcher } from 'undici';
+import { type ByteStream, fromEngineStream, openByteStream } from './byte-stream.js';
 import { Deadline } from './deadline.js';
 import { EngineError, toErrorData } from './errors.js';
 import { getJson, mapError, readBody, type SendOptions, send, type Transport } from './http.js';
@@ -17,6 +18,7 @@ import type {
   EngineStream,
   EngineVersion,
   FetchOptions,
+  OpenByteStreamOptions,
   OpenStreamOptions,
   ResolvedUrl,
   StartSessionOptions,
@@ -44,6 +46,8 @@ export class EngineClient {
   readonly #t: Transport;
   readonly #ownsDispatcher: boolean;
   readonly #advertised = new Set<string>();
+  readonly #byteStreams = new Set<{ close(): void }>();
+  #closed = false;
 
   constructor(options: EngineClientOptions) {
     this.#cfg = validateOptions(options);
@@ -158,6 +162,41 @@ export class EngineClient {
     });
   }
 
+  /**
+   * Like {@link EngineClient.openStream}, but the body is handed to a callback as views of one reused buffer
+   * (see byte-stream.ts): no allocation per read, for pumps that read for days. Plain `http:` engines go
+   * straight to a socket; https or a caller's own dispatcher fall back to undici behind the same interface.
+   */
+  async openByteStream(url: string, o: OpenByteStreamOptions = {}): Promise<ByteStream> {
+    const what = this.#what('stream');
+    const checked = this.#requireEngineUrl(url, what);
+    const headersTimeoutMs = o.headersTimeoutMs ?? this.#cfg.timeoutMs;
+    const parsed = new URL(checked);
+    if (parsed.protocol !== 'http:' || !this.#ownsDispatcher) {
+      return fromEngineStream(await this.openStream(checked, { signal: o.signal, headersTimeoutMs }));
+    }
+    if (this.#closed) throw new EngineError('SC_ERR_ENGINE_ABORTED', `${what}: engine client is closed`);
+    // Tracked so that close() ends them, as destroying the undici agent ends its streams.
+    const entry = { close: noop };
+    this.#byteStreams.add(entry);
+    try {
+      const s = await openByteStream({
+        url: parsed,
+        what,
+        headers: this.#t.headers,
+        signal: o.signal,
+        headersTimeoutMs,
+        onFinish: () => this.#byteStreams.delete(entry),
+      });
+      entry.close = () => s.close();
+      if (this.#closed) s.close();
+      return s;
+    } catch (err) {
+      this.#byteStreams.delete(entry);
+      throw err;
+    }
+  }
+
   /** GETs an engine URL into one freshly allocated array (HLS segments); bounded by `maxBytes`. */
   async fetchBytes(url: string, o: FetchOptions = {}): Promise<Uint8Array> {
     const what = this.#what('fetch');
@@ -202,6 +241,9 @@ export class EngineClient {
 
   /** Closes the client's own Agent, aborting anything in flight; a shared dispatcher is left alone. */
   async close(): Promise<void> {
+    this.#closed = true;
+    for (const s of this.#byteStreams) s.close();
+    this.#byteStreams.clear();
     if (this.#ownsDispatcher) await this.#t.dispatcher.destroy();
   }
 
@@ -233,3 +275,5 @@ export class EngineClient {
     }
   }
 }
+
+function noop(): void {}

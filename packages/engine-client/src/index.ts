@@ -1,3 +1,4 @@
+export type { ByteStream } from './byte-stream.js';
 export { EngineClient } from './client.js';
 export {
   ENGINE_ERRORS,
@@ -20,6 +21,7 @@ export type {
   EngineStream,
   EngineVersion,
   FetchOptions,
+  OpenByteStreamOptions,
   OpenStreamOptions,
   ResolvedUrl,
   SessionFormat,

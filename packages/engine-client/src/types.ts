@@ -117,6 +117,12 @@ export interface OpenStreamOptions {
   bodyTimeoutMs?: number;
 }
 
+export interface OpenByteStreamOptions {
+  signal?: AbortSignal;
+  /** Deadline until response headers arrive, ms. Default the client's `timeoutMs`. */
+  headersTimeoutMs?: number;
+}
+
 /** An open upstream response. `close()` is idempotent and releases the socket at once. */
 export interface EngineStream {
   statusCode: number;

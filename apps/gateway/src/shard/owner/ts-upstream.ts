@@ -7,7 +7,6 @@
  */
 import type { EngineClient } from '@shardcast/engine-client';
 import type { Recorder } from '@shardcast/metrics';
-import { sleep as delay } from './sleep.js';
 import { type Upstream, type UpstreamSink, UpstreamStall } from './upstream.js';
 
 const HEADERS_TIMEOUT_MS = 15_000;
@@ -25,13 +24,20 @@ interface PumpOptions {
   readonly recorder: Recorder;
 }
 
-/** Resolves with the bytes received when the upstream ends cleanly; rejects on error or stall. */
+/**
+ * Resolves with the bytes received when the upstream ends cleanly; rejects on error or stall. The body comes as
+ * views of the connection's one read buffer (no allocation per read); the ingest copies them into the ring.
+ */
 async function pumpTs(o: PumpOptions): Promise<number> {
-  const stream = await o.client.openStream(o.url, { signal: o.signal, headersTimeoutMs: HEADERS_TIMEOUT_MS });
+  const stream = await o.client.openByteStream(o.url, {
+    signal: o.signal,
+    headersTimeoutMs: HEADERS_TIMEOUT_MS,
+  });
   let bytes = 0;
   // Last media progress (or the connection start), moved on by time spent holding.
   let lastMs = Date.now();
   let stalled = false;
+  let holdTimer: ReturnType<typeof setTimeout> | undefined;
   const watchdog = setInterval(
     () => {
       if (Date.now() - lastMs >= o.stallMs) {
@@ -41,25 +47,31 @@ async function pumpTs(o: PumpOptions): Promise<number> {
     },
     Math.min(1000, o.stallMs / 2),
   );
+  // Not reading is the backpressure: TCP slows the engine down. Waiting is not a stall, so the media clock
+  // moves by the time held (not to now: a braked engine that sends no media still stalls).
+  const hold = (ms: number): void => {
+    stream.pause();
+    const heldFrom = Date.now();
+    holdTimer = setTimeout(() => {
+      holdTimer = undefined;
+      const heldTo = Date.now();
+      lastMs += heldTo - heldFrom;
+      const more = o.holdMs!(heldTo);
+      if (more > 0) hold(more);
+      else stream.resume();
+    }, ms);
+  };
   try {
-    for await (const chunk of stream.body) {
+    await stream.pipe((chunk) => {
       const t0 = performance.now();
       const now = Date.now();
       if (bytes === 0) o.onFirstByte();
       bytes += chunk.length;
       if (o.onChunk(chunk, now)) lastMs = now;
       o.recorder.recordUs('mpegts_chunk_read', (performance.now() - t0) * 1000, true);
-      // Not reading is the backpressure: TCP slows the engine down. Waiting is not a stall, so the media
-      // clock moves by the time held (not to now: a braked engine that sends no media still stalls).
-      let hold = o.holdMs?.(now) ?? 0;
-      while (hold > 0 && !o.signal.aborted) {
-        const heldFrom = Date.now();
-        await delay(hold, o.signal);
-        const heldTo = Date.now();
-        lastMs += heldTo - heldFrom;
-        hold = o.holdMs!(heldTo);
-      }
-    }
+      const ms = o.holdMs?.(now) ?? 0;
+      if (ms > 0 && !o.signal.aborted) hold(ms);
+    });
   } catch (err) {
     if (stalled) throw stallError(o.stallMs, bytes);
     // A failed read counts as a failure of the time since the last good chunk.
@@ -67,6 +79,7 @@ async function pumpTs(o: PumpOptions): Promise<number> {
     throw err;
   } finally {
     clearInterval(watchdog);
+    clearTimeout(holdTimer);
     stream.close();
   }
   if (stalled) throw stallError(o.stallMs, bytes);
