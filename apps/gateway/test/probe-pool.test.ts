@@ -9,7 +9,7 @@ import { DEFAULT_FIXTURE } from '@shardcast/engine-sim';
 import type { MediaInfo } from '@shardcast/media-probe';
 import { createRing, type RingHandles, RingWriter } from '@shardcast/ring';
 import { pino } from 'pino';
-import type { ProbeTask } from '../src/probe/probe-job.js';
+import { type ProbeTask, sampleBuffer } from '../src/probe/probe-job.js';
 import { type PoolOutcome, ProbePool } from '../src/probe/probe-pool.js';
 import { PROBE_SETTLE_MS, ProbeScheduler, type ProbeTarget } from '../src/probe/probe-scheduler.js';
 
@@ -175,4 +175,11 @@ describe('ProbeScheduler', () => {
     assert.equal(h.calls.length, 1);
     await settle();
   });
+});
+
+test("a probe thread's sample buffer is allocated once at its largest, not regrown for each new largest sample", () => {
+  const max = 4 * 1024 * 1024;
+  const first = sampleBuffer(10_000, max);
+  assert.ok(first.length >= max + 188 * 4, `${first.length} bytes`);
+  for (const total of [20_000, 1024 * 1024, max + 2 * 188]) assert.equal(sampleBuffer(total, max), first);
 });

@@ -28,8 +28,22 @@ const MIN_SAMPLE_BYTES = 188 * 16;
 
 keepHeapBounded();
 
-// One sample buffer per pool thread, grown on demand (jobs on a thread run one at a time).
+/** Room for the PAT/PMT packets in front of the sample (a few packets; a PMT section is at most 1 KiB). */
+const PSI_ROOM_BYTES = 64 * 1024;
+
+// One sample buffer per pool thread (jobs on a thread run one at a time).
 let scratch = new Uint8Array(0);
+
+/**
+ * The thread's sample buffer for `total` bytes. The first call allocates it at its largest (`maxBytes` plus
+ * room for the PSI), so it is allocated once: grown to each new largest sample instead, every growth left
+ * the previous buffer as a hole glibc could not reuse for the next, larger one, and the probe thread's
+ * malloc arena grew by about a megabyte a minute under steady load.
+ */
+export function sampleBuffer(total: number, maxBytes: number): Uint8Array {
+  if (scratch.length < total) scratch = new Uint8Array(Math.max(total, maxBytes + PSI_ROOM_BYTES));
+  return scratch;
+}
 
 interface Sample {
   readonly psi: Uint8Array;
@@ -63,7 +77,7 @@ export default function probeJob(task: ProbeTask): ProbeOutcome {
     return { ok: false, reason: 'no-data', generation };
   const length = Math.min(commit - sample.start, task.maxBytes);
   const total = sample.psi.length + length;
-  if (scratch.length < total) scratch = new Uint8Array(total);
+  const scratch = sampleBuffer(total, task.maxBytes);
   // PAT/PMT first, so the parser knows the PIDs from the first packet on.
   scratch.set(sample.psi, 0);
   if (!reader.copy(sample.start, sample.start + length, scratch, sample.psi.length)) {
