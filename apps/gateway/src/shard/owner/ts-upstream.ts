@@ -69,6 +69,8 @@ async function pumpTs(o: PumpOptions): Promise<number> {
       bytes += chunk.length;
       if (o.onChunk(chunk, now)) lastMs = now;
       o.recorder.recordUs('mpegts_chunk_read', (performance.now() - t0) * 1000, true);
+      // One read can hold several chunks of a chunked body: a hold already running covers them all.
+      if (holdTimer !== undefined) return;
       const ms = o.holdMs?.(now) ?? 0;
       if (ms > 0 && !o.signal.aborted) hold(ms);
     });
