@@ -353,7 +353,9 @@ export function openByteStream(p: ByteStreamParams): Promise<ByteStream> {
             try {
               fn(bytes);
             } catch (err) {
-              finish(err);
+              // A body that already ended (it came with the head) has nobody left to reject for us.
+              if (finished) rej(err);
+              else finish(err);
               return;
             }
           }

@@ -261,6 +261,27 @@ test('what the callback throws rejects pipe() as it is and frees the socket', LI
   await server.lastRequestClosed();
 });
 
+test(
+  'a callback that throws on a body that came whole with the head still rejects pipe()',
+  LIMIT,
+  async () => {
+    server.handle((_req, res) => {
+      res.writeHead(200, { 'content-length': 1000 });
+      res.end(bytes(0, 1000));
+    });
+    const s = await client.openByteStream(url);
+    // Let the whole body arrive (and the body end) before pipe() is called.
+    await new Promise((r) => setTimeout(r, 50));
+    const boom = new Error('ring full');
+    await assert.rejects(
+      s.pipe(() => {
+        throw boom;
+      }),
+      (err) => err === boom,
+    );
+  },
+);
+
 test('pause() stops delivery until resume(); nothing is lost', LIMIT, async () => {
   // The server writes the second half only once the client has paused, so all of it waits in TCP buffers.
   let second: (() => void) | undefined;
