@@ -118,14 +118,20 @@ interface Rig {
   join(cursor?: number): { res: FakeResponse; client: TsClient };
 }
 
-function rig(options: Partial<GatewayConfig> & { bitrateBps?: number; capacityPackets?: number } = {}): Rig {
-  const { bitrateBps = 1_000_000, capacityPackets = 16384, ...overrides } = options;
+function rig(
+  options: Partial<GatewayConfig> & {
+    bitrateBps?: number;
+    capacityPackets?: number;
+    ownTimer?: boolean;
+  } = {},
+): Rig {
+  const { bitrateBps = 1_000_000, capacityPackets = 16384, ownTimer = false, ...overrides } = options;
   const config: GatewayConfig = { ...loadConfig([], {}).config, flushMs: FLUSH_MS, ...overrides };
   let t = 1_000_000;
   const now = (): number => t;
   const pump = new TsPump(config, createLogger('silent'), 0, now);
-  // Driven by hand in simulated time, never by its own interval.
-  pump.stop();
+  // Driven by hand in simulated time, never by its own interval (unless a test is about that interval).
+  if (!ownTimer) pump.stop();
   const handles = createRing({ capacityPackets });
   const writer = new RingWriter(handles);
   writer.setBitrate(bitrateBps);
@@ -170,6 +176,30 @@ function rig(options: Partial<GatewayConfig> & { bitrateBps?: number; capacityPa
     },
   };
 }
+
+test('an idle pump holds no timer: its interval runs only while clients are attached', () => {
+  const timers = (): number => process.getActiveResourcesInfo().filter((k) => k === 'Timeout').length;
+  const r = rig({ ownTimer: true });
+  try {
+    const idle = timers();
+    const a = r.join();
+    assert.equal(timers(), idle + 1, 'the first client starts the tick interval');
+    const b = r.join();
+    assert.equal(timers(), idle + 1, 'one interval, however many clients');
+    a.client.finish('aborted');
+    assert.equal(timers(), idle + 1, 'a client still attached keeps it');
+    b.client.finish('aborted');
+    assert.equal(timers(), idle, 'the last client gone, the interval goes too');
+    r.join();
+    assert.equal(timers(), idle + 1, 'and comes back with the next client');
+    r.pump.stop();
+    assert.equal(timers(), idle, 'stop() ends it');
+    r.join();
+    assert.equal(timers(), idle, 'after stop() a join starts nothing');
+  } finally {
+    r.pump.stop();
+  }
+});
 
 test('batching: a client is written once 16 KiB are pending or 100 ms passed, not per packet', () => {
   const r = rig();

@@ -14,6 +14,7 @@
  * A tick stops after half a period of work and the next one continues where it stopped, so a backlog
  * (after a pause, a burst of joins) spreads over ticks instead of stalling the event loop. A blocked
  * client holds at most one chunk in uWS, so its memory stays bounded however long it stalls.
+ * The timer runs only while clients are attached: an idle shard does not wake 50 times a second for nothing.
  */
 import { buildNullPackets } from '@shardcast/mpegts';
 import { TS_PACKET_SIZE } from '@shardcast/ring';
@@ -78,7 +79,10 @@ export class TsPump {
   readonly #stuckMs: number;
   readonly #nullCapMs: number;
   readonly #budgetMs: number;
-  readonly #timer: NodeJS.Timeout;
+  readonly #flushMs: number;
+  /** The tick interval, while clients are attached (and until `stop()`). */
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
   readonly #log: Logger;
   #tick = 0;
   #next = 0;
@@ -95,7 +99,7 @@ export class TsPump {
     this.#stuckMs = config.clientStuckSeconds * 1000;
     this.#nullCapMs = config.nullCapSeconds * 1000;
     this.#budgetMs = Math.max(2, config.flushMs / 2);
-    this.#timer = setInterval(() => this.tick(this.#now()), config.flushMs);
+    this.#flushMs = config.flushMs;
   }
 
   get clients(): number {
@@ -110,6 +114,8 @@ export class TsPump {
     if (this.#slot.has(client)) return;
     this.#slot.set(client, this.#clients.length);
     this.#clients.push(client);
+    if (this.#timer === undefined && !this.#stopped)
+      this.#timer = setInterval(() => this.tick(this.#now()), this.#flushMs);
     let view = this.#views.get(client.stream);
     if (!view) {
       const commit = client.stream.reader.commitCursor;
@@ -146,6 +152,7 @@ export class TsPump {
     }
     const view = this.#views.get(client.stream);
     if (view && --view.clients === 0) this.#views.delete(client.stream);
+    if (this.#clients.length === 0) this.#clearTimer();
   }
 
   /** Ends every client (shutdown). */
@@ -153,8 +160,16 @@ export class TsPump {
     for (const c of [...this.#clients]) c.finish(reason);
   }
 
+  /** No more ticks of its own, whatever joins later (shutdown; tests drive `tick()` by hand). */
   stop(): void {
+    this.#stopped = true;
+    this.#clearTimer();
+  }
+
+  #clearTimer(): void {
+    if (this.#timer === undefined) return;
     clearInterval(this.#timer);
+    this.#timer = undefined;
   }
 
   /** Writes to one client right away (a join), outside the timer. */
