@@ -88,11 +88,10 @@ describe('export routes in-process', () => {
       /\nhttp:\/\/tv\.lan:8000\/channel\/s1\.m3u8\n$/,
     );
     assert.equal(get(byHost, '/playlist.m3u', 'format=mp4').status, 400);
-    assert.equal(
-      get(byHost, '/playlist.m3u', '', 'evil.example/x?').status,
-      400,
-      'a Host that is not a host',
-    );
+    for (const bad of ['evil.example/x?', 'evil.com:99999', 'a..b', '-a.com']) {
+      assert.equal(get(byHost, '/playlist.m3u', '', bad).status, 400, `a Host that is not a host: ${bad}`);
+      assert.equal(get(byHost, '/discover.json', '', bad).status, 400, `discover.json, Host ${bad}`);
+    }
     const pub = new ExportRoutes(config(['--public-url', 'https://tv.example.com/gw/']), () => catalog);
     assert.match(get(pub, '/playlist.m3u').body, /\nhttps:\/\/tv\.example\.com\/gw\/channel\/s1\.ts\n$/);
     const d = JSON.parse(get(pub, '/discover.json').body);

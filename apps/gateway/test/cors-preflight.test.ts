@@ -23,13 +23,14 @@ const ROUTES: Array<{ path: string; kind: 'player' | 'admin'; allow: string }> =
   { path: '/ready', kind: 'admin', allow: READ_METHODS },
   { path: '/metrics', kind: 'admin', allow: READ_METHODS },
   { path: '/metrics/performance', kind: 'admin', allow: READ_METHODS },
-  { path: '/api/v1/streams', kind: 'admin', allow: 'GET, HEAD, DELETE, OPTIONS' },
+  { path: '/api/v1/streams', kind: 'admin', allow: READ_METHODS },
   { path: `/api/v1/streams/${ID}`, kind: 'admin', allow: 'GET, HEAD, DELETE, OPTIONS' },
   { path: '/api/v1/engines', kind: 'admin', allow: 'GET, HEAD, POST, OPTIONS' },
-  { path: '/api/v1/engines/docker%3Aabc/drain', kind: 'admin', allow: 'GET, HEAD, POST, OPTIONS' },
+  { path: '/api/v1/engines/docker%3Aabc/drain', kind: 'admin', allow: 'POST, OPTIONS' },
   { path: '/', kind: 'admin', allow: READ_METHODS },
   { path: '/dashboard/', kind: 'admin', allow: READ_METHODS },
-  { path: '/api/v1/live', kind: 'admin', allow: 'GET, HEAD, DELETE, OPTIONS' },
+  { path: '/api/v1/live', kind: 'admin', allow: READ_METHODS },
+  { path: '/api/v1/live/history', kind: 'admin', allow: READ_METHODS },
   { path: '/dashboard', kind: 'admin', allow: READ_METHODS },
   { path: '/dashboard/assets/main.js', kind: 'admin', allow: READ_METHODS },
   // Channels, their exports and the HDHomeRun tuner (answered without a catalog too: OPTIONS is the front door's).
@@ -43,9 +44,13 @@ const ROUTES: Array<{ path: string; kind: 'player' | 'admin'; allow: string }> =
   { path: '/lineup_status.json', kind: 'player', allow: PLAYER_METHODS },
   { path: '/device.xml', kind: 'player', allow: PLAYER_METHODS },
   { path: '/lineup.post', kind: 'player', allow: 'POST, OPTIONS' },
-  { path: '/hdhr/t0ken/lineup.json', kind: 'player', allow: 'GET, HEAD, POST, OPTIONS' },
+  { path: '/hdhr/t0ken/lineup.json', kind: 'player', allow: PLAYER_METHODS },
+  { path: '/hdhr/t0ken/discover.json', kind: 'player', allow: PLAYER_METHODS },
+  { path: '/hdhr/t0ken/device.xml', kind: 'player', allow: PLAYER_METHODS },
+  { path: '/hdhr/t0ken/lineup.post', kind: 'player', allow: 'POST, OPTIONS' },
   { path: '/api/v1/channels', kind: 'admin', allow: READ_METHODS },
-  { path: '/api/v1/channels/one', kind: 'admin', allow: 'GET, HEAD, PUT, POST, DELETE, OPTIONS' },
+  { path: '/api/v1/channels/one', kind: 'admin', allow: 'GET, HEAD, PUT, DELETE, OPTIONS' },
+  { path: '/api/v1/channels/one/check', kind: 'admin', allow: 'POST, OPTIONS' },
 ];
 
 let sim: EngineSim;

@@ -105,7 +105,17 @@ describe('methods', () => {
       ['PATCH', '/ace/manifest.m3u8', 'GET, HEAD, OPTIONS'],
       ['TRACE', segmentPath, 'GET, HEAD, OPTIONS'],
       ['CONNECT', '/metrics', 'GET, HEAD, OPTIONS'],
-      ['POST', '/api/v1/streams', 'GET, HEAD, DELETE, OPTIONS'],
+      ['POST', '/api/v1/streams', 'GET, HEAD, OPTIONS'],
+      ['POST', `/api/v1/streams/${LIVE}`, 'GET, HEAD, DELETE, OPTIONS'],
+      // Paths under one wildcard route that serve different methods: each 405 names its own path's.
+      ['POST', '/api/v1/channels/news', 'GET, HEAD, PUT, DELETE, OPTIONS'],
+      ['PUT', '/api/v1/channels/news/check', 'POST, OPTIONS'],
+      ['GET', '/api/v1/engines/x/drain', 'POST, OPTIONS'],
+      ['DELETE', '/api/v1/live', 'GET, HEAD, OPTIONS'],
+      ['DELETE', '/api/v1/live/history', 'GET, HEAD, OPTIONS'],
+      ['POST', '/metrics/performance', 'GET, HEAD, OPTIONS'],
+      ['POST', '/hdhr/t0ken/discover.json', 'GET, HEAD, OPTIONS'],
+      ['GET', '/hdhr/t0ken/lineup.post', 'POST, OPTIONS'],
     ] as const) {
       const req: RawRequest = { method, path };
       const r = await exchange(gw.port, requestText(req) + requestText(HEALTH), [req, HEALTH]);

@@ -10,7 +10,7 @@ import { parsePlaylist } from '@shardcast/hls';
 import { Agent, fetch } from 'undici';
 import { loadConfig } from '../src/config/load.js';
 import { ConfigError } from '../src/config/types.js';
-import { ForwardedTrust, parseCidr, plainAddress } from '../src/http/forwarded.js';
+import { ForwardedTrust, isHost, parseCidr, plainAddress } from '../src/http/forwarded.js';
 import { type GatewayProc, getJson, startGateway, waitFor } from './support/gateway-proc.js';
 
 describe('ForwardedTrust in-process', () => {
@@ -24,6 +24,44 @@ describe('ForwardedTrust in-process', () => {
     assert.deepEqual(parseCidr('::1'), { address: '::1', prefix: 128, family: 'ipv6' });
     for (const bad of ['10.0.0.0/33', 'fd00::/129', 'example.com', '10.0.0.0/', '10.0.0.0/8/8', '']) {
       assert.equal(parseCidr(bad), null, bad);
+    }
+  });
+
+  test('a Host is a host name or address with an optional port in range; nothing else', () => {
+    for (const good of [
+      'tv.lan',
+      'tv.lan:8000',
+      'TV.Example.org.',
+      'localhost:1',
+      '10.1.2.3:65535',
+      '[::1]',
+      '[2001:db8::1]:443',
+      'a-b.c0',
+      `${'a'.repeat(63)}.lan`,
+    ]) {
+      assert.equal(isHost(good), true, good);
+    }
+    for (const bad of [
+      '',
+      'evil.com:99999',
+      'tv.lan:0',
+      'tv.lan:',
+      'tv.lan:80:80',
+      'a..b',
+      '-a.com',
+      'a-.com',
+      '.a.com',
+      `${'a'.repeat(64)}.lan`,
+      'tv lan',
+      'evil.example/x?',
+      'user@tv.lan',
+      '[::1',
+      '[zz::1]',
+      '[10.1.2.3]',
+      '[::1]x',
+      '[::1]:99999',
+    ]) {
+      assert.equal(isHost(bad), false, bad);
     }
   });
 

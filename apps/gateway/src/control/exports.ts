@@ -18,7 +18,7 @@ import {
   type Tuner,
 } from '../channels/exports.js';
 import type { GatewayConfig } from '../config/types.js';
-import { FORWARDED_PROTO, HOST } from '../http/forwarded.js';
+import { FORWARDED_PROTO, isHost } from '../http/forwarded.js';
 import { type ApiRequest, type ApiResponse, apiError, json } from './api-response.js';
 
 const ROOT_FILES = new Set([
@@ -111,7 +111,7 @@ export class ExportRoutes {
   /** `proto` is set only by a shard, from a trusted proxy's X-Forwarded-Proto. */
   #base(host: string | undefined, proto: string | undefined): string | null {
     if (this.#config.publicUrl !== undefined) return this.#config.publicUrl.replace(/\/+$/, '');
-    if (!host || !HOST.test(host)) return null;
+    if (!host || !isHost(host)) return null;
     return `${proto === 'https' ? 'https' : 'http'}://${host}`;
   }
 }

@@ -23,8 +23,38 @@ export interface ClientOrigin {
   readonly host: string | undefined;
 }
 
-/** A host[:port] as a URL may carry it (names, IPv4, bracketed IPv6): what a Host header may say. */
-export const HOST = /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](:\d{1,5})?$/;
+/** One DNS label: letters, digits and inner hyphens, at most 63 characters (RFC 1123 2.1). */
+const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+/** A host name (or dotted IPv4 address), with the root's trailing dot allowed. */
+const HOST_NAME = new RegExp(`^${LABEL}(?:\\.${LABEL})*\\.?$`);
+
+/**
+ * Whether `h` is a host[:port] as a URL may carry it (a host name, an IPv4 address or a bracketed IPv6
+ * address; a port from 1 to 65535): what a Host or X-Forwarded-Host header may say. The exports copy it
+ * into the absolute URLs they write, so anything else (`a..b`, `-a.com`, `host:99999`) is refused.
+ */
+export function isHost(h: string): boolean {
+  let name = h;
+  if (h.startsWith('[')) {
+    const end = h.indexOf(']');
+    if (end < 0 || isIP(h.slice(1, end)) !== 6) return false;
+    const rest = h.slice(end + 1);
+    return rest === '' || (rest.startsWith(':') && isPort(rest.slice(1)));
+  }
+  const colon = h.indexOf(':');
+  if (colon >= 0) {
+    if (!isPort(h.slice(colon + 1))) return false;
+    name = h.slice(0, colon);
+  }
+  return name.length <= 253 && HOST_NAME.test(name);
+}
+
+function isPort(p: string): boolean {
+  if (!/^\d{1,5}$/.test(p)) return false;
+  const n = Number(p);
+  return n >= 1 && n <= 65535;
+}
+
 /** Addresses of X-Forwarded-For looked at, from the right; a longer chain is cut (it is attacker-sized). */
 const MAX_HOPS = 16;
 
@@ -102,7 +132,7 @@ export class ForwardedTrust {
     return {
       address,
       proto: p === 'http' || p === 'https' ? p : undefined,
-      host: HOST.test(h) ? h : undefined,
+      host: isHost(h) ? h : undefined,
     };
   }
 }

@@ -24,6 +24,11 @@ export interface Route {
   readonly kind: RouteKind;
   /** Methods served besides OPTIONS, upper case. HEAD must be listed where GET is. */
   readonly methods: readonly string[];
+  /**
+   * For a wildcard pattern whose paths serve different methods: the methods of one path (its URL without
+   * the query), or null to use `methods`.
+   */
+  readonly methodsOf?: (path: string) => readonly string[] | null;
   /** Runs for the listed methods; `null` answers 404 for all of them (the catch-all route). */
   readonly handle: RouteHandler | null;
 }
@@ -41,7 +46,7 @@ export function mountRoutes(
   routes: readonly Route[],
 ): void {
   for (const route of routes) {
-    const allow = [...route.methods, 'OPTIONS'].join(', ');
+    const routeAllow = [...route.methods, 'OPTIONS'].join(', ');
     app.any(
       route.pattern,
       guarded(log, (res, req) => {
@@ -50,11 +55,14 @@ export function mountRoutes(
         const ctx: RequestContext = { head: method === 'HEAD', cors: cors.headers(route.kind, origin) };
         if (!framingIsSound(req)) return refuseAndClose(res, ctx);
         if (route.handle === null) return new Reply(res, ctx).error('SC_ERR_NOT_FOUND');
+        const own = route.methodsOf?.(req.getUrl()) ?? null;
+        const methods = own ?? route.methods;
+        const allow = own === null ? routeAllow : [...own, 'OPTIONS'].join(', ');
         if (method === 'OPTIONS') {
           // A 204 has no body and no Content-Length (RFC 9110 8.6, 15.3.5).
           return new Reply(res, ctx).end(204, [['Allow', allow], ...preflightHeaders(ctx.cors, allow)], null);
         }
-        if (!route.methods.includes(method)) {
+        if (!methods.includes(method)) {
           return new Reply(res, ctx).error('SC_ERR_METHOD_NOT_ALLOWED', undefined, [['Allow', allow]]);
         }
         route.handle(res, req, ctx);

@@ -13,6 +13,7 @@ import { FORWARDED_PROTO, ForwardedTrust } from '../http/forwarded.js';
 import { mountRoutes, type RouteHandler } from '../http/front.js';
 import { failReply } from '../http/guard.js';
 import { Reply, type RequestContext } from '../http/respond.js';
+import { methodsOfPath } from '../http/route-methods.js';
 import type { Logger } from '../log.js';
 import { OPERATIONS } from '../operations.js';
 import type { ClientEvent, MainToShard, ShardInit, ShardStats, ShardStreamStats } from '../protocol.js';
@@ -269,21 +270,40 @@ export class Shard {
         '/device.xml',
       ].map((pattern) => ({ pattern, kind: 'player' as const, methods: read, handle: forward })),
       { pattern: '/lineup.post', kind: 'player', methods: ['POST'], handle: forward },
-      { pattern: '/hdhr/:token/:file', kind: 'player', methods: [...read, 'POST'], handle: forward },
+      {
+        pattern: '/hdhr/:token/:file',
+        kind: 'player',
+        methods: [...read, 'POST'],
+        methodsOf: methodsOfPath,
+        handle: forward,
+      },
       { pattern: '/health', kind: 'player', methods: read, handle: health },
       { pattern: '/ready', kind: 'admin', methods: read, handle: forward },
       { pattern: '/metrics', kind: 'admin', methods: read, handle: forward },
-      { pattern: '/metrics/*', kind: 'admin', methods: read, handle: forward },
+      { pattern: '/metrics/*', kind: 'admin', methods: read, methodsOf: methodsOfPath, handle: forward },
       { pattern: '/api/v1/channels', kind: 'admin', methods: read, handle: forward },
       {
         pattern: '/api/v1/channels/*',
         kind: 'admin',
         methods: [...read, 'PUT', 'POST', 'DELETE'],
+        methodsOf: methodsOfPath,
         handle: forward,
       },
       { pattern: '/api/v1/engines', kind: 'admin', methods: [...read, 'POST'], handle: forward },
-      { pattern: '/api/v1/engines/*', kind: 'admin', methods: [...read, 'POST'], handle: forward },
-      { pattern: '/api/*', kind: 'admin', methods: [...read, 'DELETE'], handle: forward },
+      {
+        pattern: '/api/v1/engines/*',
+        kind: 'admin',
+        methods: [...read, 'POST'],
+        methodsOf: methodsOfPath,
+        handle: forward,
+      },
+      {
+        pattern: '/api/*',
+        kind: 'admin',
+        methods: [...read, 'DELETE'],
+        methodsOf: methodsOfPath,
+        handle: forward,
+      },
       { pattern: '/', kind: 'admin', methods: read, handle: dashboard },
       { pattern: '/dashboard', kind: 'admin', methods: read, handle: dashboard },
       { pattern: '/dashboard/', kind: 'admin', methods: read, handle: dashboard },
