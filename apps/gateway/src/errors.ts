@@ -34,6 +34,10 @@ export const ERRORS = {
     message: 'No such segment: it has expired or does not exist yet.',
   },
   SC_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed on this route.' },
+  SC_ERR_RANGE_NOT_SATISFIABLE: {
+    status: 416,
+    message: 'The range starts past the end of the segment.',
+  },
   SC_ERR_INTERNAL: { status: 500, message: 'Internal error.' },
   SC_ERR_UPSTREAM_FAILED: { status: 502, message: 'No engine could start this stream.' },
   SC_ERR_STREAM_LIMIT: { status: 503, message: 'The gateway serves its maximum number of streams.' },

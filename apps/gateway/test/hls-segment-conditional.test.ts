@@ -17,22 +17,21 @@ describe('Range and If-None-Match rules in-process', () => {
     assert.deepEqual(rangeOf('bytes=-100', 1000, E), { kind: 'partial', start: 900, end: 999 });
     assert.deepEqual(rangeOf('bytes=-5000', 1000, E), { kind: 'partial', start: 0, end: 999 });
     assert.deepEqual(rangeOf('bytes=500-5000', 1000, E), { kind: 'partial', start: 500, end: 999 });
+    // Positions too long to be read as numbers are past any end: clipped like any other.
+    const huge = '9'.repeat(20);
+    assert.deepEqual(rangeOf(`bytes=0-${huge}`, 1000, E), { kind: 'partial', start: 0, end: 999 });
+    assert.deepEqual(rangeOf(`bytes=-${huge}`, 1000, E), { kind: 'partial', start: 0, end: 999 });
+    assert.deepEqual(rangeOf(`bytes=${'0'.repeat(20)}1-2`, 1000, E), { kind: 'partial', start: 1, end: 2 });
     assert.deepEqual(rangeOf(' Bytes = 1-1', 1000, E), { kind: 'partial', start: 1, end: 1 });
   });
   test('unsatisfiable: a start at or past the end, an empty suffix', () => {
     assert.deepEqual(rangeOf('bytes=1000-', 1000, E), { kind: 'unsatisfiable' });
     assert.deepEqual(rangeOf('bytes=-0', 1000, E), { kind: 'unsatisfiable' });
+    assert.deepEqual(rangeOf('bytes=1234567890123456-', 1000, E), { kind: 'unsatisfiable' });
+    assert.deepEqual(rangeOf(`bytes=${'9'.repeat(20)}-`, 1000, E), { kind: 'unsatisfiable' });
   });
   test('ignored (whole body): no Range, other units, several ranges, malformed, If-Range not ours', () => {
-    for (const h of [
-      '',
-      'items=0-1',
-      'bytes=0-1,5-6',
-      'bytes=5-1',
-      'bytes=-',
-      'bytes=a-b',
-      'bytes=1234567890123456-',
-    ]) {
+    for (const h of ['', 'items=0-1', 'bytes=0-1,5-6', 'bytes=5-1', 'bytes=-', 'bytes=a-b']) {
       assert.deepEqual(rangeOf(h, 1000, E), { kind: 'full' }, h);
     }
     assert.deepEqual(rangeOf('bytes=0-1', 1000, E, '"other"'), { kind: 'full' });
@@ -138,16 +137,38 @@ describe('segments over HTTP (2 shards)', () => {
     assert.deepEqual(Buffer.concat(parts), Buffer.from(full));
   });
 
-  test('past the end: 416 with bytes */length; HEAD of a range: its headers, no body', async () => {
-    const r = await get({ Range: `bytes=${full.length}-` });
-    assert.equal(r.status, 416);
-    assert.equal(r.headers.get('content-range'), `bytes */${full.length}`);
-    assert.equal(r.body.length, 0);
+  test('past the end: 416 with bytes */length, a JSON error no cache keeps; HEAD of a range: its headers, no body', async () => {
+    for (const start of [String(full.length), '9'.repeat(20)]) {
+      const r = await get({ Range: `bytes=${start}-` });
+      assert.equal(r.status, 416, start);
+      assert.equal(r.headers.get('content-range'), `bytes */${full.length}`);
+      assert.equal(r.headers.get('cache-control'), 'no-store');
+      assert.equal(r.headers.get('etag'), null);
+      assert.equal(JSON.parse(Buffer.from(r.body).toString()).error.code, 'SC_ERR_RANGE_NOT_SATISFIABLE');
+      const head = await get({ Range: `bytes=${start}-` }, 'HEAD');
+      assert.equal(head.status, 416);
+      assert.equal(head.body.length, 0);
+    }
     const h = await get({ Range: 'bytes=10-19' }, 'HEAD');
     assert.equal(h.status, 206);
     assert.equal(h.headers.get('content-length'), '10');
     assert.equal(h.headers.get('content-range'), `bytes 10-19/${full.length}`);
     assert.equal(h.body.length, 0);
+  });
+
+  test('one URL per segment: a sequence number with a leading zero is no segment', async () => {
+    const padded = url.replace(/\/(\d+)\.ts/, (_, n) => `/0${n}.ts`);
+    assert.notEqual(padded, url);
+    const r = await fetch(padded);
+    assert.equal(r.status, 404);
+    assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'SC_ERR_SEGMENT_NOT_FOUND');
+  });
+
+  test('a page on another origin may read the range and validator headers', async () => {
+    const r = await get({ Range: 'bytes=0-9', Origin: 'https://player.example' });
+    assert.equal(r.status, 206);
+    const exposed = (r.headers.get('access-control-expose-headers') ?? '').split(/\s*,\s*/);
+    for (const h of ['Content-Range', 'Accept-Ranges', 'ETag']) assert.ok(exposed.includes(h), h);
   });
 
   test('If-Range: a range only while the segment is the one named', async () => {

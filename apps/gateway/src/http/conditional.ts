@@ -19,8 +19,14 @@ export type RangeAnswer =
 export const FULL_BODY: RangeAnswer = { kind: 'full' };
 const FULL = FULL_BODY;
 const UNSATISFIABLE: RangeAnswer = { kind: 'unsatisfiable' };
-/** Digits a byte position may have (2^53 has 16); longer is treated as malformed. */
+/** Digits of a byte position read as a number (2^53 has 16); a longer one is past any body's end. */
 const MAX_DIGITS = 15;
+
+/** A byte position: its value, or +Infinity when it is too long to be any body's (RFC 9110 14.1.1). */
+function position(digits: string): number {
+  const d = digits.replace(/^0+(?=\d)/, '');
+  return d.length > MAX_DIGITS ? Number.POSITIVE_INFINITY : Number(d);
+}
 
 /**
  * The answer to `Range: <header>` for a body of `total` bytes (empty header: no Range). `ifRange` is the
@@ -35,16 +41,15 @@ export function rangeOf(header: string, total: number, etag: string, ifRange = '
   if (specs.length !== 1) return FULL;
   const spec = specs[0]!.trim();
   const r = /^(\d*)-(\d*)$/.exec(spec);
-  if (!r || (r[1] === '' && r[2] === '') || r[1]!.length > MAX_DIGITS || r[2]!.length > MAX_DIGITS)
-    return FULL;
+  if (!r || (r[1] === '' && r[2] === '')) return FULL;
   if (r[1] === '') {
-    // A suffix: the last N bytes.
-    const n = Number(r[2]);
+    // A suffix: the last N bytes (all of them when N is larger than the body).
+    const n = position(r[2]!);
     if (n === 0 || total === 0) return UNSATISFIABLE;
     return { kind: 'partial', start: Math.max(0, total - n), end: total - 1 };
   }
-  const start = Number(r[1]);
-  const last = r[2] === '' ? Number.POSITIVE_INFINITY : Number(r[2]);
+  const start = position(r[1]!);
+  const last = r[2] === '' ? Number.POSITIVE_INFINITY : position(r[2]!);
   if (last < start) return FULL; // invalid range-spec: ignored
   if (start >= total) return UNSATISFIABLE;
   return { kind: 'partial', start, end: Math.min(last, total - 1) };

@@ -19,7 +19,8 @@ export type HeaderList = ReadonlyArray<readonly [string, string]>;
 export const CORS_ALLOW_HEADERS = 'Authorization, X-API-Key, Range, Content-Type';
 /** How long a browser may cache a preflight answer, seconds. */
 export const CORS_MAX_AGE_SECONDS = 86_400;
-const EXPOSE_HEADERS = 'Content-Length, Content-Type, Retry-After';
+/** Beyond the safelisted ones: what a page needs to read ranges, revalidate, and back off. */
+const EXPOSE_HEADERS = 'Content-Length, Content-Type, Retry-After, Content-Range, Accept-Ranges, ETag';
 /** The configuration value meaning "any origin" (player routes only). */
 export const ANY_ORIGIN = '*';
 

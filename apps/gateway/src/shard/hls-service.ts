@@ -45,7 +45,8 @@ const FIRST_SEGMENT_POLL_MS = 50;
 /** Presence sweep period: at most this, and at least twice per viewer timeout. */
 const PRESENCE_SWEEP_MAX_MS = 5000;
 const PRESENCE_SWEEP_MIN_MS = 250;
-const SEGMENT_PATH = /^(\d{1,15})\.ts$/;
+/** A sequence number as the playlist writes it (no leading zero): one URL per segment, for caches. */
+const SEGMENT_PATH = /^(0|[1-9]\d{0,14})\.ts$/;
 /** BANDWIDTH of the multivariant playlist before the stream's bitrate is measured (bits/s). */
 const DEFAULT_BANDWIDTH = 5_000_000;
 /** Headroom over the measured mean bitrate: BANDWIDTH is a peak rate (RFC 8216 §4.3.4.2). */
@@ -228,16 +229,13 @@ export class HlsService {
     const range = notModified
       ? FULL_BODY
       : rangeOf(req.getHeader('range'), total, etag, req.getHeader('if-range'));
+    // An error like any other (JSON, not cacheable): only the segment itself is immutable.
+    if (range.kind === 'unsatisfiable')
+      return reply.error('SC_ERR_RANGE_NOT_SATISFIABLE', undefined, [['Content-Range', `bytes */${total}`]]);
     reply.done = true;
     markStarted(res);
     res.cork(() => {
-      const status = notModified
-        ? 304
-        : range.kind === 'partial'
-          ? 206
-          : range.kind === 'unsatisfiable'
-            ? 416
-            : 200;
+      const status = notModified ? 304 : range.kind === 'partial' ? 206 : 200;
       res.writeStatus(statusLine(status));
       res.writeHeader('Content-Type', SEGMENT_CONTENT_TYPE);
       res.writeHeader('Cache-Control', SEGMENT_CACHE_CONTROL);
@@ -248,11 +246,6 @@ export class HlsService {
         // A 304 has no body and describes the stored one: no Content-Length (RFC 9110 15.4.5).
         res.endWithoutBody();
         this.#recorder.recordMs('hls_segment_delivery', performance.now() - t0, true);
-        return;
-      }
-      if (range.kind === 'unsatisfiable') {
-        res.writeHeader('Content-Range', `bytes */${total}`);
-        endHead(res, 0);
         return;
       }
       const from = range.kind === 'partial' ? range.start : 0;
