@@ -39,8 +39,145 @@ describe('reduceXmltv', () => {
     assert.ok(!r.xml.includes('other.es') && !r.xml.includes('Nope'));
     assert.ok(r.xml.trimEnd().endsWith('</tv>'));
     assert.equal(reduceXmltv('<html>not a guide</html>', new Set()), null);
+    assertWellFormed(r.xml);
+  });
+
+  // Markup inside comments, CDATA sections, processing instructions and quoted attribute values is not
+  // taken for elements: the answer is well-formed XML with exactly the wanted elements.
+  const cases: Array<{ name: string; guide: string; want: string; channels: number; programmes: number }> = [
+    {
+      name: 'a CDATA section holding </programme>',
+      guide:
+        '<tv><programme channel="a"><desc><![CDATA[ a </programme> ]]></desc></programme><programme channel="b"/></tv>',
+      want: '<tv>\n  <programme channel="a"><desc><![CDATA[ a </programme> ]]></desc></programme>\n</tv>\n',
+      channels: 0,
+      programmes: 1,
+    },
+    {
+      name: 'an empty guide <tv/>',
+      guide: '<?xml version="1.0"?>\n<tv/>\n',
+      want: '<?xml version="1.0"?>\n<tv/>\n',
+      channels: 0,
+      programmes: 0,
+    },
+    {
+      name: 'a comment before the root that mentions <tv>',
+      guide:
+        '<?xml version="1.0"?>\n<!-- built for <tv> apps -->\n<tv date="x"><channel id="a"/><channel id="b"/></tv>',
+      want: '<?xml version="1.0"?>\n<!-- built for <tv> apps -->\n<tv date="x">\n  <channel id="a"/>\n</tv>\n',
+      channels: 1,
+      programmes: 0,
+    },
+    {
+      name: 'a commented-out programme',
+      guide: '<tv><!-- <programme channel="a"><title>Old</title></programme> --><channel id="a"/></tv>',
+      want: '<tv>\n  <channel id="a"/>\n</tv>\n',
+      channels: 1,
+      programmes: 0,
+    },
+    {
+      name: 'a > inside an attribute value before channel=',
+      guide: '<tv><programme title="x > y" channel="a"><title>T</title></programme></tv>',
+      want: '<tv>\n  <programme title="x > y" channel="a"><title>T</title></programme>\n</tv>\n',
+      channels: 0,
+      programmes: 1,
+    },
+    {
+      name: 'processing instructions, a DOCTYPE subset and nested elements of the same name',
+      guide:
+        '<?xml version="1.0"?><!DOCTYPE tv [ <!ENTITY x "<tv>"> ]><?pi <programme channel="a"/> ?>' +
+        '<tv><?pi <channel id="a"/>?><channel id="a"><channel id="b"/><icon src="a>b"/></channel>' +
+        '<programme channel="b"><programme channel="a"/></programme></tv>',
+      want:
+        '<?xml version="1.0"?><!DOCTYPE tv [ <!ENTITY x "<tv>"> ]><?pi <programme channel="a"/> ?><tv>\n' +
+        '  <channel id="a"><channel id="b"/><icon src="a>b"/></channel>\n</tv>\n',
+      channels: 1,
+      programmes: 0,
+    },
+  ];
+  for (const c of cases) {
+    test(`well-formed answer with exactly the wanted elements: ${c.name}`, () => {
+      const r = reduceXmltv(c.guide, new Set(['a']))!;
+      assert.ok(r, 'recognised as XMLTV');
+      assertWellFormed(r.xml);
+      assert.equal(r.xml, c.want);
+      assert.equal(r.channels, c.channels);
+      assert.equal(r.programmes, c.programmes);
+    });
+  }
+
+  test('a guide cut off mid-element keeps the complete elements and stays well-formed', () => {
+    const r = reduceXmltv('<tv><channel id="a"/><programme channel="a"><title>Cut', new Set(['a']))!;
+    assert.equal(r.xml, '<tv>\n  <channel id="a"/>\n</tv>\n');
+    assertWellFormed(r.xml);
+  });
+
+  test('the well-formedness check itself rejects what the old reduction produced', () => {
+    assert.throws(() => assertWellFormed('<tv/>\n</tv>\n'));
+    assert.throws(() =>
+      assertWellFormed('<tv>\n  <programme channel="a"><desc><![CDATA[ a </programme>\n</tv>\n'),
+    );
+    assert.throws(() => assertWellFormed('<!-- built for <tv>\n  <channel id="a"/>\n</tv>\n'));
   });
 });
+
+/**
+ * A minimal XML well-formedness check (no DTD processing): one root, nested tags that match, quoted
+ * attributes, closed comments / CDATA / processing instructions, entity references, no text outside the root.
+ */
+function assertWellFormed(xml: string): void {
+  const NAME = '[A-Za-z_:][\\w:.-]*';
+  const START = new RegExp(`<(${NAME})((?:\\s+${NAME}\\s*=\\s*(?:"[^"<]*"|'[^'<]*'))*)\\s*(/?)>`, 'y');
+  const END = new RegExp(`</(${NAME})\\s*>`, 'y');
+  const TEXT_OK = /^(?:[^&<]|&(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);)*$/;
+  const stack: string[] = [];
+  let roots = 0;
+  let i = 0;
+  const fail = (why: string): never =>
+    assert.fail(`not well-formed (${why}) at ${i}: ${JSON.stringify(xml.slice(i, i + 60))}`);
+  const skip = (open: string, close: string): void => {
+    const j = xml.indexOf(close, i + open.length);
+    if (j < 0) fail(`unclosed ${open}`);
+    if (open === '<!--' && xml.slice(i + 4, j).includes('--')) fail('-- in a comment');
+    i = j + close.length;
+  };
+  while (i < xml.length) {
+    if (xml.startsWith('<?', i)) skip('<?', '?>');
+    else if (xml.startsWith('<!--', i)) skip('<!--', '-->');
+    else if (xml.startsWith('<![CDATA[', i)) {
+      if (stack.length === 0) fail('CDATA outside the root');
+      skip('<![CDATA[', ']]>');
+    } else if (xml.startsWith('<!DOCTYPE', i)) {
+      if (roots > 0) fail('DOCTYPE after the root');
+      const j = xml.indexOf(']>', i);
+      i =
+        xml.indexOf('[', i) >= 0 && xml.indexOf('[', i) < xml.indexOf('>', i)
+          ? j + 2
+          : xml.indexOf('>', i) + 1;
+      if (i <= 0) fail('unclosed DOCTYPE');
+    } else if (xml.startsWith('</', i)) {
+      END.lastIndex = i;
+      const m = END.exec(xml) ?? fail('bad end tag');
+      if (stack.pop() !== m[1]) fail(`</${m[1]}> does not close the open element`);
+      i = END.lastIndex;
+    } else if (xml[i] === '<') {
+      START.lastIndex = i;
+      const m = START.exec(xml) ?? fail('bad start tag');
+      if (stack.length === 0 && roots++ > 0) fail('a second root element');
+      if (!m[3]) stack.push(m[1]!);
+      i = START.lastIndex;
+    } else {
+      let j = xml.indexOf('<', i);
+      if (j < 0) j = xml.length;
+      const text = xml.slice(i, j);
+      if (stack.length === 0 && text.trim() !== '') fail('text outside the root');
+      if (!TEXT_OK.test(text)) fail('bad character data');
+      i = j;
+    }
+  }
+  if (stack.length > 0) fail(`<${stack.at(-1)}> not closed`);
+  if (roots !== 1) fail('no root element');
+}
 
 describe('/epg.xml over HTTP', () => {
   let gw: GatewayProc;
