@@ -1,7 +1,7 @@
 // /epg.xml: the configured XMLTV guide (file or URL, gzip or not) reduced to the catalog's tvg_ids,
 // cached (a URL is fetched once, not per request) and gzip-compressed for clients that accept it.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -215,5 +215,96 @@ describe('/epg.xml over HTTP', () => {
     assert.equal(gz.headers['content-encoding'], 'gzip');
     assert.equal(gunzipSync(Buffer.from(await gz.body.arrayBuffer())).toString('utf8'), text);
     assert.equal(fetches, 1, 'cached: one fetch of the source');
+  });
+});
+
+/** Polls until `cond()` holds (a log line arrives asynchronously). */
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (cond()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+describe('/epg.xml from a file that is replaced by something that is not XMLTV', () => {
+  let gw: GatewayProc;
+  let dir: string;
+  let guide: string;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sc-epg-file-'));
+    guide = join(dir, 'epg.xml');
+    writeFileSync(guide, GUIDE);
+    const channels = join(dir, 'channels.m3u');
+    writeFileSync(channels, `#EXTM3U\n#EXTINF:-1 tvg-id="sports1.es",Sports 1\n${'1'.repeat(40)}\n`);
+    gw = await startGateway(['--channels', channels, '--epg', guide]);
+  });
+  after(async () => {
+    await gw?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the guide already loaded is kept (and a warning logged) until a good guide replaces the bad one', async () => {
+    const first = await request(`${gw.url}/epg.xml`);
+    assert.equal(first.statusCode, 200);
+    const text = await first.body.text();
+    assert.ok(text.includes('<title>Match</title>'));
+
+    writeFileSync(guide, 'garbage\n');
+    utimesSync(guide, new Date(), new Date(Date.now() + 10_000)); // a modification time surely different
+    for (let i = 0; i < 3; i++) {
+      const res = await request(`${gw.url}/epg.xml`);
+      assert.equal(res.statusCode, 200, 'the previous guide, not 503');
+      assert.equal(await res.body.text(), text);
+    }
+    await until(
+      () =>
+        gw.logs.some(
+          (l) => l.msg === 'guide not loaded; keeping the one in use' && /XMLTV/.test(String(l.error)),
+        ),
+      'the warning',
+    );
+    const warnings = gw.logs.filter((l) => l.msg === 'guide not loaded; keeping the one in use');
+    assert.equal(warnings.length, 1, 'the same bad file is read and logged once, not per request');
+
+    writeFileSync(guide, GUIDE.replace('<title>Match</title>', '<title>Final</title>'));
+    utimesSync(guide, new Date(), new Date(Date.now() + 20_000));
+    const res = await request(`${gw.url}/epg.xml`);
+    assert.equal(res.statusCode, 200);
+    assert.ok((await res.body.text()).includes('<title>Final</title>'));
+  });
+});
+
+describe('/epg.xml while the guide URL fails', () => {
+  let gw: GatewayProc;
+  let origin: Server;
+  let fetches = 0;
+  let dir: string;
+  before(async () => {
+    origin = createServer((_req, res) => {
+      fetches++;
+      res.writeHead(500).end('down');
+    });
+    await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(origin.address() as AddressInfo).port}/guide.xml`;
+    dir = mkdtempSync(join(tmpdir(), 'sc-epg-down-'));
+    const channels = join(dir, 'channels.m3u');
+    writeFileSync(channels, `#EXTM3U\n#EXTINF:-1 tvg-id="sports1.es",Sports 1\n${'1'.repeat(40)}\n`);
+    gw = await startGateway(['--channels', channels, '--epg', url]);
+  });
+  after(async () => {
+    await gw?.stop();
+    origin?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('requests answer 503 and do not fetch the guide again (retried on the backoff schedule only)', async () => {
+    for (let i = 0; i < 5; i++) {
+      const res = await request(`${gw.url}/epg.xml`);
+      assert.equal(res.statusCode, 503);
+      const body = (await res.body.json()) as { error: { code: string } };
+      assert.equal(body.error.code, 'SC_ERR_EPG_UNAVAILABLE');
+    }
+    assert.equal(fetches, 1, 'one fetch for five requests');
   });
 });

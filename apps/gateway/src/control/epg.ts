@@ -2,16 +2,23 @@
  * `GET /epg.xml`: the XMLTV guide the operator configures (`--epg`, a file or an http(s) URL; gzip
  * files are unpacked), reduced to the catalog's `tvg_id`s, cached, and sent gzip-compressed to clients
  * that accept it. A URL is fetched again every `EPG_REFRESH_MS`; a file when its modification time
- * changes. A failed refresh keeps the guide already loaded. Only the configured source is ever fetched.
+ * changes. A guide whose root element is not `<tv>` is a failed load. A failed load keeps the guide
+ * already loaded and is retried after `RETRY_FIRST_MS`, doubling up to `RETRY_MAX_MS` (a URL; a file is
+ * read again when it changes). Loads start only on that schedule, never once per request: a client
+ * cannot make the gateway hammer the guide's server. Only the configured source is ever fetched.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Catalog } from '../channels/catalog.js';
-import { reduceXmltv } from '../channels/xmltv.js';
+import { findTvRoot, reduceXmltv } from '../channels/xmltv.js';
 import type { Logger } from '../log.js';
 import { type ApiRequest, type ApiResponse, apiError } from './api-response.js';
 
 const EPG_REFRESH_MS = 6 * 3600 * 1000;
+/** After a failed load of a URL: the first retry, doubling after each further failure up to the max. */
+const RETRY_FIRST_MS = 60_000;
+const RETRY_MAX_MS = 30 * 60_000;
+const NOT_XMLTV = 'The configured guide is not XMLTV.';
 const FETCH_TIMEOUT_MS = 60_000;
 /** Largest guide read (uncompressed): national guides run to a few hundred MB. */
 const MAX_EPG_BYTES = 512 * 1024 * 1024;
@@ -21,6 +28,11 @@ interface Loaded {
   readonly text: string;
   readonly atMs: number;
   readonly mtimeMs: number;
+}
+
+export interface EpgClock {
+  /** Milliseconds; `Date.now` unless a test drives the schedule. */
+  now(): number;
 }
 
 interface Rendered {
@@ -37,11 +49,23 @@ export class EpgService {
   #loaded: Loaded | null = null;
   #rendered: Rendered | null = null;
   #loading: Promise<void> | null = null;
+  readonly #clock: EpgClock;
+  /** A URL is not fetched again before this time. */
+  #nextLoadMs = 0;
+  /** Failed loads in a row. */
+  #failures = 0;
+  /** The last failure was a guide that is not XMLTV (the 503's message says so). */
+  #notXmltv = false;
+  /** The modification time and size of the file last read and found wrong: not read again until it changes. */
+  #badFile: string | null = null;
+  /** A file is looked at on each request: the same failure is logged once, not per request. */
+  #lastWarning: string | null = null;
 
-  constructor(source: string | undefined, catalog: () => Catalog, log: Logger) {
+  constructor(source: string | undefined, catalog: () => Catalog, log: Logger, clock: EpgClock = Date) {
     this.#source = source;
     this.#catalog = catalog;
     this.#log = log;
+    this.#clock = clock;
   }
 
   async handle(req: ApiRequest): Promise<ApiResponse> {
@@ -49,13 +73,13 @@ export class EpgService {
     if (this.#source === undefined) return apiError('SC_ERR_NO_EPG');
     await this.#refreshIfDue();
     const loaded = this.#loaded;
-    if (!loaded) return apiError('SC_ERR_EPG_UNAVAILABLE');
+    if (!loaded) return apiError('SC_ERR_EPG_UNAVAILABLE', this.#notXmltv ? NOT_XMLTV : undefined);
     const catalog = this.#catalog();
     let r = this.#rendered;
     if (!r || r.catalog !== catalog || r.loaded !== loaded) {
       const ids = new Set(catalog.channels.flatMap((c) => (c.tvgId ? [c.tvgId] : [])));
       const reduced = reduceXmltv(loaded.text, ids);
-      if (!reduced) return apiError('SC_ERR_EPG_UNAVAILABLE', 'The configured guide is not XMLTV.');
+      if (!reduced) return apiError('SC_ERR_EPG_UNAVAILABLE', NOT_XMLTV);
       r = { catalog, loaded, xml: reduced.xml, gzip: gzipSync(reduced.xml) };
       this.#rendered = r;
     }
@@ -72,8 +96,7 @@ export class EpgService {
 
   async #refreshIfDue(): Promise<void> {
     const source = this.#source!;
-    const loaded = this.#loaded;
-    if (loaded && /^https?:\/\//i.test(source) && Date.now() - loaded.atMs < EPG_REFRESH_MS) return;
+    if (isUrl(source) && this.#clock.now() < this.#nextLoadMs) return;
     this.#loading ??= this.#load(source).finally(() => {
       this.#loading = null;
     });
@@ -81,24 +104,61 @@ export class EpgService {
   }
 
   async #load(source: string): Promise<void> {
+    let text: string;
+    let mtimeMs = 0;
+    let fileKey: string | null = null;
     try {
-      if (/^https?:\/\//i.test(source)) {
+      if (isUrl(source)) {
         const res = await fetch(source, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
-        if (!res.ok) throw new Error(`HTTP ${res.status}`);
-        const bytes = new Uint8Array(await res.arrayBuffer());
-        this.#loaded = { text: decode(bytes), atMs: Date.now(), mtimeMs: 0 };
+        if (!res.ok) {
+          await res.body?.cancel();
+          throw new Error(`HTTP ${res.status}`);
+        }
+        text = decode(new Uint8Array(await res.arrayBuffer()));
       } else {
         const st = await stat(source);
-        if (this.#loaded && this.#loaded.mtimeMs === st.mtimeMs) return;
+        fileKey = `${st.mtimeMs}:${st.size}`;
+        if (this.#loaded?.mtimeMs === st.mtimeMs || this.#badFile === fileKey) return;
         if (st.size > MAX_EPG_BYTES) throw new Error(`larger than ${MAX_EPG_BYTES} bytes`);
-        this.#loaded = { text: decode(await readFile(source)), atMs: Date.now(), mtimeMs: st.mtimeMs };
+        text = decode(await readFile(source));
+        mtimeMs = st.mtimeMs;
       }
-      this.#log.info({ bytes: this.#loaded.text.length }, 'guide loaded');
     } catch (err) {
       // The source URL may carry a key: it is not logged.
-      this.#log.warn({ error: (err as Error).message }, 'guide not loaded; keeping the one in use');
+      this.#failed(fileKey, false, (err as Error).message);
+      return;
     }
+    if (!findTvRoot(text)) {
+      this.#failed(fileKey, true, 'not XMLTV (no <tv> root element)');
+      return;
+    }
+    this.#loaded = { text, atMs: this.#clock.now(), mtimeMs };
+    this.#rendered = null;
+    this.#failures = 0;
+    this.#notXmltv = false;
+    this.#badFile = null;
+    this.#lastWarning = null;
+    this.#nextLoadMs = this.#clock.now() + EPG_REFRESH_MS;
+    this.#log.info({ bytes: text.length }, 'guide loaded');
   }
+
+  #failed(fileKey: string | null, notXmltv: boolean, error: string): void {
+    const retryMs = Math.min(RETRY_FIRST_MS * 2 ** this.#failures, RETRY_MAX_MS);
+    this.#failures++;
+    this.#nextLoadMs = this.#clock.now() + retryMs;
+    this.#notXmltv = notXmltv;
+    this.#badFile = fileKey;
+    const url = isUrl(this.#source!);
+    if (!url && error === this.#lastWarning) return;
+    this.#lastWarning = error;
+    const retry = url ? { retryInS: retryMs / 1000 } : {};
+    const msg = this.#loaded ? 'guide not loaded; keeping the one in use' : 'guide not loaded';
+    this.#log.warn({ error, ...retry }, msg);
+  }
+}
+
+function isUrl(source: string): boolean {
+  return /^https?:\/\//i.test(source);
 }
 
 function decode(bytes: Uint8Array): string {
