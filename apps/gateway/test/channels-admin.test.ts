@@ -175,6 +175,46 @@ describe('admin API and reloads', () => {
     assert.equal((await api('/extra')).status, 404);
   });
 
+  test('PUT refuses credentials without echoing them, and names that are not one line of text', async () => {
+    const creds = await api('/creds', {
+      method: 'PUT',
+      body: JSON.stringify({ name: 'C', sources: ['http://user:hunter2@10.0.0.5/live.ts'] }),
+    });
+    assert.equal(creds.status, 400);
+    assert.deepEqual(creds.body, {
+      error: {
+        code: 'SC_ERR_BAD_CHANNEL',
+        message:
+          'Channel.sources[0]: "http://***@10.0.0.5/live.ts" carries credentials, which are not supported.',
+      },
+    });
+    const tail = 'control characters, line separators and unpaired surrogates are not allowed.';
+    const refused: Array<[Record<string, unknown>, string]> = [
+      [
+        { name: 'Innocent\u2028http://attacker.example/steal.ts\u2028#EXTINF:-1,Fake' },
+        `Channel.name has U+2028 (a line separator) at character 9: ${tail}`,
+      ],
+      [
+        { name: 'lone \ud800 x' },
+        `Channel.name has U+D800 (half of a surrogate pair) at character 6: ${tail}`,
+      ],
+      [{ name: 'a\u0000b' }, `Channel.name has U+0000 (a control character) at character 2: ${tail}`],
+      [
+        { name: 'N', group: 'G\u0085x' },
+        `Channel.group has U+0085 (a control character) at character 2: ${tail}`,
+      ],
+    ];
+    for (const [fields, message] of refused) {
+      const r = await api('/weird', { method: 'PUT', body: JSON.stringify({ sources: [C], ...fields }) });
+      assert.equal(r.status, 400, message);
+      assert.deepEqual(r.body, { error: { code: 'SC_ERR_BAD_CHANNEL', message } });
+    }
+    assert.equal((await api('/weird')).status, 404, 'nothing was saved');
+    assert.deepEqual(onDisk(), ['keep', 'change']);
+    const m3u = await (await fetch(`${gw.url}/playlist.m3u`)).text();
+    assert.equal(m3u.includes('attacker'), false);
+  });
+
   test('an edit closes the changed channel only; the unchanged one keeps playing', async () => {
     const keep = openTs(`${gw.url}/channel/keep.ts`);
     const change = openTs(`${gw.url}/channel/change.ts`);
@@ -236,6 +276,31 @@ describe('admin API and reloads', () => {
         DEADLINE_MS,
       ),
     );
+    assert.equal((await api('/watched')).status, 200, 'the catalog in use is kept');
+
+    // A source with credentials: refused like any mistake, and the warning does not repeat them.
+    const from = gw.logs.length;
+    writeFileAtomic(
+      file,
+      JSON.stringify({
+        channels: [{ id: 'creds', name: 'C', sources: ['http://user:hunter2@10.0.0.5/x.ts'] }],
+      }),
+    );
+    gw.proc.kill('SIGHUP');
+    const refused = (): any =>
+      gw.logs
+        .slice(from)
+        .find(
+          (l) =>
+            l.msg === 'channel catalog not reloaded; keeping the one in use' &&
+            String(l.error).includes('credentials'),
+        );
+    assert.ok(await waitFor(() => refused() !== undefined, DEADLINE_MS));
+    assert.equal(
+      refused().error,
+      `The channel file ${file} is invalid: channels[0].sources[0]: "http://***@10.0.0.5/x.ts" carries credentials, which are not supported.`,
+    );
+    assert.equal(JSON.stringify(gw.logs).includes('hunter2'), false, 'no log line holds the password');
     assert.equal((await api('/watched')).status, 200, 'the catalog in use is kept');
   });
 });

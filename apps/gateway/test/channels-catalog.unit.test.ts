@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseCatalog, parseJsonCatalog, parseM3u, slug } from '../src/channels/catalog.js';
-import { isHlsUrl, parseSource, sourceText } from '../src/channels/source.js';
+import { isHlsUrl, parseSource, redactUserinfo, sourceText } from '../src/channels/source.js';
+import { jsonErrorOffset } from '../src/json-syntax.js';
 import { getJson, startGateway } from './support/gateway-proc.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
@@ -48,9 +49,158 @@ describe('sources', () => {
     );
     assert.equal(
       parseSource('http://u:p@h/x.ts').error,
-      '"http://u:p@h/x.ts" carries credentials, which are not supported',
+      '"http://***@h/x.ts" carries credentials, which are not supported',
     );
     assert.equal(parseSource('   ').error, 'a source is empty');
+  });
+});
+
+describe('no secret in a message', () => {
+  test('a source with credentials is refused without echoing them, whatever its form', () => {
+    const cases: Array<[string, string]> = [
+      ['http://user:hunter2@h/x.ts', '"http://***@h/x.ts" carries credentials, which are not supported'],
+      [
+        'HTTPS://user:hunter2@h:8443/x.m3u8',
+        '"HTTPS://***@h:8443/x.m3u8" carries credentials, which are not supported',
+      ],
+      ['http:///user:hunter2@h/x.ts', '"http:///***@h/x.ts" carries credentials, which are not supported'],
+      ['http://hunter2@h/x.ts', '"http://***@h/x.ts" carries credentials, which are not supported'],
+      ['http://u:p@ss:hunter2@h/x.ts', '"http://***@h/x.ts" carries credentials, which are not supported'],
+      ['http://user:hun ter2@h /x.ts', '"http://***@h /x.ts" is not a valid URL'],
+      [
+        'rtmp://user:hunter2@h/live',
+        '"rtmp://***@h/live" is not a source (acestream://<id>, a 40-hex id, infohash:<hash> or an http(s):// URL)',
+      ],
+    ];
+    for (const [source, message] of cases) assert.equal(parseSource(source).error, message, source);
+    assert.equal(
+      error(JSON.stringify({ channels: [{ id: 'x', name: 'X', sources: ['http://u:hunter2@h/x.ts'] }] })),
+      'channels[0].sources[0]: "http://***@h/x.ts" carries credentials, which are not supported',
+    );
+    assert.equal(redactUserinfo('http://h/a@b?c=d@e'), 'http://h/a@b?c=d@e', 'an @ after the host is kept');
+    assert.equal(redactUserinfo(`acestream://${A}`), `acestream://${A}`);
+  });
+  test('malformed JSON is named by line and column, never quoted', () => {
+    const text = '{"channels": [\n  {"id": "x", "name": "X", "sources": [http://u:hunter2@h/x.ts]}]}';
+    const message = error(text);
+    assert.equal(
+      message,
+      'it is neither JSON (a syntax error at line 2, column 40) nor an M3U playlist (#EXTM3U first)',
+    );
+    assert.equal(text.split('\n')[1]![39], 'h', 'line 2, column 40 is where the JSON breaks');
+    assert.equal(
+      error('{"channels": ['),
+      'it is neither JSON (a syntax error at line 1, column 15) nor an M3U playlist (#EXTM3U first)',
+    );
+  });
+  test('the position scan accepts exactly what JSON.parse accepts', () => {
+    const texts = [
+      '{}',
+      '[]',
+      ' [1, -0.5e+3, "a\\u00e9\\n", true, false, null, {"k": [{}]}] ',
+      '"s"',
+      '0',
+      '-1.25E-2',
+      '',
+      ' ',
+      '{',
+      '[1,]',
+      '{"a":1,}',
+      '{"a" 1}',
+      '{a:1}',
+      "{'a':1}",
+      '[01]',
+      '[1.]',
+      '[.5]',
+      '[1e]',
+      '[-]',
+      '["\\x"]',
+      '["\\u12g4"]',
+      '["a\tb"]',
+      '[tru]',
+      '[nul]',
+      '[1] 2',
+      '[1]]',
+      '{"a":1}}',
+      '[NaN]',
+      '\uFEFF{}',
+      `${'['.repeat(5000)}${']'.repeat(5000)}`,
+      `${'['.repeat(5000)}${']'.repeat(4999)}`,
+    ];
+    for (const t of texts) {
+      let valid = true;
+      try {
+        JSON.parse(t);
+      } catch {
+        valid = false;
+      }
+      assert.equal(jsonErrorOffset(t) === null, valid, JSON.stringify(t.slice(0, 40)));
+    }
+    assert.equal(
+      jsonErrorOffset('['.repeat(1_000_000)),
+      1_000_000,
+      'deep nesting does not overflow the stack',
+    );
+  });
+});
+
+describe('names and attributes are one line of text', () => {
+  test('control characters, line separators and unpaired surrogates are refused, by code point', () => {
+    const one = (c: Record<string, unknown>): string =>
+      error(JSON.stringify({ channels: [{ id: 'x', name: 'X', sources: [A], ...c }] }));
+    const tail = 'control characters, line separators and unpaired surrogates are not allowed';
+    assert.equal(
+      one({ name: 'Innocent\u2028http://attacker.example/steal.ts\u2028#EXTINF:-1,Fake' }),
+      `channels[0].name has U+2028 (a line separator) at character 9: ${tail}`,
+    );
+    assert.equal(
+      one({ name: 'a\u2029b' }),
+      `channels[0].name has U+2029 (a line separator) at character 2: ${tail}`,
+    );
+    assert.equal(
+      one({ name: 'lone \ud800 x' }),
+      `channels[0].name has U+D800 (half of a surrogate pair) at character 6: ${tail}`,
+    );
+    assert.equal(
+      one({ name: 'lone \udc00' }),
+      `channels[0].name has U+DC00 (half of a surrogate pair) at character 6: ${tail}`,
+    );
+    for (const [ch, hex] of [
+      ['\u0000', '0000'],
+      ['\v', '000B'],
+      ['\f', '000C'],
+      ['\r', '000D'],
+      ['\u007f', '007F'],
+      ['\u0085', '0085'],
+      ['\u009b', '009B'],
+    ])
+      assert.equal(
+        one({ name: `a${ch}b` }),
+        `channels[0].name has U+${hex} (a control character) at character 2: ${tail}`,
+      );
+    assert.equal(
+      one({ group: 'G\u0085' }),
+      `channels[0].group has U+0085 (a control character) at character 2: ${tail}`,
+    );
+    assert.equal(
+      one({ logo: 'http://l/\n.png' }),
+      `channels[0].logo has U+000A (a control character) at character 10: ${tail}`,
+    );
+    assert.equal(
+      one({ tvg_id: '\u2028' }),
+      `channels[0].tvg_id has U+2028 (a line separator) at character 1: ${tail}`,
+    );
+    const ok = parseJsonCatalog(
+      JSON.stringify({
+        channels: [{ id: 'x', name: ' Ünïcode 📺 \u00a0ok\n', group: 'G\t✓', sources: [A] }],
+      }),
+    );
+    assert.equal(
+      ok.error,
+      null,
+      'a pair of surrogates (an emoji), a tab and other printable text pass; the name is trimmed',
+    );
+    assert.equal(ok.catalog.channels[0]!.name, 'Ünïcode 📺 \u00a0ok');
   });
 });
 
@@ -275,6 +425,23 @@ describe('start-up', () => {
     } finally {
       await gw.stop();
     }
+  });
+  test('a source with credentials stops start-up in one sentence that does not repeat them', () => {
+    const file = join(dir, 'creds.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ channels: [{ id: 'x', name: 'X', sources: ['http://user:hunter2@10.0.0.5/x.ts'] }] }),
+    );
+    const r = spawnSync(process.execPath, [CLI, '--port', '0', '--docker', 'off', '--channels', file], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+      timeout: 30_000,
+    });
+    assert.equal(r.status, 1);
+    assert.equal(
+      r.stderr,
+      `The channel file ${file} is invalid: channels[0].sources[0]: "http://***@10.0.0.5/x.ts" carries credentials, which are not supported.\n`,
+    );
   });
   test('a missing file is one sentence too', () => {
     const file = join(dir, 'missing.json');

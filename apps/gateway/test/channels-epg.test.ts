@@ -119,6 +119,14 @@ describe('reduceXmltv', () => {
     );
     assert.throws(() => assertWellFormed('<!-- built for <tv>\n  <channel id="a"/>\n</tv>\n'));
   });
+  test('characters XML 1.0 forbids are not passed on raw', () => {
+    const guide =
+      '<?xml version="1.0"?>\n<tv>\n<channel id="s"><display-name>A\u0000B\u001bC\uffffD\tE</display-name></channel>\n</tv>\n';
+    const r = reduceXmltv(guide, new Set(['s']))!;
+    assert.equal(r.channels, 1);
+    assert.ok(r.xml.includes('<display-name>A\ufffdB\ufffdC\ufffdD\tE</display-name>'));
+    assert.equal(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/.test(r.xml), false);
+  });
 });
 
 /**

@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
+import type { Catalog } from '../src/channels/catalog.js';
 import { parseM3u } from '../src/channels/catalog.js';
-import { deviceIdFor, isValidDeviceId } from '../src/channels/exports.js';
+import { deviceIdFor, isValidDeviceId, xml } from '../src/channels/exports.js';
 import { loadConfig } from '../src/config/load.js';
 import type { GatewayConfig } from '../src/config/types.js';
 import { ExportRoutes } from '../src/control/exports.js';
@@ -109,6 +110,96 @@ describe('export routes in-process', () => {
         .TunerCount,
       3,
     );
+  });
+});
+
+/** Every line break some M3U reader splits on: CR, LF, VT, FF, FS/GS/RS, NEL, LS, PS (Python's splitlines). */
+const ANY_BREAK = /\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/;
+/** Control characters (C0, DEL, C1), line and paragraph separators, unpaired surrogates. */
+const UNSAFE =
+  /[\u0000-\u001f\u007f-\u009f\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const INJECTION =
+  'Innocent\u2028http://attacker.example/steal.ts\u2029#EXTINF:-1,Fake\u0085x\vy\fz\u0000\u001b\u007f\u009bw\ra';
+
+describe('exports are one line per field, well-formed UTF-8', () => {
+  // Built by hand: the catalog refuses these characters in JSON, but the exports must hold whatever they get.
+  const catalog: Catalog = {
+    channels: [
+      {
+        id: 'evil',
+        number: '1',
+        name: `${INJECTION} lone \ud800 high, lone \udc00 low, pair 📺`,
+        group: 'G\u2028#EXTINF:-1,Group',
+        logo: 'http://l/\u0085x.png',
+        tvgId: 'e\nvil',
+        sources: [{ kind: 'id', hex: 'a'.repeat(40) }],
+      },
+    ],
+  };
+  const routes = new ExportRoutes(loadConfig(['--docker', 'off'], {}).config, () => catalog);
+  const get = (path: string) =>
+    routes.handle({ method: 'GET', path, query: '', headers: { host: 'tv.lan' } });
+  test('playlist.m3u: control characters and line separators become spaces, unpaired surrogates U+FFFD', () => {
+    const body = get('/playlist.m3u').body as string;
+    assert.deepEqual(body.split(ANY_BREAK), [
+      '#EXTM3U',
+      '#EXTINF:-1 tvg-id="e vil" tvg-name="Innocent http://attacker.example/steal.ts #EXTINF:-1,Fake x y z w a lone \ufffd high, lone \ufffd low, pair 📺" tvg-logo="http://l/ x.png" group-title="G #EXTINF:-1,Group" tvg-chno="1",Innocent http://attacker.example/steal.ts #EXTINF:-1,Fake x y z w a lone \ufffd high, lone \ufffd low, pair 📺',
+      'http://tv.lan/channel/evil.ts',
+      '',
+    ]);
+    assert.equal(
+      UNSAFE.test(body.replace(/\n/g, '')),
+      false,
+      'no unsafe character but the LF ending each line',
+    );
+  });
+  test('lineup.json: GuideName is one line of well-formed text', () => {
+    const body = get('/lineup.json').body as string;
+    assert.equal(UNSAFE.test(body), false, 'not even as a JSON escape');
+    assert.equal(
+      JSON.parse(body)[0].GuideName,
+      'Innocent http://attacker.example/steal.ts #EXTINF:-1,Fake x y z w a lone \ufffd high, lone \ufffd low, pair 📺',
+    );
+  });
+  test('XML text: characters XML 1.0 forbids become U+FFFD; tab, CR, LF and markup are escaped or kept', () => {
+    assert.equal(
+      xml('a\u0000b\u001bc\ud800d\uffffe\tf<&>"\''),
+      'a\ufffdb\ufffdc\ufffdd\ufffde\tf&#60;&#38;&#62;&#34;&#39;',
+    );
+  });
+});
+
+describe('exports over HTTP of an M3U catalog holding control characters and line separators', () => {
+  let gw: GatewayProc;
+  let dir: string;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sc-exports-lsep-'));
+    const file = join(dir, 'channels.m3u');
+    // An M3U catalog is read line by line (LF); every other break character stays inside the name.
+    writeFileSync(
+      file,
+      `#EXTM3U\n#EXTINF:-1 tvg-id="lsep" group-title="G\u2028x",${INJECTION}\n${'2'.repeat(40)}\n`,
+    );
+    gw = await startGateway(['--engine', 'http://127.0.0.1:9', '--channels', file]);
+  });
+  after(async () => {
+    await gw?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  test('playlist.m3u and lineup.json: one line per entry, well-formed UTF-8, no injected URL line', async () => {
+    const r = await fetch(`${gw.url}/playlist.m3u`);
+    assert.equal(r.status, 200);
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(await r.arrayBuffer());
+    const name = 'Innocent http://attacker.example/steal.ts #EXTINF:-1,Fake x y z w a';
+    assert.deepEqual(text.split(ANY_BREAK), [
+      '#EXTM3U',
+      `#EXTINF:-1 tvg-id="lsep" tvg-name="${name}" group-title="G x" tvg-chno="1",${name}`,
+      `${gw.url}/channel/lsep.ts`,
+      '',
+    ]);
+    const l = await fetch(`${gw.url}/lineup.json`);
+    const lineup = new TextDecoder('utf-8', { fatal: true }).decode(await l.arrayBuffer());
+    assert.equal(JSON.parse(lineup)[0].GuideName, name);
   });
 });
 

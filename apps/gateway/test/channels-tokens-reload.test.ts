@@ -20,6 +20,7 @@ const KEEP = 'keep-Secret-Token-0001';
 const GONE = 'gone-Secret-Token-0002';
 const NEW = 'new-Secret-Token-0003';
 const LATE = 'late-Secret-Token-0004';
+const BROKEN = 'broken-Secret-Token-0005';
 
 let sim: EngineSim;
 let gw: GatewayProc;
@@ -119,13 +120,22 @@ test('a changed file: removed tokens open nothing new, open TS plays on, kept co
 
 test('SIGHUP reloads; a broken file keeps the tokens in use', async () => {
   let from = gw.logs.length;
-  writeFileSync(tokens, '{"tokens": [');
+  // Not JSON, around a token: the warning names the place of the mistake and quotes nothing.
+  // Written atomically, so no reload sees a half-written file.
+  writeFileAtomic(tokens, `{"tokens": [{"name": "broken", "token": ${BROKEN}}]}`);
   assert.ok(
     await waitFor(
       () => gw.logs.slice(from).some((l) => l.msg === 'tokens file not reloaded; keeping the tokens in use'),
       DEADLINE_MS,
     ),
     'the broken file is logged',
+  );
+  const warning = gw.logs
+    .slice(from)
+    .find((l) => l.msg === 'tokens file not reloaded; keeping the tokens in use');
+  assert.equal(
+    warning!.error,
+    `The tokens file ${tokens} is invalid: it is not JSON (a syntax error at line 1, column 41).`,
   );
   const still = openTs(`${gw.url}/channel/sports.ts?token=${NEW}`);
   assert.ok(await still.waitBytes(MEDIA_BYTES, DEADLINE_MS), 'the tokens in use still play');
@@ -145,6 +155,7 @@ test('SIGHUP reloads; a broken file keeps the tokens in use', async () => {
 test('no token appears in any log line, reloads included', () => {
   const text = gw.logs.map((l) => JSON.stringify(l)).join('\n');
   assert.ok(text.includes('tokens file reloaded'));
-  for (const secret of [KEEP, GONE, NEW, LATE])
+  for (const secret of [KEEP, GONE, NEW, LATE, BROKEN])
     assert.equal(text.includes(secret), false, 'a token was logged');
+  assert.equal(text.includes(BROKEN.slice(0, 8)), false, 'part of a token was logged');
 });

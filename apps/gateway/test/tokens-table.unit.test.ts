@@ -2,8 +2,13 @@
 // and are released from the same slot), a new token never lands on a slot that still has clients, and a
 // gate updated to the new table lets in only the new file's tokens.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import type { PlayerToken } from '../src/access/token-file.js';
+import { fileURLToPath } from 'node:url';
+import { type PlayerToken, parseTokens } from '../src/access/token-file.js';
 import {
   nextTokenTable,
   releaseShard,
@@ -100,4 +105,39 @@ test("a shard that died takes its clients' counts with it; a limit holds across 
   // A reload after the crash sees the slot as free of clients.
   const next = nextTokenTable(table, [tok('bbbbbbbb')])!;
   assert.equal(next.shards, 2);
+});
+
+test('a tokens file that is not JSON is named by line and column, never quoted (it may hold a token)', () => {
+  const cases: Array<[string, string]> = [
+    ['{"tokens":[{"name":"a","token":TOPSECRET-token-xyz}]}', 'line 1, column 32'],
+    ['{"tokens": [\n  {"name": "a", "token": "TOPSECRET-token-xyz}\n]}', 'line 2, column 47'],
+    ['{"tokens": [{"name": "a", "token": "TOPSECRET-token-xyz"},]}', 'line 1, column 59'],
+    ['{"tokens": [{"name": "a", "token": "TOPSECRET-token-xyz"}', 'line 1, column 58'],
+  ];
+  for (const [text, place] of cases) {
+    const r = parseTokens(text);
+    assert.equal(r.error, `it is not JSON (a syntax error at ${place})`, text);
+    assert.equal(/TOPSECRET|token-xyz/.test(r.error!), false);
+  }
+});
+
+test('start-up: a tokens file that is not JSON stops the gateway in one sentence without the token', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sc-tokens-file-'));
+  try {
+    const file = join(dir, 'tokens.json');
+    writeFileSync(file, '{"tokens":[{"name":"a","token":TOPSECRET-token-xyz}]}\n');
+    const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+    const r = spawnSync(process.execPath, [cli, '--port', '0', '--docker', 'off', '--tokens', file], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+      timeout: 30_000,
+    });
+    assert.equal(r.status, 1);
+    assert.equal(
+      r.stderr,
+      `The tokens file ${file} is invalid: it is not JSON (a syntax error at line 1, column 32).\n`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

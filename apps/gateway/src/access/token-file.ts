@@ -4,6 +4,7 @@
  * token itself, which is a secret like the API key).
  */
 import { readFileSync } from 'node:fs';
+import { jsonErrorPlace } from '../json-syntax.js';
 import { isChannelId } from '../stream-key.js';
 
 export interface PlayerToken {
@@ -29,7 +30,8 @@ export function parseTokens(text: string): TokensParse {
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    return fail(`it is not JSON (${(err as Error).message})`);
+    // By position only: the parser's own message quotes the text around the mistake (a token, maybe).
+    return fail(`it is not JSON (a syntax error at ${jsonErrorPlace(text, err)})`);
   }
   if (typeof doc !== 'object' || doc === null || !Array.isArray((doc as { tokens?: unknown }).tokens))
     return fail('it must be a JSON object with a "tokens" array');

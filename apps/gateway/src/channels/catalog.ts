@@ -6,6 +6,7 @@
  * M3U entries that share a `tvg-id` (else a name) become one channel whose sources are in file order, so a
  * hand-made playlist listing three ids of "Sports 1" gives one channel with three fallbacks.
  */
+import { jsonErrorPlace } from '../json-syntax.js';
 import { type ChannelSource, parseSource } from './source.js';
 
 export interface Channel {
@@ -45,7 +46,10 @@ export function parseJsonCatalog(text: string): CatalogParse {
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    return fail(`it is neither JSON (${(err as Error).message}) nor an M3U playlist (#EXTM3U first)`);
+    // By position only: the parser's own message quotes the text around the mistake (a source URL, maybe).
+    return fail(
+      `it is neither JSON (a syntax error at ${jsonErrorPlace(text, err)}) nor an M3U playlist (#EXTM3U first)`,
+    );
   }
   if (!isObject(doc) || !Array.isArray(doc.channels))
     return fail('it must be a JSON object with a "channels" array');
@@ -68,6 +72,8 @@ export function channelFromJson(raw: unknown, where: string): Channel | string {
   const name = raw.name;
   if (typeof name !== 'string' || name.trim() === '' || name.length > MAX_TEXT)
     return `${where}.name must be a non-empty string of at most ${MAX_TEXT} characters`;
+  const nameMistake = unprintable(name.trim());
+  if (nameMistake) return `${where}.name ${nameMistake}`;
   let number: string | null = null;
   if (raw.number !== undefined && raw.number !== null) {
     const n = typeof raw.number === 'number' ? String(raw.number) : raw.number;
@@ -86,6 +92,14 @@ export function channelFromJson(raw: unknown, where: string): Channel | string {
   if (group === false) return `${where}.group must be a string of at most ${MAX_TEXT} characters`;
   if (logo === false) return `${where}.logo must be a string of at most ${MAX_TEXT} characters`;
   if (tvgId === false) return `${where}.tvg_id must be a string of at most ${MAX_TEXT} characters`;
+  for (const [key, v] of [
+    ['group', group],
+    ['logo', logo],
+    ['tvg_id', tvgId],
+  ] as const) {
+    const mistake = v === null ? null : unprintable(v);
+    if (mistake) return `${where}.${key} ${mistake}`;
+  }
   if (!Array.isArray(raw.sources) || raw.sources.length === 0)
     return `${where}.sources must be a non-empty array`;
   if (raw.sources.length > MAX_SOURCES) return `${where}.sources lists more than ${MAX_SOURCES} sources`;
@@ -98,6 +112,31 @@ export function channelFromJson(raw: unknown, where: string): Channel | string {
     sources.push(p.source);
   }
   return { id, number: number ?? '', name: name.trim(), group, logo, tvgId, sources };
+}
+
+/**
+ * Control characters (C0 but tab, DEL, C1), the Unicode line and paragraph separators, and unpaired
+ * surrogates. A tab is let through (hand-written catalogs have them; the exports turn it into a space).
+ */
+const UNPRINTABLE =
+  /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Why a name or attribute cannot be exported as one line of text (an M3U line, an XML value), or null.
+ * Names the character by code point and position, never quoting the text around it.
+ */
+function unprintable(s: string): string | null {
+  const m = UNPRINTABLE.exec(s);
+  if (!m) return null;
+  const code = m[0].charCodeAt(0);
+  const hex = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  const what =
+    code >= 0xd800 && code <= 0xdfff
+      ? 'half of a surrogate pair'
+      : code === 0x2028 || code === 0x2029
+        ? 'a line separator'
+        : 'a control character';
+  return `has ${hex} (${what}) at character ${m.index + 1}: control characters, line separators and unpaired surrogates are not allowed`;
 }
 
 // ----------------------------------------------------------------------------------------------- M3U

@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Catalog } from './catalog.js';
-import { extinf } from './render.js';
+import { extinf, plainText } from './render.js';
+import { xmlChars } from './xmltv.js';
 
 export interface PlayerUrls {
   /** Absolute base, no trailing slash: `http://gateway:8000`. */
@@ -87,7 +88,7 @@ export function discoverJson(t: Tuner): Record<string, unknown> {
 export function lineupJson(catalog: Catalog, u: PlayerUrls): Array<Record<string, unknown>> {
   return catalog.channels.map((c) => ({
     GuideNumber: c.number,
-    GuideName: c.name,
+    GuideName: plainText(c.name),
     URL: channelUrl(u, c.id, 'ts'),
     HD: 1,
   }));
@@ -119,5 +120,5 @@ export function deviceXml(t: Tuner): string {
 }
 
 export function xml(s: string): string {
-  return s.replace(/[<>&'"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
+  return xmlChars(s).replace(/[<>&'"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }

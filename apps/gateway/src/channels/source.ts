@@ -70,6 +70,22 @@ function fail(error: string): SourceParse {
   return { source: null, error };
 }
 
+/**
+ * A source's text as messages quote it: any `user:password@` replaced by `***@` (credentials are refused
+ * and never echoed — in start-up sentences, reload logs and API errors alike), then cut to 80 characters.
+ */
 function clip(s: string): string {
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+  const r = redactUserinfo(s);
+  return r.length > 80 ? `${r.slice(0, 77)}...` : r;
+}
+
+/**
+ * `scheme://user:password@host/…` → `scheme://***@host/…`. The userinfo is everything up to the last `@`
+ * before the authority ends (`/`, `\`, `?`, `#`), as the URL parser reads it; a text that only looks like
+ * a URL is redacted too, since it is echoed all the same.
+ */
+export function redactUserinfo(text: string): string {
+  return text
+    .replace(/^([a-z][a-z0-9+.-]*:[/\\]*)[^/\\?#]*@/i, '$1***@')
+    .replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/\\?#]*@/gi, '$1***@');
 }

@@ -51,8 +51,8 @@ export function reduceXmltv(text: string, tvgIds: ReadonlySet<string>): Reduced 
     .slice(0, root.end)
     .replace(/^\uFEFF/, '')
     .trimStart();
-  if (root.selfClosing) return { xml: `${head}\n`, channels: 0, programmes: 0 };
-  const parts: string[] = [head, '\n'];
+  if (root.selfClosing) return { xml: `${xmlChars(head)}\n`, channels: 0, programmes: 0 };
+  const parts: string[] = [xmlChars(head), '\n'];
   let channels = 0;
   let programmes = 0;
   let pos = root.end;
@@ -73,7 +73,7 @@ export function reduceXmltv(text: string, tvgIds: ReadonlySet<string>): Reduced 
     if (end < 0) break;
     pos = end;
     if (tag.attr === null || !tvgIds.has(decodeEntities(tag.attr))) continue;
-    parts.push('  ', text.slice(lt, end), '\n');
+    parts.push('  ', xmlChars(text.slice(lt, end)), '\n');
     if (name === 'channel') channels++;
     else programmes++;
   }
@@ -204,6 +204,18 @@ function skipDoctype(text: string, from: number): number {
     }
     if (pos < 0) return -1;
   }
+}
+
+/** What XML 1.0 does not allow in a document: C0 controls but tab, CR and LF; U+FFFE, U+FFFF; lone surrogates. */
+const NOT_XML =
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * Text an XML parser accepts: each character XML 1.0 forbids becomes U+FFFD (a guide with one stray byte
+ * would otherwise be refused whole by a strict parser).
+ */
+export function xmlChars(s: string): string {
+  return s.replace(NOT_XML, '\uFFFD');
 }
 
 function decodeEntities(s: string): string {
