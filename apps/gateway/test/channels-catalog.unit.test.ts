@@ -277,6 +277,27 @@ describe('JSON catalog', () => {
       'channels[1]: guide number 3 is already channel "x"\'s',
     );
   });
+  test('guide numbers are compared and kept in canonical form: 07, 7.0 and 7 are one number', () => {
+    const pair = (second: unknown, first: unknown = 7) =>
+      JSON.stringify({
+        channels: [
+          { id: 'x', name: 'X', number: first, sources: [A] },
+          { id: 'y', name: 'Y', number: second, sources: [B] },
+        ],
+      });
+    for (const n of ['07', '7.0', '007.00', 7.0, '7'])
+      assert.equal(error(pair(n)), 'channels[1]: guide number 7 is already channel "x"\'s', String(n));
+    assert.equal(error(pair('7.01', '7.1')), 'channels[1]: guide number 7.1 is already channel "x"\'s');
+    const kept = (n: string) => parseJsonCatalog(pair(n)).catalog?.channels[1]?.number;
+    assert.equal(kept('08'), '8');
+    assert.equal(kept('007.010'), '7.10');
+    assert.equal(kept('7.10'), '7.10', 'a sub-number 10 is not 1');
+    assert.equal(kept('7.2'), '7.2');
+    assert.equal(
+      error(`#EXTM3U\n#EXTINF:-1 tvg-chno="4",X\n${A}\n#EXTINF:-1 tvg-chno="04.0",Y\n${B}`),
+      'line 4: guide number 4 is already channel "x"\'s',
+    );
+  });
 });
 
 describe('M3U catalog', () => {

@@ -12,7 +12,10 @@ import { type ChannelSource, parseSource } from './source.js';
 export interface Channel {
   /** URL-safe id: `/channel/<id>.ts`. */
   readonly id: string;
-  /** Guide number (`tvg-chno`, HDHomeRun GuideNumber): digits, optionally `.` and a sub-number. */
+  /**
+   * Guide number (`tvg-chno`, HDHomeRun GuideNumber): digits, optionally `.` and a sub-number, in canonical
+   * form (`07` and `7.0` are `7`, `7.01` is `7.1`), so two spellings of one number cannot both be used.
+   */
   readonly number: string;
   readonly name: string;
   readonly group: string | null;
@@ -79,7 +82,7 @@ export function channelFromJson(raw: unknown, where: string): Channel | string {
     const n = typeof raw.number === 'number' ? String(raw.number) : raw.number;
     if (typeof n !== 'string' || !GUIDE_NUMBER.test(n))
       return `${where}.number must be a guide number such as 7 or "7.1"`;
-    number = n;
+    number = canonicalNumber(n);
   }
   const text = (key: string): string | null | false => {
     const v = raw[key];
@@ -219,7 +222,7 @@ export function parseM3u(text: string): CatalogParse {
     m.group ??= nonEmpty(entry.attrs.get('group-title'));
     m.logo ??= nonEmpty(entry.attrs.get('tvg-logo'));
     if (m.number === null && chno !== null) {
-      m.number = chno;
+      m.number = canonicalNumber(chno);
       m.numberLine = entry.line;
     }
     if (m.sources.length >= MAX_SOURCES)
@@ -298,6 +301,16 @@ function finish(channels: Channel[], where: (i: number) => string): CatalogParse
     return { ...c, number: String(highest) };
   });
   return { catalog: { channels: out }, error: null };
+}
+
+/**
+ * A guide number as clients read it (major and minor as integers, a zero minor dropped): `07` → `7`,
+ * `7.0` → `7`, `007.01` → `7.1`. `n` matches GUIDE_NUMBER.
+ */
+function canonicalNumber(n: string): string {
+  const [major, minor] = n.split('.');
+  const m = minor === undefined ? 0 : Number.parseInt(minor, 10);
+  return m === 0 ? String(Number.parseInt(major!, 10)) : `${Number.parseInt(major!, 10)}.${m}`;
 }
 
 /** A URL-safe id from a tvg-id or a name: `Sports 1 HD` → `sports-1-hd`. */
