@@ -57,6 +57,14 @@ export const ERRORS = {
     status: 409,
     message: 'The channel file is an M3U playlist: edit it by hand (the API edits JSON catalogs only).',
   },
+  SC_ERR_CATALOG_WRITE: {
+    status: 500,
+    message: 'Cannot save the channel catalog; the catalog in use is unchanged.',
+  },
+  SC_ERR_CATALOG_INVALID: {
+    status: 409,
+    message: 'The channel file changed on disk and is not valid: fix the file, then retry.',
+  },
   SC_ERR_CHECK_BUSY: {
     status: 503,
     message: 'Too many channel checks are running; try again in a few seconds.',

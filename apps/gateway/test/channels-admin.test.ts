@@ -1,9 +1,25 @@
 // Catalog edits: the admin API (API key) writes the file atomically — a writer killed with SIGKILL inside
 // a write leaves the old file or the new one, never a torn one — and a reload (API write, SIGHUP, file
-// change) closes only channels whose sources changed; a playing channel that did not change goes on.
+// change) closes only channels whose sources changed; a playing channel that did not change goes on. An API
+// write follows a symlinked catalog and keeps the file's mode, loads a hand edit it would otherwise
+// overwrite (and refuses over a file that does not parse), and reports a failed write with its cause.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -302,5 +318,134 @@ describe('admin API and reloads', () => {
     );
     assert.equal(JSON.stringify(gw.logs).includes('hunter2'), false, 'no log line holds the password');
     assert.equal((await api('/watched')).status, 200, 'the catalog in use is kept');
+  });
+});
+
+describe('API writes and the file on disk', () => {
+  let sim: EngineSim;
+  let gw: GatewayProc;
+  let root: string;
+  let dir: string;
+  let real: string;
+  let link: string;
+  const A = '4'.repeat(40);
+  const B = '5'.repeat(40);
+  const first = JSON.stringify({ channels: [{ id: 'seven', number: 7, name: 'Seven', sources: [A] }] });
+
+  before(async () => {
+    sim = await startEngineSim({ port: 0 });
+    root = mkdtempSync(join(tmpdir(), 'sc-catfile-'));
+    dir = join(root, 'conf');
+    mkdirSync(join(dir, 'real'), { recursive: true });
+    real = join(dir, 'real', 'channels.json');
+    link = join(dir, 'channels.json');
+    writeFileSync(real, first);
+    chmodSync(real, 0o600);
+    symlinkSync(join('real', 'channels.json'), link);
+    gw = await startGateway(['--engine', sim.url, '--channels', link], { SHARDCAST_API_KEY: KEY });
+  });
+  after(async () => {
+    await gw?.stop();
+    await sim?.close();
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  const api = (path: string, init: RequestInit = {}) =>
+    getJson(`${gw.url}/api/v1/channels${path}`, { ...init, headers: { ...AUTH, ...(init.headers ?? {}) } });
+  const put = (id: string, channel: Record<string, unknown>) =>
+    api(`/${id}`, { method: 'PUT', body: JSON.stringify(channel) });
+  const ids = (text: string) => parseCatalog(text).catalog!.channels.map((c) => c.id);
+
+  test('a write goes through a symlink to its target and keeps the mode (and owner, as root)', async () => {
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) chownSync(real, 65534, 65534);
+    const r = await put('added', { name: 'Added', sources: [B] });
+    assert.equal(r.status, 201);
+    assert.ok(lstatSync(link).isSymbolicLink(), 'the link is still a link');
+    assert.equal(readlinkSync(link), join('real', 'channels.json'));
+    assert.deepEqual(ids(readFileSync(real, 'utf8')), ['seven', 'added'], 'the target got the edit');
+    const st = statSync(real);
+    assert.equal((st.mode & 0o777).toString(8), '600', 'the mode is kept');
+    if (asRoot) assert.deepEqual([st.uid, st.gid], [65534, 65534], 'the owner is kept');
+    assert.deepEqual(readdirSync(dir).sort(), ['channels.json', 'real'], 'no file appears beside the link');
+  });
+
+  test('guide numbers are compared in canonical form: 07 and "7.0" clash with 7', async () => {
+    for (const number of ['07', '7.0', 7.0]) {
+      const r = await put('dup', { name: 'Dup', number, sources: [B] });
+      assert.equal(r.status, 400, String(number));
+      assert.equal(r.body.error.code, 'SC_ERR_BAD_CHANNEL');
+      assert.equal(r.body.error.message, 'Channel "dup": guide number 7 is already channel "seven"\'s.');
+    }
+    const ok = await put('ten', { name: 'Ten', number: '010', sources: [B] });
+    assert.equal(ok.status, 201);
+    assert.equal(ok.body.number, '10', 'saved in canonical form');
+  });
+
+  test('a hand edit just before a PUT is loaded first, not overwritten', async () => {
+    // Faster than the watcher (it checks every second): the edit must see the file as it is now.
+    const hand = JSON.stringify({
+      channels: [
+        { id: 'seven', number: 7, name: 'Seven', sources: [A] },
+        { id: 'by-hand', number: 20, name: 'By hand', sources: [A] },
+      ],
+    });
+    writeFileSync(link, hand);
+    const r = await put('after-hand', { name: 'After hand', sources: [B] });
+    assert.equal(r.status, 201);
+    assert.equal(r.body.number, '21', 'numbered after the hand-edited channel');
+    assert.deepEqual(ids(readFileSync(real, 'utf8')), ['seven', 'by-hand', 'after-hand']);
+    assert.equal((await api('/by-hand')).status, 200);
+    assert.equal((await api('/added')).status, 404, 'the hand edit removed it');
+  });
+
+  test('a hand edit that does not parse refuses the PUT and is left alone', async () => {
+    const broken = '{"channels": [{"id": "half-typed"';
+    writeFileSync(link, broken);
+    const r = await put('refused', { name: 'Refused', sources: [B] });
+    assert.equal(r.status, 409);
+    assert.equal(r.body.error.code, 'SC_ERR_CATALOG_INVALID');
+    assert.match(
+      r.body.error.message,
+      /^The channel file changed on disk and is not valid: it is neither JSON \(.+\) nor an M3U playlist \(#EXTM3U first\)\. Fix the file, then retry \(it was left as it is\)\.$/,
+    );
+    assert.equal(readFileSync(real, 'utf8'), broken, 'the operator’s file is untouched');
+    assert.equal((await api('/after-hand')).status, 200, 'the catalog in use is kept');
+    writeFileSync(link, first);
+    assert.equal((await put('fixed', { name: 'Fixed', sources: [B] })).status, 201);
+    assert.deepEqual(ids(readFileSync(real, 'utf8')), ['seven', 'fixed']);
+  });
+
+  test('a failed write answers SC_ERR_CATALOG_WRITE with the cause, one warning, catalog unchanged', async () => {
+    const away = join(root, 'conf-away');
+    renameSync(dir, away);
+    try {
+      const before = (await api('')).body.channels.map((c: any) => c.id);
+      const r = await put('lost', { name: 'Lost', sources: [B] });
+      assert.equal(r.status, 500);
+      assert.deepEqual(r.body.error, {
+        code: 'SC_ERR_CATALOG_WRITE',
+        message: 'Cannot save the channel catalog: its directory does not exist (ENOENT).',
+      });
+      assert.deepEqual(
+        (await api('')).body.channels.map((c: any) => c.id),
+        before,
+        'the catalog in use is unchanged',
+      );
+      assert.equal((await api('/lost')).status, 404);
+      const warned = gw.logs.filter(
+        (l) => l.msg === 'channel catalog not saved; the catalog in use is unchanged',
+      );
+      assert.equal(warned.length, 1);
+      assert.equal(warned[0]!.level, 40);
+      assert.equal(warned[0]!.code, 'ENOENT');
+      assert.equal(
+        gw.logs.some((l) => (l.level as number) >= 50),
+        false,
+        'no error-level line (no stack)',
+      );
+    } finally {
+      renameSync(away, dir);
+    }
   });
 });

@@ -1,13 +1,22 @@
 /**
  * The channel catalog on the main thread: loaded at start-up, reloaded on SIGHUP and when the file
  * changes, and edited through the admin API (`GET/PUT/DELETE /api/v1/channels[/<id>]`, API key), whose
- * writes go to the file atomically. A reload or an edit closes only the streams of channels whose
+ * writes go to the file atomically. An edit first checks the file: one changed by hand since it was last
+ * loaded (before the watcher saw it) is loaded first and the edit applied on top; one that does not parse
+ * is left alone and the edit refused. A reload or an edit closes only the streams of channels whose
  * source lists changed (or that are gone); a playing channel whose sources did not change goes on
  * untouched.
  */
 import { unwatchFile, watchFile } from 'node:fs';
 import { type Catalog, type Channel, channelFromJson, checkChannels } from '../channels/catalog.js';
-import { CatalogFileError, readCatalogFile, writeCatalogFile } from '../channels/catalog-file.js';
+import {
+  CatalogFileError,
+  digestOf,
+  parseCatalogBytes,
+  readCatalogBytes,
+  readCatalogFile,
+  writeCatalogFile,
+} from '../channels/catalog-file.js';
 import { channelJson } from '../channels/render.js';
 import { type ChannelSource, sourceText } from '../channels/source.js';
 import type { GatewayConfig } from '../config/types.js';
@@ -31,6 +40,8 @@ export class ChannelCatalog {
   readonly #log: Logger;
   readonly #checker: ChannelChecker | null;
   #format: 'json' | 'm3u' = 'json';
+  /** Digest of the file as last loaded or written: a different file on disk was changed by someone else. */
+  #digest = '';
   #watching = false;
   readonly #onSignal = (): void => {
     this.reload('SIGHUP');
@@ -56,6 +67,7 @@ export class ChannelCatalog {
     if (this.#path === undefined) return;
     const file = readCatalogFile(this.#path);
     this.#format = file.format;
+    this.#digest = file.digest;
     this.#sources.set(file.catalog);
     this.#log.info({ channels: file.catalog.channels.length, format: file.format }, 'channel catalog loaded');
   }
@@ -84,6 +96,7 @@ export class ChannelCatalog {
     try {
       const file = readCatalogFile(this.#path);
       this.#format = file.format;
+      this.#digest = file.digest;
       const closed = this.#apply(file.catalog);
       this.#log.info({ reason, channels: file.catalog.channels.length, closed }, 'channel catalog reloaded');
       return true;
@@ -103,19 +116,24 @@ export class ChannelCatalog {
     if (auth === 'disabled') return apiError('SC_ERR_ADMIN_DISABLED');
     if (auth === 'denied') return apiError('SC_ERR_UNAUTHORIZED');
     const read = req.method === 'GET' || req.method === 'HEAD';
-    const catalog = this.#sources.catalog;
     if (req.path === PREFIX) {
       if (!read) return apiError('SC_ERR_METHOD_NOT_ALLOWED');
-      return json(200, { channels: catalog.channels.map(channelJson) });
+      return json(200, { channels: this.#sources.catalog.channels.map(channelJson) });
     }
     const check = CHECK_PATH.exec(req.path);
     if (check) return this.#check(req, check[1]!);
     const id = req.path.slice(PREFIX.length + 1);
-    const existing = catalog.channels.find((c) => c.id === id);
-    if (read) return existing ? json(200, channelJson(existing)) : apiError('SC_ERR_CHANNEL_NOT_FOUND');
+    if (read) {
+      const found = this.#sources.get(id);
+      return found ? json(200, channelJson(found)) : apiError('SC_ERR_CHANNEL_NOT_FOUND');
+    }
     if (req.method !== 'PUT' && req.method !== 'DELETE') return apiError('SC_ERR_METHOD_NOT_ALLOWED');
     if (this.#path === undefined) return apiError('SC_ERR_NO_CATALOG');
+    const refused = this.#catchUp(this.#path);
+    if (refused) return refused;
     if (this.#format === 'm3u') return apiError('SC_ERR_CATALOG_READ_ONLY');
+    const catalog = this.#sources.catalog;
+    const existing = catalog.channels.find((c) => c.id === id);
     let next: Channel[];
     if (req.method === 'DELETE') {
       if (!existing) return apiError('SC_ERR_CHANNEL_NOT_FOUND');
@@ -141,12 +159,65 @@ export class ChannelCatalog {
     }
     const checked = checkChannels(next);
     if (checked.error !== null) return apiError('SC_ERR_BAD_CHANNEL', `${capital(checked.error)}.`);
-    writeCatalogFile(this.#path, checked.catalog);
+    try {
+      this.#digest = writeCatalogFile(this.#path, checked.catalog);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (typeof code !== 'string') throw err;
+      this.#log.warn(
+        { channel: id, action: req.method, file: this.#path, code, error: (err as Error).message },
+        'channel catalog not saved; the catalog in use is unchanged',
+      );
+      return apiError('SC_ERR_CATALOG_WRITE', `Cannot save the channel catalog: ${errnoWords(code)}.`);
+    }
     const closed = this.#apply(checked.catalog);
     this.#log.info({ channel: id, action: req.method, closed }, 'channel catalog edited');
     if (req.method === 'DELETE') return json(200, { deleted: id });
     const saved = checked.catalog.channels.find((c) => c.id === id);
     return json(existing ? 200 : 201, saved ? channelJson(saved) : null);
+  }
+
+  /**
+   * Before an edit: a file that changed on disk since it was last loaded or written (a hand edit the watcher
+   * has not seen yet) is loaded first, so the edit goes on top of it instead of over it. A file that does
+   * not parse now is the operator's work in progress: the edit is refused (a response), the file left
+   * alone. A missing file is written afresh by the edit.
+   */
+  #catchUp(path: string): ApiResponse | null {
+    try {
+      const bytes = readCatalogBytes(path);
+      if (digestOf(bytes) === this.#digest) return null;
+      const file = parseCatalogBytes(path, bytes);
+      this.#format = file.format;
+      this.#digest = file.digest;
+      const closed = this.#apply(file.catalog);
+      this.#log.info(
+        { reason: 'changed on disk before an API edit', channels: file.catalog.channels.length, closed },
+        'channel catalog reloaded',
+      );
+      return null;
+    } catch (err) {
+      if (!(err instanceof CatalogFileError)) throw err;
+      if (err.unreadable && err.reason === 'ENOENT') return null;
+      if (err.unreadable) {
+        this.#log.warn(
+          { file: path, error: err.message },
+          'channel catalog not saved; the catalog in use is unchanged',
+        );
+        return apiError(
+          'SC_ERR_CATALOG_WRITE',
+          `Cannot save the channel catalog: the file cannot be read back, ${errnoWords(err.reason)}.`,
+        );
+      }
+      this.#log.warn(
+        { file: path, error: err.message },
+        'channel catalog edit refused: the file on disk is invalid',
+      );
+      return apiError(
+        'SC_ERR_CATALOG_INVALID',
+        `The channel file changed on disk and is not valid: ${err.reason}. Fix the file, then retry (it was left as it is).`,
+      );
+    }
   }
 
   /** `POST /api/v1/channels/<id>/check`: tries each source briefly, beside any playing stream. */
@@ -189,6 +260,23 @@ export class ChannelCatalog {
 
 function sameSources(a: readonly ChannelSource[], b: readonly ChannelSource[]): boolean {
   return a.length === b.length && a.every((s, i) => sourceText(s) === sourceText(b[i]!));
+}
+
+/** An errno code in plain words, with the code: `permission denied (EACCES)`. */
+function errnoWords(code: string): string {
+  const words: Record<string, string> = {
+    ENOENT: 'its directory does not exist',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EROFS: 'the file system is read-only',
+    ENOSPC: 'the disk is full',
+    EDQUOT: 'the disk quota is exceeded',
+    ENOTDIR: 'a part of its path is not a directory',
+    EISDIR: 'the path is a directory',
+    EIO: 'an I/O error',
+  };
+  const w = words[code];
+  return w ? `${w} (${code})` : code;
 }
 
 function capital(s: string): string {
