@@ -102,6 +102,27 @@ describe('atomic catalog writes', () => {
     for (const name of readdirSync(dir))
       assert.ok(['channels.json', 'big.src', 'small.src'].includes(name) || name.endsWith('.tmp'), name);
   });
+
+  test('a plain file keeps its mode (and owner, as root); a symlink is written through', () => {
+    const plain = join(dir, 'private.json');
+    writeFileSync(plain, 'old');
+    chmodSync(plain, 0o640);
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) chownSync(plain, 65534, 65533);
+    writeFileAtomic(plain, 'new');
+    assert.equal(readFileSync(plain, 'utf8'), 'new');
+    const st = statSync(plain);
+    assert.equal((st.mode & 0o777).toString(8), '640');
+    if (asRoot) assert.deepEqual([st.uid, st.gid], [65534, 65533]);
+    mkdirSync(join(dir, 'target'));
+    writeFileSync(join(dir, 'target', 'real.json'), 'old');
+    chmodSync(join(dir, 'target', 'real.json'), 0o600);
+    symlinkSync(join('target', 'real.json'), join(dir, 'linked.json'));
+    writeFileAtomic(join(dir, 'linked.json'), 'new');
+    assert.ok(lstatSync(join(dir, 'linked.json')).isSymbolicLink());
+    assert.equal(readFileSync(join(dir, 'target', 'real.json'), 'utf8'), 'new');
+    assert.equal((statSync(join(dir, 'target', 'real.json')).mode & 0o777).toString(8), '600');
+  });
 });
 
 describe('admin API and reloads', () => {
@@ -433,9 +454,11 @@ describe('API writes and the file on disk', () => {
         'the catalog in use is unchanged',
       );
       assert.equal((await api('/lost')).status, 404);
-      const warned = gw.logs.filter(
-        (l) => l.msg === 'channel catalog not saved; the catalog in use is unchanged',
-      );
+      const notSaved = (l: Record<string, unknown>) =>
+        l.msg === 'channel catalog not saved; the catalog in use is unchanged';
+      // Log lines reach the test through a pipe, maybe after the answer.
+      assert.ok(await waitFor(() => gw.logs.some(notSaved), DEADLINE_MS), 'a warning is logged');
+      const warned = gw.logs.filter(notSaved);
       assert.equal(warned.length, 1);
       assert.equal(warned[0]!.level, 40);
       assert.equal(warned[0]!.code, 'ENOENT');
