@@ -34,6 +34,10 @@ export const ERRORS = {
     message: 'No such segment: it has expired or does not exist yet.',
   },
   SC_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed on this route.' },
+  SC_ERR_BODY_TOO_LARGE: {
+    status: 413,
+    message: 'The request body is larger than 256 KiB.',
+  },
   SC_ERR_RANGE_NOT_SATISFIABLE: {
     status: 416,
     message: 'The range starts past the end of the segment.',

@@ -67,6 +67,23 @@ test('CORS preflight answers 204 with the allowed methods and headers', async ()
   assert.match(r.headers.get('access-control-allow-headers') ?? '', /Range/);
 });
 
+test('an admin request body over 256 KiB → 413 SC_ERR_BODY_TOO_LARGE, and the connection is closed', async () => {
+  // Exactly one byte over: the shard has read the whole request when it answers, so the close loses nothing.
+  const body = Buffer.alloc(256 * 1024 + 1, 0x20);
+  const head = `PUT /api/v1/channels/big HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
+  const answer = await new Promise<string>((resolve, reject) => {
+    const parts: Buffer[] = [];
+    const s = connect(gw.port, '127.0.0.1', () => s.write(Buffer.concat([Buffer.from(head), body])));
+    s.on('data', (d: Buffer) => parts.push(d));
+    s.on('close', () => resolve(Buffer.concat(parts).toString('latin1')));
+    s.on('error', reject);
+  });
+  assert.match(answer, /^HTTP\/1\.1 413 /);
+  const json = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+  assert.equal(json.error.code, 'SC_ERR_BODY_TOO_LARGE');
+  assert.equal((await getJson(`${gw.url}/health`)).status, 200);
+});
+
 test('garbage on the socket does not hurt the gateway', async () => {
   await new Promise<void>((resolve) => {
     const s = connect(gw.port, '127.0.0.1', () => {

@@ -12,7 +12,7 @@ import { ASSET_PREFIX, assetRequest, DashboardAssets, serveAsset } from '../http
 import { FORWARDED_PROTO, ForwardedTrust } from '../http/forwarded.js';
 import { mountRoutes, type RouteHandler } from '../http/front.js';
 import { failReply } from '../http/guard.js';
-import { Reply, type RequestContext } from '../http/respond.js';
+import { errorBody, Reply, type RequestContext } from '../http/respond.js';
 import { methodsOfPath } from '../http/route-methods.js';
 import type { Logger } from '../log.js';
 import { OPERATIONS } from '../operations.js';
@@ -29,7 +29,7 @@ import { handleTs, type TsRouteDeps } from './ts-route.js';
 
 const STATS_INTERVAL_MS = 1000;
 const API_DEADLINE_MS = 10_000;
-/** Largest admin request body relayed to main (one channel with its sources). */
+/** Largest admin request body relayed to main (one channel with its sources; SC_ERR_BODY_TOO_LARGE says it). */
 const MAX_API_BODY_BYTES = 256 * 1024;
 /** Client events shipped per stats interval at most; beyond, they are counted as dropped. */
 const MAX_CLIENT_EVENTS = 2048;
@@ -345,9 +345,17 @@ export class Shard {
         if (reply.done) return;
         size += chunk.byteLength;
         if (size > MAX_API_BODY_BYTES) {
-          reply.error('SC_ERR_BAD_PARAM', `The request body is larger than ${MAX_API_BODY_BYTES} bytes.`, [
-            ['Connection', 'close'],
-          ]);
+          // The rest of the body is not read: the connection ends with the answer.
+          const answer = JSON.stringify(errorBody('SC_ERR_BODY_TOO_LARGE'));
+          reply.end(
+            413,
+            [
+              ['Content-Type', 'application/json'],
+              ['Cache-Control', 'no-store'],
+            ],
+            answer,
+            true,
+          );
           return;
         }
         // uWS reuses the chunk's memory after this callback: copy it.
