@@ -312,6 +312,28 @@ test('stuck: a client that accepts nothing for --client-stuck-seconds is closed 
   assert.equal(r.stream.control.readers, 0, 'its lease was released');
 });
 
+test('stuck while the upstream is silent: a client blocked on everything it was handed is still closed at the deadline', () => {
+  const stuckSeconds = 3;
+  const r = rig({ clientStuckSeconds: stuckSeconds, nullCapSeconds: 60 });
+  r.append(1, true);
+  const { res, client } = r.join(0);
+  res.accept = false;
+  // Less than one write: all of it is handed to uWS, which keeps it; the client has nothing left to send.
+  r.append(20);
+  r.tick();
+  assert.ok(client.blocked);
+  const blockedAt = r.now();
+  // The upstream goes silent: no new byte for longer than the deadline.
+  while (r.now() - blockedAt <= stuckSeconds * 1000) r.tick(100);
+  r.tick(100);
+  assert.deepEqual(
+    r.finished.map((f) => f.reason),
+    ['stuck'],
+  );
+  assert.equal(r.stream.counters.drops, 1);
+  assert.equal(r.pump.clients, 0);
+});
+
 test('stall: a caught-up client gets null packets after 1 s of silence, every 250 ms, up to --null-cap-seconds', () => {
   const nullCapSeconds = 2;
   const r = rig({ nullCapSeconds });

@@ -208,15 +208,17 @@ export class TsPump {
   #visit(client: TsClient, now: number): void {
     const view = this.#refresh(client.stream, this.#views.get(client.stream)!, now);
     try {
-      if (client.cursor < view.commit) {
-        if (client.blocked) this.#checkStuck(client, now);
-        else if (
+      // Blocked: only the stuck deadline, whether or not the stream has new bytes (a dead player of a
+      // stalled stream holds everything it was handed, and must not hold the stream open).
+      if (client.blocked) this.#checkStuck(client, now);
+      else if (client.cursor < view.commit) {
+        if (
           view.commit - client.cursor >= MIN_BATCH_BYTES ||
           now - client.lastWriteMs >= MAX_BATCH_DELAY_MS
         ) {
           this.#serve(client, view, now);
         }
-      } else if (view.keepAlive && !client.blocked && now - client.lastNullMs >= NULL_INTERVAL_MS) {
+      } else if (view.keepAlive && now - client.lastNullMs >= NULL_INTERVAL_MS) {
         this.#keepAlive(client, now);
       }
       if (!client.blocked || now - client.blockedSinceMs <= READING_BLOCKED_MS) {
