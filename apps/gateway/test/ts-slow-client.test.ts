@@ -130,16 +130,19 @@ describe('slow-client policy', () => {
     // A paused socket does not notice the server's close, so watch the gateway's own counters: the client
     // fills ~4 MB of socket buffers (a few seconds at 8×), then stays blocked 8 s, then is dropped.
     const stream = `${gw.url}/api/v1/streams/${id}`;
+    // The last answer seen is part of the failure message: which condition never held says why.
+    let last: unknown = null;
     const dropped = await waitFor(
       async () => {
         const s = await getJson(stream);
+        last = { status: s.status, body: s.body };
         return s.status === 200 && s.body.drops >= 1 && s.body.clients.ts === 0;
       },
       40_000,
       250,
     );
     dead.destroy();
-    assert.ok(dropped, 'the stuck client was closed and counted');
+    assert.ok(dropped, `the stuck client was closed and counted; last seen: ${JSON.stringify(last)}`);
   });
 
   test('a client that falls behind skips to the newest keyframe, PAT/PMT first', async () => {
