@@ -310,6 +310,38 @@ describe('the CLI', () => {
       srv.close();
     }
   });
+  test('a public port in use stops start-up with the shard’s sentence on stderr, no stack trace', async () => {
+    const { createServer } = await import('node:net');
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const r = spawnSync(
+        process.execPath,
+        [CLI, '--host', '127.0.0.1', '--port', String(port), '--shards', '2', '--docker', 'off'].concat([
+          '--engine',
+          'http://127.0.0.1:9',
+          '--log-format',
+          'json',
+        ]),
+        { encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 30_000 },
+      );
+      assert.equal(r.status, 1);
+      assert.equal(r.stderr, `Port ${port} on 127.0.0.1 is already in use or not permitted.\n`);
+      assert.doesNotMatch(r.stdout, /"stack"/, 'no stack trace in the log either');
+    } finally {
+      taken.close();
+    }
+  });
+  test('a host that does not resolve stops start-up with one sentence', () => {
+    const r = spawnSync(
+      process.execPath,
+      [CLI, '--host', 'nosuch.invalid', '--port', '0', '--docker', 'off', '--engine', 'http://127.0.0.1:9'],
+      { encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 30_000 },
+    );
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr, 'Cannot listen on nosuch.invalid (ENOTFOUND).\n');
+  });
   test('refuses the uWS JavaScript fallback, naming the cause', () => {
     const r = spawnSync(process.execPath, [CLI, '--port', '0', '--engine', 'http://127.0.0.1:9'], {
       encoding: 'utf8',

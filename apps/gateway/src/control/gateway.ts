@@ -377,6 +377,7 @@ export class Gateway {
         this.#live.observe(shardId, msg.stats);
         return;
       case 'ready':
+      case 'listenFailed':
         return;
       default: {
         const never: never = msg;

@@ -157,6 +157,8 @@ export class ShardSupervisor extends EventEmitter<SupervisorEvents> {
     worker.postMessage({ type: 'start', streams: this.#snapshot() } satisfies MainToShard);
     return new Promise<void>((resolve, reject) => {
       let booted = false;
+      /** The shard's own sentence when it could not listen; its exit follows. */
+      let listenError: string | null = null;
       const timer = setTimeout(() => {
         if (!booted)
           reject(new Error(`Shard ${shardId} did not become ready within ${READY_TIMEOUT_MS / 1000} s.`));
@@ -169,6 +171,10 @@ export class ShardSupervisor extends EventEmitter<SupervisorEvents> {
           this.#log.info({ shard: shardId, port: msg.port, respawn }, 'shard ready');
           resolve();
           this.emit('up', shardId, respawn);
+          return;
+        }
+        if (msg.type === 'listenFailed') {
+          listenError = msg.message;
           return;
         }
         this.emit('message', shardId, msg);
@@ -187,7 +193,7 @@ export class ShardSupervisor extends EventEmitter<SupervisorEvents> {
         slot.worker = null;
         clearTimeout(timer);
         if (!booted) {
-          reject(new Error(`Shard ${shardId} exited during start-up (code ${code}).`));
+          reject(new Error(listenError ?? `Shard ${shardId} exited during start-up (code ${code}).`));
           return;
         }
         if (this.#stopping) return;
@@ -224,7 +230,9 @@ export class ShardSupervisor extends EventEmitter<SupervisorEvents> {
 function freePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
-    srv.once('error', reject);
+    srv.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(`Cannot listen on ${host} (${err.code ?? err.message}).`)),
+    );
     srv.listen(0, host, () => {
       const addr = srv.address();
       const port = typeof addr === 'object' && addr ? addr.port : 0;
