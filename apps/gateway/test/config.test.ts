@@ -110,7 +110,13 @@ describe('configuration sentences', () => {
       'sim rate',
       ['--sim-rate', 'fast'],
       {},
-      'Invalid --sim-rate "fast": expected a factor from 0 to 100 or "max".',
+      'Invalid --sim-rate "fast": expected a factor above 0 and at most 100, or "max".',
+    ],
+    [
+      'sim rate zero (the sentence does not offer 0)',
+      ['--sim-rate', '0'],
+      {},
+      'Invalid --sim-rate "0": expected a factor above 0 and at most 100, or "max".',
     ],
     [
       'docker label',

@@ -493,7 +493,9 @@ export const OPTIONS = [
     kind: 'string',
     def: '1',
     check: (v) =>
-      v === 'max' || (Number(v) > 0 && Number(v) <= 100) ? null : 'a factor from 0 to 100 or "max"',
+      v === 'max' || (Number(v) > 0 && Number(v) <= 100)
+        ? null
+        : 'a factor above 0 and at most 100, or "max"',
     help: 'Pace of the embedded engine simulator (a factor like 1 or 0.8, or "max").',
   },
   {
