@@ -268,7 +268,9 @@ export class Gateway {
     gw.#observability.start();
     gw.#live.start();
     const port = gw.#supervisor.port;
-    const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    const listen = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    // An IPv6 address goes in brackets in a URL (http://[::1]:8000/...).
+    const host = listen.includes(':') ? `[${listen}]` : listen;
     const play = `http://${host}:${port}/ace/getstream?id=${sim ? DEMO_ID : '<content id>'}`;
     const metricsPort = gw.#metricsListener?.port;
     log.info(
