@@ -119,6 +119,12 @@ describe('configuration sentences', () => {
       'Invalid --sim-rate "0": expected a factor above 0 and at most 100, or "max".',
     ],
     [
+      'epg with a scheme it cannot read',
+      ['--epg', 'ftp://guides.example/epg.xml'],
+      {},
+      'Invalid --epg "ftp://guides.example/epg.xml": expected a file or an http(s) URL.',
+    ],
+    [
       'docker label',
       ['--docker-label', 'a=b=c'],
       {},

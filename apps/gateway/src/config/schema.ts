@@ -560,6 +560,9 @@ export const OPTIONS = [
     flag: 'epg',
     env: 'SHARDCAST_EPG',
     kind: 'string',
+    // Any other scheme would be read as a file name that never exists.
+    check: (v) =>
+      /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(v) && !/^https?:\/\//i.test(v) ? 'a file or an http(s) URL' : null,
     help: "XMLTV guide (a file, or an http(s) URL fetched every 6 h; .gz accepted) served at /epg.xml, reduced to the catalog's tvg_ids.",
   },
   {

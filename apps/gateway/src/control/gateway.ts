@@ -23,7 +23,7 @@ import { ChannelChecker } from './channel-check.js';
 import { ChannelSources } from './channel-sources.js';
 import { StreamDirectory } from './directory.js';
 import { type EmbeddedSim, startEmbeddedSim } from './embedded-sim.js';
-import { EpgService } from './epg.js';
+import { EpgService, EpgSourceError } from './epg.js';
 import { ExportRoutes } from './exports.js';
 import { LiveFeed } from './live-feed.js';
 import { MetricsListener } from './metrics-listener.js';
@@ -203,6 +203,12 @@ export class Gateway {
       gw.#catalog.load();
     } catch (err) {
       if (err instanceof CatalogFileError) throw new StartupError(err.message);
+      throw err;
+    }
+    try {
+      gw.#epg.checkSource();
+    } catch (err) {
+      if (err instanceof EpgSourceError) throw new StartupError(err.message);
       throw err;
     }
     const docker = await gw.#docker.start();
