@@ -271,6 +271,26 @@ describe('configuration precedence', () => {
   });
 });
 
+describe('unknown SHARDCAST_ variables', () => {
+  test('are reported with the setting they most likely meant; the deploy files’ and tests’ are not', () => {
+    const r = loadConfig([], {
+      SHARDCAST_ENGINE: 'http://e1:6878',
+      SHARDCAST_GRACE_SECOND: '3',
+      SHARDCAST_SOMETHING_ELSE: 'x',
+      SHARDCAST_PORT: '8000',
+      SHARDCAST_LB_BIND: ':8080',
+      SHARDCAST_GW1: '127.0.0.1:8001',
+      SHARDCAST_TEST_HOLD_SHARDS: '1',
+    });
+    assert.deepEqual(r.unknownEnv, [
+      { name: 'SHARDCAST_ENGINE', suggestion: 'SHARDCAST_ENGINES' },
+      { name: 'SHARDCAST_GRACE_SECOND', suggestion: 'SHARDCAST_GRACE_SECONDS' },
+      { name: 'SHARDCAST_SOMETHING_ELSE', suggestion: null },
+    ]);
+    assert.deepEqual(r.config.engines, [], 'still ignored: a warning, not a refusal');
+  });
+});
+
 describe('the CLI', () => {
   test('exits with status 2 and only the sentence on stderr', () => {
     const r = spawnSync(process.execPath, [CLI, '--port', 'abc'], {
