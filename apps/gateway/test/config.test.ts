@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { helpText, loadConfig } from '../src/config/load.js';
 import { OPTIONS } from '../src/config/schema.js';
 import { ConfigError, type GatewayConfig } from '../src/config/types.js';
+import { startGateway } from './support/gateway-proc.js';
 
 /** True only when A and B are the same type (a compile-time check). */
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -342,7 +343,7 @@ describe('the CLI', () => {
       srv.close();
     }
   });
-  test('a public port in use stops start-up with the shard’s sentence on stderr, no stack trace', async () => {
+  test('a public port in use stops start-up with one sentence on stderr, no stack trace', async () => {
     const { createServer } = await import('node:net');
     const taken = createServer();
     await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
@@ -359,10 +360,26 @@ describe('the CLI', () => {
         { encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 30_000 },
       );
       assert.equal(r.status, 1);
-      assert.equal(r.stderr, `Port ${port} on 127.0.0.1 is already in use or not permitted.\n`);
+      assert.equal(r.stderr, `Port ${port} on 127.0.0.1 is already in use.\n`);
       assert.doesNotMatch(r.stdout, /"stack"/, 'no stack trace in the log either');
     } finally {
       taken.close();
+    }
+  });
+  test('the port of a running gateway is in use too (its shards listen with SO_REUSEPORT)', async () => {
+    const first = await startGateway(['--shards', '1', '--engine', 'http://127.0.0.1:9']);
+    try {
+      const r = spawnSync(
+        process.execPath,
+        [CLI, '--host', '127.0.0.1', '--port', String(first.port), '--shards', '1', '--docker', 'off'].concat(
+          ['--engine', 'http://127.0.0.1:9'],
+        ),
+        { encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 30_000 },
+      );
+      assert.equal(r.status, 1, 'the second gateway does not share the first one’s port');
+      assert.equal(r.stderr, `Port ${first.port} on 127.0.0.1 is already in use.\n`);
+    } finally {
+      await first.stop();
     }
   });
   test('a host that does not resolve stops start-up with one sentence', () => {
