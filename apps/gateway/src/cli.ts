@@ -32,6 +32,12 @@ async function main(): Promise<void> {
     logFormat: resolveLogFormat(loaded.config.logFormat, process.stdout.isTTY === true),
   };
   const log = createLogger(config.logLevel, {}, config.logFormat);
+  for (const { name, suggestion } of loaded.unknownEnv) {
+    log.warn(
+      { variable: name, ...(suggestion ? { suggestion } : {}) },
+      `${name} is not a Shardcast setting and is ignored${suggestion ? ` (did you mean ${suggestion}?)` : ''}`,
+    );
+  }
   if (process.argv.some((a) => a === '--api-key' || a.startsWith('--api-key='))) {
     log.warn(
       '--api-key on the command line is visible to every local user (ps); prefer SHARDCAST_API_KEY or --api-key-file',

@@ -176,6 +176,8 @@ export interface ClientEvent {
 
 export type ShardToMain =
   | { type: 'ready'; shardId: number; port: number }
+  /** The shard could not listen (the port is taken, the address is not this machine's): why, in one sentence; it exits next. */
+  | { type: 'listenFailed'; shardId: number; message: string }
   /** A client asked for a stream this shard does not have live: open it (deduplicated on main). */
   | { type: 'open'; reqId: number; key: StreamKey }
   /** Owner: the ring holds a random-access point; the stream is playable. */

@@ -2,18 +2,16 @@
 // each mistake produces (with its line number for M3U). Also through the real CLI: the start-up check, and an
 // M3U whose entries share a tvg-id served as one channel.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { parseCatalog, parseJsonCatalog, parseM3u, slug } from '../src/channels/catalog.js';
 import { isHlsUrl, parseSource, redactUserinfo, sourceText } from '../src/channels/source.js';
 import { jsonErrorOffset } from '../src/json-syntax.js';
+import { runCli } from './support/cli-startup.js';
 import { getJson, startGateway } from './support/gateway-proc.js';
 
-const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const A = 'a'.repeat(40);
 const B = 'B'.repeat(40);
 const C = 'c'.repeat(40);
@@ -395,11 +393,7 @@ describe('start-up', () => {
   test('a malformed M3U line stops start-up in one sentence naming the file and the line', () => {
     const file = join(dir, 'bad.m3u');
     writeFileSync(file, `#EXTM3U\n#EXTINF:-1 tvg-id="x",X\n${A}\n#EXTINF:-1 group-title="y,Y\n${B}\n`);
-    const r = spawnSync(process.execPath, [CLI, '--port', '0', '--docker', 'off', '--channels', file], {
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH },
-      timeout: 30_000,
-    });
+    const r = runCli(['--channels', file]);
     assert.equal(r.status, 1);
     assert.equal(
       r.stderr,
@@ -453,11 +447,7 @@ describe('start-up', () => {
       file,
       JSON.stringify({ channels: [{ id: 'x', name: 'X', sources: ['http://user:hunter2@10.0.0.5/x.ts'] }] }),
     );
-    const r = spawnSync(process.execPath, [CLI, '--port', '0', '--docker', 'off', '--channels', file], {
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH },
-      timeout: 30_000,
-    });
+    const r = runCli(['--channels', file]);
     assert.equal(r.status, 1);
     assert.equal(
       r.stderr,
@@ -466,11 +456,7 @@ describe('start-up', () => {
   });
   test('a missing file is one sentence too', () => {
     const file = join(dir, 'missing.json');
-    const r = spawnSync(process.execPath, [CLI, '--port', '0', '--docker', 'off', '--channels', file], {
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH },
-      timeout: 30_000,
-    });
+    const r = runCli(['--channels', file]);
     assert.equal(r.status, 1);
     assert.equal(r.stderr, `Cannot read the channel file ${file} (ENOENT).\n`);
   });

@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { request } from 'undici';
 import { reduceXmltv } from '../src/channels/xmltv.js';
+import { runCli } from './support/cli-startup.js';
 import { type GatewayProc, startGateway } from './support/gateway-proc.js';
 
 const GUIDE = `<?xml version="1.0" encoding="UTF-8"?>
@@ -314,5 +315,22 @@ describe('/epg.xml while the guide URL fails', () => {
       assert.equal(body.error.code, 'SC_ERR_EPG_UNAVAILABLE');
     }
     assert.equal(fetches, 1, 'one fetch for five requests');
+  });
+});
+
+describe('start-up', () => {
+  test('a guide file that is not there stops start-up in one sentence', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sc-epg-missing-'));
+    try {
+      const file = join(dir, 'guide.xml');
+      const r = runCli(['--engine', 'http://127.0.0.1:9', '--epg', file]);
+      assert.equal(r.status, 1);
+      assert.equal(r.stderr, `Cannot read the guide file ${file} (ENOENT).\n`);
+      const d = runCli(['--engine', 'http://127.0.0.1:9', '--epg', dir]);
+      assert.equal(d.status, 1);
+      assert.equal(d.stderr, `Cannot read the guide file ${dir} (not a file).\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

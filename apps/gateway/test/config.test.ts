@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { helpText, loadConfig } from '../src/config/load.js';
 import { OPTIONS } from '../src/config/schema.js';
 import { ConfigError, type GatewayConfig } from '../src/config/types.js';
+import { startGateway } from './support/gateway-proc.js';
 
 /** True only when A and B are the same type (a compile-time check). */
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -110,7 +111,19 @@ describe('configuration sentences', () => {
       'sim rate',
       ['--sim-rate', 'fast'],
       {},
-      'Invalid --sim-rate "fast": expected a factor from 0 to 100 or "max".',
+      'Invalid --sim-rate "fast": expected a factor above 0 and at most 100, or "max".',
+    ],
+    [
+      'sim rate zero (the sentence does not offer 0)',
+      ['--sim-rate', '0'],
+      {},
+      'Invalid --sim-rate "0": expected a factor above 0 and at most 100, or "max".',
+    ],
+    [
+      'epg with a scheme it cannot read',
+      ['--epg', 'ftp://guides.example/epg.xml'],
+      {},
+      'Invalid --epg "ftp://guides.example/epg.xml": expected a file or an http(s) URL.',
     ],
     [
       'docker label',
@@ -259,6 +272,26 @@ describe('configuration precedence', () => {
   });
 });
 
+describe('unknown SHARDCAST_ variables', () => {
+  test('are reported with the setting they most likely meant; the deploy files’ and tests’ are not', () => {
+    const r = loadConfig([], {
+      SHARDCAST_ENGINE: 'http://e1:6878',
+      SHARDCAST_GRACE_SECOND: '3',
+      SHARDCAST_SOMETHING_ELSE: 'x',
+      SHARDCAST_PORT: '8000',
+      SHARDCAST_LB_BIND: ':8080',
+      SHARDCAST_GW1: '127.0.0.1:8001',
+      SHARDCAST_TEST_HOLD_SHARDS: '1',
+    });
+    assert.deepEqual(r.unknownEnv, [
+      { name: 'SHARDCAST_ENGINE', suggestion: 'SHARDCAST_ENGINES' },
+      { name: 'SHARDCAST_GRACE_SECOND', suggestion: 'SHARDCAST_GRACE_SECONDS' },
+      { name: 'SHARDCAST_SOMETHING_ELSE', suggestion: null },
+    ]);
+    assert.deepEqual(r.config.engines, [], 'still ignored: a warning, not a refusal');
+  });
+});
+
 describe('the CLI', () => {
   test('exits with status 2 and only the sentence on stderr', () => {
     const r = spawnSync(process.execPath, [CLI, '--port', 'abc'], {
@@ -309,6 +342,54 @@ describe('the CLI', () => {
     } finally {
       srv.close();
     }
+  });
+  test('a public port in use stops start-up with one sentence on stderr, no stack trace', async () => {
+    const { createServer } = await import('node:net');
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const r = spawnSync(
+        process.execPath,
+        [CLI, '--host', '127.0.0.1', '--port', String(port), '--shards', '2', '--docker', 'off'].concat([
+          '--engine',
+          'http://127.0.0.1:9',
+          '--log-format',
+          'json',
+        ]),
+        { encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 30_000 },
+      );
+      assert.equal(r.status, 1);
+      assert.equal(r.stderr, `Port ${port} on 127.0.0.1 is already in use.\n`);
+      assert.doesNotMatch(r.stdout, /"stack"/, 'no stack trace in the log either');
+    } finally {
+      taken.close();
+    }
+  });
+  test('the port of a running gateway is in use too (its shards listen with SO_REUSEPORT)', async () => {
+    const first = await startGateway(['--shards', '1', '--engine', 'http://127.0.0.1:9']);
+    try {
+      const r = spawnSync(
+        process.execPath,
+        [CLI, '--host', '127.0.0.1', '--port', String(first.port), '--shards', '1', '--docker', 'off'].concat(
+          ['--engine', 'http://127.0.0.1:9'],
+        ),
+        { encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 30_000 },
+      );
+      assert.equal(r.status, 1, 'the second gateway does not share the first one’s port');
+      assert.equal(r.stderr, `Port ${first.port} on 127.0.0.1 is already in use.\n`);
+    } finally {
+      await first.stop();
+    }
+  });
+  test('a host that does not resolve stops start-up with one sentence', () => {
+    const r = spawnSync(
+      process.execPath,
+      [CLI, '--host', 'nosuch.invalid', '--port', '0', '--docker', 'off', '--engine', 'http://127.0.0.1:9'],
+      { encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 30_000 },
+    );
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr, 'Cannot listen on nosuch.invalid (ENOTFOUND).\n');
   });
   test('refuses the uWS JavaScript fallback, naming the cause', () => {
     const r = spawnSync(process.execPath, [CLI, '--port', '0', '--engine', 'http://127.0.0.1:9'], {

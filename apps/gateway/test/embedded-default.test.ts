@@ -41,6 +41,23 @@ test('the logged URL plays: PAT, PMT, keyframe, valid TS', async () => {
   assert.equal(c.ccErrors, 0);
 });
 
+test('on an IPv6 address the logged URL brackets it, and plays', async () => {
+  const v6 = await startGateway(['--shards', '1', '--host', '::1'], {
+    DOCKER_HOST: 'unix:///nonexistent/docker.sock',
+  });
+  try {
+    const ready = v6.logs.find((l) => String(l.msg).startsWith('Shardcast ready'));
+    const m = /play (http:\/\/\S+)/.exec(String(ready?.msg));
+    assert.ok(m, 'the ready line carries a play URL');
+    assert.equal(new URL(m[1]!).host, `[::1]:${v6.port}`);
+    const r = await readTs(m[1]!, 1000);
+    assert.equal(r.status, 200);
+    assert.ok(checkTs(r.bytes).startsWithPsiAndKeyframe);
+  } finally {
+    await v6.stop();
+  }
+});
+
 test('the engines API lists the embedded simulator, healthy', async () => {
   const r = await getJson(`${gw.url}/api/v1/engines`);
   assert.equal(r.body.engines.length, 1);

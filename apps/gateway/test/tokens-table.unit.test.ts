@@ -2,12 +2,10 @@
 // and are released from the same slot), a new token never lands on a slot that still has clients, and a
 // gate updated to the new table lets in only the new file's tokens.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { type PlayerToken, parseTokens } from '../src/access/token-file.js';
 import {
   nextTokenTable,
@@ -16,6 +14,7 @@ import {
   TokenGate,
   tokenTable,
 } from '../src/access/token-gate.js';
+import { runCli } from './support/cli-startup.js';
 
 const tok = (token: string, maxClients: number | null = null): PlayerToken => ({
   token,
@@ -126,12 +125,7 @@ test('start-up: a tokens file that is not JSON stops the gateway in one sentence
   try {
     const file = join(dir, 'tokens.json');
     writeFileSync(file, '{"tokens":[{"name":"a","token":TOPSECRET-token-xyz}]}\n');
-    const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
-    const r = spawnSync(process.execPath, [cli, '--port', '0', '--docker', 'off', '--tokens', file], {
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH },
-      timeout: 30_000,
-    });
+    const r = runCli(['--tokens', file]);
     assert.equal(r.status, 1);
     assert.equal(
       r.stderr,

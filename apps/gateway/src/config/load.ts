@@ -18,7 +18,19 @@ import { ConfigError, type GatewayConfig } from './types.js';
 export interface LoadResult {
   readonly config: GatewayConfig;
   readonly help: boolean;
+  /** `SHARDCAST_*` variables that are no setting (a typo such as SHARDCAST_ENGINE), for a warning. */
+  readonly unknownEnv: readonly UnknownEnv[];
 }
+
+export interface UnknownEnv {
+  readonly name: string;
+  /** The setting's variable it is most likely a typo of, if any. */
+  readonly suggestion: string | null;
+}
+
+/** `SHARDCAST_*` variables that are not the gateway's settings: the deploy files' (HAProxy, scripts) and the tests'. */
+const OTHER_ENV =
+  /^SHARDCAST_(TEST_\w*|GW\d*|LB_BIND|LB_INTER|BASE_IMAGE|DOCKER_DIR|PROMETHEUS_DIR|ENGINE_SIM_CLI|LATENCY_PROBE_CHILD)$/;
 
 /** A raw value and where it came from: `source` names the setting, `where` (files) the place. */
 type Raw = { source: string; value: string | string[] | unknown; where?: string };
@@ -229,6 +241,39 @@ function checkString(spec: OptionSpec, described: string, value: string): string
   return value;
 }
 
+/** Edit distance, for suggesting the variable a typo meant (short names only). */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/** Set `SHARDCAST_*` variables that no setting reads: they would be ignored without a word. */
+function findUnknownEnv(env: NodeJS.ProcessEnv): UnknownEnv[] {
+  const known = new Set(OPTIONS.map((o) => o.env));
+  const out: UnknownEnv[] = [];
+  for (const name of Object.keys(env).sort()) {
+    if (!name.startsWith('SHARDCAST_') || known.has(name) || OTHER_ENV.test(name)) continue;
+    let suggestion: string | null = null;
+    let best = 3;
+    for (const k of known) {
+      const d = distance(name, k);
+      if (d < best) {
+        best = d;
+        suggestion = k;
+      }
+    }
+    out.push({ name, suggestion });
+  }
+  return out;
+}
+
 /** Loads and validates the configuration. Throws ConfigError (one sentence) on the first bad value. */
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): LoadResult {
   const { values: flags, help } = parseArgv(argv);
@@ -250,7 +295,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   }
   // Every key of the table is set, each by validate() for its kind or by its default: the shape the
   // derived GatewayConfig type describes.
-  return { config: out as GatewayConfig, help };
+  return { config: out as GatewayConfig, help, unknownEnv: findUnknownEnv(env) };
 }
 
 /** Provisioned engines default to 3 streams each; provisioning needs a template and a sane min/max. */

@@ -493,7 +493,9 @@ export const OPTIONS = [
     kind: 'string',
     def: '1',
     check: (v) =>
-      v === 'max' || (Number(v) > 0 && Number(v) <= 100) ? null : 'a factor from 0 to 100 or "max"',
+      v === 'max' || (Number(v) > 0 && Number(v) <= 100)
+        ? null
+        : 'a factor above 0 and at most 100, or "max"',
     help: 'Pace of the embedded engine simulator (a factor like 1 or 0.8, or "max").',
   },
   {
@@ -558,6 +560,9 @@ export const OPTIONS = [
     flag: 'epg',
     env: 'SHARDCAST_EPG',
     kind: 'string',
+    // Any other scheme would be read as a file name that never exists.
+    check: (v) =>
+      /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(v) && !/^https?:\/\//i.test(v) ? 'a file or an http(s) URL' : null,
     help: "XMLTV guide (a file, or an http(s) URL fetched every 6 h; .gz accepted) served at /epg.xml, reduced to the catalog's tvg_ids.",
   },
   {

@@ -26,6 +26,12 @@ import { HlsSequenceMemory } from './hls-memory.js';
 import { ringControl, type StreamRingControl } from './ring-control.js';
 
 const REAP_INTERVAL_MS = 200;
+/**
+ * A stream that has just become live is kept this long whatever the grace period: the viewers it was
+ * opened for lease its ring only once their shards get the `opened` reply (with --grace-seconds 0 it was
+ * closed in between, and their shards opened it again).
+ */
+export const JOIN_ALLOWANCE_MS = 2000;
 
 export type StreamState = 'opening' | 'live' | 'closing';
 
@@ -604,6 +610,7 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
         continue;
       }
       if (now - entry.zeroSinceMs < graceMs) continue;
+      if (entry.readyAtMs !== null && now - entry.readyAtMs < JOIN_ALLOWANCE_MS) continue;
       if (!c.tryClose()) continue; // a client leased it between our two reads
       this.#close(entry, 'normal', errorData('SC_ERR_STREAM_NOT_FOUND'));
     }

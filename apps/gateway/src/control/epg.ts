@@ -7,6 +7,7 @@
  * read again when it changes). Loads start only on that schedule, never once per request: a client
  * cannot make the gateway hammer the guide's server. Only the configured source is ever fetched.
  */
+import { statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Catalog } from '../channels/catalog.js';
@@ -42,6 +43,11 @@ interface Rendered {
   readonly gzip: Uint8Array;
 }
 
+/** `--epg` names a file that is not there (one sentence, for start-up). */
+export class EpgSourceError extends Error {
+  override readonly name = 'EpgSourceError';
+}
+
 export class EpgService {
   readonly #source: string | undefined;
   readonly #catalog: () => Catalog;
@@ -66,6 +72,23 @@ export class EpgService {
     this.#catalog = catalog;
     this.#log = log;
     this.#clock = clock;
+  }
+
+  /**
+   * Start-up: a guide file must be there (a mistyped path would otherwise only show as a 503 and a
+   * warning once someone asks for /epg.xml). What it holds is judged when it is loaded; a URL is fetched
+   * only when asked for. Throws one sentence.
+   */
+  checkSource(): void {
+    const source = this.#source;
+    if (source === undefined || isUrl(source)) return;
+    let code: string | null;
+    try {
+      code = statSync(source).isFile() ? null : 'not a file';
+    } catch (err) {
+      code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    }
+    if (code !== null) throw new EpgSourceError(`Cannot read the guide file ${source} (${code}).`);
   }
 
   async handle(req: ApiRequest): Promise<ApiResponse> {

@@ -23,7 +23,7 @@ import { ChannelChecker } from './channel-check.js';
 import { ChannelSources } from './channel-sources.js';
 import { StreamDirectory } from './directory.js';
 import { type EmbeddedSim, startEmbeddedSim } from './embedded-sim.js';
-import { EpgService } from './epg.js';
+import { EpgService, EpgSourceError } from './epg.js';
 import { ExportRoutes } from './exports.js';
 import { LiveFeed } from './live-feed.js';
 import { MetricsListener } from './metrics-listener.js';
@@ -205,6 +205,12 @@ export class Gateway {
       if (err instanceof CatalogFileError) throw new StartupError(err.message);
       throw err;
     }
+    try {
+      gw.#epg.checkSource();
+    } catch (err) {
+      if (err instanceof EpgSourceError) throw new StartupError(err.message);
+      throw err;
+    }
     const docker = await gw.#docker.start();
     if (config.docker === 'on') {
       // `on` promises Docker engines: without a daemon, refuse rather than run on a fallback (the
@@ -268,7 +274,9 @@ export class Gateway {
     gw.#observability.start();
     gw.#live.start();
     const port = gw.#supervisor.port;
-    const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    const listen = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    // An IPv6 address goes in brackets in a URL (http://[::1]:8000/...).
+    const host = listen.includes(':') ? `[${listen}]` : listen;
     const play = `http://${host}:${port}/ace/getstream?id=${sim ? DEMO_ID : '<content id>'}`;
     const metricsPort = gw.#metricsListener?.port;
     log.info(
@@ -377,6 +385,7 @@ export class Gateway {
         this.#live.observe(shardId, msg.stats);
         return;
       case 'ready':
+      case 'listenFailed':
         return;
       default: {
         const never: never = msg;

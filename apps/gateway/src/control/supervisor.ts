@@ -100,8 +100,10 @@ export class ShardSupervisor extends EventEmitter<SupervisorEvents> {
   async start(snapshot: () => readonly StreamAttachment[]): Promise<void> {
     this.#snapshot = snapshot;
     // uSockets sets SO_REUSEPORT only for a non-zero port, so with --port 0 main picks a free port first
-    // and every shard binds that one.
-    this.#port = this.#config.port === 0 ? await freePort(this.#config.host) : this.#config.port;
+    // and every shard binds that one. A given port is tried by main first, without SO_REUSEPORT: the
+    // shards' own bind would succeed beside another process that listens with it (a second gateway on
+    // the same port), and the kernel would then split the connections between the two.
+    this.#port = await probePort(this.#config.host, this.#config.port);
     await Promise.all(this.#slots.map((_, i) => this.#spawn(i, false)));
   }
 
@@ -157,6 +159,8 @@ export class ShardSupervisor extends EventEmitter<SupervisorEvents> {
     worker.postMessage({ type: 'start', streams: this.#snapshot() } satisfies MainToShard);
     return new Promise<void>((resolve, reject) => {
       let booted = false;
+      /** The shard's own sentence when it could not listen; its exit follows. */
+      let listenError: string | null = null;
       const timer = setTimeout(() => {
         if (!booted)
           reject(new Error(`Shard ${shardId} did not become ready within ${READY_TIMEOUT_MS / 1000} s.`));
@@ -169,6 +173,10 @@ export class ShardSupervisor extends EventEmitter<SupervisorEvents> {
           this.#log.info({ shard: shardId, port: msg.port, respawn }, 'shard ready');
           resolve();
           this.emit('up', shardId, respawn);
+          return;
+        }
+        if (msg.type === 'listenFailed') {
+          listenError = msg.message;
           return;
         }
         this.emit('message', shardId, msg);
@@ -187,7 +195,7 @@ export class ShardSupervisor extends EventEmitter<SupervisorEvents> {
         slot.worker = null;
         clearTimeout(timer);
         if (!booted) {
-          reject(new Error(`Shard ${shardId} exited during start-up (code ${code}).`));
+          reject(new Error(listenError ?? `Shard ${shardId} exited during start-up (code ${code}).`));
           return;
         }
         if (this.#stopping) return;
@@ -220,12 +228,23 @@ export class ShardSupervisor extends EventEmitter<SupervisorEvents> {
   }
 }
 
-/** A port the kernel considers free right now on `host`. */
-function freePort(host: string): Promise<number> {
+/**
+ * Binds `port` on `host` (0: any free port) without SO_REUSEPORT and lets it go again: the port, free
+ * right now, or one sentence why not.
+ */
+function probePort(host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
+    srv.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          err.code === 'EADDRINUSE'
+            ? `Port ${port} on ${host} is already in use.`
+            : `Cannot listen on ${host}${port === 0 ? '' : ` port ${port}`} (${err.code ?? err.message}).`,
+        ),
+      ),
+    );
+    srv.listen(port, host, () => {
       const addr = srv.address();
       const port = typeof addr === 'object' && addr ? addr.port : 0;
       srv.close(() => resolve(port));

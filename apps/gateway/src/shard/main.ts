@@ -65,7 +65,9 @@ async function listen(): Promise<void> {
     const port = await shard.listen();
     parentPort!.postMessage({ type: 'ready', shardId: init.shardId, port } satisfies ShardToMain);
   } catch (err) {
-    log.error({ err }, 'shard could not listen');
+    // Main reports the sentence (stderr at start-up, its log on a respawn): no stack trace here.
+    const message = err instanceof Error ? err.message : String(err);
+    parentPort!.postMessage({ type: 'listenFailed', shardId: init.shardId, message } satisfies ShardToMain);
     stopCrashWatch();
     shard.close();
     parentPort!.close();
