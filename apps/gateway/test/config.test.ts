@@ -58,6 +58,13 @@ describe('configuration sentences', () => {
     ],
     ['shards zero', ['--shards', '0'], {}, 'Invalid --shards "0": expected an integer from 1 to 64.'],
     ['shards fractional', ['--shards=1.5'], {}, 'Invalid --shards "1.5": expected an integer from 1 to 64.'],
+    ['port in hex', ['--port', '0x50'], {}, 'Invalid --port "0x50": expected an integer from 0 to 65535.'],
+    [
+      'grace in exponent form',
+      ['--grace-seconds', '1e3'],
+      {},
+      'Invalid --grace-seconds "1e3": expected a number from 0 to 3600.',
+    ],
     [
       'grace negative',
       ['--grace-seconds', '-2'],

@@ -125,6 +125,9 @@ function showValue(spec: OptionSpec, value: unknown, where: string): string {
   return (spec.secret ? '' : ` ${JSON.stringify(value)}`) + where;
 }
 
+/** A number as an operator writes one: decimal digits, an optional sign and fraction (no `0x50`, `1e3`). */
+const DECIMAL = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*$/;
+
 function validate(spec: OptionSpec, raw: Raw): unknown {
   const { source, value, where = '' } = raw;
   const shown = (v: unknown): string => showValue(spec, v, where);
@@ -134,7 +137,7 @@ function validate(spec: OptionSpec, raw: Raw): unknown {
       const n =
         typeof value === 'number'
           ? value
-          : typeof value === 'string' && value.trim() !== ''
+          : typeof value === 'string' && DECIMAL.test(value)
             ? Number(value)
             : Number.NaN;
       const ok = Number.isFinite(n) && (spec.kind === 'number' || Number.isInteger(n));
