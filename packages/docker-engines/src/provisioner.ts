@@ -74,6 +74,12 @@ export interface ProvisionerOptions {
   readonly callTimeoutMs: number;
   /** The engine's `get_status`: null when healthy, else why not. */
   readonly checkStatus: (url: string, timeoutMs: number) => Promise<string | null>;
+  /**
+   * Whether something already accepts connections at an engine's address before its container exists (on
+   * the host network, a process holding the port). Such a port is a failed start-up: its `get_status`
+   * would be answered by that process, not by the new engine. Absent: never.
+   */
+  readonly addressInUse?: (url: string) => Promise<boolean>;
   /** Stream opens waiting for room. */
   readonly pendingOpens: () => number;
   /** Moves every stream of an engine to other engines (clients keep their sockets). */
@@ -477,6 +483,9 @@ export class Provisioner {
 
   async #bringUpSteps(m: Managed, body: Record<string, unknown>): Promise<void> {
     const t0 = performance.now();
+    const inUse = this.#o.addressInUse ? await this.#o.addressInUse(m.url).catch(() => false) : false;
+    if (inUse)
+      return this.#startFailed(m, `port ${m.port} is in use: something already listens at ${m.url}`, t0);
     const created = await this.#call((s) => this.#o.api.create(m.name, body, s));
     if (!created.ok) return this.#startFailed(m, `create failed: ${created.error}`, t0);
     const pendingKey = m.key;
