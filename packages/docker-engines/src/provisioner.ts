@@ -160,6 +160,11 @@ const STOP_GRACE_SECONDS = 5;
  * port is free, for this long: the lowest free port is not retried until the breaker opens for good.
  */
 const BAD_PORT_MS = 10 * 60_000;
+/**
+ * A container created by this gateway that exits this soon after its engine became ready is a failed
+ * start-up too: an engine that crashes a few seconds after it answers must not be replaced in a loop.
+ */
+const EARLY_EXIT_MS = 60_000;
 /** A draining engine's streams are moved again at most this often (a move is a failover each). */
 const MOVE_EVERY_MS = 5000;
 
@@ -509,7 +514,7 @@ export class Provisioner {
     if (drained()) return this.#remove(m, m.drainReason ?? 'drained');
     if (why !== null) return this.#startFailed(m, why, t0);
     const ms = performance.now() - t0;
-    this.#breaker.success();
+    this.#breaker.success(this.#now());
     this.#provisions.set('ok', (this.#provisions.get('ok') ?? 0) + 1);
     this.#o.onProvision?.(ms, true);
     this.#becomeReady(m, ms);
@@ -571,10 +576,13 @@ export class Provisioner {
     this.#track(this.#remove(m, 'failed'));
   }
 
-  /** Records a creation failure: counters, breaker, last error, one log line. */
-  #failed(m: Managed | null, reason: string): void {
+  /**
+   * Records a creation failure: counters (unless the creation was counted ok already), breaker, last
+   * error, one log line.
+   */
+  #failed(m: Managed | null, reason: string, counted = false): void {
     if (!this.#running) return;
-    this.#provisions.set('failed', (this.#provisions.get('failed') ?? 0) + 1);
+    if (!counted) this.#provisions.set('failed', (this.#provisions.get('failed') ?? 0) + 1);
     this.#lastError = reason;
     if (m) m.lastError = reason;
     const opened = this.#breaker.failure(this.#now(), reason);
@@ -634,6 +642,13 @@ export class Provisioner {
     m.lastError = 'the container exited';
     if (m.state === 'starting') return; // its start-up fails and removes it
     this.#o.logger.warn({ engine: m.url, container: m.name }, 'managed engine container died');
+    const upMs = m.readyAtMs === null ? null : this.#now() - m.readyAtMs;
+    if (!m.adopted && upMs !== null && upMs < EARLY_EXIT_MS)
+      this.#failed(
+        m,
+        `the container exited ${Math.round(upMs / 1000)} s after its engine became ready`,
+        true,
+      );
     this.#track(this.#remove(m, 'died').then(() => this.#evaluate()));
   }
 

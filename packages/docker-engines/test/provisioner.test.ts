@@ -215,6 +215,30 @@ test('an idle engine above the desired count goes; one with a stream stays; a de
   await provisioner.stop(true, 1000);
 });
 
+test('an engine whose container exits soon after it became ready, again and again, opens the breaker', async () => {
+  const daemon = new FakeDaemon();
+  const { registry, provisioner } = rig(daemon);
+  await provisioner.start();
+  const killed = new Set<string>();
+  for (let i = 0; i < 2 * BREAKER.failures && !provisioner.status().breaker.open; i++) {
+    await until(
+      () => registry.list().some((e) => !killed.has(e.id) && e.lifecycle === 'ready'),
+      'a new engine ready',
+    );
+    const e = registry.list().find((x) => !killed.has(x.id) && x.lifecycle === 'ready')!;
+    killed.add(e.id);
+    // It crashes: discovery drops it from the registry.
+    await daemon.stop(e.containerId!);
+    registry.remove(e.id);
+  }
+  const status = provisioner.status();
+  assert.equal(status.breaker.open, true, 'creation paused');
+  assert.match(status.breaker.reason ?? '', /the container exited \d+ s after its engine became ready/);
+  assert.equal(killed.size, BREAKER.failures);
+  assert.equal(status.provisions.get('ok'), BREAKER.failures, 'none created since');
+  await provisioner.stop(true, 1000);
+});
+
 test('Docker unreachable: nothing is created, the reason is given, provisioning resumes', async () => {
   const daemon = new FakeDaemon();
   const { registry, provisioner } = rig(daemon, { ...LIMITS, min: 0, minFree: 0 });
