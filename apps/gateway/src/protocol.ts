@@ -82,8 +82,11 @@ export type MainToShard =
   | { type: 'detach'; streamId: number; reason: string }
   /** Owner: stop the pump and the engine session (stream closed or shutting down). */
   | { type: 'disown'; streamId: number; reason: string }
-  /** Owner: the stream's engine is gone (its container died): fail over now, without waiting for a timeout. */
-  | { type: 'engineLost'; streamId: number }
+  /**
+   * Owner: the stream's engine is gone (its container died) or, `running`, drained (it still runs and its
+   * session there is stopped): fail over now, without waiting for a timeout.
+   */
+  | { type: 'engineLost'; streamId: number; running: boolean }
   /** Owner: the next engine to use after a failover request (or null: none left). */
   | { type: 'engine'; streamId: number; engine: EngineRef | null; source?: SourceRef }
   /** Reply to `open`; a success carries the stream's ring, so the asking shard can serve it at once. */

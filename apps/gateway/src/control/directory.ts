@@ -463,15 +463,18 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
     this.#shards.send(entry.owner, { type: 'engine', streamId, engine: ref(next) });
   }
 
-  /** An engine left the registry (its container died): its streams fail over at once. */
-  engineGone(engineId: string): void {
+  /**
+   * An engine left the registry (its container died): its streams fail over at once. `running`: it is
+   * drained but still runs, so its streams move and their sessions on it are stopped.
+   */
+  engineGone(engineId: string, running = false): void {
     for (const entry of this.#byId.values()) {
       if (entry.engine.id !== engineId || entry.state === 'closing') continue;
       this.#log.warn(
         { stream: entry.token, engine: entry.engine.url },
-        'engine gone; failing the stream over',
+        running ? 'engine draining; moving the stream' : 'engine gone; failing the stream over',
       );
-      this.#shards.send(entry.owner, { type: 'engineLost', streamId: entry.id });
+      this.#shards.send(entry.owner, { type: 'engineLost', streamId: entry.id, running });
     }
   }
 

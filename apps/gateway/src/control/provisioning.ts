@@ -100,7 +100,7 @@ export class Provisioning {
       checkStatus: (url, timeoutMs) => this.#checkStatus(url, timeoutMs),
       addressInUse: (url) => addressInUse(url, ADDRESS_PROBE_MS),
       pendingOpens: () => directory.pendingOpens,
-      moveStreams: (engineId) => directory.engineGone(engineId),
+      moveStreams: (engineId) => directory.engineGone(engineId, true),
       logger: log,
       onReady: (e, provisionMs) => {
         bus.publish({
