@@ -440,7 +440,8 @@ export class Provisioner {
       if (untilMs <= now) this.#badPorts.delete(p);
       else avoid.add(p);
     }
-    const port = allocatePort(this.#o.ports, avoid) ?? allocatePort(this.#o.ports, used);
+    const fresh = allocatePort(this.#o.ports, avoid);
+    const port = fresh ?? allocatePort(this.#o.ports, used);
     if (port === null) {
       this.#failed(null, `no free port in --provision-ports ${this.#o.ports.first}-${this.#o.ports.last}`);
       return false;
@@ -474,23 +475,28 @@ export class Provisioner {
       bringingUp: true,
     };
     this.#managed.set(m.key, m);
-    this.#track(this.#bringUp(m, body));
+    this.#track(this.#bringUp(m, body, fresh !== null));
     return true;
   }
 
-  async #bringUp(m: Managed, body: Record<string, unknown>): Promise<void> {
+  async #bringUp(m: Managed, body: Record<string, unknown>, freshPort: boolean): Promise<void> {
     try {
-      await this.#bringUpSteps(m, body);
+      await this.#bringUpSteps(m, body, freshPort);
     } finally {
       m.bringingUp = false;
     }
   }
 
-  async #bringUpSteps(m: Managed, body: Record<string, unknown>): Promise<void> {
+  /** `freshPort`: its port is not one avoided after a failure (another port was free). */
+  async #bringUpSteps(m: Managed, body: Record<string, unknown>, freshPort: boolean): Promise<void> {
     const t0 = performance.now();
     const inUse = this.#o.addressInUse ? await this.#o.addressInUse(m.url).catch(() => false) : false;
-    if (inUse)
-      return this.#startFailed(m, `port ${m.port} is in use: something already listens at ${m.url}`, t0);
+    if (inUse) {
+      const reason = `port ${m.port} is in use: something already listens at ${m.url}`;
+      // Only when no other port is left is it a failed start-up (counted, and toward the breaker).
+      if (!freshPort) return this.#startFailed(m, reason, t0);
+      return this.#portInUse(m, reason);
+    }
     const created = await this.#call((s) => this.#o.api.create(m.name, body, s));
     if (!created.ok) return this.#startFailed(m, `create failed: ${created.error}`, t0);
     const pendingKey = m.key;
@@ -566,6 +572,22 @@ export class Provisioner {
       m.adopted ? 'adopted a managed engine' : 'managed engine ready',
     );
     this.#o.onReady?.(view(m), provisionMs);
+    this.#evaluate();
+  }
+
+  /**
+   * Its port turned out to be in use before anything was created: the port is avoided like a failed
+   * start-up's and the next creation, on another port, starts at once; nothing counts as a failure.
+   */
+  #portInUse(m: Managed, reason: string): void {
+    if (!this.#running) return;
+    this.#badPorts.set(m.port, this.#now() + BAD_PORT_MS);
+    this.#lastError = reason;
+    this.#o.logger.warn({ container: m.name, error: reason }, 'engine port in use; trying another');
+    this.#managed.delete(m.key);
+    this.#o.registry.clearLifecycle(m.key);
+    // It may have been the breaker's trial: a later creation may be.
+    this.#breaker.abandon();
     this.#evaluate();
   }
 

@@ -385,6 +385,37 @@ test('a port something else holds is not tried again and again: the next engine 
   await provisioner.stop(true, 1000);
 });
 
+test('ports where something already listens are skipped before any container is made, without a failure', async () => {
+  const daemon = new FakeDaemon();
+  const inUse = new Set(['30000', '30001', '30002']); // more than BREAKER.failures
+  const { registry, provisioner } = rig(daemon, LIMITS, {
+    addressInUse: async (url) => inUse.has(new URL(url).port),
+  });
+  await provisioner.start();
+  await until(() => registry.list().some((e) => e.lifecycle === 'ready'), 'an engine ready');
+  assert.equal(registry.list()[0]!.url, 'http://127.0.0.1:30003');
+  assert.equal(daemon.containers.size, 1, 'no container on a port in use');
+  const status = provisioner.status();
+  assert.equal(status.provisions.get('failed'), 0);
+  assert.equal(status.breaker.open, false);
+  assert.match(status.lastError ?? '', /port 30002 is in use/);
+  await provisioner.stop(true, 1000);
+});
+
+test('a port in use when no other port is left is a failed start-up', async () => {
+  const daemon = new FakeDaemon();
+  const { registry, provisioner } = rig(daemon, LIMITS, {
+    ports: { first: 30000, last: 30000 },
+    addressInUse: async () => true,
+  });
+  await provisioner.start();
+  await until(() => provisioner.status().breaker.open, 'the breaker open');
+  assert.equal(daemon.containers.size, 0);
+  assert.equal(registry.size, 0);
+  assert.match(provisioner.status().breaker.reason ?? '', /port 30000 is in use/);
+  await provisioner.stop(true, 1000);
+});
+
 test('a template label that is not a string or a host label that is no host is refused at start-up', () => {
   const base = { Image: 'engine', Cmd: ['--port', '{port}'] };
   assert.equal(
