@@ -75,6 +75,8 @@ export type MainToShard =
       hls: HlsStart;
       /** A channel's stream: the source to play (a URL source has a stand-in engine on the URL's origin). */
       source?: SourceRef;
+      /** The engine session a crashed owner left running: the new owner stops it before starting its own. */
+      staleSession?: { engine: EngineRef; session: EngineSessionRef };
     }
   /** A stream exists: serve its ring to your clients. Sent to every shard (the owner included). */
   | { type: 'attach'; streamId: number; key: StreamKey; ring: RingHandles }

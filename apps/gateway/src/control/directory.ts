@@ -14,6 +14,7 @@ import { type ErrorData, errorData } from '../errors.js';
 import type { Logger } from '../log.js';
 import type {
   EngineRef,
+  EngineSessionRef,
   HlsStart,
   OwnerStats,
   ShardStreamStats,
@@ -63,6 +64,8 @@ export interface StreamEntry {
   attachSnapshot: number;
   failovers: number;
   ownerStats: OwnerStats | null;
+  /** The owner's latest engine session (a crashed owner's successor stops it). */
+  session: { engine: EngineRef; session: EngineSessionRef } | null;
   readonly shardStats: Map<number, ShardStreamStats>;
   /** Set for a catalog channel's stream. */
   readonly channel: ChannelPlay | null;
@@ -375,6 +378,7 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
       attachSnapshot: 0,
       failovers: 0,
       ownerStats: null,
+      session: null,
       shardStats: new Map(),
       channel,
     };
@@ -525,8 +529,17 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
         // The ring keeps its numbering: the new owner continues after the last published segment.
         hls: entry.control.hlsNext(),
         ...(entry.channel ? { source: sourceRef(entry.channel) } : {}),
+        // The engine still runs the dead owner's session: its successor stops it.
+        ...(entry.session ? { staleSession: entry.session } : {}),
       });
+      entry.session = null;
     }
+  }
+
+  /** The owner started an engine session for the stream (ShardToMain `ownerSession`). */
+  ownerSession(streamId: number, engine: EngineRef, session: EngineSessionRef): void {
+    const entry = this.#byId.get(streamId);
+    if (entry) entry.session = { engine, session };
   }
 
   /**

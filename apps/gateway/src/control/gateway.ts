@@ -354,6 +354,7 @@ export class Gateway {
         this.#directory.needEngine(msg.streamId, msg.failed, msg.reason);
         return;
       case 'ownerSession':
+        this.#directory.ownerSession(msg.streamId, msg.engine, msg.session);
         this.#telemetry.ownerSession(msg.streamId, msg.engine, msg.session);
         return;
       case 'api':

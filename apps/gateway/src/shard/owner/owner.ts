@@ -207,6 +207,10 @@ export class OwnedStream {
   }
 
   async #run(): Promise<void> {
+    const stale = this.#msg.staleSession;
+    // A crashed owner's session: nobody reads it any more (in the background: the stream does not wait).
+    if (stale)
+      void this.#clients.get(stale.engine.url).stop(stale.session.commandUrl, { timeoutMs: STOP_TIMEOUT_MS });
     const signal = this.#abort.signal;
     let failures = 0;
     let reopenSameSession = false;
