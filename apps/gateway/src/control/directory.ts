@@ -123,6 +123,12 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
   readonly #hlsMemory = new HlsSequenceMemory();
   /** Opens waiting for a provisioned engine, by stream token, oldest first. */
   readonly #pending = new Map<string, PendingOpen>();
+  /**
+   * Live streams whose engine is gone (no longer in the registry) and that no engine had room for: their
+   * owners wait for one instead of reconnecting to the gone engine's address, which a new container may
+   * take over (provisioning reuses ports) while the stream stays counted on the gone engine.
+   */
+  readonly #homeless = new Set<number>();
   #supply: EngineSupply | null = null;
   readonly #reaper: NodeJS.Timeout;
   #nextId = 1;
@@ -233,6 +239,7 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
 
   /** Gives waiting opens the engines that now have room; fails them at once when none can come. */
   retryPending(): void {
+    if (this.#homeless.size > 0) this.#rehome();
     let queued = 0;
     for (const [token, p] of this.#pending) {
       const engine = this.#engines.select();
@@ -323,6 +330,7 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
       }
     }
     if (!pick) {
+      if (this.#waitsForEngine(entry, failed)) return;
       // Every source failed before the channel ever played: the player gets its answer now.
       this.#shards.send(entry.owner, { type: 'engine', streamId: entry.id, engine: null });
       return;
@@ -451,6 +459,7 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
       next = this.#engines.select(entry.triedEngines) ?? this.#engines.select();
     }
     if (!next) {
+      if (this.#waitsForEngine(entry, failed)) return;
       this.#shards.send(entry.owner, { type: 'engine', streamId, engine: null });
       return;
     }
@@ -465,6 +474,36 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
       this.emit('failover', entry, from, next);
     }
     this.#shards.send(entry.owner, { type: 'engine', streamId, engine: ref(next) });
+  }
+
+  /**
+   * A live stream whose engine left the registry gets no answer while no engine has room (see #homeless):
+   * true when it now waits for one.
+   */
+  #waitsForEngine(entry: StreamEntry, failed: EngineRef): boolean {
+    if (entry.state !== 'live' || this.#engines.get(failed.id) !== undefined) return false;
+    if (!this.#homeless.has(entry.id))
+      this.#log.warn(
+        { stream: entry.token, engine: failed.url },
+        'engine gone and none has room; the stream waits',
+      );
+    this.#homeless.add(entry.id);
+    return true;
+  }
+
+  /** Streams waiting for an engine ask again (an engine was added, turned healthy or has room now). */
+  #rehome(): void {
+    for (const id of [...this.#homeless]) {
+      const entry = this.#byId.get(id);
+      if (!entry || entry.state === 'closing') {
+        this.#homeless.delete(id);
+        continue;
+      }
+      const gone = entry.engine;
+      // Still without room: it stays in the set (quietly); else it got its engine.
+      this.needEngine(id, ref(gone), 'its engine is gone');
+      if (entry.engine !== gone) this.#homeless.delete(id);
+    }
   }
 
   /**
@@ -515,6 +554,8 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
     }
     for (const entry of this.#byId.values()) {
       if (entry.owner !== shardId || entry.state === 'closing') continue;
+      // Its new owner is not waiting for an answer: it asks again if its engine is gone.
+      this.#homeless.delete(entry.id);
       entry.owner = this.#pickOwner(shardId);
       this.#log.warn(
         { stream: entry.token, from: shardId, to: entry.owner },
@@ -603,7 +644,7 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
 
   /** Lease bookkeeping: close a live stream once no client has held it for the grace period. */
   #reap(now: number): void {
-    if (this.#pending.size > 0) this.retryPending();
+    if (this.#pending.size > 0 || this.#homeless.size > 0) this.retryPending();
     const graceMs = this.#config.graceSeconds * 1000;
     for (const entry of this.#byId.values()) {
       if (entry.state !== 'live') continue;
@@ -628,6 +669,7 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
   #close(entry: StreamEntry, reason: string, error: ErrorData): void {
     if (entry.state === 'closing') return;
     entry.state = 'closing';
+    this.#homeless.delete(entry.id);
     if (entry.openTimer) clearTimeout(entry.openTimer);
     for (const w of entry.waiters) this.#replyError(w, error);
     entry.waiters = [];
