@@ -45,9 +45,16 @@ export function writeTemplate(image?: string): { path: string; cleanup: () => vo
   return { path, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** A port range of 40 from a random base, so concurrent runs on the host network rarely meet. */
+/**
+ * A port range of 40 from a random base, so concurrent runs on the host network rarely meet: within
+ * 20000-29999, or within SHARDCAST_E2E_PORTS (`first-last`, at least 50 ports) when set.
+ */
 export function portRange(): string {
-  const base = 20_000 + Math.floor(Math.random() * 200) * 50;
+  const [first, last] = (process.env['SHARDCAST_E2E_PORTS'] ?? '20000-29999').split('-').map(Number) as [
+    number,
+    number,
+  ];
+  const base = first + Math.floor(Math.random() * Math.floor((last + 1 - first) / 50)) * 50;
   return `${base}-${base + 39}`;
 }
 

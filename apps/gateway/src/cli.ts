@@ -43,7 +43,30 @@ async function main(): Promise<void> {
       '--api-key on the command line is visible to every local user (ps); prefer SHARDCAST_API_KEY or --api-key-file',
     );
   }
-  let gateway: Gateway;
+  const stop = (gateway: Gateway): void => {
+    gateway.stop().then(
+      (clean) => process.exit(clean ? 0 : 1),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  let gateway: Gateway | null = null;
+  let signals = 0;
+  // Listening from before start-up: a signal while it runs (engine containers may be on their way) stops
+  // the gateway as soon as it is up, with the usual clean-up, instead of killing it half started.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals++;
+    if (signals > 1) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(130);
+    }
+    log.info({ signal }, gateway ? 'shutting down' : 'shutting down once started');
+    if (gateway) stop(gateway);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     gateway = await Gateway.start(config, log);
   } catch (err) {
@@ -53,25 +76,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    signals++;
-    if (signals > 1) {
-      log.warn({ signal }, 'second signal: exiting now');
-      process.exit(130);
-    }
-    log.info({ signal }, 'shutting down');
-    gateway.stop().then(
-      (clean) => process.exit(clean ? 0 : 1),
-      (err: unknown) => {
-        log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  if (signals > 0) stop(gateway);
 }
 
 main().catch((err: unknown) => {

@@ -75,6 +75,8 @@ export type MainToShard =
       hls: HlsStart;
       /** A channel's stream: the source to play (a URL source has a stand-in engine on the URL's origin). */
       source?: SourceRef;
+      /** The engine session a crashed owner left running: the new owner stops it before starting its own. */
+      staleSession?: { engine: EngineRef; session: EngineSessionRef };
     }
   /** A stream exists: serve its ring to your clients. Sent to every shard (the owner included). */
   | { type: 'attach'; streamId: number; key: StreamKey; ring: RingHandles }
@@ -82,8 +84,11 @@ export type MainToShard =
   | { type: 'detach'; streamId: number; reason: string }
   /** Owner: stop the pump and the engine session (stream closed or shutting down). */
   | { type: 'disown'; streamId: number; reason: string }
-  /** Owner: the stream's engine is gone (its container died): fail over now, without waiting for a timeout. */
-  | { type: 'engineLost'; streamId: number }
+  /**
+   * Owner: the stream's engine is gone (its container died) or, `running`, drained (it still runs and its
+   * session there is stopped): fail over now, without waiting for a timeout.
+   */
+  | { type: 'engineLost'; streamId: number; running: boolean }
   /** Owner: the next engine to use after a failover request (or null: none left). */
   | { type: 'engine'; streamId: number; engine: EngineRef | null; source?: SourceRef }
   /** Reply to `open`; a success carries the stream's ring, so the asking shard can serve it at once. */

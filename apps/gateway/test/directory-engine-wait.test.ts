@@ -178,3 +178,27 @@ test('a channel open counts the opens waiting for an engine against --max-stream
   assert.equal(dir.size, 2, 'never more streams than --max-streams');
   dir.closeAll('test over');
 });
+
+test('a live stream whose engine is gone waits for an engine, not for the gone address to answer again', () => {
+  const { dir, engines, sent } = setup(null);
+  dir.open(0, 1, key(1));
+  const own = sent.find((m) => m.type === 'own');
+  assert.ok(own && own.type === 'own');
+  dir.ownerReady(own.streamId);
+  // Its container died with no other engine: main tells the owner, whose failover finds none.
+  engines.remove('e1');
+  dir.engineGone('e1');
+  const mark = sent.length;
+  dir.needEngine(own.streamId, { id: 'e1', url: ENGINE }, 'upstream failures');
+  const answers = () => sent.slice(mark).filter((m) => m.type === 'engine' && m.streamId === own.streamId);
+  // Answered null, the owner would reconnect to the gone engine's address, which a new container can take
+  // over (provisioning reuses the port) while the stream stays counted on the gone engine.
+  assert.deepEqual(answers(), [], 'no answer while no engine has room');
+  engines.add({ id: 'e2', url: ENGINE, source: 'docker' });
+  dir.retryPending();
+  const [answer] = answers();
+  assert.ok(answer && answer.type === 'engine' && answer.engine?.id === 'e2', 'moved to the new engine');
+  assert.equal(dir.byId(own.streamId)?.engine.id, 'e2');
+  assert.equal(engines.get('e2')?.streams, 1, 'counted on the engine that carries it');
+  dir.closeAll('test over');
+});

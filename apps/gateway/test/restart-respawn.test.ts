@@ -99,3 +99,39 @@ test('after the owner shard crashes and respawns, every new viewer gets 200 on e
   all200(hls.statuses, 'playlist requests');
   assert.equal(hls.shards.size, SHARDS);
 });
+
+test('the engine session of a crashed owner is stopped by its successor (it would keep running unread)', async () => {
+  const id = 'c7'.repeat(20);
+  const sessionsOf = () => sim.stats().sessions.filter((s) => s.contentId === id);
+  const reading = readTs(`${gw.url}/ace/getstream?id=${id}`, 20_000);
+  assert.ok(
+    await waitFor(
+      async () => (await getJson(`${gw.url}/api/v1/streams/${id}`)).body?.state === 'live',
+      10_000,
+    ),
+  );
+  const live = await getJson(`${gw.url}/api/v1/streams/${id}`);
+  const owner = live.body.owner_shard as number;
+  const [before] = sessionsOf();
+  assert.ok(before, 'one engine session');
+  const respawns = gw.logs.filter((l) => l.msg === 'shard ready' && l.respawn === true).length;
+  hooks.crash(owner);
+  assert.ok(
+    await waitFor(
+      () => gw.logs.filter((l) => l.msg === 'shard ready' && l.respawn === true).length > respawns,
+      20_000,
+    ),
+    `shard ${owner} respawned`,
+  );
+  // The new owner runs its own session; the dead owner's is stopped (command_url?method=stop), not left
+  // to the engine's idle expiry.
+  assert.ok(
+    await waitFor(() => {
+      const now = sessionsOf();
+      return now.length === 1 && now[0]!.id !== before.id;
+    }, 20_000),
+    'only the new owner’s session runs on the engine',
+  );
+  assert.equal(sim.stats().sessionsExpired, 0);
+  await reading;
+});

@@ -1,9 +1,16 @@
 // Graceful shutdown: SIGTERM stops accepting, ends clients, stops engine sessions, exits within seconds.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
 import { type GatewayProc, startGateway, waitFor } from './support/gateway-proc.js';
 import { readTs } from './support/ts-reader.js';
+
+const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 
 let sim: EngineSim;
 let gw: GatewayProc;
@@ -53,5 +60,60 @@ test('a client waiting for a stream to open at shutdown gets 503 SC_ERR_SHUTTING
   } finally {
     await gw2.stop();
     await slow.close();
+  }
+});
+
+test('SIGTERM while the gateway is still starting stops it cleanly once it is up (exit 0), not half started', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shardcast-start-signal-'));
+  const release = join(dir, 'release');
+  // The embedded simulator (a child process) is started before the shards; shard 0 is held before it
+  // listens, so the signal arrives while start-up is under way.
+  const proc = spawn(
+    process.execPath,
+    [CLI, '--port', '0', '--host', '127.0.0.1', '--docker', 'off', '--shards', '1'],
+    {
+      env: {
+        PATH: process.env.PATH,
+        SHARDCAST_TEST_HOLD_SHARDS: '0',
+        SHARDCAST_TEST_RELEASE_FILE: release,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const msgs: string[] = [];
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  try {
+    let buf = '';
+    proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      buf += d;
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          msgs.push(String((JSON.parse(line) as { msg: unknown }).msg));
+        } catch {
+          // not a log line
+        }
+      }
+    });
+    assert.ok(
+      await waitFor(() => msgs.some((m) => /started the embedded engine simulator/.test(m)), 15_000),
+      'start-up under way',
+    );
+    proc.kill('SIGTERM');
+    assert.ok(
+      await waitFor(() => msgs.includes('shutting down once started'), 10_000),
+      'the signal was heard',
+    );
+    writeFileSync(release, '');
+    const { code, signal } = await exited;
+    assert.equal(signal, null, 'not killed by the signal');
+    assert.equal(code, 0);
+    assert.ok(msgs.includes('stopped'), 'the usual shutdown ran');
+  } finally {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -60,3 +60,40 @@ test('a dead engine is replaced by the other one while clients keep playing', as
     );
   }
 });
+
+test('a drained engine that still runs has the moved stream’s session stopped; clients keep playing', async () => {
+  const key = 'drain-key';
+  const c = await startEngineSim({ port: 0 });
+  const d = await startEngineSim({ port: 0 });
+  const g = await startGateway(['--engine', c.url, '--engine', d.url, '--shards', '2', '--api-key', key]);
+  try {
+    const id = 'd'.repeat(40);
+    const client = openTs(`${g.url}/ace/getstream?id=${id}`);
+    assert.ok(await client.waitBytes(MEDIA_BYTES, DEADLINE_MS), 'the client plays');
+    const first = (await getJson(`${g.url}/api/v1/streams/${id}`)).body;
+    const [drained, other] = first.engine.url === c.url ? [c, d] : [d, c];
+    const r = await getJson(`${g.url}/api/v1/engines/${encodeURIComponent(first.engine.id)}/drain`, {
+      method: 'POST',
+      headers: { 'x-api-key': key },
+    });
+    assert.equal(r.status, 202);
+    const moved = await waitFor(
+      async () => (await getJson(`${g.url}/api/v1/streams/${id}`)).body?.engine?.url === other.url,
+      DEADLINE_MS,
+    );
+    assert.ok(moved, 'the stream moved to the other engine');
+    assert.ok(await client.waitBytes(client.received() + MEDIA_BYTES, DEADLINE_MS), 'media after the move');
+    // The drained engine keeps running: the session the stream left there is stopped, not abandoned.
+    assert.ok(
+      await waitFor(() => drained.stats().sessionsStopped === 1, DEADLINE_MS),
+      'the session on the drained engine was stopped',
+    );
+    assert.equal(drained.stats().sessionsActive, 0);
+    const read = await client.close();
+    assert.equal(read.closedByServer, false, 'the client kept its socket');
+  } finally {
+    await g.stop();
+    await c.close();
+    await d.close();
+  }
+});

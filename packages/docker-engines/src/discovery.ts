@@ -13,6 +13,7 @@ import type { DockerCallError, DockerEventJson, DockerFilters } from './docker-a
 import { JsonLineSplitter } from './json-lines.js';
 import { type LabelSelector, matchesSelector, resolveAddress } from './labels.js';
 import type { MeteredDocker } from './metered-api.js';
+import { MANAGED_LABEL } from './provision-template.js';
 import type { DockerLogger } from './types.js';
 
 export const DOCKER_ID_PREFIX = 'docker:';
@@ -24,6 +25,8 @@ const MAX_TRACKED_CONTAINERS = 10_000;
 
 export interface DockerDiscoveryOptions {
   readonly selector: LabelSelector;
+  /** This gateway's provisioning id: containers another gateway manages are left out. */
+  readonly managedBy?: string;
   readonly reconcileIntervalMs: number;
   /** Deadline of each list/inspect/version call and of opening the events stream, ms. */
   readonly callTimeoutMs: number;
@@ -110,7 +113,7 @@ export class DockerDiscovery {
     const seen = new Set<string>();
     for (const summary of res.value) {
       const facts = factsFromSummary(summary);
-      if (!facts.running || !matchesSelector(facts.labels, this.#opts.selector)) continue;
+      if (!this.#wanted(facts)) continue;
       seen.add(facts.id);
       // An event newer than the list (a die while listing) knows better than the list.
       if (this.#newerThan(facts.id, since)) continue;
@@ -216,7 +219,14 @@ export class DockerDiscovery {
     // A die/stop that arrived while we inspected wins over this start.
     if (this.#lastEvent.get(id)?.seq !== seq) return;
     const facts = factsFromInspect(res.value);
-    if (facts.running && matchesSelector(facts.labels, this.#opts.selector)) this.#apply(facts);
+    if (this.#wanted(facts)) this.#apply(facts);
+  }
+
+  /** A running container with the label, unless another gateway manages it. */
+  #wanted(facts: ContainerFacts): boolean {
+    if (!facts.running || !matchesSelector(facts.labels, this.#opts.selector)) return false;
+    const owner = facts.labels[MANAGED_LABEL];
+    return this.#opts.managedBy === undefined || owner === undefined || owner === this.#opts.managedBy;
   }
 
   #apply(facts: ContainerFacts): void {

@@ -87,6 +87,7 @@ export class DockerEngines {
     });
     const discovery = new DockerDiscovery(this.#registry, metered, {
       selector: cfg.selector,
+      ...(this.#opts.managedBy === undefined ? {} : { managedBy: this.#opts.managedBy }),
       reconcileIntervalMs: cfg.reconcileIntervalMs * scale,
       callTimeoutMs: cfg.callTimeoutMs,
       backoff: { initialMs: cfg.backoff.initialMs * scale, maxMs: cfg.backoff.maxMs * scale },

@@ -31,6 +31,12 @@ export interface DockerEnginesOptions {
   readonly dockerHost?: string;
   /** `key` or `key=value`; default `shardcast.engine=true`. */
   readonly labelSelector?: string;
+  /**
+   * With provisioning, this gateway's id (`--provision-id`): a container labelled `shardcast.managed` with
+   * another id belongs to another gateway's fleet, sized and scaled down for that gateway's streams only,
+   * and is not discovered. Unset: every container with the label is.
+   */
+  readonly managedBy?: string;
   /** How often the container list repairs missed events, ms; default 10 000. */
   readonly reconcileIntervalMs?: number;
   /** Stats interval by engine count; default none → off, 1–5 → 3 s, 6+ → 2 s. */

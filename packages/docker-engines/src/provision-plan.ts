@@ -130,7 +130,9 @@ export interface BreakerOptions {
 
 /**
  * Circuit breaker for engine creation: `failures` failures within `windowMs` open it (no creation) for
- * `openMs`; then one trial is allowed (half-open): success closes it, failure opens it again.
+ * `openMs`, successes between them or not; then one trial is allowed (half-open): success closes it,
+ * failure opens it again, and so does a failure within `windowMs` of the trial's success (its engine died
+ * soon after it started: a crash loop).
  */
 export class CreationBreaker {
   readonly #opts: BreakerOptions;
@@ -138,6 +140,8 @@ export class CreationBreaker {
   #openUntilMs: number | null = null;
   #trial = false;
   #reason: string | null = null;
+  /** Until when a failure re-opens it at once (a trial succeeded lately). */
+  #probationUntilMs: number | null = null;
 
   constructor(opts: BreakerOptions) {
     this.#opts = opts;
@@ -166,8 +170,9 @@ export class CreationBreaker {
     return this.#openUntilMs;
   }
 
-  success(): void {
-    this.#failures = [];
+  /** A creation succeeded: closes the breaker. The failures within the window still count. */
+  success(nowMs: number): void {
+    if (this.#openUntilMs !== null) this.#probationUntilMs = nowMs + this.#opts.windowMs;
     this.#openUntilMs = null;
     this.#trial = false;
     this.#reason = null;
@@ -181,7 +186,9 @@ export class CreationBreaker {
   /** Records a failure; returns true when this failure opened (or re-opened) the breaker. */
   failure(nowMs: number, reason: string): boolean {
     this.#reason = reason;
-    if (this.#trial || this.#openUntilMs !== null) {
+    const probation = this.#probationUntilMs !== null && nowMs < this.#probationUntilMs;
+    this.#probationUntilMs = null;
+    if (this.#trial || this.#openUntilMs !== null || probation) {
       this.#trial = false;
       this.#openUntilMs = nowMs + this.#opts.openMs;
       return true;

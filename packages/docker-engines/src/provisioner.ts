@@ -74,6 +74,12 @@ export interface ProvisionerOptions {
   readonly callTimeoutMs: number;
   /** The engine's `get_status`: null when healthy, else why not. */
   readonly checkStatus: (url: string, timeoutMs: number) => Promise<string | null>;
+  /**
+   * Whether something already accepts connections at an engine's address before its container exists (on
+   * the host network, a process holding the port). Such a port is a failed start-up: its `get_status`
+   * would be answered by that process, not by the new engine. Absent: never.
+   */
+  readonly addressInUse?: (url: string) => Promise<boolean>;
   /** Stream opens waiting for room. */
   readonly pendingOpens: () => number;
   /** Moves every stream of an engine to other engines (clients keep their sockets). */
@@ -154,6 +160,11 @@ const STOP_GRACE_SECONDS = 5;
  * port is free, for this long: the lowest free port is not retried until the breaker opens for good.
  */
 const BAD_PORT_MS = 10 * 60_000;
+/**
+ * A container created by this gateway that exits this soon after its engine became ready is a failed
+ * start-up too: an engine that crashes a few seconds after it answers must not be replaced in a loop.
+ */
+const EARLY_EXIT_MS = 60_000;
 /** A draining engine's streams are moved again at most this often (a move is a failover each). */
 const MOVE_EVERY_MS = 5000;
 
@@ -429,7 +440,8 @@ export class Provisioner {
       if (untilMs <= now) this.#badPorts.delete(p);
       else avoid.add(p);
     }
-    const port = allocatePort(this.#o.ports, avoid) ?? allocatePort(this.#o.ports, used);
+    const fresh = allocatePort(this.#o.ports, avoid);
+    const port = fresh ?? allocatePort(this.#o.ports, used);
     if (port === null) {
       this.#failed(null, `no free port in --provision-ports ${this.#o.ports.first}-${this.#o.ports.last}`);
       return false;
@@ -463,20 +475,28 @@ export class Provisioner {
       bringingUp: true,
     };
     this.#managed.set(m.key, m);
-    this.#track(this.#bringUp(m, body));
+    this.#track(this.#bringUp(m, body, fresh !== null));
     return true;
   }
 
-  async #bringUp(m: Managed, body: Record<string, unknown>): Promise<void> {
+  async #bringUp(m: Managed, body: Record<string, unknown>, freshPort: boolean): Promise<void> {
     try {
-      await this.#bringUpSteps(m, body);
+      await this.#bringUpSteps(m, body, freshPort);
     } finally {
       m.bringingUp = false;
     }
   }
 
-  async #bringUpSteps(m: Managed, body: Record<string, unknown>): Promise<void> {
+  /** `freshPort`: its port is not one avoided after a failure (another port was free). */
+  async #bringUpSteps(m: Managed, body: Record<string, unknown>, freshPort: boolean): Promise<void> {
     const t0 = performance.now();
+    const inUse = this.#o.addressInUse ? await this.#o.addressInUse(m.url).catch(() => false) : false;
+    if (inUse) {
+      const reason = `port ${m.port} is in use: something already listens at ${m.url}`;
+      // Only when no other port is left is it a failed start-up (counted, and toward the breaker).
+      if (!freshPort) return this.#startFailed(m, reason, t0);
+      return this.#portInUse(m, reason);
+    }
     const created = await this.#call((s) => this.#o.api.create(m.name, body, s));
     if (!created.ok) return this.#startFailed(m, `create failed: ${created.error}`, t0);
     const pendingKey = m.key;
@@ -500,7 +520,7 @@ export class Provisioner {
     if (drained()) return this.#remove(m, m.drainReason ?? 'drained');
     if (why !== null) return this.#startFailed(m, why, t0);
     const ms = performance.now() - t0;
-    this.#breaker.success();
+    this.#breaker.success(this.#now());
     this.#provisions.set('ok', (this.#provisions.get('ok') ?? 0) + 1);
     this.#o.onProvision?.(ms, true);
     this.#becomeReady(m, ms);
@@ -555,6 +575,22 @@ export class Provisioner {
     this.#evaluate();
   }
 
+  /**
+   * Its port turned out to be in use before anything was created: the port is avoided like a failed
+   * start-up's and the next creation, on another port, starts at once; nothing counts as a failure.
+   */
+  #portInUse(m: Managed, reason: string): void {
+    if (!this.#running) return;
+    this.#badPorts.set(m.port, this.#now() + BAD_PORT_MS);
+    this.#lastError = reason;
+    this.#o.logger.warn({ container: m.name, error: reason }, 'engine port in use; trying another');
+    this.#managed.delete(m.key);
+    this.#o.registry.clearLifecycle(m.key);
+    // It may have been the breaker's trial: a later creation may be.
+    this.#breaker.abandon();
+    this.#evaluate();
+  }
+
   #startFailed(m: Managed, reason: string, t0: number): void {
     this.#o.onProvision?.(performance.now() - t0, false);
     if (this.#running) this.#badPorts.set(m.port, this.#now() + BAD_PORT_MS);
@@ -562,10 +598,13 @@ export class Provisioner {
     this.#track(this.#remove(m, 'failed'));
   }
 
-  /** Records a creation failure: counters, breaker, last error, one log line. */
-  #failed(m: Managed | null, reason: string): void {
+  /**
+   * Records a creation failure: counters (unless the creation was counted ok already), breaker, last
+   * error, one log line.
+   */
+  #failed(m: Managed | null, reason: string, counted = false): void {
     if (!this.#running) return;
-    this.#provisions.set('failed', (this.#provisions.get('failed') ?? 0) + 1);
+    if (!counted) this.#provisions.set('failed', (this.#provisions.get('failed') ?? 0) + 1);
     this.#lastError = reason;
     if (m) m.lastError = reason;
     const opened = this.#breaker.failure(this.#now(), reason);
@@ -625,6 +664,13 @@ export class Provisioner {
     m.lastError = 'the container exited';
     if (m.state === 'starting') return; // its start-up fails and removes it
     this.#o.logger.warn({ engine: m.url, container: m.name }, 'managed engine container died');
+    const upMs = m.readyAtMs === null ? null : this.#now() - m.readyAtMs;
+    if (!m.adopted && upMs !== null && upMs < EARLY_EXIT_MS)
+      this.#failed(
+        m,
+        `the container exited ${Math.round(upMs / 1000)} s after its engine became ready`,
+        true,
+      );
     this.#track(this.#remove(m, 'died').then(() => this.#evaluate()));
   }
 

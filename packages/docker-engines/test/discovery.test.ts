@@ -17,7 +17,7 @@ afterEach(async () => {
   current = null;
 });
 
-function setup(opts: { reconcileIntervalMs?: number } = {}) {
+function setup(opts: { reconcileIntervalMs?: number; managedBy?: string } = {}) {
   const docker = new FakeDocker();
   const registry = new EngineRegistry({ maxStreamsPerEngine: 4 });
   registry.add({ id: 'http://static:6878', url: 'http://static:6878', source: 'static' });
@@ -25,6 +25,7 @@ function setup(opts: { reconcileIntervalMs?: number } = {}) {
   const metered = new MeteredDocker(docker, { maxCallsPerSec: 1000, burst: 100, now: Date.now });
   const discovery = new DockerDiscovery(registry, metered, {
     selector: selector as Exclude<typeof selector, string>,
+    ...(opts.managedBy === undefined ? {} : { managedBy: opts.managedBy }),
     reconcileIntervalMs: opts.reconcileIntervalMs ?? 60_000,
     callTimeoutMs: 1000,
     backoff: { initialMs: 5, maxMs: 20 },
@@ -58,6 +59,20 @@ test('containers already running when discovery starts are found by the first re
   discovery.start();
   await waitFor(() => discovery.connected, 'connected');
   assert.deepEqual(registry.ids().sort(), ['docker:old', 'http://static:6878']);
+});
+
+test("with provisioning, another gateway's managed engines are not discovered (their fleet is sized for its streams)", async () => {
+  const { docker, registry, discovery } = setup({ managedBy: 'gw-a' });
+  docker.add('mine', { ...engineLabels(7010), 'shardcast.managed': 'gw-a' });
+  docker.add('theirs', { ...engineLabels(7011), 'shardcast.managed': 'gw-b' });
+  docker.add('plain', engineLabels(7012));
+  discovery.start();
+  await waitFor(() => discovery.connected, 'connected');
+  assert.deepEqual(registry.ids().sort(), ['docker:mine', 'docker:plain', 'http://static:6878']);
+  docker.start('theirs-too', { ...engineLabels(7013), 'shardcast.managed': 'gw-b' });
+  docker.start('mine-too', { ...engineLabels(7014), 'shardcast.managed': 'gw-a' });
+  await waitFor(() => registry.get('docker:mine-too') !== undefined, 'own new engine added');
+  assert.equal(registry.get('docker:theirs-too'), undefined);
 });
 
 test('the reconcile repairs missed events both ways and never touches static engines', async () => {

@@ -141,9 +141,23 @@ test('the breaker opens after N failures in the window, says why, and lets one t
   assert.equal(b.failure(103_000, 'again'), true, 'a failed trial re-opens');
   assert.equal(b.allow(120_000), false);
   assert.equal(b.allow(133_000), true);
-  b.success();
-  assert.equal(b.isOpen(133_001), false);
+  b.success(133_500);
+  assert.equal(b.isOpen(133_501), false);
   assert.equal(b.reason(), null);
+  assert.equal(b.failure(180_000, 'the trial engine died'), true, 'a failure soon after a trial re-opens');
+  assert.equal(b.allow(210_000), true);
+  b.success(211_000);
+  assert.equal(b.failure(272_000, 'later'), false, 'a failure after the window is one failure');
+});
+
+test('successes between failures do not reset the window: a crash loop opens the breaker', () => {
+  const b = new CreationBreaker({ failures: 3, windowMs: 60_000, openMs: 30_000 });
+  assert.equal(b.failure(1000, 'exited'), false);
+  b.success(2000);
+  assert.equal(b.failure(5000, 'exited'), false);
+  b.success(6000);
+  assert.equal(b.failure(9000, 'exited'), true);
+  assert.equal(b.isOpen(9001), true);
 });
 
 test('ports: parsing the range, the lowest free port, none when all are used', () => {

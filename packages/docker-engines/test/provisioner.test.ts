@@ -215,6 +215,30 @@ test('an idle engine above the desired count goes; one with a stream stays; a de
   await provisioner.stop(true, 1000);
 });
 
+test('an engine whose container exits soon after it became ready, again and again, opens the breaker', async () => {
+  const daemon = new FakeDaemon();
+  const { registry, provisioner } = rig(daemon);
+  await provisioner.start();
+  const killed = new Set<string>();
+  for (let i = 0; i < 2 * BREAKER.failures && !provisioner.status().breaker.open; i++) {
+    await until(
+      () => registry.list().some((e) => !killed.has(e.id) && e.lifecycle === 'ready'),
+      'a new engine ready',
+    );
+    const e = registry.list().find((x) => !killed.has(x.id) && x.lifecycle === 'ready')!;
+    killed.add(e.id);
+    // It crashes: discovery drops it from the registry.
+    await daemon.stop(e.containerId!);
+    registry.remove(e.id);
+  }
+  const status = provisioner.status();
+  assert.equal(status.breaker.open, true, 'creation paused');
+  assert.match(status.breaker.reason ?? '', /the container exited \d+ s after its engine became ready/);
+  assert.equal(killed.size, BREAKER.failures);
+  assert.equal(status.provisions.get('ok'), BREAKER.failures, 'none created since');
+  await provisioner.stop(true, 1000);
+});
+
 test('Docker unreachable: nothing is created, the reason is given, provisioning resumes', async () => {
   const daemon = new FakeDaemon();
   const { registry, provisioner } = rig(daemon, { ...LIMITS, min: 0, minFree: 0 });
@@ -358,6 +382,37 @@ test('a port something else holds is not tried again and again: the next engine 
   assert.equal(registry.list()[0]!.url, 'http://127.0.0.1:30001');
   assert.equal(provisioner.status().provisions.get('failed'), 1, 'one failed start on the taken port');
   assert.equal(provisioner.status().breaker.open, false);
+  await provisioner.stop(true, 1000);
+});
+
+test('ports where something already listens are skipped before any container is made, without a failure', async () => {
+  const daemon = new FakeDaemon();
+  const inUse = new Set(['30000', '30001', '30002']); // more than BREAKER.failures
+  const { registry, provisioner } = rig(daemon, LIMITS, {
+    addressInUse: async (url) => inUse.has(new URL(url).port),
+  });
+  await provisioner.start();
+  await until(() => registry.list().some((e) => e.lifecycle === 'ready'), 'an engine ready');
+  assert.equal(registry.list()[0]!.url, 'http://127.0.0.1:30003');
+  assert.equal(daemon.containers.size, 1, 'no container on a port in use');
+  const status = provisioner.status();
+  assert.equal(status.provisions.get('failed'), 0);
+  assert.equal(status.breaker.open, false);
+  assert.match(status.lastError ?? '', /port 30002 is in use/);
+  await provisioner.stop(true, 1000);
+});
+
+test('a port in use when no other port is left is a failed start-up', async () => {
+  const daemon = new FakeDaemon();
+  const { registry, provisioner } = rig(daemon, LIMITS, {
+    ports: { first: 30000, last: 30000 },
+    addressInUse: async () => true,
+  });
+  await provisioner.start();
+  await until(() => provisioner.status().breaker.open, 'the breaker open');
+  assert.equal(daemon.containers.size, 0);
+  assert.equal(registry.size, 0);
+  assert.match(provisioner.status().breaker.reason ?? '', /port 30000 is in use/);
   await provisioner.stop(true, 1000);
 });
 

@@ -154,7 +154,7 @@ export class ApiRouter {
     if (this.#provisioning) this.#provisioning.drain(id);
     else {
       this.#registry.setLifecycle(id, 'draining');
-      this.#directory.engineGone(id);
+      this.#directory.engineGone(id, true);
     }
     const managed = this.#provisioning?.manages(id) === true;
     return json(202, { engine: id, state: 'draining', managed, removed_when_empty: managed });

@@ -14,6 +14,7 @@ import { type ErrorData, errorData } from '../errors.js';
 import type { Logger } from '../log.js';
 import type {
   EngineRef,
+  EngineSessionRef,
   HlsStart,
   OwnerStats,
   ShardStreamStats,
@@ -69,6 +70,8 @@ export interface StreamEntry {
   attachSnapshot: number;
   failovers: number;
   ownerStats: OwnerStats | null;
+  /** The owner's latest engine session (a crashed owner's successor stops it). */
+  session: { engine: EngineRef; session: EngineSessionRef } | null;
   readonly shardStats: Map<number, ShardStreamStats>;
   /** Set for a catalog channel's stream. */
   readonly channel: ChannelPlay | null;
@@ -126,6 +129,12 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
   readonly #hlsMemory = new HlsSequenceMemory();
   /** Opens waiting for a provisioned engine, by stream token, oldest first. */
   readonly #pending = new Map<string, PendingOpen>();
+  /**
+   * Live streams whose engine is gone (no longer in the registry) and that no engine had room for: their
+   * owners wait for one instead of reconnecting to the gone engine's address, which a new container may
+   * take over (provisioning reuses ports) while the stream stays counted on the gone engine.
+   */
+  readonly #homeless = new Set<number>();
   #supply: EngineSupply | null = null;
   readonly #reaper: NodeJS.Timeout;
   #nextId = 1;
@@ -236,6 +245,7 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
 
   /** Gives waiting opens the engines that now have room; fails them at once when none can come. */
   retryPending(): void {
+    if (this.#homeless.size > 0) this.#rehome();
     let queued = 0;
     for (const [token, p] of this.#pending) {
       const engine = this.#engines.select();
@@ -326,6 +336,7 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
       }
     }
     if (!pick) {
+      if (this.#waitsForEngine(entry, failed)) return;
       // Every source failed before the channel ever played: the player gets its answer now.
       this.#shards.send(entry.owner, { type: 'engine', streamId: entry.id, engine: null });
       return;
@@ -381,6 +392,7 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
       attachSnapshot: 0,
       failovers: 0,
       ownerStats: null,
+      session: null,
       shardStats: new Map(),
       channel,
     };
@@ -453,6 +465,7 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
       next = this.#engines.select(entry.triedEngines) ?? this.#engines.select();
     }
     if (!next) {
+      if (this.#waitsForEngine(entry, failed)) return;
       this.#shards.send(entry.owner, { type: 'engine', streamId, engine: null });
       return;
     }
@@ -469,15 +482,48 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
     this.#shards.send(entry.owner, { type: 'engine', streamId, engine: ref(next) });
   }
 
-  /** An engine left the registry (its container died): its streams fail over at once. */
-  engineGone(engineId: string): void {
+  /**
+   * A live stream whose engine left the registry gets no answer while no engine has room (see #homeless):
+   * true when it now waits for one.
+   */
+  #waitsForEngine(entry: StreamEntry, failed: EngineRef): boolean {
+    if (entry.state !== 'live' || this.#engines.get(failed.id) !== undefined) return false;
+    if (!this.#homeless.has(entry.id))
+      this.#log.warn(
+        { stream: entry.token, engine: failed.url },
+        'engine gone and none has room; the stream waits',
+      );
+    this.#homeless.add(entry.id);
+    return true;
+  }
+
+  /** Streams waiting for an engine ask again (an engine was added, turned healthy or has room now). */
+  #rehome(): void {
+    for (const id of [...this.#homeless]) {
+      const entry = this.#byId.get(id);
+      if (!entry || entry.state === 'closing') {
+        this.#homeless.delete(id);
+        continue;
+      }
+      const gone = entry.engine;
+      // Still without room: it stays in the set (quietly); else it got its engine.
+      this.needEngine(id, ref(gone), 'its engine is gone');
+      if (entry.engine !== gone) this.#homeless.delete(id);
+    }
+  }
+
+  /**
+   * An engine left the registry (its container died): its streams fail over at once. `running`: it is
+   * drained but still runs, so its streams move and their sessions on it are stopped.
+   */
+  engineGone(engineId: string, running = false): void {
     for (const entry of this.#byId.values()) {
       if (entry.engine.id !== engineId || entry.state === 'closing') continue;
       this.#log.warn(
         { stream: entry.token, engine: entry.engine.url },
-        'engine gone; failing the stream over',
+        running ? 'engine draining; moving the stream' : 'engine gone; failing the stream over',
       );
-      this.#shards.send(entry.owner, { type: 'engineLost', streamId: entry.id });
+      this.#shards.send(entry.owner, { type: 'engineLost', streamId: entry.id, running });
     }
   }
 
@@ -514,6 +560,8 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
     }
     for (const entry of this.#byId.values()) {
       if (entry.owner !== shardId || entry.state === 'closing') continue;
+      // Its new owner is not waiting for an answer: it asks again if its engine is gone.
+      this.#homeless.delete(entry.id);
       entry.owner = this.#pickOwner(shardId);
       this.#log.warn(
         { stream: entry.token, from: shardId, to: entry.owner },
@@ -528,8 +576,17 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
         // The ring keeps its numbering: the new owner continues after the last published segment.
         hls: entry.control.hlsNext(),
         ...(entry.channel ? { source: sourceRef(entry.channel) } : {}),
+        // The engine still runs the dead owner's session: its successor stops it.
+        ...(entry.session ? { staleSession: entry.session } : {}),
       });
+      entry.session = null;
     }
+  }
+
+  /** The owner started an engine session for the stream (ShardToMain `ownerSession`). */
+  ownerSession(streamId: number, engine: EngineRef, session: EngineSessionRef): void {
+    const entry = this.#byId.get(streamId);
+    if (entry) entry.session = { engine, session };
   }
 
   /**
@@ -593,7 +650,7 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
 
   /** Lease bookkeeping: close a live stream once no client has held it for the grace period. */
   #reap(now: number): void {
-    if (this.#pending.size > 0) this.retryPending();
+    if (this.#pending.size > 0 || this.#homeless.size > 0) this.retryPending();
     const graceMs = this.#config.graceSeconds * 1000;
     for (const entry of this.#byId.values()) {
       if (entry.state !== 'live') continue;
@@ -619,6 +676,7 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
   #close(entry: StreamEntry, reason: string, error: ErrorData): void {
     if (entry.state === 'closing') return;
     entry.state = 'closing';
+    this.#homeless.delete(entry.id);
     if (entry.openTimer) clearTimeout(entry.openTimer);
     for (const w of entry.waiters) this.#replyError(w, error);
     entry.waiters = [];

@@ -87,6 +87,8 @@ export class Gateway {
       logger: log.child({ component: 'docker' }),
       mode: config.docker,
       labelSelector: config.dockerLabel,
+      // Another gateway's managed engines carry the discovery label too, but not its streams' count.
+      ...(config.provision === 'on' ? { managedBy: config.provisionId } : {}),
       // #telemetry exists before the first collection (stats start with Gateway.start).
       onCollect: (ms, ok) => this.#telemetry.recordMain('docker_stats_collection', ms, ok),
     });
@@ -362,6 +364,7 @@ export class Gateway {
         this.#directory.needEngine(msg.streamId, msg.failed, msg.reason);
         return;
       case 'ownerSession':
+        this.#directory.ownerSession(msg.streamId, msg.engine, msg.session);
         this.#telemetry.ownerSession(msg.streamId, msg.engine, msg.session);
         return;
       case 'api':

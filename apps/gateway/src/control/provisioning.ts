@@ -3,6 +3,8 @@
  * configuration, connects it to the stream directory (waiting opens, moving streams off a draining
  * engine), the event bus (engine started / removed), the timings (`engine_provision`) and the API.
  */
+
+import { connect } from 'node:net';
 import {
   createProvisionApi,
   DEFAULT_LABEL_SELECTOR,
@@ -30,6 +32,8 @@ const TICK_MS = 1000;
 /** Docker's view of the managed containers (adoption, orphans, liveness of the daemon). */
 const LIST_EVERY_MS = 10_000;
 const CALL_TIMEOUT_MS = 30_000;
+/** Before a creation: how long a connection to the engine's address may take to tell whether it is in use. */
+const ADDRESS_PROBE_MS = 1000;
 /** Between two replacements (heal or rotation). */
 const REPLACE_COOLDOWN_MS = 10_000;
 /** `--provision-stop-on-exit`: removing the containers may take this long at most. */
@@ -94,8 +98,9 @@ export class Provisioning {
       listEveryMs: LIST_EVERY_MS,
       callTimeoutMs: CALL_TIMEOUT_MS,
       checkStatus: (url, timeoutMs) => this.#checkStatus(url, timeoutMs),
+      addressInUse: (url) => addressInUse(url, ADDRESS_PROBE_MS),
       pendingOpens: () => directory.pendingOpens,
-      moveStreams: (engineId) => directory.engineGone(engineId),
+      moveStreams: (engineId) => directory.engineGone(engineId, true),
       logger: log,
       onReady: (e, provisionMs) => {
         bus.publish({
@@ -175,4 +180,20 @@ export class Provisioning {
     this.#clients.delete(url);
     void c.close();
   }
+}
+
+/** True when something accepts a TCP connection at the URL's host and port within `timeoutMs`. */
+function addressInUse(url: string, timeoutMs: number): Promise<boolean> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect({ host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port) });
+    const done = (inUse: boolean): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(inUse);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
 }

@@ -44,8 +44,8 @@ export class OwnerSet {
     this.#owned.get(streamId)?.engine(engine, source);
   }
 
-  engineLost(streamId: number): void {
-    this.#owned.get(streamId)?.engineLost();
+  engineLost(streamId: number, running: boolean): void {
+    this.#owned.get(streamId)?.engineLost(running);
   }
 
   stats(): OwnerStats[] {

@@ -125,7 +125,7 @@ export class Shard {
         this.#owners.engine(msg.streamId, msg.engine, msg.source);
         return;
       case 'engineLost':
-        this.#owners.engineLost(msg.streamId);
+        this.#owners.engineLost(msg.streamId, msg.running);
         return;
       case 'live':
         this.#live?.publish(msg.public, msg.admin);

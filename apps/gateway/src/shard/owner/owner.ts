@@ -82,6 +82,8 @@ export class OwnedStream {
   /** Aborts the current upstream attempt only (not the whole stream). */
   #attempt = new AbortController();
   #engineLost = false;
+  /** With #engineLost: the engine still runs (drained), so its session is stopped, not forgotten. */
+  #engineRunning = false;
   #reconnects = 0;
   #failovers = 0;
   #readySent = false;
@@ -157,9 +159,13 @@ export class OwnedStream {
     w?.(engine);
   }
 
-  /** Main says the engine is gone: drop the current attempt and fail over at once. */
-  engineLost(): void {
+  /**
+   * Main says the engine is gone (or, `running`, drained: it still runs): drop the current attempt and
+   * fail over at once.
+   */
+  engineLost(running: boolean): void {
     this.#engineLost = true;
+    this.#engineRunning = running;
     this.#attempt.abort();
   }
 
@@ -201,6 +207,10 @@ export class OwnedStream {
   }
 
   async #run(): Promise<void> {
+    const stale = this.#msg.staleSession;
+    // A crashed owner's session: nobody reads it any more (in the background: the stream does not wait).
+    if (stale)
+      void this.#clients.get(stale.engine.url).stop(stale.session.commandUrl, { timeoutMs: STOP_TIMEOUT_MS });
     const signal = this.#abort.signal;
     let failures = 0;
     let reopenSameSession = false;
@@ -270,8 +280,12 @@ export class OwnedStream {
       if (this.#engineLost) {
         this.#engineLost = false;
         failures = Math.max(failures, this.#config.failoverAfter);
-        // The session died with its engine: never send a stop to a container that is gone.
+        // The session died with its engine: never send a stop to a container that is gone. A drained
+        // engine still runs and would keep the session: it is stopped, without holding up the move.
+        const session = this.#session;
         this.#session = null;
+        if (session && this.#engineRunning)
+          void this.#clients.get(session.engine).stop(session.commandUrl, { timeoutMs: STOP_TIMEOUT_MS });
       }
       this.#reconnects++;
       const silentMs = Date.now() - this.#lastDataMs;
