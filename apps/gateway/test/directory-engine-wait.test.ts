@@ -202,3 +202,34 @@ test('a live stream whose engine is gone waits for an engine, not for the gone a
   assert.equal(engines.get('e2')?.streams, 1, 'counted on the engine that carries it');
   dir.closeAll('test over');
 });
+
+test('a live channel whose engine is gone waits for one without failing its source again at every retry', () => {
+  const { dir, engines, sent } = setup(null);
+  const parsed = parseJsonCatalog(
+    JSON.stringify({ channels: [{ id: 'news', number: 1, name: 'News', sources: [key(7).hex] }] }),
+  );
+  assert.ok(parsed.catalog, JSON.stringify(parsed));
+  dir.channels.set(parsed.catalog);
+  const source = parsed.catalog.channels[0]?.sources[0];
+  assert.ok(source);
+  dir.open(0, 1, { kind: 'channel', hex: 'news' });
+  const own = sent.find((m) => m.type === 'own' && m.key.kind === 'channel');
+  assert.ok(own && own.type === 'own' && own.engine.id === 'e1');
+  dir.ownerReady(own.streamId);
+  engines.remove('e1');
+  dir.engineGone('e1');
+  const mark = sent.length;
+  dir.needEngine(own.streamId, { id: 'e1', url: ENGINE }, 'upstream failures');
+  const failedOnce = dir.channels.result('news', source);
+  assert.equal(failedOnce?.reason, 'upstream failures');
+  const answers = () => sent.slice(mark).filter((m) => m.type === 'engine' && m.streamId === own.streamId);
+  for (let i = 0; i < 3; i++) dir.retryPending();
+  assert.deepEqual(answers(), [], 'no answer while no engine has room');
+  assert.deepEqual(dir.channels.result('news', source), failedOnce, 'asking again is no new failure');
+  engines.add({ id: 'e2', url: ENGINE, source: 'docker' });
+  dir.retryPending();
+  const [answer] = answers();
+  assert.ok(answer && answer.type === 'engine' && answer.engine?.id === 'e2', 'moved to the new engine');
+  assert.equal(engines.get('e2')?.streams, 1, 'counted on the engine that carries it');
+  dir.closeAll('test over');
+});

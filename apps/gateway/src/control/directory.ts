@@ -319,10 +319,12 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
     return null;
   }
 
-  /** The channel's current source failed: tell main's source table, and move on to the next source. */
-  #nextSource(entry: StreamEntry, play: ChannelPlay, failed: EngineRef, reason: string): void {
-    const now = Date.now();
-    this.channels.failed(play.id, play.sources[play.index]!, reason, now);
+  /**
+   * The channel's current source failed: tell main's source table (unless `record` is false: a stream
+   * waiting for an engine asking again), and move on to the next source.
+   */
+  #nextSource(entry: StreamEntry, play: ChannelPlay, failed: EngineRef, reason: string, record = true): void {
+    if (record) this.channels.failed(play.id, play.sources[play.index]!, reason, Date.now());
     play.tried.add(play.index);
     let pick = this.#pickSource(play, failed.id);
     if (!pick && entry.state === 'live') {
@@ -506,8 +508,10 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
         continue;
       }
       const gone = entry.engine;
-      // Still without room: it stays in the set (quietly); else it got its engine.
-      this.needEngine(id, ref(gone), 'its engine is gone');
+      // Still without room: it stays in the set (quietly); else it got its engine. A channel's source
+      // failed once, when its engine went: asking again is no new failure.
+      if (entry.channel) this.#nextSource(entry, entry.channel, ref(gone), 'its engine is gone', false);
+      else this.needEngine(id, ref(gone), 'its engine is gone');
       if (entry.engine !== gone) this.#homeless.delete(id);
     }
   }
