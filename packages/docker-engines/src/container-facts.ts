@@ -38,7 +38,9 @@ export function factsFromSummary(c: ContainerSummaryJson): ContainerFacts {
     id: c.Id,
     name: (c.Names?.[0] ?? '').replace(/^\//, ''),
     labels: c.Labels ?? {},
-    running: c.State === undefined || c.State === 'running',
+    // Paused (`docker pause`, or `docker commit`, which pauses by default) is still running, as Docker's
+    // inspect says too: it thaws where it was, and a frozen engine fails its health probes meanwhile.
+    running: c.State === undefined || c.State === 'running' || c.State === 'paused',
     networkMode: c.HostConfig?.NetworkMode ?? '',
     ips: ipsOf(c.NetworkSettings?.Networks),
     ports,

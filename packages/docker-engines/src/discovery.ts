@@ -1,7 +1,7 @@
 /**
  * Docker discovery: engine containers (by label) enter and leave the registry as `docker:<container id>`.
  * The events stream (start/die/stop/destroy, filtered by the label on the daemon side) makes changes
- * visible at once; a periodic reconcile (list by label, running only) repairs anything missed. An
+ * visible at once; a periodic reconcile (list by label, running or paused) repairs anything missed. An
  * unreachable or slow daemon is one log line, then retries with backoff; nothing here ever blocks the
  * caller, and static engines are never touched.
  */
@@ -107,7 +107,10 @@ export class DockerDiscovery {
   async reconcile(): Promise<DockerCallError | null> {
     const since = this.#eventSeq;
     const res = await this.#api.call('list', this.#opts.callTimeoutMs, this.#stop.signal, (signal) =>
-      this.#api.api.listContainers({ label: [this.#opts.selector.filter], status: ['running'] }, signal),
+      this.#api.api.listContainers(
+        { label: [this.#opts.selector.filter], status: ['running', 'paused'] },
+        signal,
+      ),
     );
     if (!res.ok) return res.error;
     const seen = new Set<string>();

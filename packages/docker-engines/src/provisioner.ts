@@ -705,7 +705,8 @@ export class Provisioner {
         const key = dockerEngineId(c.Id);
         seen.add(key);
         const known = this.#managed.get(key);
-        const running = c.State === 'running';
+        // Paused is not exited (see factsFromSummary): a frozen engine is healed like any unhealthy one.
+        const running = c.State === 'running' || c.State === 'paused';
         if (known) {
           if (known.state === 'stopping') {
             // A removal Docker refused earlier (it was away): try again.

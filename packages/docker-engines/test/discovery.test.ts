@@ -88,6 +88,19 @@ test('the reconcile repairs missed events both ways and never touches static eng
   assert.ok(registry.get('http://static:6878'));
 });
 
+test('a paused container stays an engine (docker pause, docker commit): it is still there, frozen', async () => {
+  const { docker, registry, discovery } = setup();
+  discovery.start();
+  await waitFor(() => discovery.connected, 'connected');
+  docker.start('frozen', engineLabels(7005));
+  await waitFor(() => registry.get('docker:frozen') !== undefined, 'engine added');
+  docker.pause('frozen');
+  assert.equal(await discovery.reconcile(), null);
+  assert.ok(registry.get('docker:frozen'), 'not removed by the listing');
+  docker.die('frozen');
+  await waitFor(() => registry.get('docker:frozen') === undefined, 'removed once it stops');
+});
+
 test('the periodic reconcile runs on its own timer', async () => {
   const { docker, registry, discovery } = setup({ reconcileIntervalMs: 20 });
   discovery.start();

@@ -29,6 +29,8 @@ interface FakeContainer {
   id: string;
   labels: Record<string, string>;
   running: boolean;
+  /** `docker pause`: still running for Docker's inspect, `paused` in a listing. */
+  paused?: boolean;
   cpuNs: number;
 }
 
@@ -110,6 +112,13 @@ export class FakeDocker implements DockerApi {
     this.emit({ Type: 'container', Action: 'start', Actor: { ID: id, Attributes: labels } });
   }
 
+  /** Freezes a container (`docker pause`) and emits its `pause` event. */
+  pause(id: string): void {
+    const c = this.containers.get(id);
+    if (c) c.paused = true;
+    this.emit({ Type: 'container', Action: 'pause', Actor: { ID: id, Attributes: c?.labels ?? {} } });
+  }
+
   /** Stops a container and emits its `die` event. */
   die(id: string): void {
     const c = this.containers.get(id);
@@ -141,15 +150,22 @@ export class FakeDocker implements DockerApi {
     if (this.down) throw refused();
     const wanted = filters['label']?.[0] ?? '';
     const [key = '', value] = wanted.split('=');
+    // Like Docker's `status` filter: a paused container's state is `paused`, not `running`.
+    const state = (c: FakeContainer) => (c.paused ? 'paused' : 'running');
+    const statuses = filters['status'] ?? ['running', 'paused'];
     return [...this.containers.values()]
       .filter(
-        (c) => c.running && Object.hasOwn(c.labels, key) && (value === undefined || c.labels[key] === value),
+        (c) =>
+          c.running &&
+          statuses.includes(state(c)) &&
+          Object.hasOwn(c.labels, key) &&
+          (value === undefined || c.labels[key] === value),
       )
       .map((c) => ({
         Id: c.id,
         Names: [`/${c.id}-name`],
         Labels: c.labels,
-        State: 'running',
+        State: state(c),
         Ports: [],
         HostConfig: { NetworkMode: 'host' },
         NetworkSettings: { Networks: {} },

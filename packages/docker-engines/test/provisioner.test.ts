@@ -178,6 +178,22 @@ test('a running labelled container is adopted, a stopped one removed, none creat
   await provisioner.stop(false, 1000);
 });
 
+test('a paused container is no exited one: one found at start-up is adopted and kept', async () => {
+  const daemon = new FakeDaemon();
+  const labels = { 'shardcast.managed': GATEWAY, 'shardcast.engine.port': '30005' };
+  daemon.containers.set('old1', { Id: 'old1', Names: ['/old1'], Labels: labels, State: 'paused' });
+  const { registry, provisioner, removed } = rig(daemon);
+  await provisioner.start();
+  await until(() => registry.get('docker:old1')?.lifecycle === 'ready', 'the paused one adopted');
+  // Every later listing still says `paused`: it is known and ready, not a container that exited.
+  const lists = daemon.lists;
+  await until(() => daemon.lists >= lists + 3, 'three more listings');
+  assert.ok(daemon.containers.has('old1'), 'still there');
+  assert.equal(registry.get('docker:old1')?.lifecycle, 'ready');
+  assert.deepEqual(removed, [], 'nothing removed');
+  await provisioner.stop(false, 1000);
+});
+
 test('creation failures open the breaker with the reason; no container is left', async () => {
   const daemon = new FakeDaemon();
   daemon.failCreate = 'No such image: engine';
