@@ -327,6 +327,33 @@ describe('the CLI', () => {
     );
     assert.doesNotMatch(r.stdout, /engine simulator/, 'no simulator started in its place');
   });
+  test('--docker on with a daemon address that refuses connections says so when it refuses to start', async () => {
+    const { createServer } = await import('node:net');
+    // A port that was free a moment ago: nothing listens there.
+    const probe = createServer();
+    const port = await new Promise<number>((r) =>
+      probe.listen(0, '127.0.0.1', () => r((probe.address() as { port: number }).port)),
+    );
+    await new Promise((r) => probe.close(r));
+    const { spawn } = await import('node:child_process');
+    const proc = spawn(process.execPath, [CLI, '--port', '0', '--docker', 'on'], {
+      env: { PATH: process.env.PATH, DOCKER_HOST: `tcp://127.0.0.1:${port}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    proc.stderr.setEncoding('utf8').on('data', (c: string) => {
+      stderr += c;
+    });
+    const code = await new Promise<number | null>((r) => proc.once('exit', r));
+    assert.equal(code, 1);
+    assert.match(
+      stderr,
+      new RegExp(
+        `^--docker on, but the Docker daemon at \\S*127\\.0\\.0\\.1:${port}\\S* does not answer \\(ECONNREFUSED: [^\\n]*\\)\\.\\n$`,
+      ),
+    );
+  });
+
   test('--docker on with a socket nobody answers on refuses to start', async () => {
     const { createServer } = await import('node:net');
     const sock = join(dir, 'silent.sock');
@@ -345,7 +372,12 @@ describe('the CLI', () => {
       });
       const code = await new Promise<number | null>((r) => proc.once('exit', r));
       assert.equal(code, 1);
-      assert.equal(stderr, `--docker on, but the Docker daemon at unix://${sock} does not answer.\n`);
+      // With the cause of the last failed call when one has failed by then (its deadline passed).
+      assert.ok(
+        stderr.startsWith(`--docker on, but the Docker daemon at unix://${sock} does not answer`) &&
+          /^[^\n]* does not answer( \([^\n]*\))?\.\n$/.test(stderr),
+        stderr,
+      );
     } finally {
       srv.close();
     }

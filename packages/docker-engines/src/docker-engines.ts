@@ -27,6 +27,8 @@ export interface DockerEnginesStatus {
   readonly problem: string | null;
   /** The events stream is open and the last reconcile succeeded. */
   readonly connected: boolean;
+  /** Why the last call to the daemon failed (`ECONNREFUSED: …`); null when none failed. */
+  readonly cause: string | null;
   /** The daemon address, e.g. `unix:///var/run/docker.sock`; null when off before resolving one. */
   readonly docker: string | null;
   readonly apiVersion: string | null;
@@ -173,6 +175,7 @@ export class DockerEngines {
       reason,
       problem: r ? null : this.#problem,
       connected: r?.discovery.connected ?? false,
+      cause: lastError ? `${lastError.code}: ${lastError.message}` : null,
       docker: this.#endpoint,
       apiVersion: r?.discovery.apiVersion ?? null,
       oneShotStats: supportsOneShot(r?.discovery.apiVersion ?? null),

@@ -296,7 +296,8 @@ export class Gateway {
       await new Promise((r) => setTimeout(r, 100));
     }
     const s = this.#docker.status();
-    return s.connected ? null : `the Docker daemon at ${s.docker} does not answer`;
+    if (s.connected) return null;
+    return `the Docker daemon at ${s.docker} does not answer${s.cause ? ` (${s.cause})` : ''}`;
   }
 
   async #startSim(config: GatewayConfig): Promise<EmbeddedSim> {

@@ -169,6 +169,7 @@ export function metricsLoad(shape: LoadShape = {}, nowMs = Date.now()): MetricsL
     reason: null,
     problem: null,
     connected: true,
+    cause: null,
     docker: 'unix:///var/run/docker.sock',
     apiVersion: '1.43',
     oneShotStats: true,
