@@ -157,6 +157,12 @@ describe('configuration sentences', () => {
       '--provision-min 5 must not exceed --provision-max 4.',
     ],
     [
+      'provision ports fewer than the maximum',
+      ['--provision', 'on', '--provision-template', '/x.json', '--provision-ports', '20000-20002'],
+      {},
+      '--provision-ports 20000-20002 holds 3 ports, fewer than --provision-max 4.',
+    ],
+    [
       'provision ports',
       ['--provision-ports', '20000-19000'],
       {},

@@ -314,6 +314,12 @@ function resolveProvisioning(out: Record<string, unknown>, capGiven: boolean): v
     throw new ConfigError(
       `--provision-min ${out.provisionMin} must not exceed --provision-max ${out.provisionMax}.`,
     );
+  // One port per engine: a range too small would only show up later, as failed creations.
+  const [first, last] = (out.provisionPorts as string).split('-').map(Number) as [number, number];
+  if (last - first + 1 < (out.provisionMax as number))
+    throw new ConfigError(
+      `--provision-ports ${out.provisionPorts} holds ${last - first + 1} ports, fewer than --provision-max ${out.provisionMax}.`,
+    );
 }
 
 /** AceStream engines degrade with many sessions: a provisioned engine carries 3 unless told otherwise. */
