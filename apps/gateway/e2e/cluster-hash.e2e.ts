@@ -120,3 +120,14 @@ test('an empty id beside an infohash hashes like the infohash alone (the gateway
     assert.equal(await nodeOf(`/ace/hls/ih-${h}/1.ts`), plain, `segments of ih-${h}`);
   }
 });
+
+test("one stream's API (GET and DELETE /api/v1/streams/<stream>) reaches the node of that stream", async () => {
+  for (const h of hashes) {
+    assert.equal(await nodeOf(`/api/v1/streams/${h}`), await nodeOf(`/ace/getstream?id=${h}`), `id ${h}`);
+    assert.equal(
+      await nodeOf(`/api/v1/streams/ih-${h}`),
+      await nodeOf(`/ace/getstream?infohash=${h}`),
+      `infohash ${h}`,
+    );
+  }
+});
