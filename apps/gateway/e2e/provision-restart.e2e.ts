@@ -5,6 +5,7 @@
  * stream keeps playing, /ready reports Docker down, and once the daemon is back provisioning resumes.
  */
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { after, test } from 'node:test';
 import type { GatewayProc } from '../test/support/gateway-proc.js';
 import { getJson } from '../test/support/gateway-proc.js';
@@ -64,6 +65,47 @@ test('a restarted gateway adopts its containers: same ids, no duplicate; stop-on
   await gw.stop();
   gw = undefined;
   assert.equal((await managedContainers(docker)).length, 0, '--provision-stop-on-exit removed them');
+});
+
+test('restarted with another template, the gateway replaces the engine of the former one it adopted', async () => {
+  const docker = new E2eDocker();
+  await docker.checkPrerequisites();
+  const template = writeTemplate();
+  let gw: GatewayProc | undefined;
+  cleanups.push(async () => {
+    await gw?.stop();
+    await docker.removeAll();
+    template.cleanup();
+  });
+  const ports = portRange();
+  ({ gw } = await startProvisionGateway(docker, template.path, [], { ports }));
+  const [first] = await untilManagedReady(gw, 1, 30_000);
+  await gw.stop();
+  const [made] = await managedContainers(docker);
+  const formerDigest = made?.Labels?.['shardcast.template'];
+  assert.ok(formerDigest, 'the container carries its template digest');
+
+  // The operator changes the template (here one more label) and restarts the gateway.
+  const body = JSON.parse(readFileSync(template.path, 'utf8')) as { Labels?: Record<string, string> };
+  body.Labels = { ...body.Labels, 'example.variant': 'b' };
+  writeFileSync(template.path, JSON.stringify(body));
+  ({ gw } = await startProvisionGateway(docker, template.path, ['--provision-stop-on-exit'], { ports }));
+  await until(
+    async () => {
+      const rows = await managedRows(gw!);
+      return rows.length === 1 && rows[0]!.id !== first!.id && rows[0]!.state === 'ready' && rows[0]!.healthy;
+    },
+    60_000,
+    'the engine of the former template replaced by a ready one',
+  );
+  const containers = await managedContainers(docker);
+  assert.equal(containers.length, 1, 'the former one removed');
+  assert.notEqual(containers[0]?.Labels?.['shardcast.template'], formerDigest);
+  assert.equal(containers[0]?.Labels?.['example.variant'], 'b');
+  const prom = await fetch(`${gw.url}/metrics`).then((r) => r.text());
+  assert.match(prom, /shardcast_engine_removals_total\{reason="template"\} 1/);
+  await gw.stop();
+  gw = undefined;
 });
 
 test('dockerd stopped while a stream plays: it keeps playing, /ready says Docker is down, provisioning resumes', async (t) => {

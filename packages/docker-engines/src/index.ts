@@ -94,6 +94,8 @@ export {
   loadTemplate,
   MANAGED_LABEL,
   renderTemplate,
+  TEMPLATE_LABEL,
+  templateDigest,
   templateProblem,
 } from './provision-template.js';
 export {

@@ -1,6 +1,6 @@
 /**
  * The pure half of engine provisioning: how many managed engines the gateway wants, which idle ones go,
- * which sick or old one is replaced next, the circuit breaker that stops creating after repeated failures,
+ * which sick, outdated or old one is replaced next, the circuit breaker that stops creating after repeated failures,
  * and port allocation. No Docker, no timers: time is passed in, so tests run simulated hours in ms.
  */
 
@@ -17,6 +17,8 @@ export interface PlanEngine {
   /** Since when its health probe has failed (null while healthy). */
   readonly unhealthySinceMs: number | null;
   readonly createdAtMs: number;
+  /** Made from another template than the current one (a restart with a new template adopted it). */
+  readonly outdated?: boolean;
 }
 
 export interface PlanLimits {
@@ -48,7 +50,7 @@ export interface PlanInput {
   readonly lastReplaceAtMs: number | null;
 }
 
-export type ReplaceReason = 'unhealthy' | 'max_age';
+export type ReplaceReason = 'unhealthy' | 'template' | 'max_age';
 
 export interface Plan {
   readonly desired: number;
@@ -97,7 +99,12 @@ export function plan(input: PlanInput, limits: PlanLimits): Plan {
       .filter((e) => e.state === 'ready' && e.unhealthySinceMs !== null)
       .filter((e) => now - (e.unhealthySinceMs as number) >= limits.unhealthyMs)
       .sort((a, b) => (a.unhealthySinceMs as number) - (b.unhealthySinceMs as number))[0];
+    // Then one made from an older template, then one past the maximum age; oldest first each.
+    const outdated = act
+      .filter((e) => e.state === 'ready' && e.outdated === true)
+      .sort((a, b) => a.createdAtMs - b.createdAtMs)[0];
     if (sick) replace = { id: sick.id, reason: 'unhealthy' };
+    else if (outdated) replace = { id: outdated.id, reason: 'template' };
     else if (limits.maxAgeMs !== null) {
       const old = act
         .filter((e) => e.state === 'ready' && now - e.createdAtMs >= (limits.maxAgeMs as number))

@@ -4,10 +4,16 @@
  * (`shardcast.managed=<gateway id>`, the discovery selector, and the engine's host/port labels unless the
  * template sets them), so discovery finds the container and the gateway recognises it as its own.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { HOST_LABEL, isValidHost, type LabelSelector, PORT_LABEL } from './labels.js';
 
 export const MANAGED_LABEL = 'shardcast.managed';
+/**
+ * The digest of the template a container was made from: after a restart with another template (a new image,
+ * other limits) the gateway replaces the engines it adopts that carry another digest, one at a time.
+ */
+export const TEMPLATE_LABEL = 'shardcast.template';
 /** Engines are reached on loopback unless the template names another host. */
 const DEFAULT_ENGINE_HOST = '127.0.0.1';
 
@@ -55,6 +61,23 @@ export function templateProblem(value: unknown): string | null {
   return null;
 }
 
+/** A short digest of the template's content: key order and whitespace in the file do not change it. */
+export function templateDigest(template: EngineTemplate): string {
+  return createHash('sha256').update(canonical(template)).digest('hex').slice(0, 16);
+}
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (typeof v === 'object' && v !== null) {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
 /** The create-container body for one engine. */
 export function renderTemplate(
   template: EngineTemplate,
@@ -64,6 +87,7 @@ export function renderTemplate(
   const body = fill(template, vars) as Record<string, unknown>;
   const labels = { ...((body.Labels as Record<string, string> | undefined) ?? {}) };
   labels[MANAGED_LABEL] = vars.gatewayId;
+  labels[TEMPLATE_LABEL] = templateDigest(template);
   labels[selector.key] = selector.value ?? labels[selector.key] ?? 'true';
   labels[PORT_LABEL] ??= String(vars.port);
   labels[HOST_LABEL] ??= DEFAULT_ENGINE_HOST;

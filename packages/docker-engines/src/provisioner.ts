@@ -27,7 +27,13 @@ import {
   plan,
   type ReplaceReason,
 } from './provision-plan.js';
-import { type EngineTemplate, MANAGED_LABEL, renderTemplate } from './provision-template.js';
+import {
+  type EngineTemplate,
+  MANAGED_LABEL,
+  renderTemplate,
+  TEMPLATE_LABEL,
+  templateDigest,
+} from './provision-template.js';
 import type { DockerLogger } from './types.js';
 
 export type RemovalReason =
@@ -35,6 +41,7 @@ export type RemovalReason =
   | 'unhealthy'
   | 'died'
   | 'max_age'
+  | 'template'
   | 'drained'
   | 'failed'
   | 'orphan'
@@ -44,6 +51,7 @@ export const REMOVAL_REASONS: readonly RemovalReason[] = [
   'unhealthy',
   'died',
   'max_age',
+  'template',
   'drained',
   'failed',
   'orphan',
@@ -110,6 +118,8 @@ interface Managed {
   drainSinceMs: number | null;
   lastMoveAtMs: number | null;
   adopted: boolean;
+  /** Adopted with another template's digest: replaced (one at a time) by one of the current template. */
+  outdated: boolean;
   gone: boolean;
   /** A stop/remove of its container is under way. */
   removing: boolean;
@@ -180,6 +190,8 @@ export class Provisioner {
   #tick: NodeJS.Timeout | null = null;
   #prompted = false;
   #running = false;
+  /** The current template's digest (TEMPLATE_LABEL). */
+  readonly #digest: string;
   #dockerUp = true;
   #dockerError: string | null = null;
   #lastError: string | null = null;
@@ -197,6 +209,7 @@ export class Provisioner {
 
   constructor(o: ProvisionerOptions) {
     this.#o = o;
+    this.#digest = templateDigest(o.template);
     this.#now = o.now ?? Date.now;
     this.#breaker = new CreationBreaker(o.breaker);
   }
@@ -366,9 +379,9 @@ export class Provisioner {
         this.#lastReplaceAtMs = now;
         this.#o.logger.warn(
           { engine: m.url, container: m.name, reason: p.replace.reason, error: m.lastError },
-          p.replace.reason === 'unhealthy' ? 'replacing an unhealthy engine' : 'rotating an old engine',
+          REPLACE_MESSAGES[p.replace.reason],
         );
-        this.#startDrain(m, replaceReason(p.replace.reason));
+        this.#startDrain(m, p.replace.reason);
       }
     }
     // Docker unreachable: an idle engine could not be removed, only taken out of service (stopping) until
@@ -469,6 +482,7 @@ export class Provisioner {
       drainSinceMs: null,
       lastMoveAtMs: null,
       adopted: false,
+      outdated: false,
       gone: false,
       removing: false,
       removed: false,
@@ -778,6 +792,8 @@ export class Provisioner {
       drainSinceMs: null,
       lastMoveAtMs: null,
       adopted: true,
+      // Made by a gateway from before the label: its template is unknown, it is left as it is.
+      outdated: (c.Labels?.[TEMPLATE_LABEL] ?? this.#digest) !== this.#digest,
       gone: false,
       removing: false,
       removed: false,
@@ -844,9 +860,11 @@ export class Provisioner {
   }
 }
 
-function replaceReason(r: ReplaceReason): RemovalReason {
-  return r === 'unhealthy' ? 'unhealthy' : 'max_age';
-}
+const REPLACE_MESSAGES: Readonly<Record<ReplaceReason, string>> = {
+  unhealthy: 'replacing an unhealthy engine',
+  template: 'replacing an engine made from another template',
+  max_age: 'rotating an old engine',
+};
 
 /** A call that never reached the daemon (no HTTP status). */
 function isTransport(err: unknown): boolean {
@@ -862,6 +880,7 @@ function planEngine(m: Managed, streams: number): PlanEngine {
     idleSinceMs: m.idleSinceMs,
     unhealthySinceMs: m.unhealthySinceMs,
     createdAtMs: m.createdAtMs,
+    outdated: m.outdated,
   };
 }
 

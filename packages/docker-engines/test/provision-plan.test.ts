@@ -127,6 +127,28 @@ test('engines older than the maximum age are rotated, oldest first', () => {
   assert.deepEqual(plan(input(fleet, { nowMs: 3_700_000 }), limits).replace, { id: 'b', reason: 'max_age' });
 });
 
+test('an engine made from another template is replaced after the sick ones and before the old ones', () => {
+  const limits = { ...LIMITS, maxAgeMs: 3_600_000 };
+  const fleet = [
+    eng('old', 1, { createdAtMs: 0 }),
+    eng('b', 1, { createdAtMs: 500, outdated: true }),
+    eng('a', 1, { createdAtMs: 100, outdated: true }),
+  ];
+  assert.deepEqual(plan(input(fleet, { nowMs: 3_700_000 }), limits).replace, { id: 'a', reason: 'template' });
+  const sick = eng('s', 1, { healthy: false, unhealthySinceMs: 0 });
+  assert.deepEqual(plan(input([...fleet, sick], { nowMs: 3_700_000 }), limits).replace, {
+    id: 's',
+    reason: 'unhealthy',
+  });
+  const cooling = plan(input(fleet, { nowMs: 3_700_000, lastReplaceAtMs: 3_699_000 }), limits);
+  assert.equal(cooling.replace, null, 'cooldown');
+  const current = fleet.map((e) => ({ ...e, outdated: false }));
+  assert.deepEqual(plan(input(current, { nowMs: 3_700_000 }), limits).replace, {
+    id: 'old',
+    reason: 'max_age',
+  });
+});
+
 test('the breaker opens after N failures in the window, says why, and lets one trial through later', () => {
   const b = new CreationBreaker({ failures: 3, windowMs: 60_000, openMs: 30_000 });
   assert.equal(b.failure(0, 'x'), false);

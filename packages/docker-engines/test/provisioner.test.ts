@@ -13,6 +13,9 @@ import {
   Provisioner,
   type ProvisionerOptions,
   parseLabelSelector,
+  renderTemplate,
+  TEMPLATE_LABEL,
+  templateDigest,
   templateProblem,
 } from '../src/index.js';
 
@@ -281,6 +284,49 @@ test('--provision-max-age-hours: an old engine is drained and replaced', async (
     'its successor ready',
   );
   await provisioner.stop(true, 1000);
+});
+
+test('the template digest labels each container; key order and whitespace do not change it', () => {
+  const selector = parseLabelSelector('shardcast.engine=true') as Exclude<
+    ReturnType<typeof parseLabelSelector>,
+    string
+  >;
+  const a = { Image: 'engine:1', Cmd: ['--port', '{port}'], HostConfig: { Memory: 1, CpuShares: 2 } };
+  const b = JSON.parse(
+    '{"HostConfig":{"CpuShares":2,"Memory":1},  "Cmd":["--port","{port}"],"Image":"engine:1"}',
+  );
+  assert.equal(templateDigest(a), templateDigest(b));
+  assert.notEqual(templateDigest(a), templateDigest({ ...a, Image: 'engine:2' }));
+  const body = renderTemplate(a, { port: 30000, name: 'n', gatewayId: GATEWAY }, selector);
+  assert.equal((body.Labels as Record<string, string>)[TEMPLATE_LABEL], templateDigest(a));
+});
+
+test('after a restart with a new template, an adopted engine of the old one is replaced; one of the same or no digest is kept', async () => {
+  const daemon = new FakeDaemon();
+  const base = { 'shardcast.managed': GATEWAY, 'shardcast.engine': 'true' };
+  const same = templateDigest({ Image: 'engine', Cmd: ['--port', '{port}'] });
+  const add = (id: string, port: number, digest: string | null) =>
+    daemon.containers.set(id, {
+      Id: id,
+      Names: [`/${id}`],
+      Labels: {
+        ...base,
+        'shardcast.engine.port': String(port),
+        ...(digest === null ? {} : { [TEMPLATE_LABEL]: digest }),
+      },
+      State: 'running',
+    });
+  add('stale', 30005, 'a-former-digest0');
+  add('current', 30006, same);
+  add('unlabelled', 30007, null);
+  const { registry, provisioner, removed } = rig(daemon, { ...LIMITS, min: 3 });
+  await provisioner.start();
+  await until(() => removed.includes('template'), 'the engine of the former template replaced');
+  await until(() => !daemon.containers.has('stale'), 'its container removed');
+  await until(() => registry.list().filter((e) => e.lifecycle === 'ready').length === 3, 'three ready');
+  assert.ok(daemon.containers.has('current') && daemon.containers.has('unlabelled'), 'the others kept');
+  assert.deepEqual(removed, ['template'], 'only that one');
+  await provisioner.stop(false, 1000);
 });
 
 test('a waiting open is told to wait only while started or startable engines have room for it', async () => {

@@ -65,7 +65,7 @@ export type LifecycleEvent =
       readonly type: 'engine.removed';
       readonly engine: EngineBrief;
       readonly name: string;
-      /** idle, unhealthy, died, max_age, drained, failed, orphan, shutdown. */
+      /** idle, unhealthy, died, max_age, template, drained, failed, orphan, shutdown. */
       readonly reason: string;
       readonly atMs: number;
     }
