@@ -30,7 +30,7 @@ export interface UnknownEnv {
 
 /** `SHARDCAST_*` variables that are not the gateway's settings: the deploy files' (HAProxy, scripts) and the tests'. */
 const OTHER_ENV =
-  /^SHARDCAST_(TEST_\w*|GW\d*|LB_BIND|LB_INTER|BASE_IMAGE|DOCKER_DIR|PROMETHEUS_DIR|ENGINE_SIM_CLI|LATENCY_PROBE_CHILD)$/;
+  /^SHARDCAST_(TEST_\w*|E2E_\w*|GW\d*|LB_BIND|LB_INTER|BASE_IMAGE|DOCKER_DIR|PROMETHEUS_DIR|ENGINE_SIM_CLI|LATENCY_PROBE_CHILD)$/;
 
 /** A raw value and where it came from: `source` names the setting, `where` (files) the place. */
 type Raw = { source: string; value: string | string[] | unknown; where?: string };
