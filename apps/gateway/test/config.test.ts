@@ -427,6 +427,35 @@ describe('the CLI', () => {
       await first.stop();
     }
   });
+  test('a gateway refused for its port has not touched Docker (no provisioning, no adoption)', async () => {
+    const first = await startGateway(['--shards', '1', '--engine', 'http://127.0.0.1:9']);
+    const template = join(dir, 'engine-template.json');
+    writeFileSync(template, JSON.stringify({ Image: 'engine', Cmd: ['--port', '{port}'] }));
+    try {
+      // A daemon address nothing answers on: had provisioning started, the refusal would be about Docker
+      // (and a real daemon's engines of the same --provision-id would have been adopted).
+      const r = spawnSync(
+        process.execPath,
+        [CLI, '--host', '127.0.0.1', '--port', String(first.port), '--shards', '1'].concat([
+          '--docker',
+          'on',
+          '--provision',
+          'on',
+          '--provision-template',
+          template,
+        ]),
+        {
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH, DOCKER_HOST: 'tcp://127.0.0.1:9' },
+          timeout: 60_000,
+        },
+      );
+      assert.equal(r.status, 1);
+      assert.equal(r.stderr, `Port ${first.port} on 127.0.0.1 is already in use.\n`);
+    } finally {
+      await first.stop();
+    }
+  });
   test('a host that does not resolve stops start-up with one sentence', () => {
     const r = spawnSync(
       process.execPath,

@@ -30,7 +30,7 @@ import { MetricsListener } from './metrics-listener.js';
 import { Observability } from './observability.js';
 import { PlayerTokens } from './player-tokens.js';
 import { Provisioning, ProvisionStartupError } from './provisioning.js';
-import { ShardSupervisor } from './supervisor.js';
+import { probePort, ShardSupervisor } from './supervisor.js';
 import { Telemetry } from './telemetry.js';
 
 const SHUTDOWN_DEADLINE_MS = 5000;
@@ -212,6 +212,16 @@ export class Gateway {
     } catch (err) {
       if (err instanceof EpgSourceError) throw new StartupError(err.message);
       throw err;
+    }
+    // The public port before anything else: a gateway refused for it must not have touched Docker (with
+    // provisioning it would adopt the engines of the gateway that holds the port, and remove them as it
+    // gave up). The shards bind it later (supervisor); this only says early that they could not.
+    if (config.port !== 0) {
+      try {
+        await probePort(config.host, config.port);
+      } catch (err) {
+        throw new StartupError((err as Error).message);
+      }
     }
     const docker = await gw.#docker.start();
     if (config.docker === 'on') {

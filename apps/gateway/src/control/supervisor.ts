@@ -232,7 +232,7 @@ export class ShardSupervisor extends EventEmitter<SupervisorEvents> {
  * Binds `port` on `host` (0: any free port) without SO_REUSEPORT and lets it go again: the port, free
  * right now, or one sentence why not.
  */
-function probePort(host: string, port: number): Promise<number> {
+export function probePort(host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', (err: NodeJS.ErrnoException) =>
