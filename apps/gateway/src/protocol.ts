@@ -77,6 +77,11 @@ export type MainToShard =
       source?: SourceRef;
       /** The engine session a crashed owner left running: the new owner stops it before starting its own. */
       staleSession?: { engine: EngineRef; session: EngineSessionRef };
+      /**
+       * The stream's engine has left the registry: the new owner fails over at once instead of starting
+       * at its address (a new container may have taken the port over).
+       */
+      engineGone?: boolean;
     }
   /** A stream exists: serve its ring to your clients. Sent to every shard (the owner included). */
   | { type: 'attach'; streamId: number; key: StreamKey; ring: RingHandles }

@@ -233,3 +233,21 @@ test('a live channel whose engine is gone waits for one without failing its sour
   assert.equal(engines.get('e2')?.streams, 1, 'counted on the engine that carries it');
   dir.closeAll('test over');
 });
+
+test('a stream moved off a crashed shard while its engine is gone tells the new owner so (no start at that address)', () => {
+  const { dir, engines, sent } = setup(null, ['--shards', '1']);
+  dir.open(0, 1, key(1));
+  const own = sent.find((m) => m.type === 'own');
+  assert.ok(own && own.type === 'own');
+  dir.ownerReady(own.streamId);
+  const moved = () => sent.filter((m) => m.type === 'own' && m.streamId === own.streamId).at(-1);
+  dir.shardDown(0);
+  const kept = moved();
+  assert.ok(kept && kept.type === 'own' && kept.engineGone === undefined, 'its engine is still there');
+  engines.remove('e1');
+  dir.engineGone('e1');
+  dir.shardDown(0);
+  const gone = moved();
+  assert.ok(gone && gone.type === 'own' && gone.engineGone === true, 'the new owner fails over at once');
+  dir.closeAll('test over');
+});

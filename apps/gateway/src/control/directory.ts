@@ -564,9 +564,12 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
     }
     for (const entry of this.#byId.values()) {
       if (entry.owner !== shardId || entry.state === 'closing') continue;
-      // Its new owner is not waiting for an answer: it asks again if its engine is gone.
+      // Its new owner is not waiting for an answer: told its engine is gone, it asks again.
       this.#homeless.delete(entry.id);
       entry.owner = this.#pickOwner(shardId);
+      // A URL source's stand-in engine is never in the registry; any other engine missing from it is gone.
+      const urlSource = entry.channel?.sources[entry.channel.index]?.kind === 'url';
+      const engineGone = !urlSource && this.#engines.get(entry.engine.id) === undefined;
       this.#log.warn(
         { stream: entry.token, from: shardId, to: entry.owner },
         'owner shard died; moving stream',
@@ -582,6 +585,7 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
         ...(entry.channel ? { source: sourceRef(entry.channel) } : {}),
         // The engine still runs the dead owner's session: its successor stops it.
         ...(entry.session ? { staleSession: entry.session } : {}),
+        ...(engineGone ? { engineGone: true } : {}),
       });
       entry.session = null;
     }

@@ -211,6 +211,8 @@ export class OwnedStream {
     // A crashed owner's session: nobody reads it any more (in the background: the stream does not wait).
     if (stale)
       void this.#clients.get(stale.engine.url).stop(stale.session.commandUrl, { timeoutMs: STOP_TIMEOUT_MS });
+    // Its engine is gone (main said so as it moved the stream here): straight to failover, no attempt there.
+    if (this.#msg.engineGone) this.#engineLost = true;
     const signal = this.#abort.signal;
     let failures = 0;
     let reopenSameSession = false;
