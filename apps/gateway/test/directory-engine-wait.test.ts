@@ -194,10 +194,12 @@ test('a live stream whose engine is gone waits for an engine, not for the gone a
   // Answered null, the owner would reconnect to the gone engine's address, which a new container can take
   // over (provisioning reuses the port) while the stream stays counted on the gone engine.
   assert.deepEqual(answers(), [], 'no answer while no engine has room');
+  assert.equal(dir.pendingOpens, 1, 'it counts as waiting, so provisioning sizes the fleet for it');
   engines.add({ id: 'e2', url: ENGINE, source: 'docker' });
   dir.retryPending();
   const [answer] = answers();
   assert.ok(answer && answer.type === 'engine' && answer.engine?.id === 'e2', 'moved to the new engine');
+  assert.equal(dir.pendingOpens, 0);
   assert.equal(dir.byId(own.streamId)?.engine.id, 'e2');
   assert.equal(engines.get('e2')?.streams, 1, 'counted on the engine that carries it');
   dir.closeAll('test over');

@@ -166,9 +166,12 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
     this.#supply = supply;
   }
 
-  /** Streams whose open waits for an engine with room. */
+  /**
+   * Streams waiting for an engine with room: opens, and live streams whose engine is gone (provisioning
+   * sizes the fleet for both at once).
+   */
   get pendingOpens(): number {
-    return this.#pending.size;
+    return this.#pending.size + this.#homeless.size;
   }
 
   entries(): IterableIterator<StreamEntry> {
