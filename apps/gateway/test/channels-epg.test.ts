@@ -319,13 +319,32 @@ describe('/epg.xml while the guide URL fails', () => {
 });
 
 describe('start-up', () => {
-  test('a guide file that is not there stops start-up in one sentence', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sc-epg-missing-'));
+  test('a guide file not there yet is a warning, and loaded once a grabber writes it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sc-epg-later-'));
+    let gw: GatewayProc | undefined;
     try {
       const file = join(dir, 'guide.xml');
-      const r = runCli(['--engine', 'http://127.0.0.1:9', '--epg', file]);
-      assert.equal(r.status, 1);
-      assert.equal(r.stderr, `Cannot read the guide file ${file} (ENOENT).\n`);
+      const channels = join(dir, 'channels.m3u');
+      writeFileSync(channels, `#EXTM3U\n#EXTINF:-1 tvg-id="sports1.es",Sports 1\n${'1'.repeat(40)}\n`);
+      gw = await startGateway(['--channels', channels, '--epg', file]);
+      assert.ok(
+        gw.logs.some((l) => l.level === 40 && /is not there \(yet\)/.test(String(l.msg))),
+        'warned',
+      );
+      assert.equal((await request(`${gw.url}/epg.xml`)).statusCode, 503);
+      writeFileSync(file, GUIDE);
+      const res = await request(`${gw.url}/epg.xml`);
+      assert.equal(res.statusCode, 200);
+      assert.ok((await res.body.text()).includes('<title>Match</title>'));
+    } finally {
+      await gw?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a guide path that is not a file stops start-up in one sentence', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sc-epg-missing-'));
+    try {
       const d = runCli(['--engine', 'http://127.0.0.1:9', '--epg', dir]);
       assert.equal(d.status, 1);
       assert.equal(d.stderr, `Cannot read the guide file ${dir} (not a file).\n`);

@@ -79,16 +79,21 @@ export class EpgService {
    * warning once someone asks for /epg.xml). What it holds is judged when it is loaded; a URL is fetched
    * only when asked for. Throws one sentence.
    */
-  checkSource(): void {
+  checkSource(): string | null {
     const source = this.#source;
-    if (source === undefined || isUrl(source)) return;
+    if (source === undefined || isUrl(source)) return null;
     let code: string | null;
     try {
       code = statSync(source).isFile() ? null : 'not a file';
     } catch (err) {
       code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
     }
+    // Not there yet is no error: a grabber (a cron job, a sidecar container) may write it after start-up,
+    // and it is loaded once it appears. Anything else at that path stops start-up.
+    if (code === 'ENOENT')
+      return `the guide file ${source} is not there (yet): /epg.xml answers 503 until it is`;
     if (code !== null) throw new EpgSourceError(`Cannot read the guide file ${source} (${code}).`);
+    return null;
   }
 
   async handle(req: ApiRequest): Promise<ApiResponse> {

@@ -208,7 +208,8 @@ export class Gateway {
       throw err;
     }
     try {
-      gw.#epg.checkSource();
+      const missing = gw.#epg.checkSource();
+      if (missing !== null) log.warn({ epg: config.epg }, missing);
     } catch (err) {
       if (err instanceof EpgSourceError) throw new StartupError(err.message);
       throw err;
