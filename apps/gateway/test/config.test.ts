@@ -158,9 +158,9 @@ describe('configuration sentences', () => {
     ],
     [
       'provision ports fewer than the maximum',
-      ['--provision', 'on', '--provision-template', '/x.json', '--provision-ports', '20000-20002'],
+      ['--provision', 'on', '--provision-template', '/x.json', '--provision-ports', '20000-20003'],
       {},
-      '--provision-ports 20000-20002 holds 3 ports, fewer than --provision-max 4.',
+      '--provision-ports 20000-20003 holds 4 ports; --provision-max 4 needs 5 (one more for a replacement while an engine drains).',
     ],
     [
       'provision ports',

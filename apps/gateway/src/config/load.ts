@@ -314,11 +314,13 @@ function resolveProvisioning(out: Record<string, unknown>, capGiven: boolean): v
     throw new ConfigError(
       `--provision-min ${out.provisionMin} must not exceed --provision-max ${out.provisionMax}.`,
     );
-  // One port per engine: a range too small would only show up later, as failed creations.
+  // One port per engine, and one more for a replacement that starts while the engine it replaces drains:
+  // a range too small would only show up later, as failed creations.
   const [first, last] = (out.provisionPorts as string).split('-').map(Number) as [number, number];
-  if (last - first + 1 < (out.provisionMax as number))
+  const needed = (out.provisionMax as number) + 1;
+  if (last - first + 1 < needed)
     throw new ConfigError(
-      `--provision-ports ${out.provisionPorts} holds ${last - first + 1} ports, fewer than --provision-max ${out.provisionMax}.`,
+      `--provision-ports ${out.provisionPorts} holds ${last - first + 1} ports; --provision-max ${out.provisionMax} needs ${needed} (one more for a replacement while an engine drains).`,
     );
 }
 
