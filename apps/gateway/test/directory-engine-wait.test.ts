@@ -253,3 +253,19 @@ test('a stream moved off a crashed shard while its engine is gone tells the new 
   assert.ok(gone && gone.type === 'own' && gone.engineGone === true, 'the new owner fails over at once');
   dir.closeAll('test over');
 });
+
+test('a drained engine keeps its streams until another engine has room (no restart on the same engine)', () => {
+  const { dir, engines, sent } = setup(null);
+  dir.open(0, 1, key(1));
+  const own = sent.find((m) => m.type === 'own');
+  assert.ok(own && own.type === 'own');
+  dir.ownerReady(own.streamId);
+  const moves = () => sent.filter((m) => m.type === 'engineLost' && m.streamId === own.streamId);
+  engines.setLifecycle('e1', 'draining');
+  dir.engineGone('e1', true);
+  assert.deepEqual(moves(), [], 'nowhere to go: it stays where it plays');
+  engines.add({ id: 'e2', url: 'http://127.0.0.1:10', source: 'docker' });
+  dir.engineGone('e1', true);
+  assert.equal(moves().length, 1, 'moved once an engine has room');
+  dir.closeAll('test over');
+});

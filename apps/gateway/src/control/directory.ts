@@ -524,6 +524,10 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
    * drained but still runs, so its streams move and their sessions on it are stopped.
    */
   engineGone(engineId: string, running = false): void {
+    // A drained engine still serves its streams: they move only once another engine has room. A move with
+    // nowhere to go would restart each on the same engine, a glitch for its viewers every time provisioning
+    // asks again (every 5 s while its replacement starts).
+    if (running && this.#engines.select(new Set([engineId])) === null) return;
     for (const entry of this.#byId.values()) {
       if (entry.engine.id !== engineId || entry.state === 'closing') continue;
       this.#log.warn(
