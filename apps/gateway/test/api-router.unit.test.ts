@@ -211,12 +211,18 @@ test('drain: API key required, unknown engine 404, a static engine takes no new 
   assert.equal(g.registry.lifecycle(ENGINE), 'draining');
   assert.equal(g.registry.select(), null, 'a draining engine takes no new stream');
   assert.ok(
+    !g.shards.sent.some((m) => m.type === 'engineLost'),
+    'with nowhere to go its stream plays on where it is (no restart on the same engine)',
+  );
+  g.registry.add({ id: 'http://127.0.0.1:10', url: 'http://127.0.0.1:10', source: 'static' });
+  assert.equal((await g.inject('POST', path, { 'x-api-key': API_KEY })).status, 202);
+  assert.ok(
     g.shards.sent.some((m) => m.type === 'engineLost' && m.streamId === streamId),
-    'its stream is told to move',
+    'its stream is told to move once another engine has room',
   );
   const row = (
-    body(await g.inject('GET', '/api/v1/engines')).engines as { state: string; kind: string }[]
-  )[0]!;
+    body(await g.inject('GET', '/api/v1/engines')).engines as { id: string; state: string; kind: string }[]
+  ).find((e) => e.id === ENGINE)!;
   assert.equal(row.state, 'draining');
   assert.equal(row.kind, 'static');
 });
