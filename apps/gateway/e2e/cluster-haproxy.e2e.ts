@@ -7,21 +7,17 @@
  * Run: eval "$(scripts/setup-e2e.sh)"; node scripts/test.mjs e2e cluster
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
 import { Agent } from 'undici';
+import { freePort } from '../test/support/free-port.js';
 import { type GatewayProc, getJson, startGateway, waitFor } from '../test/support/gateway-proc.js';
 import { fetchPlaylist, fetchSegment } from '../test/support/hls-tools.js';
 import { checkTs, type LiveTs, openTs } from '../test/support/ts-reader.js';
+import { HAPROXY_CFG, type Haproxy, startHaproxy } from './haproxy-support.js';
 
-const CONFIG = fileURLToPath(new URL('../../../../docker/haproxy.cfg', import.meta.url));
 const NODES = ['gw1', 'gw2', 'gw3'] as const;
 const STREAMS = 40;
 const TS_PER_STREAM = 10;
@@ -46,43 +42,18 @@ const ids = Array.from({ length: STREAMS }, (_, i) =>
 );
 
 let sim: EngineSim;
-let dir = '';
-let haproxy: ChildProcess | null = null;
+let haproxy: Haproxy | null = null;
 let lb = '';
-let statsUrl = '';
 const ports: number[] = [];
 const gateways: Array<GatewayProc | null> = [null, null, null];
 const clients: Array<{ id: string; node: string; ts: LiveTs }> = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function startNode(i: number): Promise<GatewayProc> {
   return startGateway(['--port', String(ports[i]), '--engine', sim.url, ...GATEWAY_ARGS]);
 }
 
-/** HAProxy's view of each server: UP, DOWN, ... (from its CSV stats). */
-async function serverStates(): Promise<Record<string, string>> {
-  const text = await (await fetch(`${statsUrl};csv`)).text();
-  const out: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const f = line.split(',');
-    if (f[0] === 'gateways' && NODES.includes(f[1] as (typeof NODES)[number])) out[f[1]!] = f[17]!;
-  }
-  return out;
-}
-
 async function allUp(wanted: readonly string[]): Promise<boolean> {
-  const s = await serverStates().catch(() => ({}) as Record<string, string>);
+  const s = (await haproxy?.serverStates().catch(() => null)) ?? {};
   return wanted.every((n) => s[n] === 'UP');
 }
 
@@ -110,40 +81,23 @@ before(async () => {
   sim = await startEngineSim({ port: 0 });
   for (let i = 0; i < NODES.length; i++) ports.push(await freePort());
   for (let i = 0; i < NODES.length; i++) gateways[i] = await startNode(i);
-  const lbPort = await freePort();
-  const statsPort = await freePort();
-  lb = `http://127.0.0.1:${lbPort}`;
-  statsUrl = `http://127.0.0.1:${statsPort}/stats`;
-  dir = mkdtempSync(join(tmpdir(), 'shardcast-cluster-'));
-  const cfg = join(dir, 'haproxy.cfg');
-  writeFileSync(
-    cfg,
-    `${readFileSync(CONFIG, 'utf8')}\nfrontend test-stats\n    bind 127.0.0.1:${statsPort}\n    stats enable\n    stats uri /stats\n`,
+  haproxy = await startHaproxy(
+    [`127.0.0.1:${ports[0]}`, `127.0.0.1:${ports[1]}`, `127.0.0.1:${ports[2]}`],
+    '300ms',
   );
-  haproxy = spawn('haproxy', ['-db', '-f', cfg], {
-    env: {
-      PATH: process.env.PATH,
-      SHARDCAST_LB_BIND: `127.0.0.1:${lbPort}`,
-      SHARDCAST_GW1: `127.0.0.1:${ports[0]}`,
-      SHARDCAST_GW2: `127.0.0.1:${ports[1]}`,
-      SHARDCAST_GW3: `127.0.0.1:${ports[2]}`,
-      SHARDCAST_LB_INTER: '300ms',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  lb = haproxy.url;
   assert.ok(await waitFor(() => allUp(NODES), 30_000, 200), 'HAProxy sees every gateway up');
 });
 
 after(async () => {
   await Promise.all(clients.map((c) => c.ts.close()));
-  haproxy?.kill('SIGTERM');
+  haproxy?.stop();
   await Promise.all(gateways.map((g) => g?.stop()));
   await sim?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 test('haproxy.cfg is valid as shipped', async () => {
-  const r = spawn('haproxy', ['-c', '-f', CONFIG], { stdio: 'ignore' });
+  const r = spawn('haproxy', ['-c', '-f', HAPROXY_CFG], { stdio: 'ignore' });
   const code = await new Promise<number | null>((resolve) => r.once('close', resolve));
   assert.equal(code, 0);
 });

@@ -7,57 +7,31 @@
  * Run: eval "$(scripts/setup-e2e.sh)"; node scripts/test.mjs e2e cluster-hash
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { freePort } from '../test/support/free-port.js';
 import { waitFor } from '../test/support/gateway-proc.js';
-
-const CONFIG = fileURLToPath(new URL('../../../../docker/haproxy.cfg', import.meta.url));
+import { type Haproxy, startHaproxy } from './haproxy-support.js';
 
 const hashes = Array.from({ length: 30 }, (_, i) =>
   createHash('sha1').update(`cluster-hash-${i}`).digest('hex'),
 );
 
-let haproxy: ChildProcess | null = null;
-let dir = '';
+let haproxy: Haproxy | null = null;
 let lb = '';
-let statsUrl = '';
 const backends: Server[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createNetServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** HAProxy's view of each server: UP, DOWN, ... (from its CSV stats). */
-async function serverStates(): Promise<Record<string, string>> {
-  const text = await (await fetch(`${statsUrl};csv`)).text();
-  const out: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const f = line.split(',');
-    if (f[0] === 'gateways' && /^gw\d$/.test(f[1] ?? '')) out[f[1]!] = f[17]!;
-  }
-  return out;
-}
 
 /** The node HAProxy sends this request to. */
 async function nodeOf(path: string): Promise<string> {
   const r = await fetch(`${lb}${path}`);
   await r.arrayBuffer();
   return r.headers.get('x-shardcast-node') ?? '';
+}
+
+/** `s` with every character percent-encoded, as a client may legally send it. */
+function percentEncoded(s: string): string {
+  return [...s].map((c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`).join('');
 }
 
 before(async () => {
@@ -68,31 +42,16 @@ before(async () => {
     backends.push(srv);
     ports.push((srv.address() as { port: number }).port);
   }
-  const lbPort = await freePort();
-  const statsPort = await freePort();
   const nobody = await freePort();
-  lb = `http://127.0.0.1:${lbPort}`;
-  statsUrl = `http://127.0.0.1:${statsPort}/stats`;
-  dir = mkdtempSync(join(tmpdir(), 'shardcast-cluster-hash-'));
-  const cfg = join(dir, 'haproxy.cfg');
-  writeFileSync(
-    cfg,
-    `${readFileSync(CONFIG, 'utf8')}\nfrontend test-stats\n    bind 127.0.0.1:${statsPort}\n    stats enable\n    stats uri /stats\n`,
+  const lbProc = await startHaproxy(
+    [`127.0.0.1:${ports[0]}`, `127.0.0.1:${ports[1]}`, `127.0.0.1:${nobody}`],
+    '200ms',
   );
-  haproxy = spawn('haproxy', ['-db', '-f', cfg], {
-    env: {
-      PATH: process.env.PATH,
-      SHARDCAST_LB_BIND: `127.0.0.1:${lbPort}`,
-      SHARDCAST_GW1: `127.0.0.1:${ports[0]}`,
-      SHARDCAST_GW2: `127.0.0.1:${ports[1]}`,
-      SHARDCAST_GW3: `127.0.0.1:${nobody}`,
-      SHARDCAST_LB_INTER: '200ms',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  haproxy = lbProc;
+  lb = lbProc.url;
   const settled = await waitFor(
     async () => {
-      const s = await serverStates().catch(() => ({}) as Record<string, string>);
+      const s = await lbProc.serverStates().catch(() => ({}) as Record<string, string>);
       return s.gw1 === 'UP' && s.gw2 === 'UP' && s.gw3 === 'DOWN';
     },
     30_000,
@@ -102,9 +61,8 @@ before(async () => {
 });
 
 after(async () => {
-  haproxy?.kill('SIGTERM');
+  haproxy?.stop();
   for (const b of backends) b.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 test('the streams spread over both nodes (the test can tell nodes apart)', async () => {
@@ -130,4 +88,38 @@ test("one stream's API (GET and DELETE /api/v1/streams/<stream>) reaches the nod
       `infohash ${h}`,
     );
   }
+});
+
+test('a percent-encoded id or infohash reaches the node of its plain spelling (the gateway decodes both)', async () => {
+  for (const h of hashes) {
+    assert.equal(
+      await nodeOf(`/ace/getstream?id=${percentEncoded(h)}`),
+      await nodeOf(`/ace/getstream?id=${h}`),
+      `id ${h}`,
+    );
+    assert.equal(
+      await nodeOf(`/ace/manifest.m3u8?infohash=${percentEncoded(h)}`),
+      await nodeOf(`/ace/hls/ih-${h}/1.ts`),
+      `infohash ${h}`,
+    );
+  }
+});
+
+test("HAProxy's own answer, with no node up, names HAProxy as the node that gave it", async () => {
+  for (const b of backends) b.close();
+  const lbProc = haproxy;
+  assert.ok(lbProc);
+  const down = await waitFor(
+    async () => {
+      const s = await lbProc.serverStates().catch(() => ({}) as Record<string, string>);
+      return s.gw1 === 'DOWN' && s.gw2 === 'DOWN';
+    },
+    30_000,
+    100,
+  );
+  assert.ok(down, 'HAProxy sees every node down');
+  const r = await fetch(`${lb}/ace/getstream?id=${hashes[0]}`);
+  await r.arrayBuffer();
+  assert.equal(r.status, 503);
+  assert.equal(r.headers.get('x-shardcast-node'), 'haproxy');
 });

@@ -9,11 +9,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../test/support/free-port.js';
 import { getJson, waitFor } from '../test/support/gateway-proc.js';
 import { checkTs, readTs } from '../test/support/ts-reader.js';
 
@@ -48,18 +48,6 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs
     p.once('close', (code) => {
       clearTimeout(timer);
       resolve({ code, out });
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
     });
   });
 }

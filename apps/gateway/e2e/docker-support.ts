@@ -10,7 +10,6 @@
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { type GatewayProc, getJson, startGateway } from '../test/support/gateway-proc.js';
 
@@ -36,13 +35,7 @@ export function daemonSocket(): { dockerHost: string; socketPath: string } {
 }
 
 /** A free loopback port (the engine binds it on the host network a moment later). */
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
+export { freePort } from '../test/support/free-port.js';
 
 /** One entry of the daemon's container list (the fields tests read). */
 export interface ContainerRow {

@@ -7,11 +7,11 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
+import { freePort } from '../test/support/free-port.js';
 import { type GatewayProc, getJson, startGateway, waitFor } from '../test/support/gateway-proc.js';
 import { readTs } from '../test/support/ts-reader.js';
 
@@ -24,18 +24,6 @@ let prom: ChildProcess | null = null;
 let promUrl = '';
 let dir = '';
 let playing: Promise<unknown> = Promise.resolve();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Runs a command with `input` on stdin; resolves with its exit code and output. */
 function run(cmd: string, args: string[], input: string): Promise<{ code: number | null; out: string }> {
