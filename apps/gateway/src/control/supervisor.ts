@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import type { TokenTable } from '../access/token-gate.js';
 import type { GatewayConfig } from '../config/types.js';
@@ -21,7 +22,17 @@ import type { Logger } from '../log.js';
 import type { MainToShard, ShardInit, ShardToMain, StreamAttachment } from '../protocol.js';
 
 const SHARD_ENTRY = new URL('../shard/main.js', import.meta.url);
+/**
+ * How long a shard may take to become ready, per round of shards the CPUs boot at once: shards start in
+ * parallel and each spends ~0.5 s of CPU loading its code, so 64 shards on 2 CPUs all come up together
+ * after ~16 s. A fixed deadline refused such a configuration; this one grows with shards per CPU.
+ */
 const READY_TIMEOUT_MS = 15_000;
+
+/** The start-up deadline of one shard when `shards` boot at once on `cpus` CPUs. */
+export function readyDeadlineMs(shards: number, cpus: number): number {
+  return READY_TIMEOUT_MS * Math.max(1, Math.ceil(shards / Math.max(1, cpus)));
+}
 const RESPAWN_WINDOW_MS = 60_000;
 const MAX_RESPAWNS_PER_WINDOW = 5;
 /**
@@ -161,10 +172,12 @@ export class ShardSupervisor extends EventEmitter<SupervisorEvents> {
       let booted = false;
       /** The shard's own sentence when it could not listen; its exit follows. */
       let listenError: string | null = null;
+      // A respawn boots alone; at start-up every shard boots at once.
+      const deadlineMs = readyDeadlineMs(respawn ? 1 : this.#slots.length, availableParallelism());
       const timer = setTimeout(() => {
         if (!booted)
-          reject(new Error(`Shard ${shardId} did not become ready within ${READY_TIMEOUT_MS / 1000} s.`));
-      }, READY_TIMEOUT_MS);
+          reject(new Error(`Shard ${shardId} did not become ready within ${deadlineMs / 1000} s.`));
+      }, deadlineMs);
       worker.on('message', (msg: ShardToMain) => {
         if (msg.type === 'ready') {
           booted = true;

@@ -18,6 +18,12 @@ export interface GatewayProc {
   stop(): Promise<{ code: number | null; ms: number }>;
 }
 
+/** How to run the CLI: under a wrapper command (e.g. `taskset -c 0`), with a longer wait for ready. */
+export interface Launch {
+  readonly wrapper?: readonly string[];
+  readonly readyTimeoutMs?: number;
+}
+
 /**
  * `until: 'ready'` (default) resolves once every shard is up ("Shardcast ready"); `'listening'` as soon as
  * the first shard listens (its "shard ready" line), for tests of what happens while the others start.
@@ -26,12 +32,15 @@ export async function startGateway(
   args: string[],
   env: NodeJS.ProcessEnv = {},
   until: 'ready' | 'listening' = 'ready',
+  launch: Launch = {},
 ): Promise<GatewayProc> {
   // Docker discovery only where a test asks for it: a daemon on the machine must not change other tests.
   const docker = args.includes('--docker') || env.DOCKER_HOST ? [] : ['--docker', 'off'];
+  const argv = [CLI, '--port', '0', '--host', '127.0.0.1', '--log-level', 'info', ...docker, ...args];
+  const wrapper = launch.wrapper ?? [];
   const proc = spawn(
-    process.execPath,
-    [CLI, '--port', '0', '--host', '127.0.0.1', '--log-level', 'info', ...docker, ...args],
+    wrapper[0] ?? process.execPath,
+    wrapper.length > 0 ? [...wrapper.slice(1), process.execPath, ...argv] : argv,
     {
       env: { PATH: process.env.PATH, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -44,7 +53,10 @@ export async function startGateway(
   });
   const port = await new Promise<number>((resolve, reject) => {
     let buf = '';
-    const timer = setTimeout(() => reject(new Error(`gateway did not become ready: ${stderr}`)), 20_000);
+    const timer = setTimeout(
+      () => reject(new Error(`gateway did not become ready: ${stderr}`)),
+      launch.readyTimeoutMs ?? 20_000,
+    );
     proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
       buf += d;
       let nl = buf.indexOf('\n');
