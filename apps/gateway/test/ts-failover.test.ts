@@ -97,3 +97,32 @@ test('a drained engine that still runs has the moved stream’s session stopped;
     await d.close();
   }
 });
+
+test('a new stream placed on an engine that refuses connections moves to the other at its first refusal', async () => {
+  const dead = await startEngineSim({ port: 0 });
+  const live = await startEngineSim({ port: 0 });
+  // Default --failover-after (3): a playing stream retries its engine; a stream not yet playing does not.
+  const g = await startGateway(['--engine', dead.url, '--engine', live.url, '--shards', '2']);
+  try {
+    // Gone, but its health probes need three failures (10 s or more) to mark it unhealthy: until then new
+    // streams are still placed on it, half of them here (fewest streams first).
+    await dead.close();
+    const ids = Array.from({ length: 6 }, (_, i) => String(i + 1).repeat(40));
+    const clients = ids.map((id) => openTs(`${g.url}/ace/getstream?id=${id}`));
+    for (const c of clients) assert.ok(await c.waitBytes(MEDIA_BYTES, DEADLINE_MS), 'every stream plays');
+    await Promise.all(clients.map((c) => c.close()));
+    const failed = new Map<string, number>();
+    for (const rec of g.logs) {
+      if (rec.msg === 'upstream failed' && rec.engine === dead.url) {
+        const stream = String(rec.stream);
+        failed.set(stream, (failed.get(stream) ?? 0) + 1);
+      }
+    }
+    assert.ok(failed.size > 0, 'some streams were placed on the dead engine (the test would prove nothing)');
+    for (const [stream, n] of failed) assert.equal(n, 1, `attempts of ${stream} on the refusing engine`);
+    assert.equal(live.stats().sessionsStarted, ids.length, 'every stream plays on the live engine');
+  } finally {
+    await g.stop();
+    await live.close();
+  }
+});

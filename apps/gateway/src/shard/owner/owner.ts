@@ -277,6 +277,12 @@ export class OwnedStream {
           if ((isEngineError(err) || err instanceof UpstreamUnsupported) && !err.retryable) {
             failures = Math.max(failures, this.#config.failoverAfter);
           }
+          // A stream that has not played yet loses nothing by moving: an engine that cannot be connected to
+          // (gone, restarting, not yet marked unhealthy by its probes) is left at once, not after
+          // `failoverAfter` attempts, which added ~2 s to every channel start placed on it.
+          if (!this.#readySent && isEngineError(err) && err.code === 'SC_ERR_ENGINE_CONNECT') {
+            failures = Math.max(failures, this.#config.failoverAfter);
+          }
         }
       }
       if (this.#engineLost) {
