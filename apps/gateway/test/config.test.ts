@@ -1,20 +1,17 @@
 // Every invalid configuration value stops the gateway with one exact sentence (one test per sentence).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { helpText, loadConfig } from '../src/config/load.js';
 import { OPTIONS } from '../src/config/schema.js';
 import { ConfigError, type GatewayConfig } from '../src/config/types.js';
+import { type CliOptions, runCli, spawnCli, spawnCliAsync } from './support/cli-startup.js';
 import { startGateway } from './support/gateway-proc.js';
 
 /** True only when A and B are the same type (a compile-time check). */
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
-
-const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 
 function sentence(argv: string[], env: NodeJS.ProcessEnv = {}): string {
   try {
@@ -306,25 +303,23 @@ describe('unknown SHARDCAST_ variables', () => {
 });
 
 describe('the CLI', () => {
+  // The CLI told to listen on 127.0.0.1:port with this many shards, and these flags.
+  const onPort = (port: number, shards: string, flags: readonly string[], options?: CliOptions) =>
+    spawnCli(['--host', '127.0.0.1', '--port', String(port), '--shards', shards, ...flags], options);
   test('exits with status 2 and only the sentence on stderr', () => {
-    const r = spawnSync(process.execPath, [CLI, '--port', 'abc'], {
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH },
-    });
+    const r = spawnCli(['--port', 'abc']);
     assert.equal(r.status, 2);
     assert.equal(r.stderr, 'Invalid --port "abc": expected an integer from 0 to 65535.\n');
     assert.equal(r.stdout, '');
   });
   test('--help prints usage and exits 0', () => {
-    const r = spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' });
+    const r = spawnCli(['--help']);
     assert.equal(r.status, 0);
     assert.match(r.stdout, /^Usage: shardcast/);
   });
   test('--docker on without a daemon refuses to start, in one sentence', () => {
-    const r = spawnSync(process.execPath, [CLI, '--port', '0', '--docker', 'on'], {
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH, DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
-      timeout: 30_000,
+    const r = spawnCli(['--port', '0', '--docker', 'on'], {
+      env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
     });
     assert.equal(r.status, 1);
     assert.equal(
@@ -341,19 +336,12 @@ describe('the CLI', () => {
       probe.listen(0, '127.0.0.1', () => r((probe.address() as { port: number }).port)),
     );
     await new Promise((r) => probe.close(r));
-    const { spawn } = await import('node:child_process');
-    const proc = spawn(process.execPath, [CLI, '--port', '0', '--docker', 'on'], {
-      env: { PATH: process.env.PATH, DOCKER_HOST: `tcp://127.0.0.1:${port}` },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const r = await spawnCliAsync(['--port', '0', '--docker', 'on'], {
+      env: { DOCKER_HOST: `tcp://127.0.0.1:${port}` },
     });
-    let stderr = '';
-    proc.stderr.setEncoding('utf8').on('data', (c: string) => {
-      stderr += c;
-    });
-    const code = await new Promise<number | null>((r) => proc.once('exit', r));
-    assert.equal(code, 1);
+    assert.equal(r.status, 1);
     assert.match(
-      stderr,
+      r.stderr,
       new RegExp(
         `^--docker on, but the Docker daemon at \\S*127\\.0\\.0\\.1:${port}\\S* does not answer \\(ECONNREFUSED: [^\\n]*\\)\\.\\n$`,
       ),
@@ -367,17 +355,10 @@ describe('the CLI', () => {
     const srv = createServer(() => {});
     await new Promise<void>((r) => srv.listen(sock, r));
     try {
-      const { spawn } = await import('node:child_process');
-      const proc = spawn(process.execPath, [CLI, '--port', '0', '--docker', 'on'], {
-        env: { PATH: process.env.PATH, DOCKER_HOST: `unix://${sock}` },
-        stdio: ['ignore', 'pipe', 'pipe'],
+      const { status, stderr } = await spawnCliAsync(['--port', '0', '--docker', 'on'], {
+        env: { DOCKER_HOST: `unix://${sock}` },
       });
-      let stderr = '';
-      proc.stderr.setEncoding('utf8').on('data', (c: string) => {
-        stderr += c;
-      });
-      const code = await new Promise<number | null>((r) => proc.once('exit', r));
-      assert.equal(code, 1);
+      assert.equal(status, 1);
       // With the cause of the last failed call when one has failed by then (its deadline passed).
       assert.ok(
         stderr.startsWith(`--docker on, but the Docker daemon at unix://${sock} does not answer`) &&
@@ -394,16 +375,14 @@ describe('the CLI', () => {
     await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
     const port = (taken.address() as { port: number }).port;
     try {
-      const r = spawnSync(
-        process.execPath,
-        [CLI, '--host', '127.0.0.1', '--port', String(port), '--shards', '2', '--docker', 'off'].concat([
-          '--engine',
-          'http://127.0.0.1:9',
-          '--log-format',
-          'json',
-        ]),
-        { encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 30_000 },
-      );
+      const r = onPort(port, '2', [
+        '--docker',
+        'off',
+        '--engine',
+        'http://127.0.0.1:9',
+        '--log-format',
+        'json',
+      ]);
       assert.equal(r.status, 1);
       assert.equal(r.stderr, `Port ${port} on 127.0.0.1 is already in use.\n`);
       assert.doesNotMatch(r.stdout, /"stack"/, 'no stack trace in the log either');
@@ -414,13 +393,7 @@ describe('the CLI', () => {
   test('the port of a running gateway is in use too (its shards listen with SO_REUSEPORT)', async () => {
     const first = await startGateway(['--shards', '1', '--engine', 'http://127.0.0.1:9']);
     try {
-      const r = spawnSync(
-        process.execPath,
-        [CLI, '--host', '127.0.0.1', '--port', String(first.port), '--shards', '1', '--docker', 'off'].concat(
-          ['--engine', 'http://127.0.0.1:9'],
-        ),
-        { encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 30_000 },
-      );
+      const r = onPort(first.port, '1', ['--docker', 'off', '--engine', 'http://127.0.0.1:9']);
       assert.equal(r.status, 1, 'the second gateway does not share the first one’s port');
       assert.equal(r.stderr, `Port ${first.port} on 127.0.0.1 is already in use.\n`);
     } finally {
@@ -434,22 +407,11 @@ describe('the CLI', () => {
     try {
       // A daemon address nothing answers on: had provisioning started, the refusal would be about Docker
       // (and a real daemon's engines of the same --provision-id would have been adopted).
-      const r = spawnSync(
-        process.execPath,
-        [CLI, '--host', '127.0.0.1', '--port', String(first.port), '--shards', '1'].concat([
-          '--docker',
-          'on',
-          '--provision',
-          'on',
-          '--provision-template',
-          template,
-        ]),
-        {
-          encoding: 'utf8',
-          env: { PATH: process.env.PATH, DOCKER_HOST: 'tcp://127.0.0.1:9' },
-          timeout: 60_000,
-        },
-      );
+      const provisioning = ['--docker', 'on', '--provision', 'on', '--provision-template', template];
+      const r = onPort(first.port, '1', provisioning, {
+        env: { DOCKER_HOST: 'tcp://127.0.0.1:9' },
+        timeout: 60_000,
+      });
       assert.equal(r.status, 1);
       assert.equal(r.stderr, `Port ${first.port} on 127.0.0.1 is already in use.\n`);
     } finally {
@@ -457,19 +419,12 @@ describe('the CLI', () => {
     }
   });
   test('a host that does not resolve stops start-up with one sentence', () => {
-    const r = spawnSync(
-      process.execPath,
-      [CLI, '--host', 'nosuch.invalid', '--port', '0', '--docker', 'off', '--engine', 'http://127.0.0.1:9'],
-      { encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 30_000 },
-    );
+    const r = runCli(['--host', 'nosuch.invalid', '--engine', 'http://127.0.0.1:9']);
     assert.equal(r.status, 1);
     assert.equal(r.stderr, 'Cannot listen on nosuch.invalid (ENOTFOUND).\n');
   });
   test('refuses the uWS JavaScript fallback, naming the cause', () => {
-    const r = spawnSync(process.execPath, [CLI, '--port', '0', '--engine', 'http://127.0.0.1:9'], {
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH, UWS_USE_FALLBACK: '1' },
-    });
+    const r = spawnCli(['--port', '0', '--engine', 'http://127.0.0.1:9'], { env: { UWS_USE_FALLBACK: '1' } });
     assert.equal(r.status, 2);
     assert.equal(
       r.stderr,

@@ -2,43 +2,45 @@
 // opens on it once it is ready; when none can come it answers 503 SC_ERR_NO_ENGINE with the reason at once.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EngineRegistry } from '@shardcast/engines';
 import { parseJsonCatalog } from '../src/channels/catalog.js';
-import { loadConfig } from '../src/config/load.js';
-import { type EngineSupply, type ShardPort, StreamDirectory } from '../src/control/directory.js';
-import { createLogger } from '../src/log.js';
-import type { MainToShard } from '../src/protocol.js';
+import type { StreamKey } from '../src/stream-key.js';
+import { directoryRig, RIG_ENGINE as ENGINE } from './support/directory-rig.js';
 
-const ENGINE = 'http://127.0.0.1:9';
 const key = (n: number) => ({ kind: 'id', hex: `${n}`.repeat(40).slice(0, 40) }) as const;
+const NEWS = { id: 'news', number: 1, name: 'News', sources: [key(7).hex] };
 
 function setup(reason: string | null, extra: string[] = []) {
-  const config = loadConfig(['--shards', '1', '--engine', ENGINE, '--ring-mb', '1', ...extra], {}).config;
-  const sent: MainToShard[] = [];
-  const shards: ShardPort = {
-    size: 1,
-    isReady: () => true,
-    send: (_id, msg) => {
-      sent.push(msg);
-      return true;
-    },
-    broadcast: (msg) => {
-      sent.push(msg);
-    },
-  };
-  const engines = new EngineRegistry({ maxStreamsPerEngine: 1 });
-  engines.add({ id: 'e1', url: ENGINE, source: 'docker' });
-  const dir = new StreamDirectory(config, createLogger('silent', {}), shards, engines);
+  const rig = directoryRig({
+    shards: 1,
+    args: ['--ring-mb', '1', ...extra],
+    maxStreamsPerEngine: 1,
+    engine: { id: 'e1', source: 'docker' },
+  });
+  const { dir, engines, messages: sent } = rig;
   const supply = { reason, prompts: 0 };
-  const port: EngineSupply = {
+  dir.setSupply({
     noRoomReason: () => supply.reason,
     prompt: () => {
       supply.prompts++;
     },
-  };
-  dir.setSupply(port);
+  });
   const replies = (reqId: number) => sent.filter((m) => m.type === 'opened' && m.reqId === reqId);
-  return { dir, engines, sent, supply, replies };
+  // The channel catalog these channels make, set on the directory.
+  const setChannels = (channels: readonly object[]) => {
+    const parsed = parseJsonCatalog(JSON.stringify({ channels }));
+    assert.ok(parsed.catalog, JSON.stringify(parsed));
+    dir.channels.set(parsed.catalog);
+    return parsed.catalog;
+  };
+  // Request 1 of shard 0 opens `k`, whose owner then reports it playing: the `own` message it got.
+  const openLive = (k: StreamKey) => {
+    dir.open(0, 1, k);
+    const own = sent.find((m) => m.type === 'own' && m.key.kind === k.kind && m.key.hex === k.hex);
+    assert.ok(own && own.type === 'own');
+    dir.ownerReady(own.streamId);
+    return own;
+  };
+  return { dir, engines, sent, supply, replies, setChannels, openLive };
 }
 
 test('an open with no room waits for the engine being started, then opens on it', () => {
@@ -94,12 +96,8 @@ test('waiting opens fail with the reason once the supply gives up, and at shutdo
 });
 
 test('a channel with no engine room waits for the engine being started, like an /ace open', () => {
-  const { dir, engines, supply, replies, sent } = setup(null);
-  const parsed = parseJsonCatalog(
-    JSON.stringify({ channels: [{ id: 'news', number: 1, name: 'News', sources: [key(7).hex] }] }),
-  );
-  assert.ok(parsed.catalog, JSON.stringify(parsed));
-  dir.channels.set(parsed.catalog);
+  const { dir, engines, supply, replies, sent, setChannels } = setup(null);
+  setChannels([NEWS]);
   dir.open(0, 1, key(1));
   const channel = { kind: 'channel', hex: 'news' } as const;
   dir.open(0, 2, channel);
@@ -116,11 +114,8 @@ test('a channel with no engine room waits for the engine being started, like an 
 });
 
 test('a channel that cannot get an engine answers 503 with the reason at once', () => {
-  const { dir, replies } = setup('the fleet is at --provision-max 1');
-  const parsed = parseJsonCatalog(
-    JSON.stringify({ channels: [{ id: 'news', number: 1, name: 'News', sources: [key(7).hex] }] }),
-  );
-  dir.channels.set(parsed.catalog!);
+  const { dir, replies, setChannels } = setup('the fleet is at --provision-max 1');
+  setChannels([NEWS]);
   dir.open(0, 1, key(1));
   dir.open(0, 2, { kind: 'channel', hex: 'news' });
   const [r] = replies(2);
@@ -160,13 +155,8 @@ test('an open that waited for an engine keeps its one open deadline: the wait is
 });
 
 test('a channel open counts the opens waiting for an engine against --max-streams, like an /ace open', () => {
-  const { dir, engines, replies } = setup(null, ['--max-streams', '2']);
-  const parsed = parseJsonCatalog(
-    JSON.stringify({
-      channels: [{ id: 'web', number: 1, name: 'Web', sources: ['http://127.0.0.1:11/live.ts'] }],
-    }),
-  );
-  dir.channels.set(parsed.catalog!);
+  const { dir, engines, replies, setChannels } = setup(null, ['--max-streams', '2']);
+  setChannels([{ id: 'web', number: 1, name: 'Web', sources: ['http://127.0.0.1:11/live.ts'] }]);
   dir.open(0, 1, key(1)); // takes the only engine slot
   dir.open(0, 2, key(2)); // waits for an engine: 2 of 2 streams
   dir.open(0, 3, { kind: 'channel', hex: 'web' }); // a URL source needs no engine, but no stream is left
@@ -180,11 +170,8 @@ test('a channel open counts the opens waiting for an engine against --max-stream
 });
 
 test('a live stream whose engine is gone waits for an engine, not for the gone address to answer again', () => {
-  const { dir, engines, sent } = setup(null);
-  dir.open(0, 1, key(1));
-  const own = sent.find((m) => m.type === 'own');
-  assert.ok(own && own.type === 'own');
-  dir.ownerReady(own.streamId);
+  const { dir, engines, sent, openLive } = setup(null);
+  const own = openLive(key(1));
   // Its container died with no other engine: main tells the owner, whose failover finds none.
   engines.remove('e1');
   dir.engineGone('e1');
@@ -206,18 +193,12 @@ test('a live stream whose engine is gone waits for an engine, not for the gone a
 });
 
 test('a live channel whose engine is gone waits for one without failing its source again at every retry', () => {
-  const { dir, engines, sent } = setup(null);
-  const parsed = parseJsonCatalog(
-    JSON.stringify({ channels: [{ id: 'news', number: 1, name: 'News', sources: [key(7).hex] }] }),
-  );
-  assert.ok(parsed.catalog, JSON.stringify(parsed));
-  dir.channels.set(parsed.catalog);
-  const source = parsed.catalog.channels[0]?.sources[0];
+  const { dir, engines, sent, setChannels, openLive } = setup(null);
+  const catalog = setChannels([NEWS]);
+  const source = catalog.channels[0]?.sources[0];
   assert.ok(source);
-  dir.open(0, 1, { kind: 'channel', hex: 'news' });
-  const own = sent.find((m) => m.type === 'own' && m.key.kind === 'channel');
-  assert.ok(own && own.type === 'own' && own.engine.id === 'e1');
-  dir.ownerReady(own.streamId);
+  const own = openLive({ kind: 'channel', hex: 'news' });
+  assert.ok(own.engine.id === 'e1');
   engines.remove('e1');
   dir.engineGone('e1');
   const mark = sent.length;
@@ -237,11 +218,8 @@ test('a live channel whose engine is gone waits for one without failing its sour
 });
 
 test('a stream moved off a crashed shard while its engine is gone tells the new owner so (no start at that address)', () => {
-  const { dir, engines, sent } = setup(null, ['--shards', '1']);
-  dir.open(0, 1, key(1));
-  const own = sent.find((m) => m.type === 'own');
-  assert.ok(own && own.type === 'own');
-  dir.ownerReady(own.streamId);
+  const { dir, engines, sent, openLive } = setup(null, ['--shards', '1']);
+  const own = openLive(key(1));
   const moved = () => sent.filter((m) => m.type === 'own' && m.streamId === own.streamId).at(-1);
   dir.shardDown(0);
   const kept = moved();
@@ -255,11 +233,8 @@ test('a stream moved off a crashed shard while its engine is gone tells the new 
 });
 
 test('a drained engine keeps its streams until another engine has room (no restart on the same engine)', () => {
-  const { dir, engines, sent } = setup(null);
-  dir.open(0, 1, key(1));
-  const own = sent.find((m) => m.type === 'own');
-  assert.ok(own && own.type === 'own');
-  dir.ownerReady(own.streamId);
+  const { dir, engines, sent, openLive } = setup(null);
+  const own = openLive(key(1));
   const moves = () => sent.filter((m) => m.type === 'engineLost' && m.streamId === own.streamId);
   engines.setLifecycle('e1', 'draining');
   dir.engineGone('e1', true);

@@ -5,36 +5,15 @@
 // depends on how fast the machine is.
 import assert from 'node:assert/strict';
 import { mock, test } from 'node:test';
-import { EngineRegistry } from '@shardcast/engines';
-import { loadConfig } from '../src/config/load.js';
-import { JOIN_ALLOWANCE_MS, type ShardPort, StreamDirectory } from '../src/control/directory.js';
-import { createLogger } from '../src/log.js';
-import type { MainToShard } from '../src/protocol.js';
+import { JOIN_ALLOWANCE_MS } from '../src/control/directory.js';
+import { directoryRig } from './support/directory-rig.js';
 
 const KEY = { kind: 'id', hex: 'cd'.repeat(20) } as const;
 
 test('grace 0: a stream just gone live waits for its viewers, then closes if none leases it', () => {
   mock.timers.enable({ apis: ['setInterval', 'setTimeout', 'Date'], now: 1_000_000 });
   try {
-    const { config } = loadConfig(
-      ['--shards', '2', '--engine', 'http://127.0.0.1:9', '--grace-seconds', '0'],
-      {},
-    );
-    const sent: Array<[number, MainToShard]> = [];
-    const shards: ShardPort = {
-      size: 2,
-      isReady: () => true,
-      send: (id, msg) => {
-        sent.push([id, msg]);
-        return true;
-      },
-      broadcast: (msg) => {
-        for (const id of [0, 1]) sent.push([id, msg]);
-      },
-    };
-    const engines = new EngineRegistry({ maxStreamsPerEngine: 10 });
-    engines.add({ id: 'e', url: 'http://127.0.0.1:9', source: 'static' });
-    const dir = new StreamDirectory(config, createLogger('silent', {}), shards, engines);
+    const { dir, sent } = directoryRig({ args: ['--grace-seconds', '0'] });
     dir.open(1, 5, KEY);
     const entry = [...dir.entries()][0]!;
     dir.ownerReady(entry.id);
