@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
+import { TokenGate, tokenTable } from '../src/access/token-gate.js';
 import type { Catalog } from '../src/channels/catalog.js';
 import { parseM3u } from '../src/channels/catalog.js';
 import { deviceIdFor, isValidDeviceId, xml } from '../src/channels/exports.js';
@@ -110,6 +111,23 @@ describe('export routes in-process', () => {
         .TunerCount,
       3,
     );
+  });
+  test("under a token, TunerCount is at most the token's max_clients", () => {
+    // Plex plans recordings by TunerCount: a second tuner the token cannot open fails the recording.
+    const gate = new TokenGate(
+      tokenTable([
+        { token: 'one-client', name: 'one', maxClients: 1, channels: null },
+        { token: 'many-clients', name: 'many', maxClients: 50, channels: null },
+        { token: 'unbounded', name: 'any', maxClients: null, channels: null },
+      ]),
+    );
+    const routes = new ExportRoutes(config(['--tuner-count', '4']), () => catalog, gate);
+    const tuners = (path: string, query = '') => JSON.parse(get(routes, path, query).body).TunerCount;
+    assert.equal(tuners('/hdhr/one-client/discover.json'), 1);
+    assert.equal(tuners('/discover.json', 'token=one-client'), 1);
+    assert.equal(tuners('/hdhr/many-clients/discover.json'), 4, 'never more than --tuner-count');
+    assert.equal(tuners('/hdhr/unbounded/discover.json'), 4);
+    assert.match(get(routes, '/hdhr/one-client/device.xml').body, /<friendlyName>Shardcast<\/friendlyName>/);
   });
 });
 
