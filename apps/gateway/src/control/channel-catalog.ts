@@ -255,7 +255,7 @@ export class ChannelCatalog {
         { stream: e.token },
         now ? 'channel sources changed; closing its stream' : 'channel removed; closing its stream',
       );
-      this.#directory.forceClose(e.id, 'channel changed');
+      this.#directory.closeChangedChannel(e.id, 'channel changed');
       closed++;
     }
     return closed;

@@ -548,6 +548,26 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
   }
 
   /**
+   * A channel's sources changed, or it left the catalog (already in use): its stream closes now, and the
+   * viewers still waiting for it to open are answered from the new catalog — opened on the new sources,
+   * or `404 SC_ERR_CHANNEL_NOT_FOUND` — instead of an error (they got `404 SC_ERR_STREAM_NOT_FOUND` "closed
+   * by an operator" for a channel that was there).
+   */
+  closeChangedChannel(streamId: number, reason: string): boolean {
+    const entry = this.#byId.get(streamId);
+    if (!entry) return false;
+    if (entry.waiters.length > 0) {
+      const list = this.#deferred.get(entry.token) ?? [];
+      for (const w of entry.waiters) list.push({ ...w, key: entry.key });
+      this.#deferred.set(entry.token, list);
+      entry.waiters = [];
+    }
+    entry.control.forceClose();
+    this.#close(entry, reason, errorData('SC_ERR_STREAM_NOT_FOUND', 'The channel changed.'));
+    return true;
+  }
+
+  /**
    * A shard died: its owned streams get a new owner that resumes writing the same ring, and its pending
    * opens are forgotten — their clients died with it, and its successor numbers requests from 1 again, so a
    * late reply would settle one of the successor's own requests with the wrong stream.
