@@ -212,6 +212,32 @@ describe('admin API and reloads', () => {
     assert.equal((await api('/extra')).status, 404);
   });
 
+  test('PUT of a channel without a number keeps the guide number it has', async () => {
+    // Plex and Jellyfin know a channel by its guide number: an edit of its sources must not move it.
+    const first = await api('/renum', {
+      method: 'PUT',
+      body: JSON.stringify({ name: 'Renum', number: '40.2', sources: [C] }),
+    });
+    assert.equal(first.status, 201);
+    assert.equal(first.body.number, '40.2');
+    const edit = await api('/renum', {
+      method: 'PUT',
+      body: JSON.stringify({ name: 'Renum', sources: [A, C] }),
+    });
+    assert.equal(edit.status, 200);
+    assert.equal(edit.body.number, '40.2', 'kept');
+    const lineup = await getJson(`${gw.url}/lineup.json`);
+    assert.ok(lineup.body.some((c: any) => c.GuideNumber === '40.2' && c.URL.endsWith('/channel/renum.ts')));
+    // An explicit null asks for a new one: after the highest of the others.
+    const renumbered = await api('/renum', {
+      method: 'PUT',
+      body: JSON.stringify({ name: 'Renum', number: null, sources: [C] }),
+    });
+    assert.equal(renumbered.status, 200);
+    assert.notEqual(renumbered.body.number, '40.2');
+    assert.equal((await api('/renum', { method: 'DELETE' })).status, 200);
+  });
+
   test('PUT refuses credentials without echoing them, and names that are not one line of text', async () => {
     const creds = await api('/creds', {
       method: 'PUT',

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
+import { TokenGate, tokenTable } from '../src/access/token-gate.js';
 import type { Catalog } from '../src/channels/catalog.js';
 import { parseM3u } from '../src/channels/catalog.js';
 import { deviceIdFor, isValidDeviceId, xml } from '../src/channels/exports.js';
@@ -82,7 +83,7 @@ describe('export routes in-process', () => {
     assert.equal(m3u.status, 200);
     assert.equal(
       m3u.body,
-      `#EXTM3U\n#EXTINF:-1 tvg-id="s1" tvg-name="Sports 'One'" tvg-logo="http://l/1.png" group-title="Sports" tvg-chno="5",Sports "One"\nhttp://tv.lan:8000/channel/s1.ts\n`,
+      `#EXTM3U\n#EXTINF:-1 tvg-id="s1" tvg-name="Sports 'One'" tvg-logo="http://l/1.png" group-title="Sports" tvg-chno="5",Sports 'One'\nhttp://tv.lan:8000/channel/s1.ts\n`,
     );
     assert.match(
       get(byHost, '/playlist.m3u', 'format=hls').body,
@@ -110,6 +111,23 @@ describe('export routes in-process', () => {
         .TunerCount,
       3,
     );
+  });
+  test("under a token, TunerCount is at most the token's max_clients", () => {
+    // Plex plans recordings by TunerCount: a second tuner the token cannot open fails the recording.
+    const gate = new TokenGate(
+      tokenTable([
+        { token: 'one-client', name: 'one', maxClients: 1, channels: null },
+        { token: 'many-clients', name: 'many', maxClients: 50, channels: null },
+        { token: 'unbounded', name: 'any', maxClients: null, channels: null },
+      ]),
+    );
+    const routes = new ExportRoutes(config(['--tuner-count', '4']), () => catalog, gate);
+    const tuners = (path: string, query = '') => JSON.parse(get(routes, path, query).body).TunerCount;
+    assert.equal(tuners('/hdhr/one-client/discover.json'), 1);
+    assert.equal(tuners('/discover.json', 'token=one-client'), 1);
+    assert.equal(tuners('/hdhr/many-clients/discover.json'), 4, 'never more than --tuner-count');
+    assert.equal(tuners('/hdhr/unbounded/discover.json'), 4);
+    assert.match(get(routes, '/hdhr/one-client/device.xml').body, /<friendlyName>Shardcast<\/friendlyName>/);
   });
 });
 
@@ -152,6 +170,39 @@ describe('exports are one line per field, well-formed UTF-8', () => {
       false,
       'no unsafe character but the LF ending each line',
     );
+  });
+  test('playlist.m3u: a name with quotes and commas reads whole by the rule of Kodi IPTV Simple', () => {
+    // pvr.iptvsimple PlaylistLoader::ParseIntoChannel: the name starts after the first comma following
+    // the line's last `"` when only spaces come between them, else after the line's last comma.
+    const kodiName = (line: string): string => {
+      let comma = line.lastIndexOf(',');
+      const quote = line.lastIndexOf('"');
+      if (quote >= 0) {
+        const rest = line.slice(quote + 1);
+        if (rest.trim().startsWith(',')) comma = quote + rest.indexOf(',') + 1;
+      }
+      return line.slice(comma + 1).trim();
+    };
+    for (const name of ['Sports "1", HD', 'A "b" c, d', 'News, "Live"', 'Plain, comma', '"Quoted"']) {
+      const one: Catalog = {
+        channels: [
+          {
+            id: 'q',
+            number: '1',
+            name,
+            group: 'G, H',
+            logo: null,
+            tvgId: 't',
+            sources: catalog.channels[0]!.sources,
+          },
+        ],
+      };
+      const r = new ExportRoutes(loadConfig(['--docker', 'off'], {}).config, () => one);
+      const body = r.handle({ method: 'GET', path: '/playlist.m3u', query: '', headers: { host: 'tv.lan' } })
+        .body as string;
+      const line = body.split('\n')[1]!;
+      assert.equal(kodiName(line), name.replace(/"/g, "'"), line);
+    }
   });
   test('lineup.json: GuideName is one line of well-formed text', () => {
     const body = get('/lineup.json').body as string;

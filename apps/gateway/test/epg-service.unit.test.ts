@@ -1,9 +1,12 @@
 // EpgService in-process with a fake clock over a local guide server: a guide that is not XMLTV is a failed
 // load, a failed load keeps the guide in use and is retried after 1 min doubling to 30 min, and requests
-// never fetch the guide more often than that schedule.
+// never fetch the guide more often than that schedule. A large guide is reduced off the main thread.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { Catalog } from '../src/channels/catalog.js';
 import { EpgService } from '../src/control/epg.js';
@@ -104,5 +107,56 @@ describe('EpgService schedule', () => {
     const all = await Promise.all([get(epg), get(epg), get(epg), get(epg)]);
     assert.ok(all.every((r) => r.status === 200));
     assert.equal(fetches, 1);
+  });
+});
+
+describe('EpgService off the main thread', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sc-epg-big-'));
+    // A national-sized guide in miniature (~60 MB): thousands of programmes, a few for the catalog.
+    const desc = 'A programme description of a few hundred characters, as national guides carry. '.repeat(4);
+    const lines = [
+      '<?xml version="1.0" encoding="UTF-8"?>',
+      '<tv>',
+      '  <channel id="a"><display-name>A</display-name></channel>',
+    ];
+    for (let i = 0; i < 150_000; i++) {
+      lines.push(
+        `  <programme start="20260101000000 +0000" channel="other${i % 500}"><title>Show ${i}</title><desc>${desc}</desc></programme>`,
+      );
+    }
+    lines.push(
+      '  <programme start="20260101000000 +0000" channel="a"><title>Ours</title></programme>',
+      '</tv>',
+      '',
+    );
+    writeFileSync(join(dir, 'guide.xml'), lines.join('\n'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('reducing a large guide for a new catalog leaves the main thread free', async () => {
+    // Main runs the stream directory: while it reduced a guide (seconds for a national one, after every
+    // catalog change), no stream opened and no channel failed over.
+    let catalog = CATALOG;
+    const epg = new EpgService(join(dir, 'guide.xml'), () => catalog, createLogger('silent'));
+    const get = () => epg.handle({ method: 'GET', path: '/epg.xml', query: '', headers: {} });
+    assert.equal((await get()).status, 200, 'loaded');
+    catalog = { channels: [...CATALOG.channels] } as unknown as Catalog; // an edit: rendered anew
+    let done = false;
+    let turns = 0;
+    const pending = get().finally(() => {
+      done = true;
+    });
+    // The event loop keeps turning while the guide is reduced (on main it stood still until the end).
+    while (!done) {
+      await new Promise((r) => setImmediate(r));
+      turns++;
+    }
+    const res = await pending;
+    assert.equal(res.status, 200);
+    assert.match(res.body, /<title>Ours<\/title>/);
+    assert.doesNotMatch(res.body, /other1"/);
+    assert.ok(turns >= 1000, `the main thread turned ${turns} times while the guide was reduced`);
   });
 });

@@ -101,6 +101,48 @@ describe('ForwardedTrust in-process', () => {
     assert.deepEqual(t.resolve('192.0.2.1', h), { address: '192.0.2.1', proto: undefined, host: undefined });
   });
 
+  test("a trusted proxy's X-Forwarded-Port completes a host that names no port", () => {
+    const t = new ForwardedTrust(['10.0.0.0/8']);
+    const host = (peer: string, h: Record<string, string>) => t.resolve(peer, headers(h)).host;
+    const port = { 'x-forwarded-port': '8443', 'x-forwarded-proto': 'https' };
+    assert.equal(host('10.0.0.5', { ...port, 'x-forwarded-host': 'tv.example.org' }), 'tv.example.org:8443');
+    assert.equal(
+      host('10.0.0.5', { ...port, host: 'tv.example.org' }),
+      'tv.example.org:8443',
+      'nginx Host $host',
+    );
+    assert.equal(host('10.0.0.5', { ...port, 'x-forwarded-host': '[2001:db8::1]' }), '[2001:db8::1]:8443');
+    assert.equal(
+      host('10.0.0.5', { ...port, 'x-forwarded-host': 'tv.example.org:9000' }),
+      'tv.example.org:9000',
+    );
+    assert.equal(
+      host('10.0.0.5', {
+        'x-forwarded-port': '443',
+        'x-forwarded-proto': 'https',
+        'x-forwarded-host': 'tv.example.org',
+      }),
+      'tv.example.org',
+      'the default port of the scheme is left out',
+    );
+    assert.equal(host('10.0.0.5', { 'x-forwarded-port': '80', host: 'tv.example.org' }), 'tv.example.org');
+    assert.equal(
+      host('10.0.0.5', { 'x-forwarded-port': '8080', host: 'tv.example.org' }),
+      'tv.example.org:8080',
+    );
+    assert.equal(
+      host('10.0.0.5', { 'x-forwarded-port': '99999', host: 'tv.example.org' }),
+      undefined,
+      'no port',
+    );
+    assert.equal(host('10.0.0.5', { 'x-forwarded-port': '8443', host: 'a..b' }), undefined, 'no host');
+    assert.equal(
+      host('192.0.2.1', { ...port, 'x-forwarded-host': 'tv.example.org' }),
+      undefined,
+      'untrusted',
+    );
+  });
+
   test('a trusted proxy with missing or garbage headers changes nothing it cannot vouch for', () => {
     const t = new ForwardedTrust(['127.0.0.1']);
     assert.deepEqual(t.resolve('127.0.0.1', headers({})), {

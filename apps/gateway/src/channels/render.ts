@@ -52,5 +52,7 @@ export function extinf(c: Channel): string {
   if (c.logo) attrs.push(`tvg-logo="${m3uAttr(c.logo)}"`);
   if (c.group) attrs.push(`group-title="${m3uAttr(c.group)}"`);
   attrs.push(`tvg-chno="${c.number}"`);
-  return `#EXTINF:-1 ${attrs.join(' ')},${plainText(c.name)}`;
+  // The name after the comma loses its `"` too: Kodi's IPTV Simple takes the name from the first comma
+  // after the line's last `"` (else the last comma), so `Sports "1", HD` was listed as `HD`.
+  return `#EXTINF:-1 ${attrs.join(' ')},${m3uAttr(c.name)}`;
 }

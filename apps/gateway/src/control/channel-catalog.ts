@@ -149,7 +149,11 @@ export class ChannelCatalog {
         const given = (body as { id?: unknown }).id;
         if (given !== undefined && given !== id)
           return apiError('SC_ERR_BAD_CHANNEL', 'The id in the body differs from the one in the path.');
-        body = { ...body, id };
+        const fields: Record<string, unknown> = { ...body, id };
+        // A replaced channel keeps its guide number unless the body names one (null: a new one). Media
+        // servers map channels by it: an edit of the sources moved the channel after the highest number.
+        if (existing && fields.number === undefined) fields.number = existing.number;
+        body = fields;
       }
       const parsed = channelFromJson(body, 'channel');
       if (typeof parsed === 'string') return apiError('SC_ERR_BAD_CHANNEL', `${capital(parsed)}.`);
@@ -251,7 +255,7 @@ export class ChannelCatalog {
         { stream: e.token },
         now ? 'channel sources changed; closing its stream' : 'channel removed; closing its stream',
       );
-      this.#directory.forceClose(e.id, 'channel changed');
+      this.#directory.closeChangedChannel(e.id, 'channel changed');
       closed++;
     }
     return closed;

@@ -210,7 +210,7 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
       return;
     }
     if (key.kind === 'channel') return this.#openChannel(key, token, [waiter]);
-    if (this.#byId.size + this.#pending.size >= this.#config.maxStreams)
+    if (this.#byId.size + this.#pending.size >= this.#config.maxStreams && !this.#reclaimIdle(false))
       return this.#replyError(waiter, errorData('SC_ERR_STREAM_LIMIT'));
     // Waiting opens go first: a new one queues behind them unless they all found room just now.
     if (this.#pending.size > 0) this.retryPending();
@@ -281,12 +281,12 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
     const channel = this.channels.get(key.hex);
     if (!channel) return fail(errorData('SC_ERR_CHANNEL_NOT_FOUND'));
     // Opens waiting for an engine hold their place too (this one's own is gone before a retry).
-    if (this.#byId.size + this.#pending.size >= this.#config.maxStreams)
+    if (this.#byId.size + this.#pending.size >= this.#config.maxStreams && !this.#reclaimIdle(false))
       return fail(errorData('SC_ERR_STREAM_LIMIT'));
     // Each playing channel holds a tuner, as on the hardware the HDHomeRun routes emulate.
     let tuners = 0;
     for (const e of this.#byId.values()) if (e.channel) tuners++;
-    if (tuners >= (this.#config.tunerCount ?? this.#config.maxStreams))
+    if (tuners >= (this.#config.tunerCount ?? this.#config.maxStreams) && !this.#reclaimIdle(true))
       return fail(errorData('SC_ERR_TUNER_LIMIT'));
     const play: ChannelPlay = {
       id: channel.id,
@@ -548,6 +548,26 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
   }
 
   /**
+   * A channel's sources changed, or it left the catalog (already in use): its stream closes now, and the
+   * viewers still waiting for it to open are answered from the new catalog — opened on the new sources,
+   * or `404 SC_ERR_CHANNEL_NOT_FOUND` — instead of an error (they got `404 SC_ERR_STREAM_NOT_FOUND` "closed
+   * by an operator" for a channel that was there).
+   */
+  closeChangedChannel(streamId: number, reason: string): boolean {
+    const entry = this.#byId.get(streamId);
+    if (!entry) return false;
+    if (entry.waiters.length > 0) {
+      const list = this.#deferred.get(entry.token) ?? [];
+      for (const w of entry.waiters) list.push({ ...w, key: entry.key });
+      this.#deferred.set(entry.token, list);
+      entry.waiters = [];
+    }
+    entry.control.forceClose();
+    this.#close(entry, reason, errorData('SC_ERR_STREAM_NOT_FOUND', 'The channel changed.'));
+    return true;
+  }
+
+  /**
    * A shard died: its owned streams get a new owner that resumes writing the same ring, and its pending
    * opens are forgotten — their clients died with it, and its successor numbers requests from 1 again, so a
    * late reply would settle one of the successor's own requests with the wrong stream.
@@ -686,6 +706,31 @@ export class StreamDirectory extends EventEmitter<DirectoryEvents> {
       if (!c.tryClose()) continue; // a client leased it between our two reads
       this.#close(entry, 'normal', errorData('SC_ERR_STREAM_NOT_FOUND'));
     }
+  }
+
+  /**
+   * At a limit, a live stream that no client holds (in its grace period, or warmed up by a HEAD) gives its
+   * place to the new open, as a tuner does once its viewer has tuned away: the grace period is for
+   * zapping back, not for refusing the next channel (Plex and Jellyfin, zapping on a full tuner, got
+   * `503 SC_ERR_TUNER_LIMIT` for the whole grace period). The longest idle goes first; a stream just gone
+   * live keeps its join allowance, and `tryClose` loses to any client that leases it meanwhile.
+   */
+  #reclaimIdle(channelsOnly: boolean, now = Date.now()): boolean {
+    const idle: StreamEntry[] = [];
+    for (const e of this.#byId.values()) {
+      if (e.state !== 'live' || (channelsOnly && !e.channel)) continue;
+      if (e.control.leaseCount() > 0) continue;
+      if (e.readyAtMs !== null && now - e.readyAtMs < JOIN_ALLOWANCE_MS) continue;
+      idle.push(e);
+    }
+    idle.sort((a, b) => (a.zeroSinceMs ?? now) - (b.zeroSinceMs ?? now));
+    for (const e of idle) {
+      if (!e.control.tryClose()) continue; // a client leased it just now
+      this.#log.info({ stream: e.token }, 'idle stream closed to make room for a new one');
+      this.#close(e, 'normal', errorData('SC_ERR_STREAM_NOT_FOUND'));
+      return true;
+    }
+    return false;
   }
 
   #close(entry: StreamEntry, reason: string, error: ErrorData): void {

@@ -9,11 +9,13 @@
  */
 import { statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { Worker } from 'node:worker_threads';
 import type { Catalog } from '../channels/catalog.js';
-import { findTvRoot, reduceXmltv } from '../channels/xmltv.js';
 import type { Logger } from '../log.js';
 import { type ApiRequest, type ApiResponse, apiError } from './api-response.js';
+import type { EpgJob, EpgReply } from './epg-worker.js';
+
+const WORKER_ENTRY = new URL('./epg-worker.js', import.meta.url);
 
 const EPG_REFRESH_MS = 6 * 3600 * 1000;
 /** After a failed load of a URL: the first retry, doubling after each further failure up to the max. */
@@ -26,7 +28,9 @@ const MAX_EPG_BYTES = 512 * 1024 * 1024;
 const XML_TYPE = 'application/xml; charset=utf-8';
 
 interface Loaded {
-  readonly text: string;
+  /** The unpacked guide (UTF-8), shared with the thread that renders it. */
+  readonly guide: SharedArrayBuffer;
+  readonly chars: number;
   readonly atMs: number;
   readonly mtimeMs: number;
 }
@@ -43,6 +47,35 @@ interface Rendered {
   readonly gzip: Uint8Array;
 }
 
+/**
+ * Runs one guide job on a thread of its own (see epg-worker.ts): seconds of work for a national guide
+ * that must not stop main. A whole buffer of its own moves to the thread; a view into a larger one (a
+ * pooled Buffer) is copied.
+ */
+function runGuideJob(job: EpgJob): Promise<EpgReply> {
+  return new Promise<EpgReply>((resolve) => {
+    const b = job.op === 'load' ? job.bytes : null;
+    const own =
+      b !== null &&
+      b.byteOffset === 0 &&
+      b.buffer instanceof ArrayBuffer &&
+      b.byteLength === b.buffer.byteLength;
+    const worker = new Worker(WORKER_ENTRY, {
+      workerData: job,
+      transferList: own ? [b.buffer as ArrayBuffer] : [],
+    });
+    let settled = false;
+    const settle = (r: EpgReply) => {
+      if (settled) return;
+      settled = true;
+      resolve(r);
+    };
+    worker.once('message', settle);
+    worker.once('error', (err) => settle({ error: `the guide thread failed: ${err.message}` }));
+    worker.once('exit', (code) => settle({ error: `the guide thread exited (${code})` }));
+  });
+}
+
 /** `--epg` names a file that is not there (one sentence, for start-up). */
 export class EpgSourceError extends Error {
   override readonly name = 'EpgSourceError';
@@ -55,6 +88,8 @@ export class EpgService {
   #loaded: Loaded | null = null;
   #rendered: Rendered | null = null;
   #loading: Promise<void> | null = null;
+  /** The render under way, shared by concurrent requests. */
+  #rendering: Promise<Rendered | null> | null = null;
   readonly #clock: EpgClock;
   /** A URL is not fetched again before this time. */
   #nextLoadMs = 0;
@@ -102,15 +137,8 @@ export class EpgService {
     await this.#refreshIfDue();
     const loaded = this.#loaded;
     if (!loaded) return apiError('SC_ERR_EPG_UNAVAILABLE', this.#notXmltv ? NOT_XMLTV : undefined);
-    const catalog = this.#catalog();
-    let r = this.#rendered;
-    if (!r || r.catalog !== catalog || r.loaded !== loaded) {
-      const ids = new Set(catalog.channels.flatMap((c) => (c.tvgId ? [c.tvgId] : [])));
-      const reduced = reduceXmltv(loaded.text, ids);
-      if (!reduced) return apiError('SC_ERR_EPG_UNAVAILABLE', NOT_XMLTV);
-      r = { catalog, loaded, xml: reduced.xml, gzip: gzipSync(reduced.xml) };
-      this.#rendered = r;
-    }
+    const r = await this.#render(this.#catalog(), loaded);
+    if (!r) return apiError('SC_ERR_EPG_UNAVAILABLE');
     const headers: Record<string, string> = {
       'Content-Type': XML_TYPE,
       'Cache-Control': 'no-cache',
@@ -120,6 +148,32 @@ export class EpgService {
       return { status: 200, headers: { ...headers, 'Content-Encoding': 'gzip' }, body: '', bytes: r.gzip };
     }
     return { status: 200, headers, body: r.xml };
+  }
+
+  /** The guide reduced to the catalog, from the cache or the guide thread; null when that failed. */
+  async #render(catalog: Catalog, loaded: Loaded): Promise<Rendered | null> {
+    for (;;) {
+      const r = this.#rendered;
+      if (r && r.catalog === catalog && r.loaded === loaded) return r;
+      if (!this.#rendering) break;
+      await this.#rendering; // another catalog or guide: render ours after it
+    }
+    const ids = [...new Set(catalog.channels.flatMap((c) => (c.tvgId ? [c.tvgId] : [])))];
+    const rendering = runGuideJob({ op: 'render', guide: loaded.guide, ids }).then((reply) => {
+      if (reply.error !== null || reply.xml === undefined || reply.gzip === undefined) {
+        this.#log.warn({ error: reply.error }, 'guide not rendered');
+        return null;
+      }
+      const r: Rendered = { catalog, loaded, xml: reply.xml, gzip: reply.gzip };
+      if (this.#loaded === loaded) this.#rendered = r;
+      return r;
+    });
+    this.#rendering = rendering;
+    try {
+      return await rendering;
+    } finally {
+      if (this.#rendering === rendering) this.#rendering = null;
+    }
   }
 
   async #refreshIfDue(): Promise<void> {
@@ -132,7 +186,7 @@ export class EpgService {
   }
 
   async #load(source: string): Promise<void> {
-    let text: string;
+    let bytes: Uint8Array;
     let mtimeMs = 0;
     let fileKey: string | null = null;
     try {
@@ -142,13 +196,13 @@ export class EpgService {
           await res.body?.cancel();
           throw new Error(`HTTP ${res.status}`);
         }
-        text = decode(new Uint8Array(await res.arrayBuffer()));
+        bytes = new Uint8Array(await res.arrayBuffer());
       } else {
         const st = await stat(source);
         fileKey = `${st.mtimeMs}:${st.size}`;
         if (this.#loaded?.mtimeMs === st.mtimeMs || this.#badFile === fileKey) return;
         if (st.size > MAX_EPG_BYTES) throw new Error(`larger than ${MAX_EPG_BYTES} bytes`);
-        text = decode(await readFile(source));
+        bytes = await readFile(source);
         mtimeMs = st.mtimeMs;
       }
     } catch (err) {
@@ -156,18 +210,21 @@ export class EpgService {
       this.#failed(fileKey, false, (err as Error).message);
       return;
     }
-    if (!findTvRoot(text)) {
-      this.#failed(fileKey, true, 'not XMLTV (no <tv> root element)');
+    // Unpacked, decoded and checked on the guide thread, which keeps the text.
+    const reply = await runGuideJob({ op: 'load', bytes, maxBytes: MAX_EPG_BYTES });
+    if (reply.error !== null || reply.guide === undefined || reply.chars === undefined) {
+      this.#failed(fileKey, reply.notXmltv === true, reply.error ?? 'not loaded');
       return;
     }
-    this.#loaded = { text, atMs: this.#clock.now(), mtimeMs };
+    const chars = reply.chars;
+    this.#loaded = { guide: reply.guide, chars, atMs: this.#clock.now(), mtimeMs };
     this.#rendered = null;
     this.#failures = 0;
     this.#notXmltv = false;
     this.#badFile = null;
     this.#lastWarning = null;
     this.#nextLoadMs = this.#clock.now() + EPG_REFRESH_MS;
-    this.#log.info({ bytes: text.length }, 'guide loaded');
+    this.#log.info({ bytes: chars }, 'guide loaded');
   }
 
   #failed(fileKey: string | null, notXmltv: boolean, error: string): void {
@@ -187,11 +244,4 @@ export class EpgService {
 
 function isUrl(source: string): boolean {
   return /^https?:\/\//i.test(source);
-}
-
-function decode(bytes: Uint8Array): string {
-  const raw =
-    bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes, { maxOutputLength: MAX_EPG_BYTES }) : bytes;
-  if (raw.length > MAX_EPG_BYTES) throw new Error(`larger than ${MAX_EPG_BYTES} bytes`);
-  return new TextDecoder().decode(raw);
 }

@@ -80,7 +80,9 @@ export class ExportRoutes {
     const tuner: Tuner = {
       friendlyName: FRIENDLY_NAME,
       deviceId: deviceIdFor(this.#config.publicUrl ?? `port:${this.#config.port}`),
-      tunerCount: this.#tuners,
+      // A token's clients are its tuners: Plex plans recordings by TunerCount, and one beyond the
+      // token's max_clients would fail when it starts (403 SC_ERR_TOKEN_LIMIT).
+      tunerCount: Math.min(this.#tuners, entry?.maxClients ?? this.#tuners),
       baseUrl: withToken === null ? base : `${base}/hdhr/${encodeURIComponent(withToken)}`,
     };
     switch (file) {

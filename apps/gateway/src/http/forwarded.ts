@@ -19,7 +19,10 @@ export interface ClientOrigin {
   readonly address: string;
   /** `http` or `https` from a trusted proxy's X-Forwarded-Proto; else undefined (the connection's own). */
   readonly proto: 'http' | 'https' | undefined;
-  /** A trusted proxy's X-Forwarded-Host (validated), else undefined (the request's Host). */
+  /**
+   * A trusted proxy's X-Forwarded-Host (validated), with its X-Forwarded-Port when the host names none
+   * (the request's Host with that port if only the port was given); else undefined (the request's Host).
+   */
   readonly host: string | undefined;
 }
 
@@ -47,6 +50,11 @@ export function isHost(h: string): boolean {
     name = h.slice(0, colon);
   }
   return name.length <= 253 && HOST_NAME.test(name);
+}
+
+/** Whether a valid host (see `isHost`) names a port. */
+function hasPort(h: string): boolean {
+  return h.startsWith('[') ? h.includes(']:') : h.includes(':');
 }
 
 function isPort(p: string): boolean {
@@ -128,12 +136,19 @@ export class ForwardedTrust {
       if (!this.trusts(hop)) break;
     }
     const p = firstValue(header('x-forwarded-proto')).toLowerCase();
+    const proto = p === 'http' || p === 'https' ? p : undefined;
     const h = firstValue(header('x-forwarded-host'));
-    return {
-      address,
-      proto: p === 'http' || p === 'https' ? p : undefined,
-      host: isHost(h) ? h : undefined,
-    };
+    let host = isHost(h) ? h : undefined;
+    // A proxy on a port of its own (nginx: `Host $host` or `X-Forwarded-Host $host`, which carry no port,
+    // and `X-Forwarded-Port $server_port`) names the port apart: without it the exports' URLs pointed at
+    // the default port, where nothing answers.
+    const port = firstValue(header('x-forwarded-port'));
+    if (isPort(port)) {
+      const named = host ?? header('host');
+      if (isHost(named) && !hasPort(named))
+        host = port === (proto === 'https' ? '443' : '80') ? named : `${named}:${port}`;
+    }
+    return { address, proto, host };
   }
 }
 
