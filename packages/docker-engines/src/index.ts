@@ -91,8 +91,10 @@ export {
 } from './provision-plan.js';
 export {
   type EngineTemplate,
+  heldPort,
   loadTemplate,
   MANAGED_LABEL,
+  PROVISION_PORT_LABEL,
   renderTemplate,
   TEMPLATE_LABEL,
   templateDigest,
