@@ -36,6 +36,7 @@ import {
   TEMPLATE_LABEL,
   templateDigest,
 } from './provision-template.js';
+import { startupTimeoutCause } from './startup-probe.js';
 import type { DockerLogger } from './types.js';
 
 export type RemovalReason =
@@ -221,9 +222,16 @@ export class Provisioner {
     this.#breaker = new CreationBreaker(o.breaker);
   }
 
-  /** Checks the daemon (rejects with one sentence when it does not answer) and adopts this gateway's containers. */
-  async start(): Promise<void> {
-    const ping = await this.#call((s) => this.#o.api.ping(s));
+  /**
+   * Checks the daemon (rejects with one sentence when it does not answer, within `pingTimeoutMs`: a daemon
+   * that accepts connections but never replies is named a timeout) and adopts this gateway's containers.
+   */
+  async start(pingTimeoutMs: number = this.#o.callTimeoutMs): Promise<void> {
+    const ping = await this.#call(
+      (s) => this.#o.api.ping(s),
+      pingTimeoutMs,
+      startupTimeoutCause(pingTimeoutMs),
+    );
     if (!ping.ok)
       throw new Error(`the Docker daemon at ${this.#o.api.endpoint} does not answer (${ping.error})`);
     this.#running = true;
@@ -891,14 +899,13 @@ export class Provisioner {
 
   async #call<T>(
     fn: (signal: AbortSignal) => Promise<T>,
+    timeoutMs: number = this.#o.callTimeoutMs,
+    timeoutText = `Docker call exceeded its ${timeoutMs} ms deadline`,
   ): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
     const ctl = new AbortController();
     const onStop = (): void => ctl.abort(new Error('the gateway is stopping'));
     this.#stop.signal.addEventListener('abort', onStop, { once: true });
-    const timer = setTimeout(
-      () => ctl.abort(new Error(`Docker call exceeded its ${this.#o.callTimeoutMs} ms deadline`)),
-      this.#o.callTimeoutMs,
-    );
+    const timer = setTimeout(() => ctl.abort(new Error(timeoutText)), timeoutMs);
     timer.unref();
     try {
       return { ok: true, value: await fn(ctl.signal) };

@@ -57,7 +57,7 @@ class FakeDaemon implements ProvisionApi {
   readonly takenPorts = new Set<string>();
   #n = 0;
 
-  async ping(): Promise<void> {
+  async ping(_signal?: AbortSignal): Promise<void> {
     if (!this.up) throw new ProvisionCallError(null, 'ECONNREFUSED');
   }
   async listByLabel(label: string): Promise<ContainerSummaryJson[]> {
@@ -531,6 +531,31 @@ test('a port another gateway took between the listing and the create is given up
   assert.match(status.lastError ?? '', /port 30000 is held by another gateway's container theirs/);
   assert.deepEqual(removed, [], 'no removal counted');
   await provisioner.stop(true, 1000);
+});
+
+test('a daemon that never answers the start-up ping is refused once the given deadline passes, named a timeout', async () => {
+  const daemon = new FakeDaemon();
+  daemon.ping = (signal?: AbortSignal) =>
+    new Promise<void>((_, reject) =>
+      signal?.addEventListener(
+        'abort',
+        () => reject(new ProvisionCallError(null, String(signal.reason?.message))),
+        {
+          once: true,
+        },
+      ),
+    );
+  const { provisioner } = rig(daemon, LIMITS, { callTimeoutMs: 60_000 });
+  // The provisioner's deadline timers are unref'd: keep the test's event loop alive meanwhile.
+  const keepAlive = setInterval(() => {}, 1000);
+  try {
+    await assert.rejects(provisioner.start(50), {
+      message: 'the Docker daemon at fake://daemon does not answer (timeout: no reply within 0.05 s)',
+    });
+  } finally {
+    clearInterval(keepAlive);
+  }
+  assert.equal(daemon.containers.size, 0);
 });
 
 test('a port in use when no other port is left is a failed start-up', async () => {
