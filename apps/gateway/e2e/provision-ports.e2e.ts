@@ -123,3 +123,44 @@ test("two provision ids on one daemon: a port the other gateway's engine holds b
   const prom = await fetch(`${gw.url}/metrics`).then((r) => r.text());
   assert.match(prom, /shardcast_engine_provisions_total\{result="failed"\} 0\b/);
 });
+
+test('two provision ids started together on one range: every engine gets a port of its own', async (t) => {
+  const a = new E2eDocker();
+  await a.checkPrerequisites();
+  await sleep(2); // another run id (pid + ms)
+  const b = new E2eDocker();
+  assert.notEqual(a.runId, b.runId);
+  const template = writeTemplate();
+  const gws: GatewayProc[] = [];
+  cleanups.push(async () => {
+    for (const g of gws) await g.stop();
+    await a.removeAll();
+    await b.removeAll();
+    template.cleanup();
+  });
+  const ports = portRange();
+  // Both list the daemon before either has created anything: their first picks are the same ports, and
+  // only the check after each create can tell them apart.
+  const started = await Promise.all(
+    [a, b].map((d) => startProvisionGateway(d, template.path, ['--provision-min', '2'], { ports })),
+  );
+  for (const s of started) gws.push(s.gw);
+  const rows = await Promise.all(gws.map((g) => untilManagedReady(g, 2, 60_000)));
+  const urls = rows.flat().map((e) => e.url);
+  assert.equal(new Set(urls).size, 4, `four engines on four ports: ${urls.join(' ')}`);
+  for (const [i, d] of [a, b].entries()) {
+    const containers = await managedContainers(d);
+    assert.equal(containers.length, 2, 'no container left over on a port given up');
+    assert.deepEqual(
+      containers.map((c) => `http://127.0.0.1:${c.Labels['shardcast.provision.port']}`).sort(),
+      rows[i]?.map((e) => e.url).sort(),
+      'each engine listens on the port its container carries',
+    );
+    const prom = await fetch(`${gws[i]?.url}/metrics`).then((r) => r.text());
+    assert.match(prom, /shardcast_engine_provisions_total\{result="failed"\} 0\b/);
+  }
+  for (const g of gws) for (const e of await managedRows(g)) assert.equal(e.healthy, true);
+  // How often a gateway found its new container's port taken by the other's (timing decides; 0 is fine).
+  const given = gws.flatMap((g) => g.logs.filter((l) => /held by another gateway/.test(String(l.error))));
+  t.diagnostic(`ports given up after create: ${given.length}`);
+});

@@ -178,6 +178,8 @@ const BAD_PORT_MS = 10 * 60_000;
  * start-up too: an engine that crashes a few seconds after it answers must not be replaced in a loop.
  */
 const EARLY_EXIT_MS = 60_000;
+/** Longest random pause after giving up a port another gateway's container took (see #portTaken). */
+const CLASH_JITTER_MS = 1000;
 /** A draining engine's streams are moved again at most this often (a move is a failover each). */
 const MOVE_EVERY_MS = 5000;
 
@@ -662,6 +664,10 @@ export class Provisioner {
     m.lastError = reason;
     this.#o.logger.warn({ container: m.name, error: reason }, 'engine port in use; trying another');
     this.#breaker.abandon();
+    // Two gateways that saw each other's container both give up the port, and would pick the same next
+    // one at the same moment again: a random pause (the container kept meanwhile, so nothing else is
+    // created in its place) sets them apart, the later one then seeing the earlier one's container.
+    await sleep(Math.random() * CLASH_JITTER_MS, this.#stop.signal);
     const id = m.containerId as string;
     const removed = await this.#call((s) => this.#o.api.remove(id, s));
     // Docker refused: the ordinary removal path keeps it (stopping) and the next listing retries.
