@@ -31,28 +31,50 @@ after(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});
 });
 
-test('a restarted gateway adopts its containers: same ids, no duplicate; stop-on-exit removes them', async () => {
+/** One test's provisioning run on the shared daemon: its own labels, template and port range. */
+interface ProvisionRun {
+  readonly docker: E2eDocker;
+  readonly template: { readonly path: string };
+  /** The gateway running now, if any: stopped after the file's tests, then every container removed. */
+  gw: GatewayProc | undefined;
+  /** Starts a gateway with `args` on this run's template and port range (every start: the same range). */
+  start(args?: string[]): Promise<GatewayProc>;
+}
+
+async function provisionRun(): Promise<ProvisionRun> {
   const docker = new E2eDocker();
   await docker.checkPrerequisites();
   const template = writeTemplate();
-  let gw: GatewayProc | undefined;
+  const ports = portRange();
+  const run: ProvisionRun = {
+    docker,
+    template,
+    gw: undefined,
+    async start(args = []) {
+      run.gw = (await startProvisionGateway(docker, template.path, args, { ports })).gw;
+      return run.gw;
+    },
+  };
   cleanups.push(async () => {
-    await gw?.stop();
+    await run.gw?.stop();
     await docker.removeAll();
     template.cleanup();
   });
-  const ports = portRange();
+  return run;
+}
+
+test('a restarted gateway adopts its containers: same ids, no duplicate; stop-on-exit removes them', async () => {
+  const run = await provisionRun();
+  const { docker } = run;
   const args = ['--provision-min', '2'];
-  ({ gw } = await startProvisionGateway(docker, template.path, args, { ports }));
+  let gw = await run.start(args);
   const before = (await untilManagedReady(gw, 2, 30_000)).map((e) => e.id).sort();
   await gw.stop();
   const running = await managedContainers(docker);
   assert.deepEqual(running.map((c) => `docker:${c.Id}`).sort(), before, 'left running for the next start');
   assert.ok(running.every((c) => c.State === 'running'));
 
-  ({ gw } = await startProvisionGateway(docker, template.path, [...args, '--provision-stop-on-exit'], {
-    ports,
-  }));
+  gw = await run.start([...args, '--provision-stop-on-exit']);
   const adopted = (await untilManagedReady(gw, 2, 30_000)).map((e) => e.id).sort();
   assert.deepEqual(adopted, before, 'the same containers, adopted');
   assert.equal(gw.logs.filter((l) => l.msg === 'adopted a managed engine').length, 2);
@@ -63,22 +85,14 @@ test('a restarted gateway adopts its containers: same ids, no duplicate; stop-on
   assert.equal((await managedContainers(docker)).length, 2, 'no duplicate');
 
   await gw.stop();
-  gw = undefined;
+  run.gw = undefined;
   assert.equal((await managedContainers(docker)).length, 0, '--provision-stop-on-exit removed them');
 });
 
 test('restarted with another template, the gateway replaces the engine of the former one it adopted', async () => {
-  const docker = new E2eDocker();
-  await docker.checkPrerequisites();
-  const template = writeTemplate();
-  let gw: GatewayProc | undefined;
-  cleanups.push(async () => {
-    await gw?.stop();
-    await docker.removeAll();
-    template.cleanup();
-  });
-  const ports = portRange();
-  ({ gw } = await startProvisionGateway(docker, template.path, [], { ports }));
+  const run = await provisionRun();
+  const { docker, template } = run;
+  let gw = await run.start();
   const [first] = await untilManagedReady(gw, 1, 30_000);
   await gw.stop();
   const [made] = await managedContainers(docker);
@@ -89,10 +103,11 @@ test('restarted with another template, the gateway replaces the engine of the fo
   const body = JSON.parse(readFileSync(template.path, 'utf8')) as { Labels?: Record<string, string> };
   body.Labels = { ...body.Labels, 'example.variant': 'b' };
   writeFileSync(template.path, JSON.stringify(body));
-  ({ gw } = await startProvisionGateway(docker, template.path, ['--provision-stop-on-exit'], { ports }));
+  gw = await run.start(['--provision-stop-on-exit']);
+  const restarted = gw;
   await until(
     async () => {
-      const rows = await managedRows(gw!);
+      const rows = await managedRows(restarted);
       return rows.length === 1 && rows[0]!.id !== first!.id && rows[0]!.state === 'ready' && rows[0]!.healthy;
     },
     60_000,
@@ -105,7 +120,7 @@ test('restarted with another template, the gateway replaces the engine of the fo
   const prom = await fetch(`${gw.url}/metrics`).then((r) => r.text());
   assert.match(prom, /shardcast_engine_removals_total\{reason="template"\} 1/);
   await gw.stop();
-  gw = undefined;
+  run.gw = undefined;
 });
 
 test('dockerd stopped while a stream plays: it keeps playing, /ready says Docker is down, provisioning resumes', async (t) => {

@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { DOCKER_STARTUP_TIMEOUT_MS } from '@shardcast/docker-engines';
 import { helpText, loadConfig } from '../src/config/load.js';
 import { OPTIONS } from '../src/config/schema.js';
 import { ConfigError, type GatewayConfig } from '../src/config/types.js';
@@ -348,26 +349,46 @@ describe('the CLI', () => {
     );
   });
 
-  test('--docker on with a socket nobody answers on refuses to start', async () => {
+  // A socket that accepts connections but never answers an HTTP request (a hung daemon): start-up is
+  // refused once the start-up deadline passes, naming the timeout, not after the longer call deadlines.
+  async function refusalOnSilentSocket(name: string, args: readonly string[]) {
     const { createServer } = await import('node:net');
-    const sock = join(dir, 'silent.sock');
-    // A socket that accepts connections but never answers an HTTP request.
+    const sock = join(dir, name);
     const srv = createServer(() => {});
     await new Promise<void>((r) => srv.listen(sock, r));
     try {
-      const { status, stderr } = await spawnCliAsync(['--port', '0', '--docker', 'on'], {
+      const { status, stderr } = await spawnCliAsync(['--port', '0', ...args], {
         env: { DOCKER_HOST: `unix://${sock}` },
       });
-      assert.equal(status, 1);
-      // With the cause of the last failed call when one has failed by then (its deadline passed).
-      assert.ok(
-        stderr.startsWith(`--docker on, but the Docker daemon at unix://${sock} does not answer`) &&
-          /^[^\n]* does not answer( \([^\n]*\))?\.\n$/.test(stderr),
-        stderr,
-      );
+      return { code: status, stderr, sock };
     } finally {
       srv.close();
     }
+  }
+  const timeoutCause = `timeout: no reply within ${DOCKER_STARTUP_TIMEOUT_MS / 1000} s`;
+
+  test('--docker on with a socket nobody answers on refuses to start, naming the timeout', async () => {
+    const r = await refusalOnSilentSocket('silent-docker.sock', ['--docker', 'on']);
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.stderr,
+      `--docker on, but the Docker daemon at unix://${r.sock} does not answer (${timeoutCause}).\n`,
+    );
+  });
+  test('--provision on with a socket nobody answers on refuses to start, naming the timeout', async () => {
+    const template = join(dir, 'silent-template.json');
+    writeFileSync(template, JSON.stringify({ Image: 'engine', Cmd: ['--port', '{port}'] }));
+    const r = await refusalOnSilentSocket('silent-provision.sock', [
+      '--provision',
+      'on',
+      '--provision-template',
+      template,
+    ]);
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.stderr,
+      `--provision on, but the Docker daemon at unix://${r.sock} does not answer (${timeoutCause}).\n`,
+    );
   });
   test('a public port in use stops start-up with one sentence on stderr, no stack trace', async () => {
     const { createServer } = await import('node:net');

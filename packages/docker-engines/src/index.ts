@@ -91,8 +91,10 @@ export {
 } from './provision-plan.js';
 export {
   type EngineTemplate,
+  heldPort,
   loadTemplate,
   MANAGED_LABEL,
+  PROVISION_PORT_LABEL,
   renderTemplate,
   TEMPLATE_LABEL,
   templateDigest,
@@ -109,6 +111,12 @@ export {
   type RemovalReason,
 } from './provisioner.js';
 export { nextTickAt, SpreadPlanner, stepMs } from './spread.js';
+export {
+  type DaemonProbe,
+  DOCKER_STARTUP_TIMEOUT_MS,
+  probeDaemon,
+  startupTimeoutCause,
+} from './startup-probe.js';
 export { computeStats, memoryWithoutCache, parseDockerTime, type RawSample, toSample } from './stats-math.js';
 export { StatsScheduler, type StatsSchedulerOptions } from './stats-scheduler.js';
 export { TokenBucket } from './token-bucket.js';

@@ -10,7 +10,7 @@ import type { DockerTarget } from './docker-host.js';
 export interface ProvisionApi {
   readonly endpoint: string;
   ping(signal: AbortSignal): Promise<void>;
-  /** Containers (running or not) carrying `label` (`key=value`). */
+  /** Containers (running or not) carrying `label` (`key=value`, or `key` with any value). */
   listByLabel(label: string, signal: AbortSignal): Promise<ContainerSummaryJson[]>;
   /** Creates a container; resolves with its id. */
   create(name: string, body: Record<string, unknown>, signal: AbortSignal): Promise<string>;

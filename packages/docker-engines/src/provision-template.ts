@@ -14,6 +14,11 @@ export const MANAGED_LABEL = 'shardcast.managed';
  * other limits) the gateway replaces the engines it adopts that carry another digest, one at a time.
  */
 export const TEMPLATE_LABEL = 'shardcast.template';
+/**
+ * The port the gateway allocated to a container (from `--provision-ports`), whatever the template makes of
+ * `shardcast.engine.port`: every gateway on the daemon skips the ports other gateways' containers hold.
+ */
+export const PROVISION_PORT_LABEL = 'shardcast.provision.port';
 /** Engines are reached on loopback unless the template names another host. */
 const DEFAULT_ENGINE_HOST = '127.0.0.1';
 
@@ -88,11 +93,23 @@ export function renderTemplate(
   const labels = { ...((body.Labels as Record<string, string> | undefined) ?? {}) };
   labels[MANAGED_LABEL] = vars.gatewayId;
   labels[TEMPLATE_LABEL] = templateDigest(template);
+  labels[PROVISION_PORT_LABEL] = String(vars.port);
   labels[selector.key] = selector.value ?? labels[selector.key] ?? 'true';
   labels[PORT_LABEL] ??= String(vars.port);
   labels[HOST_LABEL] ??= DEFAULT_ENGINE_HOST;
   body.Labels = labels;
   return body;
+}
+
+/**
+ * The port a managed container holds: its allocated port (PROVISION_PORT_LABEL), else, for a container made
+ * before that label, its engine port label; null when it names neither.
+ */
+export function heldPort(labels: Readonly<Record<string, string>> | null | undefined): number | null {
+  const text = labels?.[PROVISION_PORT_LABEL] ?? labels?.[PORT_LABEL];
+  if (text === undefined || !/^\d{1,5}$/.test(text)) return null;
+  const port = Number(text);
+  return port >= 1 && port <= 65535 ? port : null;
 }
 
 function fill(v: unknown, vars: { readonly port: number; readonly name: string }): unknown {

@@ -29,11 +29,14 @@ import {
 } from './provision-plan.js';
 import {
   type EngineTemplate,
+  heldPort,
   MANAGED_LABEL,
+  PROVISION_PORT_LABEL,
   renderTemplate,
   TEMPLATE_LABEL,
   templateDigest,
 } from './provision-template.js';
+import { startupTimeoutCause } from './startup-probe.js';
 import type { DockerLogger } from './types.js';
 
 export type RemovalReason =
@@ -175,6 +178,8 @@ const BAD_PORT_MS = 10 * 60_000;
  * start-up too: an engine that crashes a few seconds after it answers must not be replaced in a loop.
  */
 const EARLY_EXIT_MS = 60_000;
+/** Longest random pause after giving up a port another gateway's container took (see #portTaken). */
+const CLASH_JITTER_MS = 1000;
 /** A draining engine's streams are moved again at most this often (a move is a failover each). */
 const MOVE_EVERY_MS = 5000;
 
@@ -205,6 +210,11 @@ export class Provisioner {
   readonly #removedIds = new Map<string, number>();
   /** Ports a start-up failed on, and until when they are avoided. */
   readonly #badPorts = new Map<number, number>();
+  /**
+   * Ports held by other gateways' containers on the daemon (port → container name), as of the last
+   * listing: created, starting or running, answering or not. Never allocated here.
+   */
+  #foreignPorts = new Map<number, string>();
   readonly #onRemoved = (e: { id: string }): void => this.#engineLeft(e.id);
 
   constructor(o: ProvisionerOptions) {
@@ -214,9 +224,16 @@ export class Provisioner {
     this.#breaker = new CreationBreaker(o.breaker);
   }
 
-  /** Checks the daemon (rejects with one sentence when it does not answer) and adopts this gateway's containers. */
-  async start(): Promise<void> {
-    const ping = await this.#call((s) => this.#o.api.ping(s));
+  /**
+   * Checks the daemon (rejects with one sentence when it does not answer, within `pingTimeoutMs`: a daemon
+   * that accepts connections but never replies is named a timeout) and adopts this gateway's containers.
+   */
+  async start(pingTimeoutMs: number = this.#o.callTimeoutMs): Promise<void> {
+    const ping = await this.#call(
+      (s) => this.#o.api.ping(s),
+      pingTimeoutMs,
+      startupTimeoutCause(pingTimeoutMs),
+    );
     if (!ping.ok)
       throw new Error(`the Docker daemon at ${this.#o.api.endpoint} does not answer (${ping.error})`);
     this.#running = true;
@@ -444,6 +461,7 @@ export class Provisioner {
     if (!this.#breaker.allow(now)) return false;
     const used = new Set<number>();
     for (const m of this.#managed.values()) used.add(m.port);
+    for (const p of this.#foreignPorts.keys()) used.add(p);
     for (const e of this.#o.registry.list()) {
       const port = Number(new URL(e.url).port);
       if (port > 0) used.add(port);
@@ -520,6 +538,12 @@ export class Provisioner {
     m.key = dockerEngineId(created.value);
     this.#managed.set(m.key, m);
     this.#o.registry.setLifecycle(m.key, m.state);
+    // Another gateway on this daemon may have made a container on the same port since the last listing
+    // (its engine not answering yet, so the connect probe above saw nothing). Checked after our create, so
+    // of two gateways creating on one port at the same moment at least one sees the other and backs off.
+    const holder = await this.#portHolder(m);
+    if (holder !== null && m.state === 'starting')
+      return this.#portTaken(m, `port ${m.port} is held by another gateway's container ${holder}`);
     // Drained while being created or started: it goes without counting as a failed start-up (nor as the
     // breaker's trial: the next creation may be).
     const drained = (): boolean => {
@@ -602,6 +626,56 @@ export class Provisioner {
     this.#o.registry.clearLifecycle(m.key);
     // It may have been the breaker's trial: a later creation may be.
     this.#breaker.abandon();
+    this.#evaluate();
+  }
+
+  /**
+   * A fresh listing of the containers labelled with `m`'s port: the name of another gateway's container
+   * that holds it (created or running), else null. A listing that fails tells nothing: null.
+   */
+  async #portHolder(m: Managed): Promise<string | null> {
+    const res = await this.#call((s) => this.#o.api.listByLabel(`${PROVISION_PORT_LABEL}=${m.port}`, s));
+    if (!res.ok) return null;
+    const holder = this.#foreign(res.value).get(m.port) ?? null;
+    if (holder !== null) this.#foreignPorts.set(m.port, holder);
+    return holder;
+  }
+
+  /** Ports held by containers of other provision ids (not exited), port → container name. */
+  #foreign(containers: readonly ContainerSummaryJson[]): Map<number, string> {
+    const out = new Map<number, string>();
+    for (const c of containers) {
+      const owner = c.Labels?.[MANAGED_LABEL];
+      if (owner === undefined || owner === this.#o.gatewayId) continue;
+      if (c.State === 'exited' || c.State === 'dead') continue;
+      const port = heldPort(c.Labels);
+      if (port !== null) out.set(port, (c.Names?.[0] ?? c.Id).replace(/^\//, ''));
+    }
+    return out;
+  }
+
+  /**
+   * Our new container's port is another gateway's: it is removed before it starts (no failure, the port is
+   * avoided like one in use) and the next creation, on another port, starts at once.
+   */
+  async #portTaken(m: Managed, reason: string): Promise<void> {
+    this.#badPorts.set(m.port, this.#now() + BAD_PORT_MS);
+    this.#lastError = reason;
+    m.lastError = reason;
+    this.#o.logger.warn({ container: m.name, error: reason }, 'engine port in use; trying another');
+    this.#breaker.abandon();
+    // Two gateways that saw each other's container both give up the port, and would pick the same next
+    // one at the same moment again: a random pause (the container kept meanwhile, so nothing else is
+    // created in its place) sets them apart, the later one then seeing the earlier one's container.
+    await sleep(Math.random() * CLASH_JITTER_MS, this.#stop.signal);
+    const id = m.containerId as string;
+    const removed = await this.#call((s) => this.#o.api.remove(id, s));
+    // Docker refused: the ordinary removal path keeps it (stopping) and the next listing retries.
+    if (!removed.ok) return this.#remove(m, 'failed');
+    m.removed = true;
+    this.#removedIds.set(id, this.#now());
+    this.#managed.delete(m.key);
+    this.#o.registry.clearLifecycle(m.key);
     this.#evaluate();
   }
 
@@ -696,9 +770,8 @@ export class Provisioner {
     for (const m of this.#managed.values()) if (m.containerId !== null) asked.add(m.key);
     const askedAtMs = this.#now();
     try {
-      const res = await this.#call((s) =>
-        this.#o.api.listByLabel(`${MANAGED_LABEL}=${this.#o.gatewayId}`, s),
-      );
+      // Every gateway's containers: ours to adopt or remove, the others' for the ports they hold.
+      const res = await this.#call((s) => this.#o.api.listByLabel(MANAGED_LABEL, s));
       this.#lastListAtMs = this.#now();
       if (!res.ok) {
         if (this.#dockerUp)
@@ -714,8 +787,10 @@ export class Provisioner {
         this.#o.logger.info({ docker: this.#o.api.endpoint }, 'Docker daemon back; provisioning resumes');
       this.#dockerUp = true;
       this.#dockerError = null;
+      this.#foreignPorts = this.#foreign(res.value);
       const seen = new Set<string>();
       for (const c of res.value) {
+        if (c.Labels?.[MANAGED_LABEL] !== this.#o.gatewayId) continue;
         const key = dockerEngineId(c.Id);
         seen.add(key);
         const known = this.#managed.get(key);
@@ -830,14 +905,13 @@ export class Provisioner {
 
   async #call<T>(
     fn: (signal: AbortSignal) => Promise<T>,
+    timeoutMs: number = this.#o.callTimeoutMs,
+    timeoutText = `Docker call exceeded its ${timeoutMs} ms deadline`,
   ): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
     const ctl = new AbortController();
     const onStop = (): void => ctl.abort(new Error('the gateway is stopping'));
     this.#stop.signal.addEventListener('abort', onStop, { once: true });
-    const timer = setTimeout(
-      () => ctl.abort(new Error(`Docker call exceeded its ${this.#o.callTimeoutMs} ms deadline`)),
-      this.#o.callTimeoutMs,
-    );
+    const timer = setTimeout(() => ctl.abort(new Error(timeoutText)), timeoutMs);
     timer.unref();
     try {
       return { ok: true, value: await fn(ctl.signal) };

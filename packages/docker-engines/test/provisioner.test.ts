@@ -42,7 +42,10 @@ class FakeDaemon implements ProvisionApi {
   lists = 0;
   /** While set, a start waits for it. */
   startGate: Promise<void> | null = null;
-  /** While set, a listing takes its snapshot, then waits for it before answering. */
+  /**
+   * While set, a listing by the managed label takes its snapshot, then waits for it before answering (the
+   * port check after a create, by the allocated-port label, does not wait).
+   */
   listGate: Promise<void> | null = null;
   /** Listings that have taken their snapshot. */
   listSnapshots = 0;
@@ -54,13 +57,16 @@ class FakeDaemon implements ProvisionApi {
   readonly takenPorts = new Set<string>();
   #n = 0;
 
-  async ping(): Promise<void> {
+  async ping(_signal?: AbortSignal): Promise<void> {
     if (!this.up) throw new ProvisionCallError(null, 'ECONNREFUSED');
   }
   async listByLabel(label: string): Promise<ContainerSummaryJson[]> {
     await this.ping();
     const [k, v] = label.split('=');
-    const out = [...this.containers.values()].filter((c) => c.Labels?.[k!] === v).map((c) => ({ ...c }));
+    const out = [...this.containers.values()]
+      .filter((c) => (v === undefined ? c.Labels?.[k!] !== undefined : c.Labels?.[k!] === v))
+      .map((c) => ({ ...c }));
+    if (k !== 'shardcast.managed') return out;
     this.listSnapshots++;
     if (this.listGate) await this.listGate;
     this.lists++;
@@ -462,6 +468,94 @@ test('ports where something already listens are skipped before any container is 
   assert.equal(status.breaker.open, false);
   assert.match(status.lastError ?? '', /port 30002 is in use/);
   await provisioner.stop(true, 1000);
+});
+
+test("ports another gateway's containers hold are skipped, even while created and not answering yet", async () => {
+  const daemon = new FakeDaemon();
+  // Another provision id on the same daemon: one engine created (not started, so nothing answers on its
+  // port and the connect probe sees nothing), one running; and an exited one, which holds no port.
+  const other = (id: string, port: string, State: string): void => {
+    daemon.containers.set(id, {
+      Id: id,
+      Names: [`/${id}`],
+      Labels: { 'shardcast.managed': 'other-gateway', 'shardcast.provision.port': port },
+      State,
+    });
+  };
+  other('theirs1', '30000', 'created');
+  other('theirs2', '30001', 'running');
+  other('theirs3', '30002', 'exited');
+  const { registry, provisioner } = rig(daemon, LIMITS, { addressInUse: async () => false });
+  await provisioner.start();
+  await until(() => registry.list().some((e) => e.lifecycle === 'ready'), 'an engine ready');
+  assert.equal(registry.list()[0]!.url, 'http://127.0.0.1:30002');
+  const mine = [...daemon.containers.values()].filter((c) => c.Labels?.['shardcast.managed'] === GATEWAY);
+  assert.deepEqual(
+    mine.map((c) => c.Labels?.['shardcast.provision.port']),
+    ['30002'],
+    'the allocated port is labelled',
+  );
+  assert.ok(daemon.containers.has('theirs1') && daemon.containers.has('theirs2'), 'theirs left alone');
+  assert.equal(provisioner.status().provisions.get('failed'), 0);
+  await provisioner.stop(true, 1000);
+});
+
+test('a port another gateway took between the listing and the create is given up before the start, without a failure', async () => {
+  const daemon = new FakeDaemon();
+  // The other gateway's create lands right after ours (the listing the allocation used had not seen it).
+  const create = daemon.create.bind(daemon);
+  let raced = false;
+  daemon.create = async (name, body, signal) => {
+    const id = await create(name, body, signal);
+    if (!raced) {
+      raced = true;
+      daemon.containers.set('theirs', {
+        Id: 'theirs',
+        Names: ['/theirs'],
+        Labels: { 'shardcast.managed': 'other-gateway', 'shardcast.provision.port': '30000' },
+        State: 'created',
+      });
+    }
+    return id;
+  };
+  const { registry, provisioner, removed } = rig(daemon);
+  await provisioner.start();
+  await until(() => registry.list().some((e) => e.lifecycle === 'ready'), 'an engine ready');
+  assert.equal(registry.list()[0]!.url, 'http://127.0.0.1:30001');
+  const mine = [...daemon.containers.values()].filter((c) => c.Labels?.['shardcast.managed'] === GATEWAY);
+  assert.equal(mine.length, 1, 'our container on the taken port was removed');
+  assert.equal(daemon.containers.get('theirs')?.State, 'created', 'theirs left alone');
+  const status = provisioner.status();
+  assert.equal(status.provisions.get('failed'), 0);
+  assert.equal(status.breaker.open, false);
+  assert.match(status.lastError ?? '', /port 30000 is held by another gateway's container theirs/);
+  assert.deepEqual(removed, [], 'no removal counted');
+  await provisioner.stop(true, 1000);
+});
+
+test('a daemon that never answers the start-up ping is refused once the given deadline passes, named a timeout', async () => {
+  const daemon = new FakeDaemon();
+  daemon.ping = (signal?: AbortSignal) =>
+    new Promise<void>((_, reject) =>
+      signal?.addEventListener(
+        'abort',
+        () => reject(new ProvisionCallError(null, String(signal.reason?.message))),
+        {
+          once: true,
+        },
+      ),
+    );
+  const { provisioner } = rig(daemon, LIMITS, { callTimeoutMs: 60_000 });
+  // The provisioner's deadline timers are unref'd: keep the test's event loop alive meanwhile.
+  const keepAlive = setInterval(() => {}, 1000);
+  try {
+    await assert.rejects(provisioner.start(50), {
+      message: 'the Docker daemon at fake://daemon does not answer (timeout: no reply within 0.05 s)',
+    });
+  } finally {
+    clearInterval(keepAlive);
+  }
+  assert.equal(daemon.containers.size, 0);
 });
 
 test('a port in use when no other port is left is a failed start-up', async () => {

@@ -5,7 +5,12 @@
  * for the short samples a channel check probes (channel-check.ts).
  */
 
-import { DockerEngines } from '@shardcast/docker-engines';
+import {
+  DOCKER_STARTUP_TIMEOUT_MS,
+  DockerEngines,
+  probeDaemon,
+  resolveDockerHost,
+} from '@shardcast/docker-engines';
 import { EngineClient } from '@shardcast/engine-client';
 import { EngineRegistry, HealthProber } from '@shardcast/engines';
 import { TokenFileError } from '../access/token-file.js';
@@ -299,11 +304,23 @@ export class Gateway {
     return gw;
   }
 
-  /** Waits for the daemon's first answer; null once connected, else why not (after the deadline). */
+  /**
+   * Waits for the daemon's first answer; null once connected, else why not (after the deadline). A daemon
+   * that accepts connections but leaves a ping unanswered for DOCKER_STARTUP_TIMEOUT_MS is given up on
+   * then: waiting longer would not help (one that refuses connections may be starting, and is waited for).
+   */
   async #dockerUnreachable(): Promise<string | null> {
     const deadline = Date.now() + DOCKER_ON_DEADLINE_MS;
+    const resolved = resolveDockerHost(process.env['DOCKER_HOST'], process.env['DOCKER_TLS_VERIFY']);
+    let hung: string | null = null;
+    if (resolved.ok)
+      void probeDaemon(resolved.target, DOCKER_STARTUP_TIMEOUT_MS).then((r) => {
+        if (!r.ok && r.timeout) hung = r.error;
+      });
     while (Date.now() < deadline) {
       if (this.#docker.status().connected) return null;
+      if (hung !== null)
+        return `the Docker daemon at ${this.#docker.status().docker} does not answer (${hung})`;
       await new Promise((r) => setTimeout(r, 100));
     }
     const s = this.#docker.status();

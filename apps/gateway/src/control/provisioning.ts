@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import {
   createProvisionApi,
   DEFAULT_LABEL_SELECTOR,
+  DOCKER_STARTUP_TIMEOUT_MS,
   type EngineTemplate,
   loadTemplate,
   type ManagedView,
@@ -127,7 +128,8 @@ export class Provisioning {
   /** Checks the daemon and adopts this gateway's containers; throws ProvisionStartupError when Docker does not answer. */
   async start(): Promise<void> {
     try {
-      await this.#provisioner.start();
+      // A daemon that accepts connections and never answers stops start-up within seconds.
+      await this.#provisioner.start(DOCKER_STARTUP_TIMEOUT_MS);
     } catch (err) {
       throw new ProvisionStartupError(`--provision on, but ${(err as Error).message}.`);
     }
