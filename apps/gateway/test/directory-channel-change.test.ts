@@ -3,12 +3,8 @@
 // sources, or told the channel is gone; they used to get 404 "The stream was closed by an operator."
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EngineRegistry } from '@shardcast/engines';
 import { parseJsonCatalog } from '../src/channels/catalog.js';
-import { loadConfig } from '../src/config/load.js';
-import { type ShardPort, StreamDirectory } from '../src/control/directory.js';
-import { createLogger } from '../src/log.js';
-import type { MainToShard } from '../src/protocol.js';
+import { directoryRig } from './support/directory-rig.js';
 
 const catalogOf = (channels: object[]) => {
   const parsed = parseJsonCatalog(JSON.stringify({ channels }));
@@ -17,22 +13,7 @@ const catalogOf = (channels: object[]) => {
 };
 
 function setup() {
-  const { config } = loadConfig(['--shards', '1', '--engine', 'http://127.0.0.1:9', '--ring-mb', '1'], {});
-  const sent: MainToShard[] = [];
-  const shards: ShardPort = {
-    size: 1,
-    isReady: () => true,
-    send: (_id, msg) => {
-      sent.push(msg);
-      return true;
-    },
-    broadcast: (msg) => {
-      sent.push(msg);
-    },
-  };
-  const engines = new EngineRegistry({ maxStreamsPerEngine: 10 });
-  engines.add({ id: 'e', url: 'http://127.0.0.1:9', source: 'static' });
-  const dir = new StreamDirectory(config, createLogger('silent', {}), shards, engines);
+  const { dir, messages: sent } = directoryRig({ shards: 1, args: ['--ring-mb', '1'] });
   dir.channels.set(catalogOf([{ id: 'news', number: 1, name: 'News', sources: ['a'.repeat(40)] }]));
   const replies = (reqId: number) => sent.filter((m) => m.type === 'opened' && m.reqId === reqId);
   const owns = () => sent.filter((m) => m.type === 'own');

@@ -4,36 +4,15 @@
 // closed for another. Time is simulated (node:test mock timers) and leases are counted by the test.
 import assert from 'node:assert/strict';
 import { mock, test } from 'node:test';
-import { EngineRegistry } from '@shardcast/engines';
 import { RingControl } from '@shardcast/ring';
 import { parseJsonCatalog } from '../src/channels/catalog.js';
-import { loadConfig } from '../src/config/load.js';
-import { JOIN_ALLOWANCE_MS, type ShardPort, StreamDirectory } from '../src/control/directory.js';
-import { createLogger } from '../src/log.js';
-import type { MainToShard } from '../src/protocol.js';
+import { JOIN_ALLOWANCE_MS } from '../src/control/directory.js';
+import { directoryRig } from './support/directory-rig.js';
 
 const hex = (c: string) => c.repeat(40);
 
 function setup(extra: string[]) {
-  const { config } = loadConfig(
-    ['--shards', '1', '--engine', 'http://127.0.0.1:9', '--ring-mb', '1', ...extra],
-    {},
-  );
-  const sent: MainToShard[] = [];
-  const shards: ShardPort = {
-    size: 1,
-    isReady: () => true,
-    send: (_id, msg) => {
-      sent.push(msg);
-      return true;
-    },
-    broadcast: (msg) => {
-      sent.push(msg);
-    },
-  };
-  const engines = new EngineRegistry({ maxStreamsPerEngine: 10 });
-  engines.add({ id: 'e', url: 'http://127.0.0.1:9', source: 'static' });
-  const dir = new StreamDirectory(config, createLogger('silent', {}), shards, engines);
+  const { dir, messages: sent } = directoryRig({ shards: 1, args: ['--ring-mb', '1', ...extra] });
   const parsed = parseJsonCatalog(
     JSON.stringify({
       channels: ['a', 'b', 'c'].map((c, i) => ({ id: `ch-${c}`, number: i + 1, name: c, sources: [hex(c)] })),
