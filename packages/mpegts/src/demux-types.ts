@@ -38,7 +38,10 @@ export type TsDemuxEvent =
     }
   /** A PCR on the program's PCR PID, 27 MHz units. */
   | { readonly kind: 'pcr'; readonly offset: number; readonly pid: number; readonly pcr: number }
-  /** A PES start on the video PID; pts/dts are 90 kHz or -1; dts is -1 when equal to pts. */
+  /**
+   * A PES start on the video PID (in a program without video: on its first audio PID, every one random
+   * access); pts/dts are 90 kHz or -1; dts is -1 when equal to pts.
+   */
   | {
       readonly kind: 'video';
       readonly offset: number;

@@ -1,8 +1,8 @@
 // Streaming MPEG-TS demuxer in the style of hls.js's tsdemuxer: synchronous, bytes in, results out, a
 // partial packet carried to the next call, flush() at the end of a stream. It aligns the byte stream to
-// whole packets (resyncing on lost sync), follows PAT -> PMT -> video PID, and reports only the packets a
-// live ingest cares about (PSI changes, PCRs, video PES starts, problems). Everything else costs a few
-// byte reads and no allocation.
+// whole packets (resyncing on lost sync), follows PAT -> PMT -> video PID (in a program without video, its
+// first audio PID), and reports only the packets a live ingest cares about (PSI changes, PCRs, video PES
+// starts, problems). Everything else costs a few byte reads and no allocation.
 //
 // Sync rule (ISO/IEC 13818-1 §2.4.3.3 sync_byte): once locked, a packet is accepted when its first byte is
 // 0x47. When it is not, sync is lost and the demuxer searches for a 0x47 followed by two more at 188-byte
@@ -72,6 +72,8 @@ export class TsDemuxer {
   #pcrPid = NO_VALUE;
   #videoPid = NO_VALUE;
   #videoCodec: VideoCodec | AudioCodec | null = null;
+  /** The program has no video: its first audio PID is followed instead, every PES start random access. */
+  #audioOnly = false;
   readonly #patAssembler = new SectionAssembler({
     onSection: (section, packets) => this.#onPat(section, packets),
     onSectionError: (detail) => this.#psiError(`PAT: ${detail}`),
@@ -287,7 +289,9 @@ export class TsDemuxer {
     const pes = p < 0 ? null : parsePesHeader(data, p, end);
     if (pes === null) return;
     const randomAccess =
-      randomAccessIndicator || hasRandomAccessUnit(this.#videoCodec, data, pes.payloadOffset, end);
+      this.#audioOnly ||
+      randomAccessIndicator ||
+      hasRandomAccessUnit(this.#videoCodec, data, pes.payloadOffset, end);
     this.#result.events.push({
       kind: 'video',
       offset: this.#packetOffset,
@@ -375,8 +379,13 @@ export class TsDemuxer {
     this.#pmtSection = section.slice();
     this.#pmtPackets = packets.slice();
     this.#pcrPid = pmt.pcrPid;
-    this.#videoPid = pmt.video?.pid ?? NO_VALUE;
-    this.#videoCodec = pmt.video?.codec ?? null;
+    // A program without video (a radio station) is followed by its first audio stream: every audio frame
+    // decodes on its own, so each audio PES start is a point a player can join at (and an HLS segment can
+    // start at). Without this an audio-only stream never became playable.
+    const followed = pmt.video ?? pmt.audio;
+    this.#videoPid = followed?.pid ?? NO_VALUE;
+    this.#videoCodec = followed?.codec ?? null;
+    this.#audioOnly = pmt.video === null && pmt.audio !== null;
     this.#result.events.push({
       kind: 'pmt',
       offset: this.#packetOffset,
@@ -395,6 +404,7 @@ export class TsDemuxer {
     this.#pcrPid = NO_VALUE;
     this.#videoPid = NO_VALUE;
     this.#videoCodec = null;
+    this.#audioOnly = false;
     this.#pmtAssembler.reset();
   }
 

@@ -119,6 +119,22 @@ export function handleTs(
         stream.control.release();
         return;
       }
+      // The limits again, now that the stream is open: requests that waited for it together all passed
+      // the checks above before any of them was counted (a reconnect storm, a crowd tuning in at once).
+      // The lease just taken is among the stream's readers.
+      const limit =
+        deps.pump.clients >= deps.config.maxClients
+          ? 'SC_ERR_CLIENT_LIMIT'
+          : stream.control.readers > deps.config.maxClientsPerStream
+            ? 'SC_ERR_STREAM_CLIENT_LIMIT'
+            : null;
+      if (limit) {
+        unhold();
+        stream.control.release();
+        deps.recorder.recordMs('mpegts_client_join', performance.now() - t0, false);
+        reply.error(limit);
+        return;
+      }
       start(deps, reply, stream, t0, who, unhold);
     })
     .catch((err: unknown) => {

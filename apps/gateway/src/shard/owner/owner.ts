@@ -239,7 +239,10 @@ export class OwnedStream {
             }
           } else if (!this.#session || !this.#upstream || !reopenSameSession) {
             await this.#stopSession();
-            this.#session = await this.#startSession(client, attempt);
+            // The start too ends at the failover deadline: an engine that never answers it (wedged, yet
+            // still answering its health probes) held a new stream until the open deadline (504) while
+            // another engine could have played it.
+            this.#session = await this.#watched(() => this.#startSession(client, attempt));
             this.#upstream = this.#openUpstream(client, this.#session.playbackUrl, this.#session.format);
             this.#control.post({
               type: 'ownerSession',
@@ -248,7 +251,8 @@ export class OwnedStream {
               session: sessionRef(this.#session),
             });
           }
-          const got = await this.#runWatched(this.#upstream, attempt);
+          const upstream = this.#upstream;
+          const got = await this.#watched(() => upstream.run(attempt));
           if (signal.aborted) break;
           // Clean end: the broadcast paused or the engine dropped us. Reconnect, counted.
           this.#log.info(
@@ -316,11 +320,13 @@ export class OwnedStream {
   }
 
   /**
-   * Runs the upstream, cut short once the stream has had no media for `failoverSeconds`: a connection that
-   * stays open but carries nothing playable would otherwise only be noticed at the next stall, which can
-   * be later than the failover deadline. The loop below then sees the silence and fails over.
+   * Runs one step of the current attempt (the session start, or the upstream), cut short once the stream
+   * has had no media for `failoverSeconds`: a start the engine never answers, or a connection that stays
+   * open but carries nothing playable, would otherwise only end at its own deadline (30 s for a start) or
+   * at the next stall, which can be later than the failover deadline. The loop then sees the silence and
+   * fails over. A step cut this way fails with the {@link UpstreamStall} that says why.
    */
-  async #runWatched(upstream: Upstream, signal: AbortSignal): Promise<number> {
+  async #watched<T>(step: () => Promise<T>): Promise<T> {
     const limitMs = this.#config.failoverSeconds * 1000;
     const attempt = this.#attempt;
     const timer = setInterval(
@@ -331,7 +337,10 @@ export class OwnedStream {
       Math.min(FAILOVER_CHECK_MS, limitMs / 4),
     );
     try {
-      return await upstream.run(signal);
+      return await step();
+    } catch (err) {
+      const why: unknown = attempt.signal.reason;
+      throw why instanceof UpstreamStall ? why : err;
     } finally {
       clearInterval(timer);
     }
