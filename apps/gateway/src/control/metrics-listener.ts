@@ -52,13 +52,21 @@ export class MetricsListener {
   }
 
   #serve(handler: ApiHandler, req: IncomingMessage, res: ServerResponse): void {
-    const url = new URL(req.url ?? '/', 'http://metrics.invalid');
     const method = (req.method ?? 'GET').toUpperCase();
     const head = method === 'HEAD';
     const answer = (r: ApiResponse): void => {
       res.writeHead(r.status, { ...r.headers, 'Content-Length': Buffer.byteLength(r.body) });
       res.end(head ? undefined : r.body);
     };
+    // node:http takes any request target, absolute-form included (`GET http://[ HTTP/1.1`), and an
+    // exception here is thrown on main's loop: one request from a scanner ended the whole gateway.
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://metrics.invalid');
+    } catch {
+      answer(apiError('SC_ERR_BAD_REQUEST', 'The request target is not a valid path.'));
+      return;
+    }
     if (url.pathname === '/health') {
       answer(method === 'GET' || head ? json(200, { status: 'ok' }) : apiError('SC_ERR_METHOD_NOT_ALLOWED'));
       return;
