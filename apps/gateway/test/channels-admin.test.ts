@@ -278,6 +278,32 @@ describe('admin API and reloads', () => {
     assert.equal(m3u.includes('attacker'), false);
   });
 
+  test('PUT refuses a field the catalog does not know instead of dropping it', async () => {
+    // A typo, or M3U's attribute name: answered 201 while the saved channel had no group or guide id.
+    const fields = 'the fields are id, number, name, group, logo, tvg_id and sources.';
+    for (const [extra, shown] of [
+      [{ grup: 'Sports' }, '"grup"'],
+      [{ 'tvg-id': 'sports1.es' }, '"tvg-id"'],
+      [{ 'x\n': 1 }, '"x\\n"'],
+    ] as const) {
+      const r = await api('/typo', {
+        method: 'PUT',
+        body: JSON.stringify({ name: 'Typo', sources: [C], ...extra }),
+      });
+      assert.equal(r.status, 400, shown);
+      assert.deepEqual(r.body, {
+        error: { code: 'SC_ERR_BAD_CHANNEL', message: `Channel has an unknown field ${shown}: ${fields}` },
+      });
+    }
+    assert.equal((await api('/typo')).status, 404, 'nothing was saved');
+    assert.deepEqual(onDisk(), ['keep', 'change']);
+    // What GET answers goes back unchanged: every field it lists is one PUT takes.
+    const got = await api('/keep');
+    const again = await api('/keep', { method: 'PUT', body: JSON.stringify(got.body) });
+    assert.equal(again.status, 200);
+    assert.deepEqual(again.body, got.body);
+  });
+
   test('an edit closes the changed channel only; the unchanged one keeps playing', async () => {
     const keep = openTs(`${gw.url}/channel/keep.ts`);
     const change = openTs(`${gw.url}/channel/change.ts`);

@@ -146,6 +146,10 @@ export class ChannelCatalog {
         return apiError('SC_ERR_BAD_CHANNEL', 'The body must be a JSON channel object.');
       }
       if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
+        // A field the catalog does not know would be dropped from the saved file without a word: a typo
+        // (`grup`, `tvg-id` as in M3U) lost the group or the guide id while the API answered 201.
+        const unknown = Object.keys(body).find((k) => !CHANNEL_FIELDS.includes(k));
+        if (unknown !== undefined) return apiError('SC_ERR_BAD_CHANNEL', unknownField(unknown));
         const given = (body as { id?: unknown }).id;
         if (given !== undefined && given !== id)
           return apiError('SC_ERR_BAD_CHANNEL', 'The id in the body differs from the one in the path.');
@@ -260,6 +264,15 @@ export class ChannelCatalog {
     }
     return closed;
   }
+}
+
+/** The fields of a channel object (`channelJson` writes exactly these). */
+const CHANNEL_FIELDS: readonly string[] = ['id', 'number', 'name', 'group', 'logo', 'tvg_id', 'sources'];
+
+function unknownField(key: string): string {
+  // The name as JSON (control characters escaped), cut short: it is the caller's text.
+  const shown = JSON.stringify(key.length > 64 ? `${key.slice(0, 64)}…` : key);
+  return `Channel has an unknown field ${shown}: the fields are ${CHANNEL_FIELDS.slice(0, -1).join(', ')} and ${CHANNEL_FIELDS.at(-1)}.`;
 }
 
 function sameSources(a: readonly ChannelSource[], b: readonly ChannelSource[]): boolean {
