@@ -139,9 +139,15 @@ export class ChannelCatalog {
       if (!existing) return apiError('SC_ERR_CHANNEL_NOT_FOUND');
       next = catalog.channels.filter((c) => c.id !== id);
     } else {
+      if (req.bodyNotUtf8)
+        return apiError(
+          'SC_ERR_BAD_CHANNEL',
+          'The body is not UTF-8 text: send the JSON channel object encoded as UTF-8.',
+        );
       let body: unknown;
       try {
-        body = JSON.parse(req.body ?? '');
+        // A byte order mark (Windows tools write one) is not part of the JSON.
+        body = JSON.parse((req.body ?? '').replace(/^\uFEFF/, ''));
       } catch {
         return apiError('SC_ERR_BAD_CHANNEL', 'The body must be a JSON channel object.');
       }
