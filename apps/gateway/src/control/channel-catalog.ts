@@ -297,6 +297,10 @@ function errnoWords(code: string): string {
     ENOTDIR: 'a part of its path is not a directory',
     EISDIR: 'the path is a directory',
     EIO: 'an I/O error',
+    // rename(2) cannot replace a mount point: a catalog mounted into a container as a single file
+    // (`-v ./channels.json:/etc/shardcast/channels.json`).
+    EBUSY:
+      'the file is a mount point (a single file mounted into a container?) and cannot be replaced atomically; mount its directory instead',
   };
   const w = words[code];
   return w ? `${w} (${code})` : code;
