@@ -7,7 +7,6 @@
  * source lists changed (or that are gone); a playing channel whose sources did not change goes on
  * untouched.
  */
-import { unwatchFile, watchFile } from 'node:fs';
 import { type Catalog, type Channel, channelFromJson, checkChannels } from '../channels/catalog.js';
 import {
   CatalogFileError,
@@ -26,6 +25,7 @@ import { checkApiKey } from './auth.js';
 import type { ChannelChecker } from './channel-check.js';
 import type { ChannelSources } from './channel-sources.js';
 import type { StreamDirectory } from './directory.js';
+import { SettledFileWatch } from './file-watch.js';
 
 /** How often the file's modification time is checked (a rename over it is seen too). */
 const WATCH_INTERVAL_MS = 1000;
@@ -43,6 +43,7 @@ export class ChannelCatalog {
   /** Digest of the file as last loaded or written: a different file on disk was changed by someone else. */
   #digest = '';
   #watching = false;
+  #watch: SettledFileWatch | null = null;
   readonly #onSignal = (): void => {
     this.reload('SIGHUP');
   };
@@ -77,17 +78,16 @@ export class ChannelCatalog {
     if (this.#path === undefined || this.#watching) return;
     this.#watching = true;
     process.on('SIGHUP', this.#onSignal);
-    watchFile(this.#path, { interval: WATCH_INTERVAL_MS }, (cur, prev) => {
-      if (cur.mtimeMs !== prev.mtimeMs || cur.ino !== prev.ino || cur.size !== prev.size)
-        this.reload('file changed');
-    });
+    // Reloaded once the file stopped changing: a playlist rewritten in place is not read half written.
+    this.#watch = new SettledFileWatch(this.#path, WATCH_INTERVAL_MS, () => this.reload('file changed'));
   }
 
   stop(): void {
     if (!this.#watching || this.#path === undefined) return;
     this.#watching = false;
     process.off('SIGHUP', this.#onSignal);
-    unwatchFile(this.#path);
+    this.#watch?.stop();
+    this.#watch = null;
   }
 
   /** Reads the file again; a bad file is logged and the catalog in use is kept. True when applied. */
