@@ -64,6 +64,27 @@ test('behind an authenticating proxy (its own Bearer token) the key in X-API-Key
   assert.equal(right.body.error.code, 'SC_ERR_STREAM_NOT_FOUND');
 });
 
+test('a stream id spelled in upper case, as players may, is found by GET and closed by DELETE', async () => {
+  const upper = 'EF'.repeat(20);
+  const reading = readTs(`${gw.url}/ace/getstream?id=${upper}`, 15_000);
+  assert.ok(
+    await waitFor(
+      async () => (await getJson(`${gw.url}/api/v1/streams/${upper}`)).body?.state === 'live',
+      5000,
+    ),
+    'GET finds the stream the upper-case id plays',
+  );
+  const one = await getJson(`${gw.url}/api/v1/streams/${upper}`);
+  assert.equal(one.body.stream, upper.toLowerCase());
+  const closed = await getJson(`${gw.url}/api/v1/streams/${upper}`, {
+    method: 'DELETE',
+    headers: { 'x-api-key': KEY },
+  });
+  assert.equal(closed.status, 200);
+  assert.equal(closed.body.closed, true);
+  assert.ok((await reading).closedByServer, 'its client was ended');
+});
+
 test('the key never appears in the logs', () => {
   const text = gw.logs.map((l) => JSON.stringify(l)).join('\n');
   assert.ok(gw.logs.length > 5);

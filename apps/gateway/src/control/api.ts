@@ -6,7 +6,7 @@
 import type { EngineRegistry } from '@shardcast/engines';
 import type { GatewayConfig } from '../config/types.js';
 import type { StreamMedia } from '../probe/probe-scheduler.js';
-import type { StreamKind } from '../stream-key.js';
+import { keyString, parseKeyToken, type StreamKind } from '../stream-key.js';
 import { type ApiRequest, type ApiResponse, apiError, json } from './api-response.js';
 import { checkApiKey } from './auth.js';
 import { channelView } from './channel-view.js';
@@ -88,7 +88,11 @@ export class ApiRouter {
       return json(200, { streams: [...this.#directory.entries()].map((e) => this.#stream(e)) });
     }
     if (path.startsWith('/api/v1/streams/')) {
-      const token = path.slice('/api/v1/streams/'.length);
+      // Spelled as players may spell it: `/ace/getstream?id=ABCD…` plays the lower-case stream, and its
+      // upper-case id answered 404 here, so a DELETE to close it said "No such stream is open".
+      const given = path.slice('/api/v1/streams/'.length);
+      const key = parseKeyToken(given);
+      const token = key ? keyString(key) : given;
       const entry = this.#directory.byToken(token);
       if (method === 'DELETE') {
         const auth = checkApiKey(this.#config.apiKey, req.headers);
