@@ -131,3 +131,22 @@ test('a request target that is no URL path is a 400, and the gateway stays up', 
   const absolute = await raw(port, `GET http://x/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
   assert.match(absolute, /^HTTP\/1\.1 200 /);
 });
+
+test('a method the metrics port does not serve is a 405 naming what it does (Allow), and OPTIONS says it too', async () => {
+  for (const path of ['/metrics', '/metrics/performance', '/ready', '/health']) {
+    for (const method of ['POST', 'DELETE', 'PUT']) {
+      const r = await getJson(`${metricsUrl}${path}`, { method });
+      assert.equal(r.status, 405, `${method} ${path}`);
+      assert.equal(r.body.error.code, 'SC_ERR_METHOD_NOT_ALLOWED');
+      assert.equal(r.headers.get('allow'), 'GET, HEAD, OPTIONS', `${method} ${path}`);
+    }
+    const options = await fetch(`${metricsUrl}${path}`, { method: 'OPTIONS' });
+    assert.equal(options.status, 204, `OPTIONS ${path}`);
+    assert.equal(options.headers.get('allow'), 'GET, HEAD, OPTIONS');
+  }
+  assert.equal(
+    (await getJson(`${metricsUrl}/nope`, { method: 'POST' })).status,
+    404,
+    'an unknown path stays 404',
+  );
+});
