@@ -199,16 +199,18 @@ function CheckResults({ sources }) {
 
 export function EnginesTable({ engines, history, apiKey }) {
   const [results, setResults] = useState({});
-  const drain = async (id) => {
-    setResults((r) => ({ ...r, [id]: 'draining…' }));
-    const res = await fetch(`/api/v1/engines/${encodeURIComponent(id)}/drain`, {
+  // Drain, and Resume to undo a drain (a static or discovered engine; a managed one is being replaced).
+  const act = async (id, action) => {
+    setResults((r) => ({ ...r, [id]: action === 'drain' ? 'draining…' : 'resuming…' }));
+    const res = await fetch(`/api/v1/engines/${encodeURIComponent(id)}/${action}`, {
       method: 'POST',
       headers: { 'X-API-Key': apiKey },
     });
     const body = await res.json().catch(() => ({}));
+    const done = action === 'drain' ? 'drain started' : 'resumed';
     setResults((r) => ({
       ...r,
-      [id]: res.ok ? 'drain started' : `refused: ${body.error?.code ?? res.status}`,
+      [id]: res.ok ? done : `refused: ${body.error?.code ?? res.status}`,
     }));
   };
   return html`<section class="card" aria-label="Engines">
@@ -229,7 +231,13 @@ export function EnginesTable({ engines, history, apiKey }) {
               <td class="num">${h ? html`<${Sparkline} data=${h.mem} />` : null} ${f.bytes(e.memory_bytes)}</td>
               ${
                 apiKey
-                  ? html`<td>${(e.state ?? 'ready') === 'ready' ? html`<button onClick=${() => drain(e.id)}>Drain</button>` : null} <span class="engine-result">${results[e.id] ?? ''}</span></td>`
+                  ? html`<td>${
+                      (e.state ?? 'ready') === 'ready'
+                        ? html`<button onClick=${() => act(e.id, 'drain')}>Drain</button>`
+                        : e.state === 'draining'
+                          ? html`<button onClick=${() => act(e.id, 'resume')}>Resume</button>`
+                          : null
+                    } <span class="engine-result">${results[e.id] ?? ''}</span></td>`
                   : null
               }
             </tr>`;

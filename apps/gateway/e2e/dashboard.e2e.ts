@@ -235,7 +235,7 @@ describe('dashboard in Chromium', () => {
     await page.click('button[aria-label="Close detail"]');
   });
 
-  test('with the key: Drain takes an engine out of selection, and the table says so', async () => {
+  test('with the key: Drain takes an engine out of selection, the table says so, and Resume undoes it', async () => {
     const engine = sim.url.replace(/\/$/, '');
     const rowOf = `document.querySelector('tr[data-engine="${engine}"]')`;
     await until(`${rowOf}?.querySelector('[data-col="engine-state"]')?.textContent === 'ready'`, SHOW_MS);
@@ -250,6 +250,14 @@ describe('dashboard in Chromium', () => {
       `fetch('/api/v1/engines/${encodeURIComponent(engine)}/drain', { method: 'POST' }).then(r => r.status)`,
     );
     assert.equal(refused, 401);
+    // Resume undoes the drain: the engine takes new streams again.
+    await page.click(`tr[data-engine="${engine}"] button`);
+    await until(`${rowOf}?.querySelector('.engine-result')?.textContent === 'resumed'`, SHOW_MS);
+    await until(`${rowOf}?.querySelector('[data-col="engine-state"]')?.textContent === 'ready'`, SHOW_MS);
+    const resumed = (await getJson(`${gw.url}/api/v1/engines`)).body.engines.find(
+      (e: any) => e.id === engine,
+    );
+    assert.equal(resumed?.state, 'ready');
   });
 
   test('a gateway restart shows "disconnected", then the page recovers by itself', async () => {

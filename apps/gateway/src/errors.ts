@@ -80,6 +80,11 @@ export const ERRORS = {
   SC_ERR_EPG_UNAVAILABLE: { status: 503, message: 'The guide could not be loaded yet; retry later.' },
   SC_ERR_TUNER_LIMIT: { status: 503, message: 'Every tuner is in use.' },
   SC_ERR_ENGINE_NOT_FOUND: { status: 404, message: 'No such engine.' },
+  SC_ERR_ENGINE_MANAGED: {
+    status: 409,
+    message:
+      'A drained managed engine is being replaced and removed; it cannot be resumed (POST /api/v1/engines {"count": N} keeps more engines).',
+  },
   SC_ERR_BAD_COUNT: {
     status: 400,
     message: 'The body must be a JSON object {"count": N} with N an integer from 0 to --provision-max.',

@@ -208,6 +208,8 @@ export type ShardToMain =
       headers: Record<string, string>;
       /** PUT bodies (admin writes), UTF-8. */
       body?: string;
+      /** The body was not UTF-8 (then `body` is absent): refused by the route, after the key check. */
+      bodyNotUtf8?: true;
     }
   | { type: 'stats'; stats: ShardStats };
 

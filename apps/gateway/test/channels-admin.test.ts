@@ -278,6 +278,64 @@ describe('admin API and reloads', () => {
     assert.equal(m3u.includes('attacker'), false);
   });
 
+  test('PUT refuses a field the catalog does not know instead of dropping it', async () => {
+    // A typo, or M3U's attribute name: answered 201 while the saved channel had no group or guide id.
+    const fields = 'the fields are id, number, name, group, logo, tvg_id and sources.';
+    for (const [extra, shown] of [
+      [{ grup: 'Sports' }, '"grup"'],
+      [{ 'tvg-id': 'sports1.es' }, '"tvg-id"'],
+      [{ 'x\n': 1 }, '"x\\n"'],
+    ] as const) {
+      const r = await api('/typo', {
+        method: 'PUT',
+        body: JSON.stringify({ name: 'Typo', sources: [C], ...extra }),
+      });
+      assert.equal(r.status, 400, shown);
+      assert.deepEqual(r.body, {
+        error: { code: 'SC_ERR_BAD_CHANNEL', message: `Channel has an unknown field ${shown}: ${fields}` },
+      });
+    }
+    assert.equal((await api('/typo')).status, 404, 'nothing was saved');
+    assert.deepEqual(onDisk(), ['keep', 'change']);
+    // What GET answers goes back unchanged: every field it lists is one PUT takes.
+    const got = await api('/keep');
+    const again = await api('/keep', { method: 'PUT', body: JSON.stringify(got.body) });
+    assert.equal(again.status, 200);
+    assert.deepEqual(again.body, got.body);
+  });
+
+  test('PUT refuses a body that is not UTF-8 instead of saving U+FFFD; a byte order mark is fine', async () => {
+    // "Télé" in Latin-1, as PowerShell's Invoke-RestMethod sends a string body by default.
+    const latin1 = Buffer.from(JSON.stringify({ name: 'Télé', sources: [C] }), 'latin1');
+    const r = await api('/tele', { method: 'PUT', body: latin1 });
+    assert.equal(r.status, 400);
+    assert.deepEqual(r.body, {
+      error: {
+        code: 'SC_ERR_BAD_CHANNEL',
+        message: 'The body is not UTF-8 text: send the JSON channel object encoded as UTF-8.',
+      },
+    });
+    assert.equal((await api('/tele')).status, 404, 'nothing was saved');
+    assert.deepEqual(onDisk(), ['keep', 'change']);
+    // Without the key the answer is the key's, whatever the body.
+    const anon = await getJson(`${gw.url}/api/v1/channels/tele`, { method: 'PUT', body: latin1 });
+    assert.equal(anon.status, 401);
+    // UTF-8 with a byte order mark (Windows tools write one) is the channel as sent.
+    const bom = Buffer.concat([
+      Buffer.from([0xef, 0xbb, 0xbf]),
+      Buffer.from(latin1.toString('latin1'), 'utf8'),
+    ]);
+    const ok = await api('/tele', { method: 'PUT', body: bom });
+    assert.equal(ok.status, 201);
+    assert.equal(ok.body.name, 'Télé');
+    assert.equal(
+      parseCatalog(readFileSync(file, 'utf8')).catalog!.channels.find((c) => c.id === 'tele')?.name,
+      'Télé',
+      'saved as sent',
+    );
+    assert.equal((await api('/tele', { method: 'DELETE' })).status, 200);
+  });
+
   test('an edit closes the changed channel only; the unchanged one keeps playing', async () => {
     const keep = openTs(`${gw.url}/channel/keep.ts`);
     const change = openTs(`${gw.url}/channel/change.ts`);

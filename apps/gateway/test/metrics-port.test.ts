@@ -114,3 +114,39 @@ test('HTTP/1.0 health checks (HAProxy default httpchk) and pipelined scrapes are
   const statuses = [...piped.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
   assert.deepEqual(statuses, [200, 400, 200], 'answered in order');
 });
+
+test('a request target that is no URL path is a 400, and the gateway stays up', async () => {
+  const port = Number(new URL(metricsUrl).port);
+  // node:http passes absolute-form targets through as they are; `http://[` is no URL at all. It threw on
+  // main's loop and ended the whole gateway, players included.
+  for (const target of ['http://[', 'http://%zz', 'http://x:99999/']) {
+    const answer = await raw(port, `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    assert.match(answer, /^HTTP\/1\.1 400 /, target);
+    assert.match(answer, /"code":"SC_ERR_BAD_REQUEST"/, target);
+  }
+  assert.equal(gw.proc.exitCode, null, 'the gateway is still running');
+  assert.equal((await getJson(`${metricsUrl}/health`)).status, 200);
+  assert.equal((await getJson(`${gw.url}/health`)).status, 200, 'the public port still answers');
+  // An absolute-form target that is a URL is served like its path.
+  const absolute = await raw(port, `GET http://x/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+  assert.match(absolute, /^HTTP\/1\.1 200 /);
+});
+
+test('a method the metrics port does not serve is a 405 naming what it does (Allow), and OPTIONS says it too', async () => {
+  for (const path of ['/metrics', '/metrics/performance', '/ready', '/health']) {
+    for (const method of ['POST', 'DELETE', 'PUT']) {
+      const r = await getJson(`${metricsUrl}${path}`, { method });
+      assert.equal(r.status, 405, `${method} ${path}`);
+      assert.equal(r.body.error.code, 'SC_ERR_METHOD_NOT_ALLOWED');
+      assert.equal(r.headers.get('allow'), 'GET, HEAD, OPTIONS', `${method} ${path}`);
+    }
+    const options = await fetch(`${metricsUrl}${path}`, { method: 'OPTIONS' });
+    assert.equal(options.status, 204, `OPTIONS ${path}`);
+    assert.equal(options.headers.get('allow'), 'GET, HEAD, OPTIONS');
+  }
+  assert.equal(
+    (await getJson(`${metricsUrl}/nope`, { method: 'POST' })).status,
+    404,
+    'an unknown path stays 404',
+  );
+});

@@ -58,6 +58,10 @@ describe('checkApiKey', () => {
     assert.equal(checkApiKey('k', {}), 'denied');
     assert.equal(checkApiKey('k', { authorization: 'Basic k' }), 'denied');
     assert.equal(checkApiKey('k', { 'x-api-key': 'kk' }), 'denied');
+    // Behind an authenticating proxy the Bearer is the proxy's token: the key in X-API-Key still counts.
+    assert.equal(checkApiKey('k', { authorization: 'Bearer proxy-token', 'x-api-key': 'k' }), 'ok');
+    assert.equal(checkApiKey('k', { authorization: 'Bearer k', 'x-api-key': 'wrong' }), 'ok');
+    assert.equal(checkApiKey('k', { authorization: 'Bearer proxy-token', 'x-api-key': 'kk' }), 'denied');
   });
 });
 

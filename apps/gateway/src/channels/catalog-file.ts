@@ -146,7 +146,17 @@ export function writeFileAtomic(path: string, text: string): void {
     throw err;
   }
   closeSync(fd);
-  renameSync(temp, target);
+  try {
+    renameSync(temp, target);
+  } catch (err) {
+    // Not replaced (a mount point: EBUSY): the temporary file must not pile up beside the catalog.
+    try {
+      unlinkSync(temp);
+    } catch {
+      // Nothing to clean up.
+    }
+    throw err;
+  }
   // The rename itself is durable only once the directory entry is on disk.
   try {
     const dfd = openSync(dir, 'r');

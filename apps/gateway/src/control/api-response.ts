@@ -7,6 +7,8 @@ export interface ApiRequest {
   readonly query: string;
   readonly headers: Record<string, string>;
   readonly body?: string;
+  /** The body's bytes were not UTF-8 (`body` is then absent). */
+  readonly bodyNotUtf8?: true;
 }
 
 export interface ApiResponse {

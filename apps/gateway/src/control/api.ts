@@ -6,7 +6,7 @@
 import type { EngineRegistry } from '@shardcast/engines';
 import type { GatewayConfig } from '../config/types.js';
 import type { StreamMedia } from '../probe/probe-scheduler.js';
-import type { StreamKind } from '../stream-key.js';
+import { keyString, parseKeyToken, type StreamKind } from '../stream-key.js';
 import { type ApiRequest, type ApiResponse, apiError, json } from './api-response.js';
 import { checkApiKey } from './auth.js';
 import { channelView } from './channel-view.js';
@@ -88,7 +88,11 @@ export class ApiRouter {
       return json(200, { streams: [...this.#directory.entries()].map((e) => this.#stream(e)) });
     }
     if (path.startsWith('/api/v1/streams/')) {
-      const token = path.slice('/api/v1/streams/'.length);
+      // Spelled as players may spell it: `/ace/getstream?id=ABCD…` plays the lower-case stream, and its
+      // upper-case id answered 404 here, so a DELETE to close it said "No such stream is open".
+      const given = path.slice('/api/v1/streams/'.length);
+      const key = parseKeyToken(given);
+      const token = key ? keyString(key) : given;
       const entry = this.#directory.byToken(token);
       if (method === 'DELETE') {
         const auth = checkApiKey(this.#config.apiKey, req.headers);
@@ -106,10 +110,11 @@ export class ApiRouter {
       if (!read) return apiError('SC_ERR_METHOD_NOT_ALLOWED');
       return json(200, { engines: this.#engines(), provisioning: this.#provisioningView() });
     }
-    const drain = /^\/api\/v1\/engines\/([^/]+)\/drain$/.exec(path);
+    const drain = /^\/api\/v1\/engines\/([^/]+)\/(drain|resume)$/.exec(path);
     if (drain) {
       if (method !== 'POST') return apiError('SC_ERR_METHOD_NOT_ALLOWED');
-      return this.#drain(req, drain[1]!);
+      const rawId = drain[1] ?? '';
+      return drain[2] === 'drain' ? this.#drain(req, rawId) : this.#resume(req, rawId);
     }
     return apiError('SC_ERR_NOT_FOUND');
   }
@@ -158,6 +163,32 @@ export class ApiRouter {
     }
     const managed = this.#provisioning?.manages(id) === true;
     return json(202, { engine: id, state: 'draining', managed, removed_when_empty: managed });
+  }
+
+  /**
+   * `POST /api/v1/engines/<id>/resume`: a drained static or discovered engine takes new streams again. A
+   * drain had no way back: drained by mistake (the dashboard's button), the only engine refused every new
+   * stream with 503 SC_ERR_NO_ENGINE until a restart, while /ready stayed green. A managed engine's drain
+   * ends in its removal (a replacement is already on its way): 409.
+   */
+  #resume(req: ApiRequest, rawId: string): ApiResponse {
+    const denied = this.#admin(req);
+    if (denied) return denied;
+    let id: string;
+    try {
+      id = decodeURIComponent(rawId);
+    } catch {
+      return apiError('SC_ERR_ENGINE_NOT_FOUND');
+    }
+    if (this.#provisioning?.manages(id) === true) {
+      const state = this.#provisioning.get(id)?.state;
+      // A managed engine that was never drained is already taking streams: nothing to undo.
+      if (state === 'draining' || state === 'stopping') return apiError('SC_ERR_ENGINE_MANAGED');
+      return json(200, { engine: id, state: state ?? 'ready', managed: true });
+    }
+    if (this.#registry.get(id) === undefined) return apiError('SC_ERR_ENGINE_NOT_FOUND');
+    this.#registry.setLifecycle(id, 'ready');
+    return json(200, { engine: id, state: 'ready', managed: false });
   }
 
   #admin(req: ApiRequest): ApiResponse | null {

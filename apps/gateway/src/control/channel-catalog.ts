@@ -7,7 +7,6 @@
  * source lists changed (or that are gone); a playing channel whose sources did not change goes on
  * untouched.
  */
-import { unwatchFile, watchFile } from 'node:fs';
 import { type Catalog, type Channel, channelFromJson, checkChannels } from '../channels/catalog.js';
 import {
   CatalogFileError,
@@ -26,6 +25,7 @@ import { checkApiKey } from './auth.js';
 import type { ChannelChecker } from './channel-check.js';
 import type { ChannelSources } from './channel-sources.js';
 import type { StreamDirectory } from './directory.js';
+import { SettledFileWatch } from './file-watch.js';
 
 /** How often the file's modification time is checked (a rename over it is seen too). */
 const WATCH_INTERVAL_MS = 1000;
@@ -43,6 +43,7 @@ export class ChannelCatalog {
   /** Digest of the file as last loaded or written: a different file on disk was changed by someone else. */
   #digest = '';
   #watching = false;
+  #watch: SettledFileWatch | null = null;
   readonly #onSignal = (): void => {
     this.reload('SIGHUP');
   };
@@ -77,17 +78,16 @@ export class ChannelCatalog {
     if (this.#path === undefined || this.#watching) return;
     this.#watching = true;
     process.on('SIGHUP', this.#onSignal);
-    watchFile(this.#path, { interval: WATCH_INTERVAL_MS }, (cur, prev) => {
-      if (cur.mtimeMs !== prev.mtimeMs || cur.ino !== prev.ino || cur.size !== prev.size)
-        this.reload('file changed');
-    });
+    // Reloaded once the file stopped changing: a playlist rewritten in place is not read half written.
+    this.#watch = new SettledFileWatch(this.#path, WATCH_INTERVAL_MS, () => this.reload('file changed'));
   }
 
   stop(): void {
     if (!this.#watching || this.#path === undefined) return;
     this.#watching = false;
     process.off('SIGHUP', this.#onSignal);
-    unwatchFile(this.#path);
+    this.#watch?.stop();
+    this.#watch = null;
   }
 
   /** Reads the file again; a bad file is logged and the catalog in use is kept. True when applied. */
@@ -139,13 +139,23 @@ export class ChannelCatalog {
       if (!existing) return apiError('SC_ERR_CHANNEL_NOT_FOUND');
       next = catalog.channels.filter((c) => c.id !== id);
     } else {
+      if (req.bodyNotUtf8)
+        return apiError(
+          'SC_ERR_BAD_CHANNEL',
+          'The body is not UTF-8 text: send the JSON channel object encoded as UTF-8.',
+        );
       let body: unknown;
       try {
-        body = JSON.parse(req.body ?? '');
+        // A byte order mark (Windows tools write one) is not part of the JSON.
+        body = JSON.parse((req.body ?? '').replace(/^\uFEFF/, ''));
       } catch {
         return apiError('SC_ERR_BAD_CHANNEL', 'The body must be a JSON channel object.');
       }
       if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
+        // A field the catalog does not know would be dropped from the saved file without a word: a typo
+        // (`grup`, `tvg-id` as in M3U) lost the group or the guide id while the API answered 201.
+        const unknown = Object.keys(body).find((k) => !CHANNEL_FIELDS.includes(k));
+        if (unknown !== undefined) return apiError('SC_ERR_BAD_CHANNEL', unknownField(unknown));
         const given = (body as { id?: unknown }).id;
         if (given !== undefined && given !== id)
           return apiError('SC_ERR_BAD_CHANNEL', 'The id in the body differs from the one in the path.');
@@ -262,6 +272,15 @@ export class ChannelCatalog {
   }
 }
 
+/** The fields of a channel object (`channelJson` writes exactly these). */
+const CHANNEL_FIELDS: readonly string[] = ['id', 'number', 'name', 'group', 'logo', 'tvg_id', 'sources'];
+
+function unknownField(key: string): string {
+  // The name as JSON (control characters escaped), cut short: it is the caller's text.
+  const shown = JSON.stringify(key.length > 64 ? `${key.slice(0, 64)}…` : key);
+  return `Channel has an unknown field ${shown}: the fields are ${CHANNEL_FIELDS.slice(0, -1).join(', ')} and ${CHANNEL_FIELDS.at(-1)}.`;
+}
+
 function sameSources(a: readonly ChannelSource[], b: readonly ChannelSource[]): boolean {
   return a.length === b.length && a.every((s, i) => sourceText(s) === sourceText(b[i]!));
 }
@@ -278,6 +297,10 @@ function errnoWords(code: string): string {
     ENOTDIR: 'a part of its path is not a directory',
     EISDIR: 'the path is a directory',
     EIO: 'an I/O error',
+    // rename(2) cannot replace a mount point: a catalog mounted into a container as a single file
+    // (`-v ./channels.json:/etc/shardcast/channels.json`).
+    EBUSY:
+      'the file is a mount point (a single file mounted into a container?) and cannot be replaced atomically; mount its directory instead',
   };
   const w = words[code];
   return w ? `${w} (${code})` : code;

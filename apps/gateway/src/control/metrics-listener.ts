@@ -9,6 +9,8 @@ import type { Logger } from '../log.js';
 import { type ApiRequest, type ApiResponse, apiError, json } from './api-response.js';
 
 const ROUTES = new Set(['/metrics', '/metrics/performance', '/ready']);
+/** What every route of this listener takes. */
+const ALLOW = 'GET, HEAD, OPTIONS';
 /** A request line and headers arrive in far less; a slow or idle client is not kept. */
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -52,19 +54,39 @@ export class MetricsListener {
   }
 
   #serve(handler: ApiHandler, req: IncomingMessage, res: ServerResponse): void {
-    const url = new URL(req.url ?? '/', 'http://metrics.invalid');
     const method = (req.method ?? 'GET').toUpperCase();
     const head = method === 'HEAD';
     const answer = (r: ApiResponse): void => {
       res.writeHead(r.status, { ...r.headers, 'Content-Length': Buffer.byteLength(r.body) });
       res.end(head ? undefined : r.body);
     };
-    if (url.pathname === '/health') {
-      answer(method === 'GET' || head ? json(200, { status: 'ok' }) : apiError('SC_ERR_METHOD_NOT_ALLOWED'));
+    // node:http takes any request target, absolute-form included (`GET http://[ HTTP/1.1`), and an
+    // exception here is thrown on main's loop: one request from a scanner ended the whole gateway.
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://metrics.invalid');
+    } catch {
+      answer(apiError('SC_ERR_BAD_REQUEST', 'The request target is not a valid path.'));
       return;
     }
-    if (!ROUTES.has(url.pathname)) {
+    if (url.pathname !== '/health' && !ROUTES.has(url.pathname)) {
       answer(apiError('SC_ERR_NOT_FOUND'));
+      return;
+    }
+    // Every route here is read-only. A 405 names what the path takes (RFC 9110 15.5.6, as on the public
+    // port), and OPTIONS answers it too: both went out without `Allow`.
+    if (method === 'OPTIONS') {
+      res.writeHead(204, { Allow: ALLOW });
+      res.end();
+      return;
+    }
+    if (method !== 'GET' && !head) {
+      const r = apiError('SC_ERR_METHOD_NOT_ALLOWED');
+      answer({ ...r, headers: { ...r.headers, Allow: ALLOW } });
+      return;
+    }
+    if (url.pathname === '/health') {
+      answer(json(200, { status: 'ok' }));
       return;
     }
     const headers: Record<string, string> = {};

@@ -8,10 +8,10 @@
  * cut: a TS connection plays on until it closes; an HLS player is checked on every playlist and segment
  * request, so one whose token was removed gets 401 at its next request.
  */
-import { unwatchFile, watchFile } from 'node:fs';
 import { type PlayerToken, readTokenFile, TokenFileError } from '../access/token-file.js';
 import { nextTokenTable, type TokenGate, type TokenTable, tokenTable } from '../access/token-gate.js';
 import type { Logger } from '../log.js';
+import { SettledFileWatch } from './file-watch.js';
 
 /** How often the file's modification time is checked (a rename over it is seen too). */
 const WATCH_INTERVAL_MS = 1000;
@@ -29,6 +29,7 @@ export class PlayerTokens {
   #table: TokenTable;
   #sinks: TokenSinks | null = null;
   #watching = false;
+  #watch: SettledFileWatch | null = null;
   readonly #onSignal = (): void => {
     this.reload('SIGHUP');
   };
@@ -50,17 +51,16 @@ export class PlayerTokens {
     this.#watching = true;
     this.#sinks = sinks;
     process.on('SIGHUP', this.#onSignal);
-    watchFile(this.#path, { interval: WATCH_INTERVAL_MS }, (cur, prev) => {
-      if (cur.mtimeMs !== prev.mtimeMs || cur.ino !== prev.ino || cur.size !== prev.size)
-        this.reload('file changed');
-    });
+    // Reloaded once the file stopped changing, like the channel catalog (see file-watch.ts).
+    this.#watch = new SettledFileWatch(this.#path, WATCH_INTERVAL_MS, () => this.reload('file changed'));
   }
 
   stop(): void {
     if (!this.#watching) return;
     this.#watching = false;
     process.off('SIGHUP', this.#onSignal);
-    unwatchFile(this.#path);
+    this.#watch?.stop();
+    this.#watch = null;
   }
 
   /** Reads the file again; true when the new tokens are in use. Logs names, never tokens. */

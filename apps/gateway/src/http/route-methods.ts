@@ -17,7 +17,7 @@ const SEG = '[^/]+';
 const TABLE: readonly (readonly [RegExp, readonly string[]])[] = [
   [new RegExp(`^/api/v1/channels/${SEG}$`), CHANNEL],
   [new RegExp(`^/api/v1/channels/${SEG}/check$`), POST],
-  [new RegExp(`^/api/v1/engines/${SEG}/drain$`), POST],
+  [new RegExp(`^/api/v1/engines/${SEG}/(?:drain|resume)$`), POST],
   [/^\/api\/v1\/streams$/, READ],
   [new RegExp(`^/api/v1/streams/${SEG}$`), READ_DELETE],
   [/^\/api\/v1\/live(?:\/history)?$/, READ],

@@ -209,10 +209,13 @@ export class HlsService {
     const token = req.getParameter(0) ?? '';
     const name = req.getParameter(1) ?? '';
     const reply = new Reply(res, ctx);
-    const gate = this.#tokens.admit(tokenOf(req.getQuery() ?? ''), null);
+    // The token is checked against the segment's stream: a token limited to some channels got the
+    // segments of every other stream (their URLs are predictable) while their playlists answered 403.
+    const key = parseKeyToken(token);
+    const gate = this.#tokens.admit(tokenOf(req.getQuery() ?? ''), key);
     if (gate.error) return reply.error(gate.error);
     const m = SEGMENT_PATH.exec(name);
-    if (!parseKeyToken(token) || !m) return reply.error('SC_ERR_SEGMENT_NOT_FOUND');
+    if (!key || !m) return reply.error('SC_ERR_SEGMENT_NOT_FOUND');
     const stream = this.#streams.byToken(token);
     const entry = stream?.reader.readSegment(Number(m[1]));
     if (!stream || !entry) return reply.error('SC_ERR_SEGMENT_NOT_FOUND');

@@ -4,6 +4,7 @@
  */
 
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
+import { isUtf8 } from 'node:buffer';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Recorder } from '@shardcast/metrics';
 import { TokenGate } from '../access/token-gate.js';
@@ -360,8 +361,12 @@ export class Shard {
         }
         // uWS reuses the chunk's memory after this callback: copy it.
         chunks.push(Buffer.from(new Uint8Array(chunk)));
-        if (last)
-          this.#relay(reply, { method, path, query, headers, body: Buffer.concat(chunks).toString('utf8') });
+        if (!last) return;
+        // Bytes that are not UTF-8 (a Latin-1 body, as PowerShell sends by default) were decoded into
+        // U+FFFD and saved that way: main refuses them instead (after the key check).
+        const bytes = Buffer.concat(chunks);
+        if (isUtf8(bytes)) this.#relay(reply, { method, path, query, headers, body: bytes.toString('utf8') });
+        else this.#relay(reply, { method, path, query, headers, bodyNotUtf8: true });
       });
       return;
     }
@@ -370,7 +375,14 @@ export class Shard {
 
   #relay(
     reply: Reply,
-    r: { method: string; path: string; query: string; headers: Record<string, string>; body?: string },
+    r: {
+      method: string;
+      path: string;
+      query: string;
+      headers: Record<string, string>;
+      body?: string;
+      bodyNotUtf8?: true;
+    },
   ): void {
     void this.#control
       .request((reqId) => ({ type: 'api', reqId, ...r }), API_DEADLINE_MS)

@@ -102,6 +102,9 @@ export function handleTs(
     if (held) deps.tokens.release(admission);
     held = false;
   };
+  // A player that gives up while its stream opens (an engine can take tens of seconds) frees the slot
+  // at once: its retry must not be refused for a client that is gone. start() takes the abort over.
+  reply.onAbort(unhold);
 
   void deps.streams
     .acquire(parsed.key)

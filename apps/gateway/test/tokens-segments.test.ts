@@ -1,0 +1,94 @@
+// A token limited to some channels gets the HLS segments of those channels only. Segment URLs are
+// predictable (`/channel/hls/ch-<id>/<seq>.ts`, sequence numbers one apart), and a segment request was
+// checked for a valid token but not for the stream: a token for "news" downloaded "sports" and any /ace
+// stream segment by segment while their playlists answered 403 SC_ERR_TOKEN_FORBIDDEN.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
+import { type GatewayProc, getJson, startGateway, waitFor } from './support/gateway-proc.js';
+
+const DEADLINE_MS = 30_000;
+const FULL = 'full-Secret-Token-1111';
+const NEWS = 'news-Secret-Token-2222';
+const ID = 'd'.repeat(40);
+
+let sim: EngineSim;
+let gw: GatewayProc;
+let dir: string;
+
+before(async () => {
+  sim = await startEngineSim({ port: 0 });
+  dir = mkdtempSync(join(tmpdir(), 'sc-token-seg-'));
+  const channels = join(dir, 'channels.json');
+  writeFileSync(
+    channels,
+    JSON.stringify({
+      channels: [
+        { id: 'sports', name: 'Sports', sources: ['1'.repeat(40)] },
+        { id: 'news', name: 'News', sources: ['2'.repeat(40)] },
+      ],
+    }),
+  );
+  const tokens = join(dir, 'tokens.json');
+  writeFileSync(
+    tokens,
+    JSON.stringify({
+      tokens: [
+        { token: FULL, name: 'full', max_clients: 10 },
+        { token: NEWS, name: 'news-only', max_clients: 10, channels: ['news'] },
+      ],
+    }),
+  );
+  gw = await startGateway(['--engine', sim.url, '--channels', channels, '--tokens', tokens, '--shards', '2']);
+});
+after(async () => {
+  await gw?.stop();
+  await sim?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** The newest segment URL (absolute, without its query) of an HLS playlist opened with `token`. */
+async function newestSegment(master: string, base: string, token: string): Promise<string> {
+  const variant = (await (await fetch(`${master}${master.includes('?') ? '&' : '?'}token=${token}`)).text())
+    .trim()
+    .split('\n')
+    .at(-1);
+  assert.ok(variant, 'a variant');
+  let media = '';
+  assert.ok(
+    await waitFor(
+      async () => {
+        const r = await fetch(`${base}/${variant}`);
+        media = await r.text();
+        return r.status === 200 && media.includes('.ts');
+      },
+      DEADLINE_MS,
+      200,
+    ),
+    `${master} lists a segment`,
+  );
+  const seg = media
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .at(-1);
+  assert.ok(seg);
+  return `${base}/${seg.replace(/\?.*$/, '')}`;
+}
+
+test('a token limited to some channels gets no segment of another stream', async () => {
+  const sports = await newestSegment(`${gw.url}/channel/sports.m3u8`, `${gw.url}/channel`, FULL);
+  const ace = await newestSegment(`${gw.url}/ace/manifest.m3u8?id=${ID}`, `${gw.url}/ace`, FULL);
+  const news = await newestSegment(`${gw.url}/channel/news.m3u8`, `${gw.url}/channel`, NEWS);
+  assert.equal((await fetch(`${sports}?token=${FULL}`)).status, 200, 'the full token gets sports');
+  assert.equal((await fetch(`${news}?token=${NEWS}`)).status, 200, 'the news token gets news');
+  for (const url of [sports, ace, sports.replace('/channel/hls/', '/ace/hls/')]) {
+    for (const method of ['GET', 'HEAD']) {
+      const r = await getJson(`${url}?token=${NEWS}`, { method });
+      assert.equal(r.status, 403, `${method} ${url}`);
+      if (method === 'GET') assert.equal(r.body.error.code, 'SC_ERR_TOKEN_FORBIDDEN');
+    }
+  }
+});
