@@ -137,6 +137,7 @@ export class OwnedStream {
         if (this.#ingest.stats.bytesIn > 0 || this.#writer.commitCursor > 0) this.#ingest.newGeneration();
       },
       holdMs: (now) => this.#ingest.holdMs(now),
+      playing: () => this.#readySent,
     };
     this.#done = this.#run().catch((err: unknown) => {
       this.#log.error({ err }, 'owner loop failed');

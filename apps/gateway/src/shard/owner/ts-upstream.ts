@@ -7,9 +7,32 @@
  */
 import type { EngineClient } from '@shardcast/engine-client';
 import type { Recorder } from '@shardcast/metrics';
-import { type Upstream, type UpstreamSink, UpstreamStall } from './upstream.js';
+import { SYNC_BYTE, TS_PACKET_SIZE } from '@shardcast/mpegts';
+import { type Upstream, UpstreamNotTs, type UpstreamSink, UpstreamStall } from './upstream.js';
 
 const HEADERS_TIMEOUT_MS = 15_000;
+/**
+ * A connection of a stream that has not played yet is judged on its first PROBE_BYTES (or on all of a
+ * shorter body): MPEG-TS has a sync byte every 188 bytes, and without SYNC_RUN of them in a row it is not
+ * TS (a JSON or HTML error answered with 200, any other body) and the connection has failed.
+ */
+const PROBE_BYTES = 8 * 1024;
+const SYNC_RUN = 5;
+
+/**
+ * Whether `data` holds a run of sync bytes at packet spacing from one of the first 188 offsets: SYNC_RUN of
+ * them, or (`final`, a body that ended) as many as fit, at least two.
+ */
+export function hasTsSync(data: Uint8Array, final: boolean): boolean {
+  for (let q = 0; q < TS_PACKET_SIZE && q < data.length; q++) {
+    let run = 0;
+    for (let at = q; at < data.length && run < SYNC_RUN && data[at] === SYNC_BYTE; at += TS_PACKET_SIZE)
+      run++;
+    if (run >= SYNC_RUN) return true;
+    if (final && run >= 2 && q + run * TS_PACKET_SIZE >= data.length) return true;
+  }
+  return false;
+}
 
 interface PumpOptions {
   readonly client: EngineClient;
@@ -22,6 +45,8 @@ interface PumpOptions {
   /** Backpressure towards the engine (see UpstreamSink.holdMs). */
   readonly holdMs?: (nowMs: number) => number;
   readonly recorder: Recorder;
+  /** Check the first bytes for MPEG-TS sync (a stream not yet playing); see PROBE_BYTES. */
+  readonly probe: boolean;
 }
 
 /**
@@ -37,6 +62,16 @@ async function pumpTs(o: PumpOptions): Promise<number> {
   // Last media progress (or the connection start), moved on by time spent holding.
   let lastMs = Date.now();
   let stalled = false;
+  // The first bytes, while they are being checked (a copy: chunks are views of a reused buffer).
+  let probe: Uint8Array | null = o.probe ? new Uint8Array(PROBE_BYTES) : null;
+  let probed = 0;
+  let notTs = false;
+  /** Judges the probed bytes (`final`: the body ended); false when they are not MPEG-TS. */
+  const judge = (final: boolean): boolean => {
+    const ok = probe === null || hasTsSync(probe.subarray(0, probed), final);
+    probe = null;
+    return ok;
+  };
   let holdTimer: ReturnType<typeof setTimeout> | undefined;
   const watchdog = setInterval(
     () => {
@@ -67,6 +102,16 @@ async function pumpTs(o: PumpOptions): Promise<number> {
       const now = Date.now();
       if (bytes === 0) o.onFirstByte();
       bytes += chunk.length;
+      if (probe !== null) {
+        const n = Math.min(chunk.length, PROBE_BYTES - probed);
+        probe.set(chunk.subarray(0, n), probed);
+        probed += n;
+        if (probed === PROBE_BYTES && !judge(false)) {
+          notTs = true;
+          stream.close();
+          return;
+        }
+      }
       if (o.onChunk(chunk, now)) lastMs = now;
       o.recorder.recordUs('mpegts_chunk_read', (performance.now() - t0) * 1000, true);
       // One read can hold several chunks of a chunked body: a hold already running covers them all.
@@ -75,6 +120,7 @@ async function pumpTs(o: PumpOptions): Promise<number> {
       if (ms > 0 && !o.signal.aborted) hold(ms);
     });
   } catch (err) {
+    if (notTs) throw notTsError(probed);
     if (stalled) throw stallError(o.stallMs, bytes);
     // A failed read counts as a failure of the time since the last good chunk.
     o.recorder.recordUs('mpegts_chunk_read', (Date.now() - lastMs) * 1000, false);
@@ -84,8 +130,15 @@ async function pumpTs(o: PumpOptions): Promise<number> {
     clearTimeout(holdTimer);
     stream.close();
   }
+  if (notTs) throw notTsError(probed);
   if (stalled) throw stallError(o.stallMs, bytes);
+  // A body shorter than the probe (a short error answer) is judged on what came.
+  if (probed > 0 && !judge(true)) throw notTsError(probed);
   return bytes;
+}
+
+function notTsError(bytes: number): UpstreamNotTs {
+  return new UpstreamNotTs(`the upstream sent no MPEG-TS (no packet sync in its first ${bytes} bytes)`);
 }
 
 function stallError(stallMs: number, bytes: number): UpstreamStall {
@@ -124,6 +177,8 @@ export class TsUpstream implements Upstream {
       onChunk: (chunk, now) => o.sink.data(chunk, now),
       holdMs: o.sink.holdMs ? (now) => o.sink.holdMs!(now) : undefined,
       recorder: o.recorder,
+      // Only a stream that has not played yet: a playing one keeps the stall and resync path.
+      probe: !(o.sink.playing?.() ?? true),
     });
   }
 }

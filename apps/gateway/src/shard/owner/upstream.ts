@@ -26,6 +26,12 @@ export interface UpstreamSink {
    * overwrite bytes that clients have not read yet.
    */
   holdMs?(nowMs: number): number;
+  /**
+   * True once the stream has played (it had media and players were told it is ready). Before that, a TS
+   * upstream checks the first bytes of each connection for packet sync (see {@link UpstreamNotTs}).
+   * Absent: treated as playing (no check).
+   */
+  playing?(): boolean;
 }
 
 /** The protocol of an upstream session. */
@@ -51,6 +57,15 @@ export class UpstreamStall extends Error {
  * segments, non-TS segments). Not retryable on this engine: the loop fails over at once.
  */
 export class UpstreamUnsupported extends Error {
-  override readonly name = 'UpstreamUnsupported';
+  override readonly name: string = 'UpstreamUnsupported';
   readonly retryable = false;
+}
+
+/**
+ * The first bytes of a connection of a stream that has not played yet carry no MPEG-TS packet sync (a JSON
+ * or HTML error answered with 200, any other non-TS body): that connection failed, and the loop fails over
+ * at once instead of waiting out `failoverSeconds` of bytes that will never be media.
+ */
+export class UpstreamNotTs extends UpstreamUnsupported {
+  override readonly name = 'UpstreamNotTs';
 }
