@@ -42,3 +42,39 @@ export function createLogger(
     stream,
   );
 }
+
+/** What stands in for a player token in a logged path or query. */
+export const REDACTED_TOKEN = '<redacted>';
+
+/**
+ * A request path or URL as it may be logged: player tokens are taken out, both the `/hdhr/<token>/` path
+ * segment and any `token` query parameter (`/hdhr/<redacted>/lineup.json`, `?token=<redacted>`).
+ */
+export function redactTokens(pathOrUrl: string): string {
+  const q = pathOrUrl.indexOf('?');
+  const path = q < 0 ? pathOrUrl : pathOrUrl.slice(0, q);
+  const redacted = path.replace(/(^|\/)hdhr\/[^/]+/gi, `$1hdhr/${REDACTED_TOKEN}`);
+  return q < 0 ? redacted : `${redacted}?${redactQuery(pathOrUrl.slice(q + 1))}`;
+}
+
+/** A query string (without `?`) with the value of every `token` parameter redacted. */
+export function redactQuery(query: string): string {
+  return query
+    .split('&')
+    .map((part) => {
+      const eq = part.indexOf('=');
+      const name = eq < 0 ? part : part.slice(0, eq);
+      return isTokenName(name) ? `${name}=${REDACTED_TOKEN}` : part;
+    })
+    .join('&');
+}
+
+/** As URLSearchParams reads the name (`+` is a space, percent-escapes decoded), is it `token`? */
+function isTokenName(name: string): boolean {
+  const plain = name.replace(/\+/g, ' ');
+  try {
+    return decodeURIComponent(plain) === 'token';
+  } catch {
+    return plain === 'token';
+  }
+}

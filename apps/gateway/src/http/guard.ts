@@ -3,7 +3,7 @@
  * every client it serves. Route handlers and their async continuations go through these guards.
  */
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
-import type { Logger } from '../log.js';
+import { type Logger, redactTokens } from '../log.js';
 import { endHead, errorBody, hasStarted, markStarted, Reply } from './respond.js';
 
 type Handler = (res: HttpResponse, req: HttpRequest) => void;
@@ -17,7 +17,8 @@ export function guarded(log: Logger, handler: Handler): Handler {
     try {
       handler(res, req);
     } catch (err) {
-      log.error({ err, url: safeUrl(req) }, 'route handler failed');
+      // The path may carry a player token (`/hdhr/<token>/…`): never logged.
+      log.error({ err, url: redactTokens(safeUrl(req)) }, 'route handler failed');
       abandon(res, head);
     }
   };

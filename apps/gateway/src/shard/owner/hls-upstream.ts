@@ -15,7 +15,7 @@ import { type EngineClient, isEngineError } from '@shardcast/engine-client';
 import { type MediaPlaylist, type ParsedSegment, parsePlaylist, UpstreamTracker } from '@shardcast/hls';
 import type { Recorder } from '@shardcast/metrics';
 import { SYNC_BYTE, TS_PACKET_SIZE } from '@shardcast/mpegts';
-import type { Logger } from '../../log.js';
+import { type Logger, redactTokens } from '../../log.js';
 import { sleep } from './sleep.js';
 import { type Upstream, type UpstreamSink, UpstreamStall, UpstreamUnsupported } from './upstream.js';
 
@@ -110,7 +110,10 @@ export class HlsUpstream implements Upstream {
     } catch {
       if (!this.#warnedForeign) {
         this.#warnedForeign = true;
-        o.log.warn({ uri: seg.uri.slice(0, 200) }, 'engine playlist names a segment off its origin; skipped');
+        o.log.warn(
+          { uri: redactTokens(seg.uri).slice(0, 200) },
+          'engine playlist names a segment off its origin; skipped',
+        );
       }
       return this.#skip(seg, 'foreign');
     }
