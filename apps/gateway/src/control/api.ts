@@ -113,8 +113,15 @@ export class ApiRouter {
     const drain = /^\/api\/v1\/engines\/([^/]+)\/(drain|resume)$/.exec(path);
     if (drain) {
       if (method !== 'POST') return apiError('SC_ERR_METHOD_NOT_ALLOWED');
-      const rawId = drain[1] ?? '';
-      return drain[2] === 'drain' ? this.#drain(req, rawId) : this.#resume(req, rawId);
+      const denied = this.#admin(req);
+      if (denied) return denied;
+      let id: string;
+      try {
+        id = decodeURIComponent(drain[1] ?? '');
+      } catch {
+        return apiError('SC_ERR_ENGINE_NOT_FOUND');
+      }
+      return drain[2] === 'drain' ? this.#drain(id) : this.#resume(id);
     }
     return apiError('SC_ERR_NOT_FOUND');
   }
@@ -144,16 +151,11 @@ export class ApiRouter {
     return json(200, { floor: count, desired });
   }
 
-  /** `POST /api/v1/engines/<id>/drain`: no new streams, its streams move away; a managed engine then goes. */
-  #drain(req: ApiRequest, rawId: string): ApiResponse {
-    const denied = this.#admin(req);
-    if (denied) return denied;
-    let id: string;
-    try {
-      id = decodeURIComponent(rawId);
-    } catch {
-      return apiError('SC_ERR_ENGINE_NOT_FOUND');
-    }
+  /**
+   * `POST /api/v1/engines/<id>/drain` (key checked, id decoded by the caller): no new streams, its streams
+   * move away; a managed engine then goes.
+   */
+  #drain(id: string): ApiResponse {
     const known = this.#registry.get(id) !== undefined || this.#provisioning?.manages(id) === true;
     if (!known) return apiError('SC_ERR_ENGINE_NOT_FOUND');
     if (this.#provisioning) this.#provisioning.drain(id);
@@ -171,15 +173,7 @@ export class ApiRouter {
    * stream with 503 SC_ERR_NO_ENGINE until a restart, while /ready stayed green. A managed engine's drain
    * ends in its removal (a replacement is already on its way): 409.
    */
-  #resume(req: ApiRequest, rawId: string): ApiResponse {
-    const denied = this.#admin(req);
-    if (denied) return denied;
-    let id: string;
-    try {
-      id = decodeURIComponent(rawId);
-    } catch {
-      return apiError('SC_ERR_ENGINE_NOT_FOUND');
-    }
+  #resume(id: string): ApiResponse {
     if (this.#provisioning?.manages(id) === true) {
       const state = this.#provisioning.get(id)?.state;
       // A managed engine that was never drained is already taking streams: nothing to undo.

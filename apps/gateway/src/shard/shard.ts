@@ -17,7 +17,14 @@ import { errorBody, Reply, type RequestContext } from '../http/respond.js';
 import { methodsOfPath } from '../http/route-methods.js';
 import type { Logger } from '../log.js';
 import { OPERATIONS } from '../operations.js';
-import type { ClientEvent, MainToShard, ShardInit, ShardStats, ShardStreamStats } from '../protocol.js';
+import type {
+  ClientEvent,
+  MainToShard,
+  ShardInit,
+  ShardStats,
+  ShardStreamStats,
+  ShardToMain,
+} from '../protocol.js';
 import { loadUws } from '../uws.js';
 import { channelRequest } from './channel-path.js';
 import { ControlChannel, type ControlPort } from './control.js';
@@ -373,17 +380,7 @@ export class Shard {
     this.#relay(reply, { method, path, query, headers });
   }
 
-  #relay(
-    reply: Reply,
-    r: {
-      method: string;
-      path: string;
-      query: string;
-      headers: Record<string, string>;
-      body?: string;
-      bodyNotUtf8?: true;
-    },
-  ): void {
+  #relay(reply: Reply, r: Omit<Extract<ShardToMain, { type: 'api' }>, 'type' | 'reqId'>): void {
     void this.#control
       .request((reqId) => ({ type: 'api', reqId, ...r }), API_DEADLINE_MS)
       .then((msg) => {
