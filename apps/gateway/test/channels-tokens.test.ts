@@ -2,13 +2,11 @@
 // upstream is touched; playlists carry the token into every URL they list (M3U, HLS variant, segments,
 // HDHomeRun); the client limit holds for TS clients and HLS sessions together; no token ever reaches a log.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
-import { type GatewayProc, getJson, startGateway, waitFor } from './support/gateway-proc.js';
+import type { EngineSim } from '@shardcast/engine-sim';
+import { type GatewayProc, getJson, waitFor } from './support/gateway-proc.js';
 import { refusal } from './support/refused.js';
+import { startTokensRig, type TokensRig } from './support/tokens-rig.js';
 import { openTs } from './support/ts-reader.js';
 
 const DEADLINE_MS = 30_000;
@@ -17,50 +15,26 @@ const ALICE = 'alice-Secret-Token-1234';
 const BOB = 'bob.Secret.Token.5678';
 const ID = 'e'.repeat(40);
 
+let rig: TokensRig;
 let sim: EngineSim;
 let gw: GatewayProc;
-let dir: string;
 
 before(async () => {
-  sim = await startEngineSim({ port: 0 });
-  dir = mkdtempSync(join(tmpdir(), 'sc-tokens-'));
-  const channels = join(dir, 'channels.json');
-  writeFileSync(
-    channels,
-    JSON.stringify({
-      channels: [
-        { id: 'sports', name: 'Sports', sources: ['1'.repeat(40)] },
-        { id: 'news', name: 'News', sources: ['2'.repeat(40)] },
-      ],
-    }),
-  );
-  const tokens = join(dir, 'tokens.json');
-  writeFileSync(
-    tokens,
-    JSON.stringify({
-      tokens: [
-        { token: ALICE, name: 'alice', max_clients: 2 },
-        { token: BOB, name: 'bob', channels: ['news'] },
-      ],
-    }),
-  );
-  gw = await startGateway([
-    '--engine',
-    sim.url,
-    '--channels',
-    channels,
-    '--tokens',
-    tokens,
-    '--shards',
-    '2',
-    '--log-level',
-    'debug',
-  ]);
+  rig = await startTokensRig({
+    channels: [
+      { id: 'sports', name: 'Sports', sources: ['1'.repeat(40)] },
+      { id: 'news', name: 'News', sources: ['2'.repeat(40)] },
+    ],
+    tokens: [
+      { token: ALICE, name: 'alice', max_clients: 2 },
+      { token: BOB, name: 'bob', channels: ['news'] },
+    ],
+    args: ['--shards', '2', '--log-level', 'debug'],
+  });
+  ({ sim, gw } = rig);
 });
 after(async () => {
-  await gw?.stop();
-  await sim?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await rig?.stop();
 });
 
 test('a missing or wrong token is a 401 and touches no upstream', async () => {

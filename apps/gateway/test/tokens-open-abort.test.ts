@@ -2,13 +2,11 @@
 // seconds to start a stream, players time out and retry, and the retry must not be refused with 403
 // SC_ERR_TOKEN_LIMIT for the client that already left. The limit still holds for the ones that stay.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
-import { type GatewayProc, startGateway, waitFor } from './support/gateway-proc.js';
+import type { EngineSim } from '@shardcast/engine-sim';
+import { type GatewayProc, waitFor } from './support/gateway-proc.js';
 import { refusal } from './support/refused.js';
+import { startTokensRig, type TokensRig } from './support/tokens-rig.js';
 import { type LiveTs, openTs } from './support/ts-reader.js';
 
 const DEADLINE_MS = 30_000;
@@ -16,37 +14,21 @@ const DEADLINE_MS = 30_000;
 const START_DELAY_MS = 8_000;
 const TOKEN = 'solo-Secret-Token-4321';
 
+let rig: TokensRig;
 let sim: EngineSim;
 let gw: GatewayProc;
-let dir: string;
 
 before(async () => {
-  sim = await startEngineSim({ port: 0, faults: { startDelayMs: START_DELAY_MS } });
-  dir = mkdtempSync(join(tmpdir(), 'sc-token-abort-'));
-  const channels = join(dir, 'channels.json');
-  writeFileSync(
-    channels,
-    JSON.stringify({ channels: [{ id: 'slow', name: 'Slow', sources: ['3'.repeat(40)] }] }),
-  );
-  const tokens = join(dir, 'tokens.json');
-  writeFileSync(tokens, JSON.stringify({ tokens: [{ token: TOKEN, name: 'solo', max_clients: 1 }] }));
-  gw = await startGateway([
-    '--engine',
-    sim.url,
-    '--channels',
-    channels,
-    '--tokens',
-    tokens,
-    '--shards',
-    '1',
-    '--open-timeout-seconds',
-    '60',
-  ]);
+  rig = await startTokensRig({
+    channels: [{ id: 'slow', name: 'Slow', sources: ['3'.repeat(40)] }],
+    tokens: [{ token: TOKEN, name: 'solo', max_clients: 1 }],
+    args: ['--shards', '1', '--open-timeout-seconds', '60'],
+    sim: { faults: { startDelayMs: START_DELAY_MS } },
+  });
+  ({ sim, gw } = rig);
 });
 after(async () => {
-  await gw?.stop();
-  await sim?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await rig?.stop();
 });
 
 test('a player that leaves while its stream opens frees its token slot at once', async () => {

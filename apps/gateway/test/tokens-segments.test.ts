@@ -3,51 +3,34 @@
 // checked for a valid token but not for the stream: a token for "news" downloaded "sports" and any /ace
 // stream segment by segment while their playlists answered 403 SC_ERR_TOKEN_FORBIDDEN.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
-import { type GatewayProc, getJson, startGateway, waitFor } from './support/gateway-proc.js';
+import { type GatewayProc, getJson, waitFor } from './support/gateway-proc.js';
+import { startTokensRig, type TokensRig } from './support/tokens-rig.js';
 
 const DEADLINE_MS = 30_000;
 const FULL = 'full-Secret-Token-1111';
 const NEWS = 'news-Secret-Token-2222';
 const ID = 'd'.repeat(40);
 
-let sim: EngineSim;
+let rig: TokensRig;
 let gw: GatewayProc;
-let dir: string;
 
 before(async () => {
-  sim = await startEngineSim({ port: 0 });
-  dir = mkdtempSync(join(tmpdir(), 'sc-token-seg-'));
-  const channels = join(dir, 'channels.json');
-  writeFileSync(
-    channels,
-    JSON.stringify({
-      channels: [
-        { id: 'sports', name: 'Sports', sources: ['1'.repeat(40)] },
-        { id: 'news', name: 'News', sources: ['2'.repeat(40)] },
-      ],
-    }),
-  );
-  const tokens = join(dir, 'tokens.json');
-  writeFileSync(
-    tokens,
-    JSON.stringify({
-      tokens: [
-        { token: FULL, name: 'full', max_clients: 10 },
-        { token: NEWS, name: 'news-only', max_clients: 10, channels: ['news'] },
-      ],
-    }),
-  );
-  gw = await startGateway(['--engine', sim.url, '--channels', channels, '--tokens', tokens, '--shards', '2']);
+  rig = await startTokensRig({
+    channels: [
+      { id: 'sports', name: 'Sports', sources: ['1'.repeat(40)] },
+      { id: 'news', name: 'News', sources: ['2'.repeat(40)] },
+    ],
+    tokens: [
+      { token: FULL, name: 'full', max_clients: 10 },
+      { token: NEWS, name: 'news-only', max_clients: 10, channels: ['news'] },
+    ],
+    args: ['--shards', '2'],
+  });
+  ({ gw } = rig);
 });
 after(async () => {
-  await gw?.stop();
-  await sim?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await rig?.stop();
 });
 
 /** The newest segment URL (absolute, without its query) of an HLS playlist opened with `token`. */

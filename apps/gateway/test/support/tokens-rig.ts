@@ -1,0 +1,58 @@
+// A gateway with a channel catalog and a tokens file, in front of an engine simulator of its own: the
+// set-up of the player-token tests. The files go to a temporary folder that stop() removes.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type EngineSim, type EngineSimOptions, startEngineSim } from '@shardcast/engine-sim';
+import { type GatewayProc, startGateway } from './gateway-proc.js';
+
+export interface TokensRigOptions {
+  /** The catalog's channels, as in a channels file. */
+  readonly channels: readonly object[];
+  /** The tokens file's tokens. */
+  readonly tokens: readonly object[];
+  /** More gateway flags, after `--engine --channels --tokens`. */
+  readonly args?: readonly string[];
+  /** The simulator's options; `port: 0` unless told. */
+  readonly sim?: EngineSimOptions;
+}
+
+export interface TokensRig {
+  readonly sim: EngineSim;
+  readonly gw: GatewayProc;
+  stop(): Promise<void>;
+}
+
+export async function startTokensRig(o: TokensRigOptions): Promise<TokensRig> {
+  const dir = mkdtempSync(join(tmpdir(), 'sc-tokens-'));
+  const channels = join(dir, 'channels.json');
+  const tokens = join(dir, 'tokens.json');
+  writeFileSync(channels, JSON.stringify({ channels: o.channels }));
+  writeFileSync(tokens, JSON.stringify({ tokens: o.tokens }));
+  const sim = await startEngineSim({ port: 0, ...o.sim });
+  let gw: GatewayProc;
+  try {
+    gw = await startGateway([
+      '--engine',
+      sim.url,
+      '--channels',
+      channels,
+      '--tokens',
+      tokens,
+      ...(o.args ?? []),
+    ]);
+  } catch (err) {
+    await sim.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    sim,
+    gw,
+    async stop() {
+      await gw.stop();
+      await sim.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
