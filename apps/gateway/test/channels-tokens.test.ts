@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import type { EngineSim } from '@shardcast/engine-sim';
 import { type GatewayProc, getJson, waitFor } from './support/gateway-proc.js';
 import { refusal } from './support/refused.js';
-import { startTokensRig, type TokensRig } from './support/tokens-rig.js';
+import { SPORTS_AND_NEWS, startTokensRig, type TokensRig } from './support/tokens-rig.js';
 import { openTs } from './support/ts-reader.js';
 
 const DEADLINE_MS = 30_000;
@@ -21,10 +21,7 @@ let gw: GatewayProc;
 
 before(async () => {
   rig = await startTokensRig({
-    channels: [
-      { id: 'sports', name: 'Sports', sources: ['1'.repeat(40)] },
-      { id: 'news', name: 'News', sources: ['2'.repeat(40)] },
-    ],
+    channels: SPORTS_AND_NEWS,
     tokens: [
       { token: ALICE, name: 'alice', max_clients: 2 },
       { token: BOB, name: 'bob', channels: ['news'] },

@@ -19,6 +19,15 @@ after(async () => {
   await sim?.close();
 });
 
+/** Waits until no stream of `gw` counts a TS client (a shard counts one until it sees the close). */
+function noTsClients(gw: GatewayProc): Promise<boolean> {
+  return waitFor(
+    async () =>
+      (await getJson(`${gw.url}/api/v1/streams`)).body.streams.every((s: any) => s.clients.ts === 0),
+    DEADLINE_MS,
+  );
+}
+
 describe('stream limit', () => {
   let gw: GatewayProc;
   before(async () => {
@@ -75,13 +84,7 @@ describe('client limits', () => {
 
   test('clients beyond the shard cap get 503 SC_ERR_CLIENT_LIMIT', async () => {
     // The previous test's clients must be gone first (the shard counts them until it sees the close).
-    assert.ok(
-      await waitFor(
-        async () =>
-          (await getJson(`${gw.url}/api/v1/streams`)).body.streams.every((s: any) => s.clients.ts === 0),
-        DEADLINE_MS,
-      ),
-    );
+    assert.ok(await noTsClients(gw), 'the previous clients are gone');
     const clients = ['6', '7', '8'].map((d) => openTs(`${gw.url}/ace/getstream?id=${d.repeat(40)}`));
     for (const c of clients) assert.ok(await c.waitBytes(SERVED_BYTES, DEADLINE_MS), 'three clients play');
     const d = await getJson(`${gw.url}/ace/getstream?id=${'9'.repeat(40)}`);
@@ -261,13 +264,7 @@ describe('client limits hold for a crowd that arrives while its stream opens', (
 
   test('four first requests of two streams on a shard capped at three clients: one gets 503 SC_ERR_CLIENT_LIMIT', async () => {
     // The previous test's clients must be gone first (the shard counts them until it sees the close).
-    assert.ok(
-      await waitFor(
-        async () =>
-          (await getJson(`${gw.url}/api/v1/streams`)).body.streams.every((s: any) => s.clients.ts === 0),
-        DEADLINE_MS,
-      ),
-    );
+    assert.ok(await noTsClients(gw), 'the previous clients are gone');
     const a = `${gw.url}/ace/getstream?id=${'c2'.repeat(20)}`;
     const b = `${gw.url}/ace/getstream?id=${'c3'.repeat(20)}`;
     const answers = await crowd([a, a, b, b], 2);

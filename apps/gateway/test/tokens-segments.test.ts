@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { type GatewayProc, getJson, waitFor } from './support/gateway-proc.js';
-import { startTokensRig, type TokensRig } from './support/tokens-rig.js';
+import { SPORTS_AND_NEWS, startTokensRig, type TokensRig } from './support/tokens-rig.js';
 
 const DEADLINE_MS = 30_000;
 const FULL = 'full-Secret-Token-1111';
@@ -17,10 +17,7 @@ let gw: GatewayProc;
 
 before(async () => {
   rig = await startTokensRig({
-    channels: [
-      { id: 'sports', name: 'Sports', sources: ['1'.repeat(40)] },
-      { id: 'news', name: 'News', sources: ['2'.repeat(40)] },
-    ],
+    channels: SPORTS_AND_NEWS,
     tokens: [
       { token: FULL, name: 'full', max_clients: 10 },
       { token: NEWS, name: 'news-only', max_clients: 10, channels: ['news'] },

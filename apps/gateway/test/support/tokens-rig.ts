@@ -6,6 +6,12 @@ import { join } from 'node:path';
 import { type EngineSim, type EngineSimOptions, startEngineSim } from '@shardcast/engine-sim';
 import { type GatewayProc, startGateway } from './gateway-proc.js';
 
+/** Two channels, for tests of tokens limited to some of them. */
+export const SPORTS_AND_NEWS = [
+  { id: 'sports', name: 'Sports', sources: ['1'.repeat(40)] },
+  { id: 'news', name: 'News', sources: ['2'.repeat(40)] },
+] as const;
+
 export interface TokensRigOptions {
   /** The catalog's channels, as in a channels file. */
   readonly channels: readonly object[];
