@@ -11,6 +11,10 @@ export const ERRORS = {
     status: 400,
     message: 'Malformed request: duplicate or conflicting Content-Length, Transfer-Encoding or Host headers.',
   },
+  SC_ERR_BAD_PATH: {
+    status: 400,
+    message: 'The path has a malformed percent-escape (%zz, a lone %, or not UTF-8).',
+  },
   SC_ERR_BAD_WINDOW: {
     status: 400,
     message: 'window must be an integer number of seconds from 1 to 900, or "all".',

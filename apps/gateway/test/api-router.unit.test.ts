@@ -159,6 +159,27 @@ test('DELETE /api/v1/streams/<id>: refused without --api-key, 401 without or wit
   assertError(await g.inject('DELETE', path, { 'x-api-key': API_KEY }), 404, 'SC_ERR_STREAM_NOT_FOUND');
 });
 
+test('/api/v1/streams/<id> is percent-decoded like every id in a path; a malformed escape is 400 JSON', async () => {
+  const g = rig({ apiKey: API_KEY });
+  openLive(g);
+  const escaped = `%${HEX.charCodeAt(0).toString(16)}${HEX.slice(1)}`;
+  const one = await g.inject('GET', `/api/v1/streams/${escaped}`);
+  assert.equal(one.status, 200, one.body);
+  assert.equal(body(one).stream, HEX);
+  for (const bad of ['%zz', '%', `${HEX.slice(1)}%E0%A4%A`]) {
+    assertError(await g.inject('GET', `/api/v1/streams/${bad}`), 400, 'SC_ERR_BAD_PATH');
+    // The key is checked first: a DELETE without it learns nothing about the path.
+    assertError(await g.inject('DELETE', `/api/v1/streams/${bad}`), 401, 'SC_ERR_UNAUTHORIZED');
+    assertError(
+      await g.inject('DELETE', `/api/v1/streams/${bad}`, { 'x-api-key': API_KEY }),
+      400,
+      'SC_ERR_BAD_PATH',
+    );
+  }
+  const closed = await g.inject('DELETE', `/api/v1/streams/${escaped}`, { 'x-api-key': API_KEY });
+  assert.deepEqual(body(closed), { stream: HEX, closed: true });
+});
+
 test('/api/v1/engines lists the registry', async () => {
   const g = rig();
   openLive(g);
@@ -198,11 +219,13 @@ test('drain: API key required, unknown engine 404, a static engine takes no new 
     404,
     'SC_ERR_ENGINE_NOT_FOUND',
   );
-  assertError(
-    await g.inject('POST', '/api/v1/engines/%E0%A4%A/drain', { 'x-api-key': API_KEY }),
-    404,
-    'SC_ERR_ENGINE_NOT_FOUND',
-  );
+  for (const bad of ['%E0%A4%A', '%zz', '%']) {
+    assertError(
+      await g.inject('POST', `/api/v1/engines/${bad}/drain`, { 'x-api-key': API_KEY }),
+      400,
+      'SC_ERR_BAD_PATH',
+    );
+  }
   const streamId = openLive(g);
   g.shards.sent.length = 0;
   const r = await g.inject('POST', path, { authorization: `Bearer ${API_KEY}` });

@@ -172,6 +172,24 @@ describe('admin API and reloads', () => {
     assert.equal((await api('/nope')).body.error.code, 'SC_ERR_CHANNEL_NOT_FOUND');
   });
 
+  test('the id in the path is percent-decoded; a malformed escape is 400 JSON', async () => {
+    const escaped = await api('/%6Beep');
+    assert.equal(escaped.status, 200, JSON.stringify(escaped.body));
+    assert.equal(escaped.body.id, 'keep');
+    for (const [method, path] of [
+      ['GET', '/%zz'],
+      ['GET', '/%'],
+      ['PUT', '/%E0%A4%A'],
+      ['DELETE', '/ke%'],
+      ['POST', '/%zz/check'],
+    ] as const) {
+      const r = await api(path, { method, ...(method === 'PUT' ? { body: '{}' } : {}) });
+      assert.equal(r.status, 400, `${method} ${path}`);
+      assert.equal(r.body.error.code, 'SC_ERR_BAD_PATH', `${method} ${path}`);
+    }
+    assert.deepEqual(onDisk(), ['keep', 'change'], 'the file is untouched');
+  });
+
   test('PUT adds and validates, DELETE removes; both write the file', async () => {
     const put = await api('/extra', {
       method: 'PUT',

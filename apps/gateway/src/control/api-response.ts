@@ -35,3 +35,17 @@ export function apiError(code: ErrorCode, message?: string): ApiResponse {
     body: JSON.stringify({ error: { code, message: message ?? spec.message } }),
   };
 }
+
+/**
+ * One percent-encoded path segment (a channel, stream or engine id in an admin API path), decoded, or
+ * null when an escape is malformed (`%zz`, a lone `%`, escapes that are not UTF-8): the caller answers
+ * `400 SC_ERR_BAD_PATH`. Every route that takes an id from its path decodes it here, so `/api/v1/channels/%6Eews`
+ * is `/api/v1/channels/news`.
+ */
+export function decodePathSegment(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+}

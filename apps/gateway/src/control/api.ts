@@ -7,7 +7,7 @@ import type { EngineRegistry } from '@shardcast/engines';
 import type { GatewayConfig } from '../config/types.js';
 import type { StreamMedia } from '../probe/probe-scheduler.js';
 import { keyString, parseKeyToken, type StreamKind } from '../stream-key.js';
-import { type ApiRequest, type ApiResponse, apiError, json } from './api-response.js';
+import { type ApiRequest, type ApiResponse, apiError, decodePathSegment, json } from './api-response.js';
 import { checkApiKey } from './auth.js';
 import { channelView } from './channel-view.js';
 import type { StreamDirectory, StreamEntry } from './directory.js';
@@ -88,22 +88,23 @@ export class ApiRouter {
       return json(200, { streams: [...this.#directory.entries()].map((e) => this.#stream(e)) });
     }
     if (path.startsWith('/api/v1/streams/')) {
+      const remove = method === 'DELETE';
+      if (!remove && !read) return apiError('SC_ERR_METHOD_NOT_ALLOWED');
+      if (remove) {
+        const denied = this.#admin(req);
+        if (denied) return denied;
+      }
       // Spelled as players may spell it: `/ace/getstream?id=ABCD…` plays the lower-case stream, and its
       // upper-case id answered 404 here, so a DELETE to close it said "No such stream is open".
-      const given = path.slice('/api/v1/streams/'.length);
+      const given = decodePathSegment(path.slice('/api/v1/streams/'.length));
+      if (given === null) return apiError('SC_ERR_BAD_PATH');
       const key = parseKeyToken(given);
       const token = key ? keyString(key) : given;
       const entry = this.#directory.byToken(token);
-      if (method === 'DELETE') {
-        const auth = checkApiKey(this.#config.apiKey, req.headers);
-        if (auth === 'disabled') return apiError('SC_ERR_ADMIN_DISABLED');
-        if (auth === 'denied') return apiError('SC_ERR_UNAUTHORIZED');
-        if (!entry) return apiError('SC_ERR_STREAM_NOT_FOUND');
-        this.#directory.forceClose(entry.id, 'stopped');
-        return json(200, { stream: token, closed: true });
-      }
-      if (!read) return apiError('SC_ERR_METHOD_NOT_ALLOWED');
-      return entry ? json(200, this.#stream(entry)) : apiError('SC_ERR_STREAM_NOT_FOUND');
+      if (!entry) return apiError('SC_ERR_STREAM_NOT_FOUND');
+      if (!remove) return json(200, this.#stream(entry));
+      this.#directory.forceClose(entry.id, 'stopped');
+      return json(200, { stream: token, closed: true });
     }
     if (path === '/api/v1/engines') {
       if (method === 'POST') return this.#setFloor(req);
@@ -115,12 +116,8 @@ export class ApiRouter {
       if (method !== 'POST') return apiError('SC_ERR_METHOD_NOT_ALLOWED');
       const denied = this.#admin(req);
       if (denied) return denied;
-      let id: string;
-      try {
-        id = decodeURIComponent(drain[1] ?? '');
-      } catch {
-        return apiError('SC_ERR_ENGINE_NOT_FOUND');
-      }
+      const id = decodePathSegment(drain[1] ?? '');
+      if (id === null) return apiError('SC_ERR_BAD_PATH');
       return drain[2] === 'drain' ? this.#drain(id) : this.#resume(id);
     }
     return apiError('SC_ERR_NOT_FOUND');

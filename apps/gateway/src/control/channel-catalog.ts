@@ -20,7 +20,7 @@ import { channelJson } from '../channels/render.js';
 import { type ChannelSource, sourceText } from '../channels/source.js';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
-import { type ApiRequest, type ApiResponse, apiError, json } from './api-response.js';
+import { type ApiRequest, type ApiResponse, apiError, decodePathSegment, json } from './api-response.js';
 import { checkApiKey } from './auth.js';
 import type { ChannelChecker } from './channel-check.js';
 import type { ChannelSources } from './channel-sources.js';
@@ -120,9 +120,11 @@ export class ChannelCatalog {
       if (!read) return apiError('SC_ERR_METHOD_NOT_ALLOWED');
       return json(200, { channels: this.#sources.catalog.channels.map(channelJson) });
     }
+    // The id as the client percent-encoded it (`/api/v1/channels/%6Eews` is `news`).
     const check = CHECK_PATH.exec(req.path);
-    if (check) return this.#check(req, check[1]!);
-    const id = req.path.slice(PREFIX.length + 1);
+    const id = decodePathSegment(check ? (check[1] ?? '') : req.path.slice(PREFIX.length + 1));
+    if (id === null) return apiError('SC_ERR_BAD_PATH');
+    if (check) return this.#check(req, id);
     if (read) {
       const found = this.#sources.get(id);
       return found ? json(200, channelJson(found)) : apiError('SC_ERR_CHANNEL_NOT_FOUND');

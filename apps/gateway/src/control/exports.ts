@@ -19,7 +19,7 @@ import {
 } from '../channels/exports.js';
 import type { GatewayConfig } from '../config/types.js';
 import { FORWARDED_PROTO, isHost } from '../http/forwarded.js';
-import { type ApiRequest, type ApiResponse, apiError, json } from './api-response.js';
+import { type ApiRequest, type ApiResponse, apiError, decodePathSegment, json } from './api-response.js';
 
 const ROOT_FILES = new Set([
   '/playlist.m3u',
@@ -56,7 +56,7 @@ export class ExportRoutes {
     if (file.startsWith('/hdhr/')) {
       const m = HDHR_PATH.exec(file);
       if (!m) return apiError('SC_ERR_NOT_FOUND');
-      token = safeDecode(m[1]!);
+      token = decodePathSegment(m[1] ?? '');
       file = `/${m[2]}`;
       if (!ROOT_FILES.has(file) || file === '/playlist.m3u') return apiError('SC_ERR_NOT_FOUND');
     } else {
@@ -120,12 +120,4 @@ export class ExportRoutes {
 
 function text(status: number, type: string, body: string): ApiResponse {
   return { status, headers: { 'Content-Type': type, 'Cache-Control': 'no-store' }, body };
-}
-
-function safeDecode(s: string): string | null {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return null;
-  }
 }
