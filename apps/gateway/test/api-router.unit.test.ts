@@ -180,6 +180,29 @@ test('/api/v1/streams/<id> is percent-decoded like every id in a path; a malform
   assert.deepEqual(body(closed), { stream: HEX, closed: true });
 });
 
+test('/metrics/performance: a name Object.prototype has is an unknown operation like any other', async () => {
+  const g = rig();
+  const perf = (operation: string) =>
+    g.router.handle({
+      method: 'GET',
+      path: '/metrics/performance',
+      query: `operation=${encodeURIComponent(operation)}`,
+      headers: {},
+    });
+  // A well-formed name nobody records: 200 with count 0 and nulls, under its own key.
+  const unknown = body(await perf('not_recorded')).operations.not_recorded;
+  assert.equal(unknown.count, 0);
+  for (const name of ['constructor', 'valueof', 'to_string']) {
+    const r = await perf(name);
+    assert.equal(r.status, 200, name);
+    assert.deepEqual(body(r).operations, { [name]: unknown }, name);
+  }
+  // Not lower snake case: refused like any malformed name (`fooBar`), never looked up.
+  for (const name of ['fooBar', '__proto__', 'toString', 'hasOwnProperty']) {
+    assertError(await perf(name), 400, 'SC_ERR_BAD_PARAM');
+  }
+});
+
 test('/api/v1/engines lists the registry', async () => {
   const g = rig();
   openLive(g);
