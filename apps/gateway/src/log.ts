@@ -69,6 +69,38 @@ export function redactQuery(query: string): string {
     .join('&');
 }
 
+/**
+ * Free text (an error's message or stack) with player tokens redacted wherever they appear: every
+ * `/hdhr/<token>` path segment and the value of every `token` parameter (`?token=`, `&token=`, or a
+ * `token=` standing alone). For the error path only: it scans the whole text.
+ */
+export function redactText(text: string): string {
+  return text
+    .replace(/(\/hdhr\/)[^/\s?#"'<>]+/gi, `$1${REDACTED_TOKEN}`)
+    .replace(/(^|[?&;\s"'(])([^=&;\s"'()?#]+)=([^&;\s"'()#]*)/g, (all, lead: string, name: string) =>
+      isTokenName(name) ? `${lead}${name}=${REDACTED_TOKEN}` : all,
+    );
+}
+
+/**
+ * An error from a failed request as it may be logged: a copy whose message, stack and string fields (a
+ * URL error's `input`, say) have player tokens redacted, its `cause` and fields that are errors likewise;
+ * the type is kept, so pino logs the same `err` shape. Past a few levels an error is only its redacted
+ * `name: message`. Anything but an Error is returned as it is (a string redacted).
+ */
+export function redactError(err: unknown, depth = 0): unknown {
+  if (typeof err === 'string') return redactText(err);
+  if (!(err instanceof Error)) return err;
+  if (depth > 3) return redactText(`${err.name}: ${err.message}`);
+  const copy = Object.create(Object.getPrototypeOf(err) as object) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(err))
+    copy[k] = typeof v === 'string' || v instanceof Error ? redactError(v, depth + 1) : v;
+  copy.message = redactText(err.message);
+  if (typeof err.stack === 'string') copy.stack = redactText(err.stack);
+  if (err.cause !== undefined) copy.cause = redactError(err.cause, depth + 1);
+  return copy;
+}
+
 /** As URLSearchParams reads the name (`+` is a space, percent-escapes decoded), is it `token`? */
 function isTokenName(name: string): boolean {
   const plain = name.replace(/\+/g, ' ');

@@ -17,7 +17,7 @@ import { TokenFileError } from '../access/token-file.js';
 import { releaseShard, TokenGate } from '../access/token-gate.js';
 import { CatalogFileError } from '../channels/catalog-file.js';
 import type { GatewayConfig } from '../config/types.js';
-import { type Logger, redactTokens } from '../log.js';
+import { type Logger, redactError, redactTokens } from '../log.js';
 import { keepHeapBounded } from '../memory/heap-keeper.js';
 import { ringReleased } from '../memory/reclaim.js';
 import type { ShardToMain } from '../protocol.js';
@@ -401,8 +401,9 @@ export class Gateway {
         Promise.resolve(this.#live.handle(msg) ?? this.#route(msg)).then(
           (r) => this.#supervisor.send(shardId, { type: 'apiResponse', reqId: msg.reqId, ...r }),
           (err: unknown) => {
-            // The path may carry a player token (`/hdhr/<token>/…`): never logged.
-            this.#log.error({ err, path: redactTokens(msg.path) }, 'api handler failed');
+            // The path may carry a player token (`/hdhr/<token>/…`), and so may the error's text: neither
+            // is logged.
+            this.#log.error({ err: redactError(err), path: redactTokens(msg.path) }, 'api handler failed');
             this.#supervisor.send(shardId, {
               type: 'apiResponse',
               reqId: msg.reqId,

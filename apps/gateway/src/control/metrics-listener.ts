@@ -5,7 +5,7 @@
  * directly. Admin routes are not served on this port. Low traffic, so plain node:http is enough.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { type Logger, redactTokens } from '../log.js';
+import { type Logger, redactError, redactTokens } from '../log.js';
 import { type ApiRequest, type ApiResponse, apiError, json } from './api-response.js';
 
 const ROUTES = new Set(['/metrics', '/metrics/performance', '/ready']);
@@ -95,7 +95,10 @@ export class MetricsListener {
     handler({ method, path: url.pathname, query: url.search.slice(1), headers }).then(
       answer,
       (err: unknown) => {
-        this.#log.error({ err, path: redactTokens(url.pathname) }, 'metrics listener request failed');
+        this.#log.error(
+          { err: redactError(err), path: redactTokens(url.pathname) },
+          'metrics listener request failed',
+        );
         if (!res.headersSent) answer(apiError('SC_ERR_INTERNAL'));
         else res.destroy();
       },

@@ -3,7 +3,7 @@
  * every client it serves. Route handlers and their async continuations go through these guards.
  */
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
-import { type Logger, redactTokens } from '../log.js';
+import { type Logger, redactError, redactTokens } from '../log.js';
 import { endHead, errorBody, hasStarted, markStarted, Reply } from './respond.js';
 
 type Handler = (res: HttpResponse, req: HttpRequest) => void;
@@ -17,8 +17,9 @@ export function guarded(log: Logger, handler: Handler): Handler {
     try {
       handler(res, req);
     } catch (err) {
-      // The path may carry a player token (`/hdhr/<token>/…`): never logged.
-      log.error({ err, url: redactTokens(safeUrl(req)) }, 'route handler failed');
+      // The path may carry a player token (`/hdhr/<token>/…`), and so may the error's own text (a URL
+      // error quotes the URL): neither is logged.
+      log.error({ err: redactError(err), url: redactTokens(safeUrl(req)) }, 'route handler failed');
       abandon(res, head);
     }
   };
@@ -26,7 +27,8 @@ export function guarded(log: Logger, handler: Handler): Handler {
 
 /** For an async continuation that failed: answer 500 if nothing was sent yet, else drop the connection. */
 export function failReply(log: Logger, reply: Reply, err: unknown): void {
-  log.error({ err }, 'request failed');
+  // The error's text may quote the request's URL and its player token: redacted.
+  log.error({ err: redactError(err) }, 'request failed');
   if (!reply.done && !hasStarted(reply.res)) {
     try {
       reply.error('SC_ERR_INTERNAL');
