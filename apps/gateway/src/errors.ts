@@ -23,6 +23,10 @@ export const ERRORS = {
     status: 401,
     message: 'This action needs the API key (Authorization: Bearer <key> or X-API-Key).',
   },
+  SC_ERR_AUTH_RATE_LIMITED: {
+    status: 429,
+    message: 'Too many wrong API keys from this address; wait for Retry-After seconds.',
+  },
   SC_ERR_ADMIN_DISABLED: {
     status: 403,
     message: 'Admin actions are disabled: start the gateway with --api-key.',
@@ -128,6 +132,7 @@ const STATUS_TEXT: Record<number, string> = {
   405: '405 Method Not Allowed',
   409: '409 Conflict',
   416: '416 Range Not Satisfiable',
+  429: '429 Too Many Requests',
   500: '500 Internal Server Error',
   502: '502 Bad Gateway',
   503: '503 Service Unavailable',

@@ -206,6 +206,8 @@ export type ShardToMain =
       path: string;
       query: string;
       headers: Record<string, string>;
+      /** The client's address (behind a trusted proxy, the player's): admin key failures count by it. */
+      client: string;
       /** PUT bodies (admin writes), UTF-8. */
       body?: string;
       /** The body was not UTF-8 (then `body` is absent): refused by the route, after the key check. */

@@ -7,6 +7,11 @@ export interface ApiRequest {
   readonly query: string;
   readonly headers: Record<string, string>;
   readonly body?: string;
+  /**
+   * The client's address as the shard derived it (behind a trusted proxy, the player's; see
+   * http/forwarded.ts): what the admin key's failure limiter counts by. Absent: one shared unknown address.
+   */
+  readonly client?: string;
   /** The body's bytes were not UTF-8 (`body` is then absent). */
   readonly bodyNotUtf8?: true;
 }

@@ -7,8 +7,8 @@ import type { EngineRegistry } from '@shardcast/engines';
 import type { GatewayConfig } from '../config/types.js';
 import type { StreamMedia } from '../probe/probe-scheduler.js';
 import { keyString, parseKeyToken, type StreamKind } from '../stream-key.js';
+import { AdminGate } from './admin-gate.js';
 import { type ApiRequest, type ApiResponse, apiError, decodePathSegment, json } from './api-response.js';
-import { checkApiKey } from './auth.js';
 import { channelView } from './channel-view.js';
 import type { StreamDirectory, StreamEntry } from './directory.js';
 import { performanceResponse } from './performance.js';
@@ -32,6 +32,7 @@ export class ApiRouter {
   readonly #telemetry: Telemetry;
   readonly #observability: ObservabilityApi | null;
   readonly #provisioning: Provisioning | null;
+  readonly #gate: AdminGate;
 
   constructor(
     config: GatewayConfig,
@@ -40,7 +41,9 @@ export class ApiRouter {
     telemetry: Telemetry,
     observability: ObservabilityApi | null = null,
     provisioning: Provisioning | null = null,
+    gate: AdminGate = new AdminGate(config.apiKey),
   ) {
+    this.#gate = gate;
     this.#provisioning = provisioning;
     this.#config = config;
     this.#directory = directory;
@@ -183,10 +186,7 @@ export class ApiRouter {
   }
 
   #admin(req: ApiRequest): ApiResponse | null {
-    const auth = checkApiKey(this.#config.apiKey, req.headers);
-    if (auth === 'disabled') return apiError('SC_ERR_ADMIN_DISABLED');
-    if (auth === 'denied') return apiError('SC_ERR_UNAUTHORIZED');
-    return null;
+    return this.#gate.refusal(req);
   }
 
   #provisioningView(): unknown {

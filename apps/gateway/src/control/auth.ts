@@ -8,6 +8,18 @@ function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
 
+/** The keys a request presents: the Bearer credential and the X-API-Key header ('' when absent). */
+function presented(headers: Record<string, string>): { bearer: string; header: string } {
+  const m = /^Bearer\s+(.+)$/i.exec((headers['authorization'] ?? '').trim());
+  return { bearer: m?.[1]?.trim() ?? '', header: (headers['x-api-key'] ?? '').trim() };
+}
+
+/** Whether the request presents a key at all (a wrong one is a guess; none is not). */
+export function presentsKey(headers: Record<string, string>): boolean {
+  const p = presented(headers);
+  return p.bearer !== '' || p.header !== '';
+}
+
 /**
  * Either header may carry the key, and each one given is compared: behind an authenticating proxy
  * (oauth2-proxy and the like) `Authorization: Bearer` carries the proxy's own token, and the key then
@@ -16,9 +28,7 @@ function digest(s: string): Buffer {
 export function checkApiKey(expected: string | undefined, headers: Record<string, string>): AuthResult {
   if (!expected) return 'disabled';
   const want = digest(expected);
-  const m = /^Bearer\s+(.+)$/i.exec((headers['authorization'] ?? '').trim());
-  const bearer = m?.[1]?.trim() ?? '';
-  const header = (headers['x-api-key'] ?? '').trim();
+  const { bearer, header } = presented(headers);
   // Both compared whatever the first gave, so the time taken does not tell which header matched.
   const byBearer = bearer !== '' && timingSafeEqual(digest(bearer), want);
   const byHeader = header !== '' && timingSafeEqual(digest(header), want);

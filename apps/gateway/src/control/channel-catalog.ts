@@ -20,8 +20,8 @@ import { channelJson } from '../channels/render.js';
 import { type ChannelSource, sourceText } from '../channels/source.js';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
+import { AdminGate } from './admin-gate.js';
 import { type ApiRequest, type ApiResponse, apiError, decodePathSegment, json } from './api-response.js';
-import { checkApiKey } from './auth.js';
 import type { ChannelChecker } from './channel-check.js';
 import type { ChannelSources } from './channel-sources.js';
 import type { StreamDirectory } from './directory.js';
@@ -33,12 +33,12 @@ const PREFIX = '/api/v1/channels';
 const CHECK_PATH = /^\/api\/v1\/channels\/([^/]+)\/check$/;
 
 export class ChannelCatalog {
-  readonly #config: GatewayConfig;
   readonly #path: string | undefined;
   readonly #sources: ChannelSources;
   readonly #directory: StreamDirectory;
   readonly #log: Logger;
   readonly #checker: ChannelChecker | null;
+  readonly #gate: AdminGate;
   #format: 'json' | 'm3u' = 'json';
   /** Digest of the file as last loaded or written: a different file on disk was changed by someone else. */
   #digest = '';
@@ -54,8 +54,9 @@ export class ChannelCatalog {
     directory: StreamDirectory,
     log: Logger,
     checker: ChannelChecker | null = null,
+    gate: AdminGate = new AdminGate(config.apiKey),
   ) {
-    this.#config = config;
+    this.#gate = gate;
     this.#checker = checker;
     this.#path = config.channels;
     this.#sources = sources;
@@ -112,9 +113,8 @@ export class ChannelCatalog {
   }
 
   handle(req: ApiRequest): ApiResponse | Promise<ApiResponse> {
-    const auth = checkApiKey(this.#config.apiKey, req.headers);
-    if (auth === 'disabled') return apiError('SC_ERR_ADMIN_DISABLED');
-    if (auth === 'denied') return apiError('SC_ERR_UNAUTHORIZED');
+    const denied = this.#gate.refusal(req);
+    if (denied) return denied;
     const read = req.method === 'GET' || req.method === 'HEAD';
     if (req.path === PREFIX) {
       if (!read) return apiError('SC_ERR_METHOD_NOT_ALLOWED');

@@ -22,6 +22,7 @@ import { keepHeapBounded } from '../memory/heap-keeper.js';
 import { ringReleased } from '../memory/reclaim.js';
 import type { ShardToMain } from '../protocol.js';
 import { loadUws } from '../uws.js';
+import { AdminGate } from './admin-gate.js';
 import { type ApiRequest, type ApiResponse, ApiRouter } from './api.js';
 import { ChannelCatalog } from './channel-catalog.js';
 import { ChannelChecker } from './channel-check.js';
@@ -75,6 +76,7 @@ export class Gateway {
   readonly #exports: ExportRoutes;
   readonly #catalog: ChannelCatalog;
   readonly #checker: ChannelChecker;
+  readonly #admin: AdminGate;
   readonly #epg: EpgService;
   readonly #tokens: PlayerTokens | null;
   readonly #exportGate: TokenGate;
@@ -146,12 +148,15 @@ export class Gateway {
       () => provisioning?.status() ?? null,
     );
     this.#checker = new ChannelChecker(this.#registry);
+    // One key check and one failure limiter for every admin route on main.
+    this.#admin = new AdminGate(config.apiKey);
     this.#catalog = new ChannelCatalog(
       config,
       this.#channels,
       this.#directory,
       log.child({ component: 'channels' }),
       this.#checker,
+      this.#admin,
     );
     this.#epg = new EpgService(config.epg, () => this.#channels.catalog, log.child({ component: 'epg' }));
     this.#exportGate = new TokenGate(tokens);
@@ -163,6 +168,7 @@ export class Gateway {
       this.#telemetry,
       this.#observability,
       this.#provisioning,
+      this.#admin,
     );
     this.#live = new LiveFeed({
       config,
@@ -176,6 +182,7 @@ export class Gateway {
         return d.enabled ? d.callsPerMinute : null;
       },
       enginesDesired: () => this.#provisioning?.status().desired ?? null,
+      admin: this.#admin,
     });
     this.#supervisor.on('message', (shardId, msg) => this.#onShardMessage(shardId, msg));
     // A (re)spawned shard gets the directory in its `start` message, before it listens (supervisor).

@@ -9,8 +9,9 @@ import type { EngineRegistry } from '@shardcast/engines';
 import type { GatewayConfig } from '../config/types.js';
 import type { StreamMedia } from '../probe/probe-scheduler.js';
 import type { MainToShard, ShardStats } from '../protocol.js';
+import { AdminGate } from './admin-gate.js';
 import { type ApiRequest, type ApiResponse, apiError, json } from './api-response.js';
-import { checkApiKey } from './auth.js';
+import { presentsKey } from './auth.js';
 import { ClientRoster } from './client-roster.js';
 import type { StreamDirectory } from './directory.js';
 import type { LifecycleEvent } from './event-bus.js';
@@ -64,10 +65,13 @@ export interface LiveFeedDeps {
   readonly dockerCallsPerMinute: () => number | null;
   /** The provisioner's desired engine count; null while provisioning is off. */
   readonly enginesDesired?: () => number | null;
+  /** The admin key check (and its failure limiter) of the rest of the admin API. */
+  readonly admin?: AdminGate;
 }
 
 export class LiveFeed {
   readonly #deps: LiveFeedDeps;
+  readonly #gate: AdminGate;
   readonly roster = new ClientRoster();
   readonly #history: HistoryPoint[] = [];
   readonly #events: LiveEvent[] = [];
@@ -88,6 +92,7 @@ export class LiveFeed {
 
   constructor(deps: LiveFeedDeps) {
     this.#deps = deps;
+    this.#gate = deps.admin ?? new AdminGate(deps.config.apiKey);
     const { telemetry, registry, directory } = deps;
     this.#offs.push(
       telemetry.bus.subscribe(
@@ -174,7 +179,14 @@ export class LiveFeed {
       this.#cached && now - this.#cached.atMs < SNAPSHOT_REUSE_MS
         ? this.#cached.snapshot
         : this.#snapshot(now);
-    const admin = checkApiKey(this.#deps.config.apiKey, req.headers) === 'ok';
+    // Without a key, the public view. A wrong key counts against the address like on every admin route
+    // (this answer tells a right key from a wrong one), and an address over its limit gets the 429.
+    let admin = false;
+    if (presentsKey(req.headers)) {
+      const refused = this.#gate.refusal(req);
+      if (refused?.status === 429) return refused;
+      admin = refused === null;
+    }
     return json(200, admin ? this.#admin(snapshot) : snapshot);
   }
 

@@ -3,14 +3,18 @@
  * to every shard already serialized; the shard publishes it to the topic its sockets subscribe to, so a
  * second costs one publish per shard however many dashboards are open. A socket starts on the public
  * topic (no client addresses or User-Agents); its first message `{"auth": "<key>"}` moves it to the admin
- * topic when the key is right. The key never travels in the URL.
+ * topic when the key is right. The key never travels in the URL. Wrong keys count per client address as
+ * on the HTTP admin API (one limiter per shard): an address over the limit gets SC_ERR_AUTH_RATE_LIMITED
+ * and the socket is closed, its key not compared.
  *
  * Like the rest of the admin API, a browser page may open the socket only from the gateway's own origin
  * or an origin listed by name in `--cors-origins` (WebSockets have no CORS: the upgrade checks Origin).
  */
 import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
 import { checkApiKey } from '../control/auth.js';
+import { AuthLimiter } from '../control/auth-limiter.js';
 import type { CorsPolicy } from '../http/cors.js';
+import type { ForwardedTrust } from '../http/forwarded.js';
 import { Reply } from '../http/respond.js';
 import type { Logger } from '../log.js';
 
@@ -30,15 +34,24 @@ const POLICY_VIOLATION = 1008;
 interface LiveUser {
   admin: boolean;
   failures: number;
+  /** The client's address (behind a trusted proxy, the player's). */
+  address: string;
 }
 
 export class LiveSocket {
   readonly #app: TemplatedApp;
   readonly #apiKey: string | undefined;
+  readonly #limiter = new AuthLimiter();
   #public: string | null = null;
   #admin: string | null = null;
 
-  constructor(app: TemplatedApp, apiKey: string | undefined, cors: CorsPolicy, log: Logger) {
+  constructor(
+    app: TemplatedApp,
+    apiKey: string | undefined,
+    cors: CorsPolicy,
+    log: Logger,
+    trust: ForwardedTrust,
+  ) {
     this.#app = app;
     this.#apiKey = apiKey;
     app.ws<LiveUser>(LIVE_ROUTE, {
@@ -57,7 +70,8 @@ export class LiveSocket {
           new Reply(res, { head: false, cors: [] }).error('SC_ERR_FORBIDDEN_ORIGIN');
           return;
         }
-        res.upgrade<LiveUser>({ admin: false, failures: 0 }, key, protocol, extensions, context);
+        const address = trust.origin(res, req).address;
+        res.upgrade<LiveUser>({ admin: false, failures: 0, address }, key, protocol, extensions, context);
       },
       open: (ws) => {
         ws.subscribe(PUBLIC_TOPIC);
@@ -108,9 +122,15 @@ export class LiveSocket {
       return;
     }
     const user = ws.getUserData();
+    if (this.#apiKey && this.#limiter.blockedMs(user.address) > 0) {
+      ws.send(JSON.stringify({ type: 'auth', ok: false, error: { code: 'SC_ERR_AUTH_RATE_LIMITED' } }));
+      ws.end(POLICY_VIOLATION, 'too many wrong keys');
+      return;
+    }
     const auth = checkApiKey(this.#apiKey, { 'x-api-key': key });
     if (auth !== 'ok') {
       user.failures++;
+      if (auth === 'denied' && key.trim() !== '') this.#limiter.fail(user.address);
       const code = auth === 'disabled' ? 'SC_ERR_ADMIN_DISABLED' : 'SC_ERR_UNAUTHORIZED';
       ws.send(JSON.stringify({ type: 'auth', ok: false, error: { code } }));
       if (user.failures >= MAX_AUTH_FAILURES) ws.end(POLICY_VIOLATION, 'too many wrong keys');

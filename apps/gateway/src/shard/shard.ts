@@ -235,7 +235,7 @@ export class Shard {
       serveAsset(res, ctx, found, assetRequest(req));
     };
     // Registered before the /api/* relay: a plain GET of /api/v1/live falls through to it (polling).
-    this.#live = new LiveSocket(app, this.#init.config.apiKey, cors, this.#log);
+    this.#live = new LiveSocket(app, this.#init.config.apiKey, cors, this.#log, this.#trust);
     // Every route goes through one dispatcher (framing checks, OPTIONS, 405): see http/front.ts.
     mountRoutes(app, this.#log, cors, [
       {
@@ -338,9 +338,11 @@ export class Shard {
       const v = req.getHeader(h);
       if (v) headers[h] = v;
     }
+    // Who asks (behind a trusted proxy, the player): main counts wrong admin keys by it.
+    const origin = this.#trust.origin(res, req);
+    const client = origin.address;
     if (this.#trust.enabled) {
       // Main builds absolute URLs from Host; behind a trusted proxy, from what the proxy says it served.
-      const origin = this.#trust.origin(res, req);
       if (origin.host !== undefined) headers['host'] = origin.host;
       if (origin.proto !== undefined) headers[FORWARDED_PROTO] = origin.proto;
     }
@@ -372,12 +374,13 @@ export class Shard {
         // Bytes that are not UTF-8 (a Latin-1 body, as PowerShell sends by default) were decoded into
         // U+FFFD and saved that way: main refuses them instead (after the key check).
         const bytes = Buffer.concat(chunks);
-        if (isUtf8(bytes)) this.#relay(reply, { method, path, query, headers, body: bytes.toString('utf8') });
-        else this.#relay(reply, { method, path, query, headers, bodyNotUtf8: true });
+        if (isUtf8(bytes))
+          this.#relay(reply, { method, path, query, headers, client, body: bytes.toString('utf8') });
+        else this.#relay(reply, { method, path, query, headers, client, bodyNotUtf8: true });
       });
       return;
     }
-    this.#relay(reply, { method, path, query, headers });
+    this.#relay(reply, { method, path, query, headers, client });
   }
 
   #relay(reply: Reply, r: Omit<Extract<ShardToMain, { type: 'api' }>, 'type' | 'reqId'>): void {

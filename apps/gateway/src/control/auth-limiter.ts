@@ -1,0 +1,75 @@
+/**
+ * Failed admin authentications per client address: after `maxFailures` wrong keys from one address within
+ * `windowMs` of its first, that address is refused (429) until the window has passed, without its key
+ * being compared. Right keys are never counted. The table is bounded: past `maxAddresses` the address
+ * whose window started first is forgotten. Pure (time comes from `now`), so its tests run on simulated
+ * time; one instance on main for the HTTP admin API, one per shard for the live socket's key messages.
+ */
+
+export interface AuthLimiterOptions {
+  /** Wrong keys an address may send within a window; the next request is refused. */
+  readonly maxFailures?: number;
+  readonly windowMs?: number;
+  /** Addresses remembered at most (the oldest window is evicted first). */
+  readonly maxAddresses?: number;
+  readonly now?: () => number;
+}
+
+export const AUTH_MAX_FAILURES = 10;
+export const AUTH_WINDOW_MS = 60_000;
+export const AUTH_MAX_ADDRESSES = 10_000;
+
+interface Window {
+  readonly startMs: number;
+  failures: number;
+}
+
+export class AuthLimiter {
+  readonly #maxFailures: number;
+  readonly #windowMs: number;
+  readonly #maxAddresses: number;
+  readonly #now: () => number;
+  /** In the order the windows started (a new window is re-inserted at the end). */
+  readonly #windows = new Map<string, Window>();
+
+  constructor(options: AuthLimiterOptions = {}) {
+    this.#maxFailures = options.maxFailures ?? AUTH_MAX_FAILURES;
+    this.#windowMs = options.windowMs ?? AUTH_WINDOW_MS;
+    this.#maxAddresses = options.maxAddresses ?? AUTH_MAX_ADDRESSES;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Milliseconds until `address` may try a key again; 0 when it may now. */
+  blockedMs(address: string): number {
+    const w = this.#windows.get(address);
+    if (w === undefined) return 0;
+    const left = w.startMs + this.#windowMs - this.#now();
+    if (left <= 0) {
+      this.#windows.delete(address);
+      return 0;
+    }
+    return w.failures >= this.#maxFailures ? left : 0;
+  }
+
+  /** Counts one wrong key from `address`. */
+  fail(address: string): void {
+    const now = this.#now();
+    const w = this.#windows.get(address);
+    if (w !== undefined && now - w.startMs < this.#windowMs) {
+      w.failures++;
+      return;
+    }
+    this.#windows.delete(address);
+    while (this.#windows.size >= this.#maxAddresses) {
+      const oldest = this.#windows.keys().next();
+      if (oldest.done === true) break;
+      this.#windows.delete(oldest.value);
+    }
+    this.#windows.set(address, { startMs: now, failures: 1 });
+  }
+
+  /** Addresses remembered (for tests and a gauge). */
+  get size(): number {
+    return this.#windows.size;
+  }
+}

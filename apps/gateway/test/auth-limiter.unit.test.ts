@@ -1,0 +1,97 @@
+// The admin key's failure limiter on simulated time: after 10 wrong keys from one address within 60 s that
+// address is refused until the window has passed; right keys are never counted or refused while the
+// address is under its limit; other addresses are not affected; the table never holds more than its cap.
+// And AdminGate, which every admin route on main goes through: 429 with Retry-After, the key not compared.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { AdminGate } from '../src/control/admin-gate.js';
+import type { ApiRequest } from '../src/control/api-response.js';
+import { AuthLimiter } from '../src/control/auth-limiter.js';
+
+function clock(start = 1_000_000) {
+  const c = { ms: start, now: () => c.ms };
+  return c;
+}
+
+test('10 failures within the window block the address until the window has passed; then it starts afresh', () => {
+  const t = clock();
+  const l = new AuthLimiter({ maxFailures: 10, windowMs: 60_000, now: t.now });
+  for (let i = 0; i < 9; i++) {
+    l.fail('10.0.0.1');
+    t.ms += 1000;
+  }
+  assert.equal(l.blockedMs('10.0.0.1'), 0, 'nine failures: still allowed');
+  l.fail('10.0.0.1');
+  // The window started at the first failure, 9 s ago.
+  assert.equal(l.blockedMs('10.0.0.1'), 51_000);
+  assert.equal(l.blockedMs('10.0.0.2'), 0, 'another address is not affected');
+  t.ms += 50_999;
+  assert.equal(l.blockedMs('10.0.0.1'), 1);
+  t.ms += 1;
+  assert.equal(l.blockedMs('10.0.0.1'), 0, 'the window passed');
+  l.fail('10.0.0.1');
+  assert.equal(l.blockedMs('10.0.0.1'), 0, 'a new window counts from one');
+});
+
+test('failures spread wider than the window never block', () => {
+  const t = clock();
+  const l = new AuthLimiter({ maxFailures: 3, windowMs: 10_000, now: t.now });
+  for (let i = 0; i < 20; i++) {
+    l.fail('a');
+    t.ms += 5_000;
+    assert.equal(l.blockedMs('a'), 0, `failure ${i}`);
+  }
+});
+
+test('the table is capped: the address whose window started first is forgotten', () => {
+  const t = clock();
+  const l = new AuthLimiter({ maxFailures: 2, windowMs: 60_000, maxAddresses: 3, now: t.now });
+  l.fail('a');
+  l.fail('a');
+  for (const x of ['b', 'c', 'd']) {
+    t.ms += 1;
+    l.fail(x);
+  }
+  assert.equal(l.size, 3);
+  assert.equal(l.blockedMs('a'), 0, 'a was evicted');
+  l.fail('b');
+  assert.ok(l.blockedMs('b') > 0, 'b is still counted');
+  for (let i = 0; i < 1000; i++) l.fail(`x${i}`);
+  assert.equal(l.size, 3);
+});
+
+function req(client: string, key?: string): ApiRequest {
+  return {
+    method: 'GET',
+    path: '/api/v1/channels',
+    query: '',
+    headers: key === undefined ? {} : { 'x-api-key': key },
+    client,
+  };
+}
+
+test('AdminGate: 429 with Retry-After and a JSON error after 10 wrong keys, even for the right key; other addresses go on', () => {
+  const t = clock();
+  const gate = new AdminGate('right', new AuthLimiter({ now: t.now }));
+  for (let i = 0; i < 10; i++) {
+    // A right key between the wrong ones is admitted and not counted.
+    assert.equal(gate.refusal(req('10.0.0.1', 'right')), null);
+    // No key at all is not a guess: 401, not counted.
+    assert.equal(gate.refusal(req('10.0.0.1'))?.status, 401);
+    assert.equal(gate.refusal(req('10.0.0.1', `wrong${i}`))?.status, 401);
+  }
+  const limited = gate.refusal(req('10.0.0.1', 'right'));
+  assert.equal(limited?.status, 429);
+  assert.equal(limited?.headers['Retry-After'], '60');
+  assert.equal(limited?.headers['Content-Type'], 'application/json');
+  assert.equal(JSON.parse(limited?.body ?? '').error.code, 'SC_ERR_AUTH_RATE_LIMITED');
+  assert.equal(gate.refusal(req('10.0.0.1', 'wrong'))?.status, 429);
+  assert.equal(gate.refusal(req('10.0.0.2', 'right')), null, 'another address is admitted');
+  t.ms += 59_500;
+  assert.equal(gate.refusal(req('10.0.0.1'))?.headers['Retry-After'], '1');
+  t.ms += 500;
+  assert.equal(gate.refusal(req('10.0.0.1', 'right')), null, 'admitted once the window passed');
+  // Without a key configured admin actions are off: 403, never counted.
+  const off = new AdminGate(undefined, new AuthLimiter({ maxFailures: 1, now: t.now }));
+  for (let i = 0; i < 3; i++) assert.equal(off.refusal(req('10.0.0.3', 'x'))?.status, 403);
+});
