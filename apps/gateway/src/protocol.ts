@@ -117,7 +117,9 @@ export type MainToShard =
    */
   | { type: 'live'; public: string; admin: string | null }
   /** The tokens file was reloaded: from now on let in only these tokens (counts stay in the same slots). */
-  | { type: 'tokens'; tokens: TokenTable };
+  | { type: 'tokens'; tokens: TokenTable }
+  /** The admin API key from a reloaded `--api-key-file` (the live socket checks it in the shard). */
+  | { type: 'apiKey'; key: string };
 
 // ---------------------------------------------------------------- shard → main
 

@@ -332,6 +332,15 @@ function resolveApiKeyFile(out: Record<string, unknown>, keyGiven: boolean): voi
   const path = out.apiKeyFile as string | undefined;
   if (path === undefined) return;
   if (keyGiven) throw new ConfigError('Give the API key with --api-key or --api-key-file, not both.');
+  out.apiKey = readApiKeyFile(path);
+}
+
+/**
+ * The key in an `--api-key-file`: its first line (a trailing newline is not part of it). Throws a
+ * ConfigError with one sentence when the file cannot be read or holds no valid key (at start-up, and when
+ * a running gateway reloads the file).
+ */
+export function readApiKeyFile(path: string): string {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -345,7 +354,7 @@ function resolveApiKeyFile(out: Record<string, unknown>, keyGiven: boolean): voi
       `The key in --api-key-file ${path} must be one line of at most ${MAX_SECRET} characters without spaces.`,
     );
   }
-  out.apiKey = key;
+  return key;
 }
 
 /** The `--help` text, generated from the option table. */

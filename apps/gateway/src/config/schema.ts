@@ -119,7 +119,7 @@ export const OPTIONS = [
     flag: 'api-key-file',
     env: 'SHARDCAST_API_KEY_FILE',
     kind: 'path',
-    help: 'File holding the admin API key (first line), so the key is not visible in ps like --api-key.',
+    help: 'File holding the admin API key (first line), so the key is not visible in ps like --api-key. Reloaded on SIGHUP and when it changes.',
   },
   {
     key: 'metricsPort',

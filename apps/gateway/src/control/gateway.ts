@@ -24,6 +24,7 @@ import type { ShardToMain } from '../protocol.js';
 import { loadUws } from '../uws.js';
 import { AdminGate } from './admin-gate.js';
 import { type ApiRequest, type ApiResponse, ApiRouter } from './api.js';
+import { ApiKeyFile } from './api-key-file.js';
 import { ChannelCatalog } from './channel-catalog.js';
 import { ChannelChecker } from './channel-check.js';
 import { ChannelSources } from './channel-sources.js';
@@ -77,6 +78,7 @@ export class Gateway {
   readonly #catalog: ChannelCatalog;
   readonly #checker: ChannelChecker;
   readonly #admin: AdminGate;
+  #keyFile: ApiKeyFile | null = null;
   readonly #epg: EpgService;
   readonly #tokens: PlayerTokens | null;
   readonly #exportGate: TokenGate;
@@ -286,6 +288,19 @@ export class Gateway {
       }
     }
     gw.#catalog.watch();
+    if (config.apiKeyFile !== undefined) {
+      // A replaced key file takes effect without a restart: main's admin routes, every shard, respawns.
+      gw.#keyFile = new ApiKeyFile(
+        config.apiKeyFile,
+        gw.#admin,
+        (key) => {
+          gw.#supervisor.apiKey = key;
+          gw.#supervisor.broadcast({ type: 'apiKey', key });
+        },
+        log.child({ component: 'api-key' }),
+      );
+      gw.#keyFile.watch();
+    }
     gw.#tokens?.watch({
       publish: (table) => {
         gw.#supervisor.tokens = table;
@@ -360,6 +375,7 @@ export class Gateway {
     // Running channel checks end now and stop their engine sessions (beside the shards' own shutdown).
     const checks = this.#checker.stop();
     this.#tokens?.stop();
+    this.#keyFile?.stop();
     this.#telemetry.stop();
     this.#live.stop();
     await this.#metricsListener?.close();

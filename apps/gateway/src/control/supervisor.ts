@@ -79,10 +79,13 @@ export class ShardSupervisor extends EventEmitter<SupervisorEvents> {
 
   /** Player tokens every shard gets at spawn (the same shared counts for all, respawns included). */
   tokens: TokenTable | null = null;
+  /** The admin API key every shard gets at spawn: a reloaded `--api-key-file` replaces it. */
+  apiKey: string | undefined;
 
   constructor(config: GatewayConfig, log: Logger) {
     super();
     this.#config = config;
+    this.apiKey = config.apiKey;
     this.#log = log;
     this.#slots = Array.from({ length: config.shards }, () => ({ worker: null, ready: false, exits: [] }));
   }
@@ -155,7 +158,11 @@ export class ShardSupervisor extends EventEmitter<SupervisorEvents> {
 
   #spawn(shardId: number, respawn: boolean): Promise<void> {
     const slot = this.#slots[shardId]!;
-    const config = { ...this.#config, port: this.#port };
+    const config = {
+      ...this.#config,
+      port: this.#port,
+      ...(this.apiKey === undefined ? {} : { apiKey: this.apiKey }),
+    };
     const init: ShardInit = {
       shardId,
       bootId: this.#bootId,

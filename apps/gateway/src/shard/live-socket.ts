@@ -40,8 +40,10 @@ interface LiveUser {
 
 export class LiveSocket {
   readonly #app: TemplatedApp;
-  readonly #apiKey: string | undefined;
+  #apiKey: string | undefined;
   readonly #limiter = new AuthLimiter();
+  /** Sockets admitted with the key (closed when the key changes). */
+  readonly #admitted = new Set<WebSocket<LiveUser>>();
   #public: string | null = null;
   #admin: string | null = null;
 
@@ -77,6 +79,9 @@ export class LiveSocket {
         ws.subscribe(PUBLIC_TOPIC);
         if (this.#public !== null) ws.send(this.#public);
       },
+      close: (ws) => {
+        this.#admitted.delete(ws);
+      },
       message: (ws, message) => {
         try {
           this.#onMessage(ws, Buffer.from(message).toString('utf8'));
@@ -94,6 +99,18 @@ export class LiveSocket {
     this.#admin = adminJson;
     this.#app.publish(PUBLIC_TOPIC, publicJson);
     if (adminJson !== null) this.#app.publish(ADMIN_TOPIC, adminJson);
+  }
+
+  /**
+   * The key from now on (a reloaded `--api-key-file`). A socket admitted with the old key is closed: a
+   * replaced key admits nothing any more (the dashboard reconnects and asks for the new one).
+   */
+  setKey(key: string): void {
+    if (key === this.#apiKey) return;
+    this.#apiKey = key;
+    const admitted = [...this.#admitted];
+    this.#admitted.clear();
+    for (const ws of admitted) ws.end(POLICY_VIOLATION, 'the API key changed');
   }
 
   /** Open sockets without and with the key (reported to main, which builds snapshots only when watched). */
@@ -138,6 +155,7 @@ export class LiveSocket {
     }
     if (!user.admin) {
       user.admin = true;
+      this.#admitted.add(ws);
       ws.unsubscribe(PUBLIC_TOPIC);
       ws.subscribe(ADMIN_TOPIC);
     }

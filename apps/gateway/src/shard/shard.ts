@@ -141,6 +141,9 @@ export class Shard {
       case 'tokens':
         this.#tokens.update(msg.tokens);
         return;
+      case 'apiKey':
+        this.#live?.setKey(msg.key);
+        return;
       case 'shutdown':
         return;
       default: {
