@@ -12,10 +12,10 @@
  * chunked, or until close). Everything else (https, a caller's own undici dispatcher) goes through undici
  * with the same interface (see {@link fromEngineStream}).
  */
-import net from 'node:net';
+import net, { type LookupFunction } from 'node:net';
 import { Deadline } from './deadline.js';
 import { EngineError } from './errors.js';
-import { mapError } from './http.js';
+import { mapError, redirectLocation } from './http.js';
 import type { EngineStream } from './types.js';
 
 /** Socket read buffer: as large as one read of a busy loopback socket. */
@@ -50,6 +50,18 @@ export interface ByteStreamParams {
   headersTimeoutMs: number;
   /** Called once when the stream ends, however it ends. */
   onFinish?: () => void;
+  /** A redirect answer rejects with a {@link Redirected} instead of a status error (a URL source). */
+  redirects?: boolean;
+  /** Name resolution of the connection (a URL source's address guard). */
+  lookup?: LookupFunction;
+}
+
+/** What `openByteStream` rejects with for a redirect when asked to (`redirects`): the caller follows it. */
+export class Redirected {
+  constructor(
+    readonly location: string,
+    readonly status: number,
+  ) {}
 }
 
 type Framing = { kind: 'length'; left: number } | { kind: 'chunked' } | { kind: 'close' };
@@ -203,6 +215,7 @@ export function openByteStream(p: ByteStreamParams): Promise<ByteStream> {
       host: hostname,
       port: Number(p.url.port || 80),
       noDelay: true,
+      ...(p.lookup ? { lookup: p.lookup } : {}),
       onread: { buffer, callback: (nread: number, buf: Uint8Array) => onRead(buf.subarray(0, nread)) },
     });
 
@@ -261,6 +274,11 @@ export function openByteStream(p: ByteStreamParams): Promise<ByteStream> {
 
     const onHead = (rest: Uint8Array): boolean => {
       const h = head!;
+      const location = p.redirects ? redirectLocation(h.statusCode, h.headers) : undefined;
+      if (location !== undefined) {
+        finish(new Redirected(location, h.statusCode));
+        return false;
+      }
       if (h.statusCode < 200 || h.statusCode >= 300) {
         finish(
           new EngineError('SC_ERR_ENGINE_HTTP_STATUS', `${p.what}: HTTP ${h.statusCode}`, {

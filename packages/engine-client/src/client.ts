@@ -1,9 +1,21 @@
 import { randomUUID } from 'node:crypto';
+import type { LookupFunction } from 'node:net';
 import { Agent, type Dispatcher } from 'undici';
-import { type ByteStream, fromEngineStream, openByteStream } from './byte-stream.js';
+import { guardedLookup, sourceMayReach } from './address.js';
+import { type ByteStream, fromEngineStream, openByteStream, Redirected } from './byte-stream.js';
 import { Deadline } from './deadline.js';
-import { EngineError, toErrorData } from './errors.js';
-import { getJson, mapError, readBody, type SendOptions, send, type Transport } from './http.js';
+import { EngineError, isEngineError, toErrorData } from './errors.js';
+import {
+  type Follow,
+  getJson,
+  MAX_REDIRECTS,
+  mapError,
+  readBody,
+  type SendOptions,
+  send,
+  type Transport,
+  tooManyRedirects,
+} from './http.js';
 import { type ClientConfig, validateOptions } from './options.js';
 import { checkExtra, checkKey, checkPid } from './params.js';
 import { parseSession } from './session.js';
@@ -38,7 +50,8 @@ const MAX_ADVERTISED_ORIGINS = 8;
 
 /**
  * HTTP client of one AceStream engine (docs/engine-api.md). Every call has a deadline, every failure
- * is an {@link EngineError} with a stable code, and no URL off the engine's origin is fetched.
+ * is an {@link EngineError} with a stable code, and no URL off the engine's origin is fetched (a client made
+ * with `source: true` serves a listed URL source instead: redirects and other hosts, see address.ts).
  * Safe to share between callers of one thread; not transferable between threads.
  */
 export class EngineClient {
@@ -47,14 +60,17 @@ export class EngineClient {
   readonly #ownsDispatcher: boolean;
   readonly #advertised = new Set<string>();
   readonly #byteStreams = new Set<{ close(): void }>();
+  /** A URL source's connect-time address guard (see address.ts). */
+  readonly #lookup: LookupFunction | undefined;
   #closed = false;
 
   constructor(options: EngineClientOptions) {
     this.#cfg = validateOptions(options);
     this.#ownsDispatcher = this.#cfg.dispatcher === undefined;
+    this.#lookup = this.#cfg.source ? guardedLookup(this.#cfg.origin.hostname) : undefined;
+    const connect = { timeout: this.#cfg.timeoutMs, ...(this.#lookup ? { lookup: this.#lookup } : {}) };
     const dispatcher: Dispatcher =
-      this.#cfg.dispatcher ??
-      new Agent({ keepAliveTimeout: KEEP_ALIVE_MS, connect: { timeout: this.#cfg.timeoutMs } });
+      this.#cfg.dispatcher ?? new Agent({ keepAliveTimeout: KEEP_ALIVE_MS, connect });
     this.#t = { dispatcher, headers: this.#cfg.headers };
   }
 
@@ -159,6 +175,7 @@ export class EngineClient {
       signal: o.signal,
       headersTimeoutMs: o.headersTimeoutMs ?? this.#cfg.timeoutMs,
       bodyTimeoutMs: o.bodyTimeoutMs ?? 0,
+      ...this.#follow(what),
     });
   }
 
@@ -169,11 +186,29 @@ export class EngineClient {
    */
   async openByteStream(url: string, o: OpenByteStreamOptions = {}): Promise<ByteStream> {
     const what = this.#what('stream');
-    const checked = this.#requireEngineUrl(url, what);
+    let checked = this.#requireEngineUrl(url, what);
     const headersTimeoutMs = o.headersTimeoutMs ?? this.#cfg.timeoutMs;
+    // A URL source's redirects: each hop is a new connection (an https one goes through undici, which follows the rest).
+    for (let hops = 0; ; hops++) {
+      try {
+        return await this.#openByteStream(checked, what, headersTimeoutMs, o.signal);
+      } catch (err) {
+        if (!(err instanceof Redirected)) throw err;
+        if (hops === MAX_REDIRECTS) throw tooManyRedirects(what, err.status);
+        checked = this.#redirect(err.location, checked, what);
+      }
+    }
+  }
+
+  async #openByteStream(
+    checked: string,
+    what: string,
+    headersTimeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<ByteStream> {
     const parsed = new URL(checked);
     if (parsed.protocol !== 'http:' || !this.#ownsDispatcher) {
-      return fromEngineStream(await this.openStream(checked, { signal: o.signal, headersTimeoutMs }));
+      return fromEngineStream(await this.openStream(checked, { signal, headersTimeoutMs }));
     }
     if (this.#closed) throw new EngineError('SC_ERR_ENGINE_ABORTED', `${what}: engine client is closed`);
     // Tracked so that close() ends them, as destroying the undici agent ends its streams.
@@ -184,9 +219,11 @@ export class EngineClient {
         url: parsed,
         what,
         headers: this.#t.headers,
-        signal: o.signal,
+        signal,
         headersTimeoutMs,
         onFinish: () => this.#byteStreams.delete(entry),
+        ...(this.#cfg.source ? { redirects: true } : {}),
+        ...(this.#lookup ? { lookup: this.#lookup } : {}),
       });
       entry.close = () => s.close();
       if (this.#closed) s.close();
@@ -199,23 +236,36 @@ export class EngineClient {
 
   /** GETs an engine URL into one freshly allocated array (HLS segments); bounded by `maxBytes`. */
   async fetchBytes(url: string, o: FetchOptions = {}): Promise<Uint8Array> {
+    return (await this.#fetch(url, o.maxBytes ?? DEFAULT_FETCH_BYTES_MAX_BYTES, o)).bytes;
+  }
+
+  /** Like {@link EngineClient.fetchBytes}, decoded as UTF-8 (HLS playlists); default limit 1 MiB. */
+  async fetchText(url: string, o: FetchOptions = {}): Promise<string> {
+    return (await this.fetchTextAt(url, o)).text;
+  }
+
+  /**
+   * Like {@link EngineClient.fetchText}, with the URL that answered: for a URL source, the last one after
+   * redirects, which the playlist's relative URIs resolve against (RFC 8216 §4.1).
+   */
+  async fetchTextAt(url: string, o: FetchOptions = {}): Promise<{ text: string; url: string }> {
+    const got = await this.#fetch(url, o.maxBytes ?? DEFAULT_FETCH_TEXT_MAX_BYTES, o);
+    return { text: new TextDecoder().decode(got.bytes), url: got.url };
+  }
+
+  async #fetch(url: string, maxBytes: number, o: FetchOptions): Promise<{ bytes: Uint8Array; url: string }> {
     const what = this.#what('fetch');
     const checked = this.#requireEngineUrl(url, what);
     const deadline = new Deadline(o.timeoutMs ?? this.#cfg.timeoutMs, o.signal, what);
     try {
-      const res = await send(this.#t, checked, this.#send(deadline, what));
-      return await readBody(res, o.maxBytes ?? DEFAULT_FETCH_BYTES_MAX_BYTES, what);
+      const opts = { ...this.#send(deadline, what), ...this.#follow(what) };
+      const res = await send(this.#t, checked, opts);
+      return { bytes: await readBody(res, maxBytes, what), url: opts.follow?.at ?? checked };
     } catch (err) {
       throw mapError(err, deadline, what);
     } finally {
       deadline.dispose();
     }
-  }
-
-  /** Like {@link EngineClient.fetchBytes}, decoded as UTF-8 (HLS playlists); default limit 1 MiB. */
-  async fetchText(url: string, o: FetchOptions = {}): Promise<string> {
-    const bytes = await this.fetchBytes(url, { ...o, maxBytes: o.maxBytes ?? DEFAULT_FETCH_TEXT_MAX_BYTES });
-    return new TextDecoder().decode(bytes);
   }
 
   /** True iff `url` is http(s), without credentials, on this engine's configured origin. */
@@ -233,6 +283,8 @@ export class EngineClient {
     const what = this.#what('resolve');
     const baseUrl = this.#requireEngineUrl(base, what);
     const url = parseHttpUrl(ref, baseUrl);
+    // A URL source's playlist may name any host (a CDN), within the address guard.
+    if (this.#cfg.source) return { url: this.#requireEngineUrl(ref, what, baseUrl), rebased: false };
     if (url?.origin === this.#cfg.origin.origin) return { url: url.href, rebased: false };
     if (url && this.#advertised.has(url.origin))
       return { url: rebase(url, this.#cfg.origin).href, rebased: true };
@@ -256,11 +308,46 @@ export class EngineClient {
     return { deadline, what, headersTimeoutMs: timeout, bodyTimeoutMs: timeout };
   }
 
-  #requireEngineUrl(url: string, what: string): string {
+  /**
+   * `url` (relative to `base`, if given) checked: on the engine's origin, or for a URL source any http(s)
+   * URL without credentials that the address guard lets through.
+   */
+  #requireEngineUrl(url: string, what: string, base?: string): string {
+    if (this.#cfg.source) {
+      const u = parseHttpUrl(url, base);
+      if (!u)
+        throw new EngineError('SC_ERR_ENGINE_URL_REFUSED', `${what}: not an http(s) URL without credentials`);
+      if (!sourceMayReach(this.#cfg.origin.hostname, u.hostname)) {
+        throw new EngineError(
+          'SC_ERR_ENGINE_URL_REFUSED',
+          `${what}: ${u.hostname} is an internal address; a source on a public host may not lead there`,
+        );
+      }
+      return u.href;
+    }
     if (!this.isEngineUrl(url)) {
       throw new EngineError('SC_ERR_ENGINE_URL_REFUSED', `${what}: not an engine URL`);
     }
     return parseHttpUrl(url)!.href;
+  }
+
+  /** A URL source follows redirects; an engine's 3xx stays a status error. */
+  #follow(what: string): { follow?: Follow } {
+    if (!this.#cfg.source) return {};
+    return { follow: { to: (location, from) => this.#redirect(location, from, what) } };
+  }
+
+  /** The next hop of a URL source's redirect, checked like any URL it names (never logged: it may hold credentials). */
+  #redirect(location: string, from: string, what: string): string {
+    try {
+      return this.#requireEngineUrl(location, what, from);
+    } catch (err) {
+      if (!isEngineError(err)) throw err;
+      throw new EngineError(
+        'SC_ERR_ENGINE_URL_REFUSED',
+        `${what}: redirect refused (${redirectWhy(err.message, what)})`,
+      );
+    }
   }
 
   async #json(url: string, what: string, ms: number | undefined, signal?: AbortSignal): Promise<unknown> {
@@ -277,3 +364,8 @@ export class EngineClient {
 }
 
 function noop(): void {}
+
+/** The reason part of a refusal made by #requireEngineUrl (after its `what: `). */
+function redirectWhy(message: string, what: string): string {
+  return message.startsWith(`${what}: `) ? message.slice(what.length + 2) : message;
+}

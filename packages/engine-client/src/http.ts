@@ -20,6 +20,38 @@ export interface SendOptions {
   headersTimeoutMs: number;
   /** 0 disables undici's gap timer between body chunks. */
   bodyTimeoutMs: number;
+  /** Follow redirects (a URL source); absent, a 3xx is a status error like any non-2xx. */
+  follow?: Follow;
+}
+
+/** Redirects followed by a URL source's fetch: at most MAX_REDIRECTS hops, each target checked. */
+export interface Follow {
+  /** Resolves a `Location` against the URL that answered it; throws when that target is refused. */
+  to(location: string, from: string): string;
+  /** Set by `send`: the URL that answered (the last one after redirects). */
+  at?: string;
+}
+
+/** Redirects followed at most, per request (what browsers and players bound at 5 to 20). */
+export const MAX_REDIRECTS = 5;
+export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+
+/** The `Location` of a redirect answer, if it is one with a single Location. */
+export function redirectLocation(
+  status: number,
+  headers: Record<string, string | string[] | undefined>,
+): string | undefined {
+  const location = headers.location;
+  return REDIRECT_STATUSES.has(status) && typeof location === 'string' && location !== ''
+    ? location
+    : undefined;
+}
+
+/** A URL source sent the fetch round more than MAX_REDIRECTS times (a loop, or a chain too long). */
+export function tooManyRedirects(what: string, status: number): EngineError {
+  return new EngineError('SC_ERR_ENGINE_HTTP_STATUS', `${what}: more than ${MAX_REDIRECTS} redirects`, {
+    status,
+  });
 }
 
 const CONNECT_CODES = new Set([
@@ -93,20 +125,31 @@ export function destroyBody(body: Dispatcher.ResponseData['body']): void {
 function noop(): void {}
 
 /** Sends a GET; resolves with a 2xx response, else throws `SC_ERR_ENGINE_HTTP_STATUS`. */
-export async function send(t: Transport, url: string, o: SendOptions): Promise<Dispatcher.ResponseData> {
-  const res = await request(url, {
-    dispatcher: t.dispatcher,
-    method: 'GET',
-    headers: t.headers,
-    signal: o.deadline.signal,
-    headersTimeout: o.headersTimeoutMs,
-    bodyTimeout: o.bodyTimeoutMs,
-  });
-  if (res.statusCode >= 200 && res.statusCode < 300) return res;
-  await res.body.dump({ limit: DUMP_LIMIT_BYTES }).catch(() => undefined);
-  throw new EngineError('SC_ERR_ENGINE_HTTP_STATUS', `${o.what}: HTTP ${res.statusCode}`, {
-    status: res.statusCode,
-  });
+export async function send(t: Transport, first: string, o: SendOptions): Promise<Dispatcher.ResponseData> {
+  let url = first;
+  for (let hops = 0; ; hops++) {
+    const res = await request(url, {
+      dispatcher: t.dispatcher,
+      method: 'GET',
+      headers: t.headers,
+      signal: o.deadline.signal,
+      headersTimeout: o.headersTimeoutMs,
+      bodyTimeout: o.bodyTimeoutMs,
+    });
+    if (res.statusCode >= 200 && res.statusCode < 300) {
+      if (o.follow) o.follow.at = url;
+      return res;
+    }
+    await res.body.dump({ limit: DUMP_LIMIT_BYTES }).catch(() => undefined);
+    const location = o.follow ? redirectLocation(res.statusCode, res.headers) : undefined;
+    if (o.follow === undefined || location === undefined) throw statusError(o.what, res.statusCode);
+    if (hops === MAX_REDIRECTS) throw tooManyRedirects(o.what, res.statusCode);
+    url = o.follow.to(location, url);
+  }
+}
+
+function statusError(what: string, status: number): EngineError {
+  return new EngineError('SC_ERR_ENGINE_HTTP_STATUS', `${what}: HTTP ${status}`, { status });
 }
 
 /** Reads a whole body into one freshly allocated (transferable) array, at most `maxBytes`. */

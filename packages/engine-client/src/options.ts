@@ -27,6 +27,7 @@ export interface ClientConfig {
   startTimeoutMs: number;
   headers: Record<string, string>;
   dispatcher: Dispatcher | undefined;
+  source: boolean;
 }
 
 function fail(sentence: string): never {
@@ -97,5 +98,6 @@ export function validateOptions(opts: EngineClientOptions): ClientConfig {
     startTimeoutMs: timeout(o.startTimeoutMs, 'startTimeoutMs', DEFAULT_START_TIMEOUT_MS),
     headers: headers(o.headers, o.userAgent),
     dispatcher,
+    source: o.source === true,
   };
 }

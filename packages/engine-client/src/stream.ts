@@ -1,5 +1,5 @@
 import { Deadline } from './deadline.js';
-import { destroyBody, mapError, send, type Transport } from './http.js';
+import { destroyBody, type Follow, mapError, send, type Transport } from './http.js';
 import type { EngineStream } from './types.js';
 
 export interface StreamParams {
@@ -8,6 +8,8 @@ export interface StreamParams {
   signal: AbortSignal | undefined;
   headersTimeoutMs: number;
   bodyTimeoutMs: number;
+  /** Follow redirects (a URL source). */
+  follow?: Follow;
 }
 
 /**
@@ -24,6 +26,7 @@ export async function openStream(t: Transport, p: StreamParams): Promise<EngineS
       what: p.what,
       headersTimeoutMs: p.headersTimeoutMs,
       bodyTimeoutMs: p.bodyTimeoutMs,
+      ...(p.follow ? { follow: p.follow } : {}),
     });
   } catch (err) {
     deadline.dispose();

@@ -15,6 +15,13 @@ export interface EngineClientOptions {
   userAgent?: string;
   /** Operator-controlled headers sent on every upstream request. */
   headers?: Record<string, string>;
+  /**
+   * An operator-listed URL source on `baseUrl`'s origin rather than an engine: any http(s) URL may be
+   * fetched (redirects, segments and variants on other hosts, a CDN), redirects are followed (at most 5),
+   * and a target on an internal address is refused unless the source's own host is one (see address.ts).
+   * The address check of names needs the client's own Agent (no `dispatcher`).
+   */
+  source?: boolean;
 }
 
 /** How a stream is named to the engine. Both forms are 40 hex digits. */

@@ -186,7 +186,7 @@ async function checkSource(
   let session: EngineSession | null = null;
   try {
     if (source.kind === 'url') {
-      client = new EngineClient({ baseUrl: new URL(source.url).origin, timeoutMs: budgetMs });
+      client = new EngineClient({ baseUrl: new URL(source.url).origin, timeoutMs: budgetMs, source: true });
       if (isHlsUrl(source.url)) await sampleHls(client, source.url, a, t0, abort.signal);
       else await sampleTs(client, source.url, a, t0, abort.signal);
     } else {
@@ -273,7 +273,9 @@ async function sampleHls(
   a.upstream = 'hls';
   let playlistUrl = url;
   for (let hop = 0; ; hop++) {
-    const parsed = parsePlaylist(await client.fetchText(playlistUrl, { signal }), playlistUrl);
+    // Relative URIs resolve against the URL that answered, after redirects (RFC 8216 §4.1).
+    const got = await client.fetchTextAt(playlistUrl, { signal });
+    const parsed = parsePlaylist(got.text, got.url);
     a.answered = true;
     if (!parsed.ok) throw new CheckError(`the HLS playlist is invalid: ${parsed.error.message}`);
     const p = parsed.value;
@@ -281,7 +283,7 @@ async function sampleHls(
       if (hop > 0 || p.variants.length === 0)
         throw new CheckError('the HLS playlist names no media playlist');
       const best = p.variants.reduce((x, y) => (y.bandwidth > x.bandwidth ? y : x));
-      playlistUrl = client.resolveUrl(best.uri, playlistUrl).url;
+      playlistUrl = client.resolveUrl(best.uri, got.url).url;
       continue;
     }
     const segments = p.segments.filter((s) => !s.gap).slice(-HLS_SEGMENTS);
@@ -289,9 +291,10 @@ async function sampleHls(
     for (const seg of segments) {
       let segUrl: string;
       try {
-        segUrl = client.resolveUrl(seg.uri, playlistUrl).url;
+        segUrl = client.resolveUrl(seg.uri, got.url).url;
       } catch {
-        throw new CheckError('the HLS playlist names segments off its own origin');
+        // An engine's off its origin; a URL source's on an internal address it may not lead to.
+        throw new CheckError('the HLS playlist names segments the gateway may not fetch');
       }
       const bytes = await client.fetchBytes(segUrl, { signal, maxBytes: MAX_SAMPLE_BYTES });
       a.firstByteMs ??= performance.now() - t0;

@@ -16,7 +16,10 @@ export class OwnerSet {
   readonly #recorder: Recorder;
   readonly #owned = new Map<number, OwnedStream>();
   readonly #clients = new Map<string, EngineClient>();
-  readonly #clientSource = { get: (url: string): EngineClient => this.#client(url) };
+  readonly #clientSource = {
+    get: (url: string): EngineClient => this.#client(url),
+    source: (url: string): EngineClient => this.#client(new URL(url).origin, true),
+  };
 
   constructor(config: GatewayConfig, log: Logger, control: ControlChannel, recorder: Recorder) {
     this.#config = config;
@@ -67,11 +70,13 @@ export class OwnerSet {
     void this.#closeClients();
   }
 
-  #client(url: string): EngineClient {
-    let c = this.#clients.get(url);
+  /** The client of an engine, or (`source`) of the URL sources on origin `url`: never the same one. */
+  #client(url: string, source = false): EngineClient {
+    const key = source ? `source ${url}` : url;
+    let c = this.#clients.get(key);
     if (!c) {
-      c = new EngineClient({ baseUrl: url });
-      this.#clients.set(url, c);
+      c = new EngineClient({ baseUrl: url, ...(source ? { source: true } : {}) });
+      this.#clients.set(key, c);
     }
     return c;
   }

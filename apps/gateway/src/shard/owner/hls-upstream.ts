@@ -2,7 +2,9 @@
  * One HLS engine session: poll the engine's live media playlist at the RFC 8216 §6.3.4 cadence and append
  * EVERY new segment, oldest first, to the ingest (not only the newest, which is how the proxy we replace
  * lost media). Segments are fetched one at a time over the engine client's keep-alive pool, and only from
- * URLs that resolve to the engine's own origin. Lost segments (expired upstream, fell out of the window
+ * URLs that resolve to the engine's own origin (a URL source's client takes other hosts too, within its
+ * address guard). Relative URIs resolve against the URL that answered the playlist, after any redirects
+ * (RFC 8216 §4.1), while every reload starts at the listed URL again. Lost segments (expired upstream, fell out of the window
  * between polls, EXT-X-GAP, refused URL) and upstream discontinuities or restarts become a discontinuity
  * of the sink, i.e. a new ring generation.
  *
@@ -42,7 +44,10 @@ export class HlsUpstream implements Upstream {
   readonly kind = 'hls';
   readonly #o: HlsUpstreamOptions;
   readonly #tracker = new UpstreamTracker({ liveEdgeSegments: LIVE_EDGE_SEGMENTS });
+  /** The media (or master) playlist URL fetched on every reload: the listed one, never a redirect's target. */
   #playlistUrl: string;
+  /** The URL that answered the last load (after redirects, for a URL source): relative URIs resolve against it. */
+  #baseUrl: string;
   /** The next segment starts a new timeline: a new session, or something was lost before it. */
   #pendingDiscontinuity = true;
   #warnedForeign = false;
@@ -50,6 +55,7 @@ export class HlsUpstream implements Upstream {
   constructor(options: HlsUpstreamOptions) {
     this.#o = options;
     this.#playlistUrl = options.playlistUrl;
+    this.#baseUrl = options.playlistUrl;
   }
 
   async run(signal: AbortSignal): Promise<number> {
@@ -79,8 +85,12 @@ export class HlsUpstream implements Upstream {
 
   /** Loads and checks the media playlist; a master playlist is followed once to its best variant. */
   async #loadPlaylist(signal: AbortSignal, followed = false): Promise<MediaPlaylist> {
-    const url = this.#playlistUrl;
-    const text = await retryOnce(() => this.#o.client.fetchText(url, { signal }), signal);
+    // Each reload starts at the listed URL: a redirect's target often carries a token that expires.
+    const { text, url } = await retryOnce(
+      () => this.#o.client.fetchTextAt(this.#playlistUrl, { signal }),
+      signal,
+    );
+    this.#baseUrl = url;
     const parsed = parsePlaylist(text, url);
     if (!parsed.ok) throw new Error(`engine HLS playlist refused: ${parsed.error.message}`);
     const p = parsed.value;
@@ -106,7 +116,7 @@ export class HlsUpstream implements Upstream {
     let url: string;
     try {
       // Never a URL that did not come from the engine's own playlist on the engine's own host.
-      url = o.client.resolveUrl(seg.uri, this.#playlistUrl).url;
+      url = o.client.resolveUrl(seg.uri, this.#baseUrl).url;
     } catch {
       if (!this.#warnedForeign) {
         this.#warnedForeign = true;

@@ -48,6 +48,8 @@ const FAILOVER_CHECK_MS = 1000;
 
 export interface EngineClients {
   get(url: string): EngineClient;
+  /** The client of a URL source (redirects, other hosts within the address guard); not an engine's. */
+  source(url: string): EngineClient;
 }
 
 export class OwnedStream {
@@ -224,14 +226,16 @@ export class OwnedStream {
     }, STAT_INTERVAL_MS);
     this.#statTimer.unref();
     while (!signal.aborted) {
-      const client = this.#clients.get(this.#engine.url);
+      const sourceUrl = this.#source?.source.kind === 'url' ? this.#source.source.url : null;
+      const client =
+        sourceUrl === null ? this.#clients.get(this.#engine.url) : this.#clients.source(sourceUrl);
       this.#attempt = new AbortController();
       const attempt = AbortSignal.any([signal, this.#attempt.signal]);
       const attemptMs = Date.now();
       // Main said the engine is gone (maybe during the backoff below): no attempt on it, straight to failover.
       if (!this.#engineLost) {
         try {
-          const url = this.#source?.source.kind === 'url' ? this.#source.source.url : null;
+          const url = sourceUrl;
           if (url !== null) {
             // A URL source has no engine session: the stand-in engine is the URL's origin.
             if (!this.#upstream || !reopenSameSession) {

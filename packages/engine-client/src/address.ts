@@ -1,0 +1,100 @@
+/**
+ * The guard of an operator-listed URL source (a client made with `source: true`): such a source may send
+ * the gateway to other hosts (redirects, CDN segments, variant playlists), but not into the operator's own
+ * network. A target on a loopback, private (RFC 1918, fc00::/7), link-local (169.254/16 with the cloud
+ * metadata address, fe80::/10) or unspecified address is fetched only when the source's own host is itself
+ * such an address: an operator who lists a LAN source trusts the LAN.
+ *
+ * IP hosts are judged on their literal address; names on every address they resolve to, at connect time
+ * (the `lookup` of the connection), except the source's own name.
+ */
+import dns from 'node:dns';
+import { isIP, type LookupFunction } from 'node:net';
+import { EngineError } from './errors.js';
+
+function internalV4(a: number, b: number): boolean {
+  return (
+    a === 0 || // 0.0.0.0/8: unspecified ("this network")
+    a === 10 ||
+    a === 127 ||
+    (a === 169 && b === 254) ||
+    (a === 172 && b >= 16 && b <= 31) ||
+    (a === 192 && b === 168)
+  );
+}
+
+/** The eight 16-bit groups of an IPv6 address (already known to be one), an embedded IPv4 tail included. */
+function hextets(ip: string): number[] {
+  let text = ip;
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (v4) {
+    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', rest] = text.split('::') as [string, string | undefined];
+  const parse = (s: string): number[] => (s === '' ? [] : s.split(':').map((h) => Number.parseInt(h, 16)));
+  const left = parse(head);
+  if (rest === undefined) return left;
+  const right = parse(rest);
+  return [...left, ...new Array<number>(Math.max(0, 8 - left.length - right.length)).fill(0), ...right];
+}
+
+/** True for a loopback, private, link-local or unspecified IPv4 or IPv6 address; false for a name. */
+export function isInternalAddress(address: string): boolean {
+  const ip = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
+  const family = isIP(ip);
+  if (family === 4) {
+    const [a, b] = ip.split('.').map(Number) as [number, number];
+    return internalV4(a, b);
+  }
+  if (family !== 6) return false;
+  const h = hextets(ip.split('%', 1)[0] ?? ip);
+  if (h.length !== 8) return true; // not understood: treated as internal
+  const h0 = h[0] ?? 0;
+  const zeros5 = h.slice(0, 5).every((x) => x === 0);
+  // IPv4-mapped ::ffff:a.b.c.d and the old IPv4-compatible ::a.b.c.d.
+  if (zeros5 && (h[5] === 0xffff || h[5] === 0)) {
+    const hi = h[6] ?? 0;
+    if (h[5] === 0 && hi === 0) return true; // :: and ::1 (and ::x): unspecified, loopback
+    return internalV4(hi >> 8, hi & 0xff);
+  }
+  return (h0 & 0xfe00) === 0xfc00 || (h0 & 0xffc0) === 0xfe80;
+}
+
+/**
+ * Whether a URL source on host `source` may send the gateway to host `target` (URL hostnames, IPv6 in
+ * brackets or not). A name is allowed here; its addresses are checked when it is connected to.
+ */
+export function sourceMayReach(source: string, target: string): boolean {
+  return isInternalAddress(source) || !isInternalAddress(target);
+}
+
+type LookupResult = string | dns.LookupAddress[];
+
+/**
+ * The connect-time half of the guard for a source on host `source`: a `lookup` that refuses a name (other
+ * than the source's own) resolving to an internal address. Undefined when the source is itself internal.
+ */
+export function guardedLookup(source: string): LookupFunction | undefined {
+  if (isInternalAddress(source)) return undefined;
+  const own = source.toLowerCase();
+  return ((hostname: string, options: dns.LookupOptions, callback: (...args: unknown[]) => void) => {
+    dns.lookup(hostname, options, (err: Error | null, address: LookupResult, family?: number) => {
+      if (err || hostname.toLowerCase() === own) {
+        callback(err, address, family);
+        return;
+      }
+      const all = Array.isArray(address) ? address.map((a) => a.address) : [address];
+      if (all.some(isInternalAddress)) {
+        callback(
+          new EngineError(
+            'SC_ERR_ENGINE_URL_REFUSED',
+            `${hostname} resolves to an internal address; a source on a public host may not lead there`,
+          ),
+        );
+        return;
+      }
+      callback(null, address, family);
+    });
+  }) as unknown as LookupFunction;
+}
