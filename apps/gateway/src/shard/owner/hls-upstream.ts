@@ -115,14 +115,14 @@ export class HlsUpstream implements Upstream {
     if (seg.gap) return this.#skip(seg, 'gap');
     let url: string;
     try {
-      // Never a URL that did not come from the engine's own playlist on the engine's own host.
+      // Never a URL the client may not fetch: off an engine's own host, or (a URL source) into a private network.
       url = o.client.resolveUrl(seg.uri, this.#baseUrl).url;
     } catch {
       if (!this.#warnedForeign) {
         this.#warnedForeign = true;
         o.log.warn(
           { uri: redactTokens(seg.uri).slice(0, 200) },
-          'engine playlist names a segment off its origin; skipped',
+          "playlist names a segment the gateway may not fetch (off the engine's origin, or a private address); skipped",
         );
       }
       return this.#skip(seg, 'foreign');
