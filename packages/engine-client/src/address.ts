@@ -1,7 +1,7 @@
 /**
  * The guard of an operator-listed URL source (a client made with `source: true`): such a source may send
  * the gateway to other hosts (redirects, CDN segments, variant playlists), but not into the operator's own
- * network. A target on a loopback, private (RFC 1918, fc00::/7), link-local (169.254/16 with the cloud
+ * network. A target on a loopback, private (RFC 1918, fc00::/7, the shared 100.64/10), link-local (169.254/16 with the cloud
  * metadata address, fe80::/10) or unspecified address is fetched only when the source's own host is itself
  * such an address: an operator who lists a LAN source trusts the LAN.
  *
@@ -16,6 +16,7 @@ function internalV4(a: number, b: number): boolean {
   return (
     a === 0 || // 0.0.0.0/8: unspecified ("this network")
     a === 10 ||
+    (a === 100 && b >= 64 && b <= 127) || // 100.64/10: carrier-grade NAT, also Tailscale's tailnet
     a === 127 ||
     (a === 169 && b === 254) ||
     (a === 172 && b >= 16 && b <= 31) ||

@@ -35,6 +35,8 @@ test('internal addresses: loopback, private, link-local, unspecified, in IPv4, I
     '172.16.0.1',
     '172.31.255.255',
     '192.168.1.20',
+    '100.64.0.1',
+    '100.127.255.254',
     '169.254.169.254',
     '0.0.0.0',
     '::1',
@@ -53,6 +55,8 @@ test('internal addresses: loopback, private, link-local, unspecified, in IPv4, I
   const external = [
     '8.8.8.8',
     '172.32.0.1',
+    '100.63.255.255',
+    '100.128.0.1',
     '192.169.0.1',
     '169.255.0.1',
     '2001:db8::1',
