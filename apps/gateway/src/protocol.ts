@@ -116,8 +116,17 @@ export type MainToShard =
    * `admin` (with client addresses) for sockets that sent the API key, null when none is connected.
    */
   | { type: 'live'; public: string; admin: string | null }
-  /** The tokens file was reloaded: from now on let in only these tokens (counts stay in the same slots). */
-  | { type: 'tokens'; tokens: TokenTable }
+  /**
+   * The tokens file was reloaded: from now on let in only these tokens (counts stay in the same slots),
+   * and cut the clients (TS connections, HLS sessions) whose token is gone or may no longer play their
+   * stream. Answered by `tokensApplied` with the same `round`.
+   */
+  | { type: 'tokens'; tokens: TokenTable; round: number }
+  /**
+   * Cut these clients (by their place in the join order): the newest of a token over its lowered
+   * `max_clients`, picked by main across every shard. Answered by `tokenCutDone`.
+   */
+  | { type: 'tokenCut'; round: number; orders: readonly number[] }
   /** The admin API key from a reloaded `--api-key-file` (the live socket checks it in the shard). */
   | { type: 'apiKey'; key: string };
 
@@ -176,7 +185,7 @@ export interface ClientEvent {
   readonly streamId: number;
   readonly event: 'joined' | 'left';
   readonly protocol: 'ts' | 'hls';
-  /** Why a client left (aborted, detached, stuck, lapped, shutdown); null on join. */
+  /** Why a client left (aborted, detached, stuck, lapped, shutdown, revoked); null on join. */
   readonly reason: string | null;
   readonly atMs: number;
   /** Per-shard client number, the same in its `joined` and `left` (TS clients). */
@@ -215,7 +224,20 @@ export type ShardToMain =
       /** The body was not UTF-8 (then `body` is absent): refused by the route, after the key check. */
       bodyNotUtf8?: true;
     }
-  | { type: 'stats'; stats: ShardStats };
+  | { type: 'stats'; stats: ShardStats }
+  /**
+   * The shard applied a reloaded tokens file (`tokens`): the clients it cut, and every client it still has
+   * of a token with a `max_clients`, as `[slot, joinOrder, …]` pairs.
+   */
+  | { type: 'tokensApplied'; round: number; cut: TokenCut; limited: readonly number[] }
+  /** The clients of a `tokenCut` that were still there, cut. */
+  | { type: 'tokenCutDone'; round: number; cut: TokenCut };
+
+/** Clients cut by a tokens reload on one shard: TS connections (also still opening) and HLS sessions. */
+export interface TokenCut {
+  readonly ts: number;
+  readonly hls: number;
+}
 
 // ---------------------------------------------------------------- request → reply
 

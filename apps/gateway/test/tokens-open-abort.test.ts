@@ -1,6 +1,7 @@
 // A token's client slot and a player that gives up while its stream opens: an engine can take tens of
 // seconds to start a stream, players time out and retry, and the retry must not be refused with 403
-// SC_ERR_TOKEN_LIMIT for the client that already left. The limit still holds for the ones that stay.
+// SC_ERR_TOKEN_LIMIT for the client that already left. The limit still holds for the ones that stay. A
+// reload of the tokens file that removes the token answers a player still waiting (401) and frees its slot.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { EngineSim } from '@shardcast/engine-sim';
@@ -67,4 +68,41 @@ test('a player that leaves while its stream opens frees its token slot at once',
   assert.equal(over.status, 403);
   assert.equal(over.body.error.code, 'SC_ERR_TOKEN_LIMIT');
   await playing.close();
+});
+
+test('a reload that removes the token answers a player still waiting for its stream and frees its slot', async () => {
+  // Another stream than the first test's (that one is open by now): this one opens for START_DELAY_MS.
+  const url = `${gw.url}/ace/getstream?id=${'e'.repeat(40)}&token=${TOKEN}`;
+  const requests = sim.stats().startRequests;
+  const waiting = openTs(url);
+  assert.ok(
+    await waitFor(() => sim.stats().startRequests > requests, DEADLINE_MS),
+    'the stream is opening on the engine',
+  );
+  const sessions = sim.stats().sessionsStarted;
+  let from = gw.logs.length;
+  rig.writeTokens([]);
+  const { status } = await waiting.response;
+  assert.equal(status, 401, 'the waiting player is answered SC_ERR_TOKEN_REQUIRED');
+  assert.equal(sim.stats().sessionsStarted, sessions, 'at the reload, not once its stream opened');
+  await waiting.close();
+  assert.ok(
+    await waitFor(
+      () => gw.logs.slice(from).some((l) => l.msg === 'tokens reload enforced' && l.cut === 1),
+      DEADLINE_MS,
+    ),
+    'the reload logged its one cut connection',
+  );
+
+  // Listed again with its one place: the answered player no longer holds it.
+  from = gw.logs.length;
+  rig.writeTokens([{ token: TOKEN, name: 'solo', max_clients: 1 }]);
+  assert.ok(
+    await waitFor(() => gw.logs.slice(from).some((l) => l.msg === 'tokens file reloaded'), DEADLINE_MS),
+    'the token is back',
+  );
+  const again = openTs(url);
+  assert.equal((await again.response).status, 200, 'its one place is free');
+  assert.ok(await again.waitBytes(64 * 1024, DEADLINE_MS), 'and it plays');
+  await again.close();
 });

@@ -4,7 +4,9 @@
  * timing tells how close a guess was. Concurrent clients per token are counted gateway-wide in a shared
  * Int32Array (one slot per token and shard: a client counts in its own shard's column, a limit is checked
  * against the sum), so `max_clients` holds whichever shard a client lands on, and the clients of a shard
- * that died are released with it (main zeroes its column before it respawns).
+ * that died are released with it (main zeroes its column before it respawns). A client keeps its slot
+ * across reloads, so a reload can tell whether it may still play (`revoked`) and, through a shared join
+ * counter, which clients of a token are the newest (shard/token-clients.ts, control/token-cuts.ts).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ErrorCode } from '../errors.js';
@@ -29,6 +31,11 @@ export interface TokenTable {
    * again gives it that slot back, so those clients still count against its `max_clients`.
    */
   readonly retired?: readonly { readonly token: string; readonly slot: number }[];
+  /**
+   * One shared counter (a BigInt64): every client counted onto a token takes the next number, so clients
+   * of different shards can be ordered by when they joined (a lowered `max_clients` cuts the newest).
+   */
+  readonly joins: SharedArrayBuffer;
 }
 
 /**
@@ -43,6 +50,7 @@ export function tokenTable(tokens: readonly PlayerToken[], shards = 1): TokenTab
     slots: tokens.map((_, i) => i),
     counts: new SharedArrayBuffer(TOKEN_SLOTS * shards * 4),
     shards,
+    joins: new SharedArrayBuffer(8),
   };
 }
 
@@ -98,6 +106,7 @@ export function nextTokenTable(prev: TokenTable, tokens: readonly PlayerToken[])
     slots,
     counts: prev.counts,
     shards: prev.shards,
+    joins: prev.joins,
     retired: [...retired].map(([token, slot]) => ({ token, slot })),
   };
 }
@@ -112,13 +121,19 @@ export interface Admission {
 
 export type GateResult = { ok: Admission; error: null } | { ok: null; error: ErrorCode };
 
+/** Why a client admitted earlier may no longer play (after a reload of the file). */
+export type Revocation = 'SC_ERR_TOKEN_REQUIRED' | 'SC_ERR_TOKEN_FORBIDDEN';
+
 const OPEN: Admission = { index: -1, name: null, max: null };
 
 export class TokenGate {
   #tokens: readonly PlayerToken[];
   #digests: readonly Buffer[];
   #slots: readonly number[];
+  /** Slot → index in `#tokens`, for the clients admitted before a reload (they carry their slot). */
+  #bySlot: Map<number, number>;
   readonly #counts: Int32Array;
+  readonly #joins: BigInt64Array;
   readonly #shards: number;
   /** This shard's column in the counts. */
   readonly #base: number;
@@ -128,7 +143,9 @@ export class TokenGate {
     this.#tokens = table?.tokens ?? [];
     this.#digests = this.#tokens.map((t) => digest(t.token));
     this.#slots = table?.slots ?? [];
+    this.#bySlot = slotIndex(this.#slots);
     this.#counts = new Int32Array(table?.counts ?? new SharedArrayBuffer(TOKEN_SLOTS * 4));
+    this.#joins = new BigInt64Array(table?.joins ?? new SharedArrayBuffer(8));
     this.#shards = table?.shards ?? 1;
     this.#base = (shard >= 0 && shard < this.#shards ? shard : 0) * TOKEN_SLOTS;
     this.enabled = table !== null;
@@ -137,14 +154,15 @@ export class TokenGate {
   readonly enabled: boolean;
 
   /**
-   * A reloaded file: from now on only its tokens are let in. Clients admitted before keep their
-   * admission (their slot and limit) until they leave; a removed token opens nothing new.
+   * A reloaded file: from now on only its tokens are let in. Clients admitted before keep their slot
+   * (a token still listed keeps it across reloads); whether they may go on playing is `revoked()`.
    */
   update(table: TokenTable): void {
     if (!this.enabled) return;
     this.#tokens = table.tokens;
     this.#digests = table.tokens.map((t) => digest(t.token));
     this.#slots = table.slots;
+    this.#bySlot = slotIndex(table.slots);
   }
 
   /** Finds the token; every entry is compared, so the time does not depend on which one matched. */
@@ -168,9 +186,32 @@ export class TokenGate {
     const i = this.lookup(given);
     if (i < 0) return { ok: null, error: 'SC_ERR_TOKEN_REQUIRED' };
     const t = this.#tokens[i]!;
-    if (t.channels !== null && key !== null && (key.kind !== 'channel' || !t.channels.includes(key.hex)))
-      return { ok: null, error: 'SC_ERR_TOKEN_FORBIDDEN' };
+    if (!mayPlay(t, key)) return { ok: null, error: 'SC_ERR_TOKEN_FORBIDDEN' };
     return { ok: { index: this.#slots[i]!, name: t.name, max: t.maxClients }, error: null };
+  }
+
+  /**
+   * May a client admitted earlier still play `key` under the tokens in use? Null when it may (or tokens
+   * are off); else why not: its token is no longer listed, or its `channels` now leave the stream out. A
+   * client's slot names its token for as long as the client is counted in it (a slot with clients is
+   * never given to another token).
+   */
+  revoked(a: Admission, key: StreamKey): Revocation | null {
+    if (a.index < 0) return null;
+    const i = this.#bySlot.get(a.index);
+    if (i === undefined) return 'SC_ERR_TOKEN_REQUIRED';
+    return mayPlay(this.#tokens[i]!, key) ? null : 'SC_ERR_TOKEN_FORBIDDEN';
+  }
+
+  /** The current `max_clients` of the token in `slot` (null: no limit, or no token listed there). */
+  limitOf(slot: number): number | null {
+    const i = this.#bySlot.get(slot);
+    return i === undefined ? null : this.#tokens[i]!.maxClients;
+  }
+
+  /** The next number of the gateway-wide join order (clients of every shard, see `TokenTable.joins`). */
+  joined(): number {
+    return Number(Atomics.add(this.#joins, 0, 1n));
   }
 
   /** Counts one client onto the token; false (nothing counted) when it is at its limit. */
@@ -194,6 +235,14 @@ export class TokenGate {
   clients(slot: number): number {
     return slotClients(this.#counts, this.#shards, slot);
   }
+}
+
+function mayPlay(t: PlayerToken, key: StreamKey | null): boolean {
+  return t.channels === null || key === null || (key.kind === 'channel' && t.channels.includes(key.hex));
+}
+
+function slotIndex(slots: readonly number[]): Map<number, number> {
+  return new Map(slots.map((slot, i) => [slot, i]));
 }
 
 function digest(s: string): Buffer {

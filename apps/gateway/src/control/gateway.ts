@@ -39,6 +39,7 @@ import { PlayerTokens } from './player-tokens.js';
 import { Provisioning, ProvisionStartupError } from './provisioning.js';
 import { probePort, ShardSupervisor } from './supervisor.js';
 import { Telemetry } from './telemetry.js';
+import { TokenCuts } from './token-cuts.js';
 
 const SHUTDOWN_DEADLINE_MS = 5000;
 const HEALTH_INTERVAL_MS = 5000;
@@ -81,6 +82,8 @@ export class Gateway {
   #keyFile: ApiKeyFile | null = null;
   readonly #epg: EpgService;
   readonly #tokens: PlayerTokens | null;
+  /** Enforces each reload of the tokens file on the shards' clients (null: tokens off). */
+  readonly #tokenCuts: TokenCuts | null;
   readonly #exportGate: TokenGate;
   readonly #provisioning: Provisioning | null;
   #sim: EmbeddedSim | null = null;
@@ -113,6 +116,9 @@ export class Gateway {
         : loadTokens(config.tokens, log.child({ component: 'tokens' }), config.shards);
     const tokens = this.#tokens?.table ?? null;
     this.#supervisor.tokens = tokens;
+    this.#tokenCuts = this.#tokens
+      ? new TokenCuts(this.#supervisor, log.child({ component: 'tokens' }))
+      : null;
     this.#channels = new ChannelSources(config.sourcePenaltySeconds);
     this.#directory = new StreamDirectory(
       config,
@@ -192,9 +198,11 @@ export class Gateway {
       if (respawned) this.#telemetry.shardRestarted(shardId);
     });
     this.#supervisor.on('down', (shardId) => this.#directory.shardDown(shardId));
-    // Its player-token clients died with it: they no longer count against max_clients.
+    // Its player-token clients died with it: they no longer count against max_clients (nor are they
+    // waited for by a tokens reload being enforced).
     this.#supervisor.on('down', (shardId) => {
       if (this.#tokens) releaseShard(this.#tokens.table, shardId);
+      this.#tokenCuts?.shardDown(shardId);
     });
     this.#supervisor.on('down', (shardId) => this.#telemetry.shardDown(shardId));
     this.#supervisor.on('down', (shardId) => this.#live.shardDown(shardId));
@@ -302,9 +310,10 @@ export class Gateway {
       gw.#keyFile.watch();
     }
     gw.#tokens?.watch({
-      publish: (table) => {
+      publish: (table, reason) => {
+        // A shard spawned from now on (a respawn too) gets this table in its start-up data.
         gw.#supervisor.tokens = table;
-        gw.#supervisor.broadcast({ type: 'tokens', tokens: table });
+        gw.#tokenCuts?.apply(table, reason);
       },
       gates: [gw.#exportGate],
     });
@@ -376,6 +385,7 @@ export class Gateway {
     const checks = this.#checker.stop();
     this.#tokens?.stop();
     this.#keyFile?.stop();
+    this.#tokenCuts?.stop();
     this.#telemetry.stop();
     this.#live.stop();
     await this.#metricsListener?.close();
@@ -440,6 +450,10 @@ export class Gateway {
       case 'stats':
         this.#telemetry.shardStats(shardId, msg.stats);
         this.#live.observe(shardId, msg.stats);
+        return;
+      case 'tokensApplied':
+      case 'tokenCutDone':
+        this.#tokenCuts?.onAnswer(shardId, msg);
         return;
       case 'ready':
       case 'listenFailed':

@@ -4,9 +4,9 @@
  * at once; a file that no longer parses is logged and the tokens in use are kept.
  *
  * What a reload does to clients: a removed token opens nothing from then on (401), a token still listed
- * keeps its client count and gets its new `max_clients` and `channels`. Clients already admitted are not
- * cut: a TS connection plays on until it closes; an HLS player is checked on every playlist and segment
- * request, so one whose token was removed gets 401 at its next request.
+ * keeps its client count and gets its new `max_clients` and `channels`. Clients already admitted that the
+ * new file no longer allows are cut (token-cuts.ts): those of a removed token, those of a stream the
+ * token's `channels` now leave out, and the newest beyond a lowered `max_clients`.
  */
 import { type PlayerToken, readTokenFile, TokenFileError } from '../access/token-file.js';
 import { nextTokenTable, type TokenGate, type TokenTable, tokenTable } from '../access/token-gate.js';
@@ -17,8 +17,8 @@ import { SettledFileWatch } from './file-watch.js';
 const WATCH_INTERVAL_MS = 1000;
 
 export interface TokenSinks {
-  /** Shards get the new table (and a respawned shard the latest one). */
-  publish(table: TokenTable): void;
+  /** Shards get the new table (and a respawned shard the latest one); `reason` names the reload. */
+  publish(table: TokenTable, reason: string): void;
   /** Main's own gates (the export routes). */
   readonly gates: readonly TokenGate[];
 }
@@ -84,7 +84,7 @@ export class PlayerTokens {
     const added = tokens.filter((t) => !before.has(t.token)).map((t) => t.name);
     this.#table = next;
     if (this.#sinks) {
-      this.#sinks.publish(next);
+      this.#sinks.publish(next, reason);
       for (const g of this.#sinks.gates) g.update(next);
     }
     this.#log.info({ reason, tokens: tokens.length, added, removed }, 'tokens file reloaded');

@@ -29,7 +29,7 @@ import type { Recorder } from '@shardcast/metrics';
 import { TS_PACKET_SIZE } from '@shardcast/ring';
 import { type Admission, TokenGate, tokenOf } from '../access/token-gate.js';
 import type { GatewayConfig } from '../config/types.js';
-import { statusLine } from '../errors.js';
+import { type ErrorCode, statusLine } from '../errors.js';
 import { type HlsTiming, hlsTiming, windowOptions } from '../hls-timing.js';
 import { FULL_BODY, noneMatch, rangeOf } from '../http/conditional.js';
 import { ForwardedTrust } from '../http/forwarded.js';
@@ -40,6 +40,7 @@ import type { Logger } from '../log.js';
 import { keyString, parseKeyToken, type StreamKey } from '../stream-key.js';
 import { type ParsedStream, parseStreamQuery } from './query.js';
 import type { LocalStream, StreamTable } from './streams.js';
+import { type TokenClient, TokenClients } from './token-clients.js';
 
 const FIRST_SEGMENT_POLL_MS = 50;
 /** Presence sweep period: at most this, and at least twice per viewer timeout. */
@@ -58,6 +59,8 @@ interface Viewer {
   readonly address: string;
   /** The player token this session counts against (index -1: tokens off). */
   readonly admission: Admission;
+  /** Its entry among the shard's token clients (null: tokens off), where a tokens reload can end it. */
+  holder: TokenClient | null;
 }
 
 interface StreamHls {
@@ -87,6 +90,7 @@ export class HlsService {
 
   readonly #log: Logger;
   readonly #tokens: TokenGate;
+  readonly #tokenClients: TokenClients;
   readonly #trust: ForwardedTrust;
   readonly #bootId: string;
 
@@ -99,10 +103,12 @@ export class HlsService {
     tokens: TokenGate = new TokenGate(null),
     trust: ForwardedTrust = new ForwardedTrust([]),
     bootId = '0',
+    tokenClients: TokenClients = new TokenClients(tokens),
   ) {
     this.#bootId = bootId;
     this.#log = log;
     this.#tokens = tokens;
+    this.#tokenClients = tokenClients;
     this.#trust = trust;
     this.#streams = streams;
     this.#recorder = recorder;
@@ -167,7 +173,8 @@ export class HlsService {
     if (hls && ready !== null && session !== null) {
       // Hot path, synchronous: this shard already holds the presence lease; the playlist is the cached
       // text of the current index version, or rendered once for a new version.
-      if (!this.#touch(hls, session, address, admission)) return reply.error('SC_ERR_TOKEN_LIMIT');
+      const refused = this.#touch(hls, session, address, admission);
+      if (refused) return reply.error(refused);
       this.#sendPlaylist(reply, ready, carry);
       this.#recorder.recordMs('hls_manifest_generation', performance.now() - t0, true);
       return;
@@ -189,7 +196,8 @@ export class HlsService {
           if (!reply.done) this.#sendVariant(reply, state, key, carry);
           return;
         }
-        if (!this.#touch(state, session, address, admission)) return reply.error('SC_ERR_TOKEN_LIMIT');
+        const refused = this.#touch(state, session, address, admission);
+        if (refused) return reply.error(refused);
         // The deadline runs from here: opening the stream had its own (--open-timeout-seconds).
         const body = await this.#waitForPlaylist(state, session, performance.now());
         if (reply.done) return;
@@ -304,7 +312,10 @@ export class HlsService {
     clearInterval(this.#sweep);
     for (const s of this.#byStream.values()) {
       if (s.leased && !s.stream.detached) s.stream.control.release();
-      for (const v of s.viewers.values()) this.#tokens.release(v.admission);
+      for (const v of s.viewers.values()) {
+        this.#tokens.release(v.admission);
+        this.#tokenClients.remove(v.holder);
+      }
     }
     this.#byStream.clear();
     this.#perAddress.clear();
@@ -335,9 +346,10 @@ export class HlsService {
 
   /**
    * A playlist poll of `session`: it counts as a viewer unless its address is at its session bound. A new
-   * session is also a client of its player token; false when the token is at its limit (not served).
+   * session is also a client of its player token; null when served, else why not (the token is at its
+   * limit, or a reload took it away while this request waited for the stream).
    */
-  #touch(s: StreamHls, session: string, address: string, admission: Admission): boolean {
+  #touch(s: StreamHls, session: string, address: string, admission: Admission): ErrorCode | null {
     const now = Date.now();
     s.lastSeenMs = now;
     const known = s.viewers.get(session);
@@ -347,18 +359,30 @@ export class HlsService {
       const live = this.#perAddress.get(address) ?? 0;
       // Over the bound the player is still served, just not counted (nor remembered) — unless it plays
       // under a token, whose client count must see every session.
-      if (live >= this.#maxPerAddress) return admission.index < 0;
-      if (!this.#tokens.acquire(admission)) return false;
+      if (live >= this.#maxPerAddress) return admission.index < 0 ? null : 'SC_ERR_TOKEN_LIMIT';
+      // Admitted before the stream opened: a reload since then is enforced like on every other client.
+      const revoked = this.#tokens.revoked(admission, s.stream.key);
+      if (revoked) return revoked;
+      if (!this.#tokens.acquire(admission)) return 'SC_ERR_TOKEN_LIMIT';
       this.#perAddress.set(address, live + 1);
-      s.viewers.set(session, { atMs: now, address, admission });
+      const viewer: Viewer = { atMs: now, address, admission, holder: null };
+      // A reload that cuts this session forgets it: its slot is free at once, and its next poll is
+      // checked like a new player's (401, 403, or counted again if its token still has room).
+      viewer.holder = this.#tokenClients.add(admission, s.stream.key, 'hls', () => {
+        if (s.viewers.get(session) !== viewer) return;
+        s.viewers.delete(session);
+        this.#releaseViewer(viewer);
+      });
+      s.viewers.set(session, viewer);
     }
     s.polled.add(session);
-    return true;
+    return null;
   }
 
   #releaseViewer(v: Viewer): void {
     this.#releaseAddress(v.address);
     this.#tokens.release(v.admission);
+    this.#tokenClients.remove(v.holder);
   }
 
   #releaseAddress(address: string): void {

@@ -32,6 +32,7 @@ import { HlsService } from './hls-service.js';
 import { LiveSocket } from './live-socket.js';
 import { OwnerSet } from './owner-set.js';
 import { StreamTable } from './streams.js';
+import { TokenClients } from './token-clients.js';
 import { TsPump } from './ts-pump.js';
 import { handleTs, type TsRouteDeps } from './ts-route.js';
 
@@ -57,6 +58,7 @@ export class Shard {
   #live: LiveSocket | null = null;
   #dashboard: DashboardAssets | null = null;
   readonly #tokens: TokenGate;
+  readonly #tokenClients: TokenClients;
   readonly #trust: ForwardedTrust;
   readonly #recorder = new Recorder(Date.now(), OPERATIONS);
   readonly #loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -78,6 +80,7 @@ export class Shard {
     this.#pump = new TsPump(config, log, init.shardId);
     this.#owners = new OwnerSet(config, log, this.#control, this.#recorder);
     this.#tokens = new TokenGate(init.tokens ?? null, init.shardId);
+    this.#tokenClients = new TokenClients(this.#tokens);
     this.#trust = new ForwardedTrust(config.trustedProxies);
     this.#hls = new HlsService(
       config,
@@ -88,6 +91,7 @@ export class Shard {
       this.#tokens,
       this.#trust,
       init.bootId,
+      this.#tokenClients,
     );
     this.#routes();
   }
@@ -138,8 +142,25 @@ export class Shard {
       case 'live':
         this.#live?.publish(msg.public, msg.admin);
         return;
-      case 'tokens':
+      case 'tokens': {
+        // From now on only the new file's tokens are let in, and clients it no longer allows are cut now;
+        // main gets what was cut and the clients it needs to enforce lowered limits gateway-wide.
         this.#tokens.update(msg.tokens);
+        const cut = this.#tokenClients.revoke();
+        this.#control.post({
+          type: 'tokensApplied',
+          round: msg.round,
+          cut,
+          limited: this.#tokenClients.limited(),
+        });
+        return;
+      }
+      case 'tokenCut':
+        this.#control.post({
+          type: 'tokenCutDone',
+          round: msg.round,
+          cut: this.#tokenClients.cutOrders(msg.orders),
+        });
         return;
       case 'apiKey':
         this.#live?.setKey(msg.key);
@@ -196,6 +217,7 @@ export class Shard {
       accepting: () => this.#accepting,
       log: this.#log,
       tokens: this.#tokens,
+      tokenClients: this.#tokenClients,
       trust: this.#trust,
       onClientEvent: (stream, event, reason, who) => {
         this.#log.debug(

@@ -6,7 +6,8 @@
 import type { HttpResponse } from 'uWebSockets.js';
 import type { LocalStream } from './streams.js';
 
-export type FinishReason = 'aborted' | 'detached' | 'stuck' | 'lapped' | 'shutdown';
+/** `revoked`: a reload of the tokens file took the client's token away (or its stream, or its place). */
+export type FinishReason = 'aborted' | 'detached' | 'stuck' | 'lapped' | 'shutdown' | 'revoked';
 
 export class TsClient {
   readonly res: HttpResponse;
@@ -45,8 +46,8 @@ export class TsClient {
   }
 
   /**
-   * Ends the client. `aborted`: the socket is already gone, only bookkeeping. `detached`/`shutdown`: a
-   * graceful end of the chunked body. `stuck`/`lapped`: close the socket at once.
+   * Ends the client. `aborted`: the socket is already gone, only bookkeeping. `detached`/`shutdown`/
+   * `revoked`: a graceful end of the chunked body. `stuck`/`lapped`: close the socket at once.
    */
   finish(reason: FinishReason): void {
     if (this.finished) return;

@@ -15,6 +15,7 @@ import type { Logger } from '../log.js';
 import { keyString } from '../stream-key.js';
 import { type ParsedStream, parseStreamQuery } from './query.js';
 import type { LocalStream, StreamTable } from './streams.js';
+import type { TokenClient, TokenClients } from './token-clients.js';
 import { type FinishReason, TsClient } from './ts-client.js';
 import type { TsPump } from './ts-pump.js';
 
@@ -33,6 +34,8 @@ export interface TsRouteDeps {
   readonly log: Logger;
   /** Player tokens (`enabled` false: every request is let in). */
   readonly tokens: TokenGate;
+  /** This shard's clients counted onto a token: a reload of the tokens file cuts them there. */
+  readonly tokenClients: TokenClients;
   /** Which proxies' X-Forwarded-For names the player (`--trusted-proxies`). */
   readonly trust: ForwardedTrust;
   readonly onClientEvent: (
@@ -96,12 +99,21 @@ export function handleTs(
   if (known && known.control.readers >= deps.config.maxClientsPerStream)
     return reply.error('SC_ERR_STREAM_CLIENT_LIMIT');
   if (!deps.tokens.acquire(admission)) return reply.error('SC_ERR_TOKEN_LIMIT');
-  // The token's client slot is held from here until the client finishes (or the join fails).
+  // The token's client slot is held from here until the client finishes (or the join fails): this is
+  // the one place it is released, whichever way the client ends.
   let held = true;
   const unhold = (): void => {
-    if (held) deps.tokens.release(admission);
+    if (!held) return;
     held = false;
+    deps.tokens.release(admission);
+    deps.tokenClients.remove(holder);
   };
+  // A reload that removes the token (or the stream from its channels, or lowers its limit) while the
+  // stream opens answers the request now; start() takes the cut over once it plays.
+  const holder: TokenClient | null = deps.tokenClients.add(admission, parsed.key, 'ts', (cause) => {
+    reply.error(cause);
+    unhold();
+  });
   // A player that gives up while its stream opens (an engine can take tens of seconds) frees the slot
   // at once: its retry must not be refused for a client that is gone. start() takes the abort over.
   reply.onAbort(unhold);
@@ -138,7 +150,7 @@ export function handleTs(
         reply.error(limit);
         return;
       }
-      start(deps, reply, stream, t0, who, unhold);
+      start(deps, reply, stream, t0, who, unhold, holder);
     })
     .catch((err: unknown) => {
       unhold();
@@ -153,6 +165,7 @@ function start(
   t0: number,
   who: ClientIdentity,
   unhold: () => void,
+  holder: TokenClient | null,
 ): void {
   const { reader } = stream;
   const rap = reader.readRandomAccess();
@@ -172,6 +185,8 @@ function start(
     deps.onClientEvent(stream, 'left', reason, who);
   });
   reply.onAbort(() => client.finish('aborted'));
+  // Cut by a reload of the tokens file: the body ends (the player's retry then gets the 401 or 403).
+  if (holder) holder.cut = () => client.finish('revoked');
   const res = reply.res;
   markStarted(res);
   res.cork(() => {

@@ -1,9 +1,11 @@
 // A gateway with a channel catalog and a tokens file, in front of an engine simulator of its own: the
-// set-up of the player-token tests. The files go to a temporary folder that stop() removes.
+// set-up of the player-token tests. The files go to a temporary folder that stop() removes;
+// writeTokens() replaces the tokens file the way an operator's tooling should (atomically, by a rename).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type EngineSim, type EngineSimOptions, startEngineSim } from '@shardcast/engine-sim';
+import { writeFileAtomic } from '../../src/channels/catalog-file.js';
 import { type GatewayProc, startGateway } from './gateway-proc.js';
 
 /** Two channels, for tests of tokens limited to some of them. */
@@ -21,11 +23,15 @@ export interface TokensRigOptions {
   readonly args?: readonly string[];
   /** The simulator's options; `port: 0` unless told. */
   readonly sim?: EngineSimOptions;
+  /** The gateway's environment (test hooks). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface TokensRig {
   readonly sim: EngineSim;
   readonly gw: GatewayProc;
+  /** Replaces the tokens file's tokens (written aside, then renamed over it). */
+  writeTokens(tokens: readonly object[]): void;
   stop(): Promise<void>;
 }
 
@@ -38,15 +44,10 @@ export async function startTokensRig(o: TokensRigOptions): Promise<TokensRig> {
   const sim = await startEngineSim({ port: 0, ...o.sim });
   let gw: GatewayProc;
   try {
-    gw = await startGateway([
-      '--engine',
-      sim.url,
-      '--channels',
-      channels,
-      '--tokens',
-      tokens,
-      ...(o.args ?? []),
-    ]);
+    gw = await startGateway(
+      ['--engine', sim.url, '--channels', channels, '--tokens', tokens, ...(o.args ?? [])],
+      o.env,
+    );
   } catch (err) {
     await sim.close();
     rmSync(dir, { recursive: true, force: true });
@@ -55,6 +56,9 @@ export async function startTokensRig(o: TokensRigOptions): Promise<TokensRig> {
   return {
     sim,
     gw,
+    writeTokens(list) {
+      writeFileAtomic(tokens, JSON.stringify({ tokens: list }));
+    },
     async stop() {
       await gw.stop();
       await sim.close();
