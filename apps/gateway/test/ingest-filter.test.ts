@@ -117,3 +117,30 @@ test('media progress: the program, not bytes', () => {
   assert.equal(ingest.lastMediaMs, 2_000);
   assert.equal(feed(ingest, fixture, 6_000), true, 'the program again');
 });
+
+test('a new timeline after an old one flags the first packet of each PID that has an adaptation field', () => {
+  const { ingest, reader } = setup();
+  // Copies: the ingest flags packets in the buffer it is given.
+  feed(ingest, Buffer.from(fixture), 1_000);
+  const firstEnd = reader.commitCursor;
+  ingest.newGeneration();
+  feed(ingest, Buffer.from(fixture), 2_000);
+  const commit = reader.commitCursor;
+  const ring = new Uint8Array(commit);
+  assert.ok(reader.copy(0, commit, ring));
+  const flags = (at: number): number =>
+    (ring[at + 3]! & 0x20) !== 0 && ring[at + 4]! > 0 ? ring[at + 5]! & 0x80 : 0;
+  for (let at = 0; at < firstEnd; at += TS_PACKET_SIZE) assert.equal(flags(at), 0, `first timeline, ${at}`);
+  const seen = new Set<number>();
+  const flagged: number[] = [];
+  for (let at = firstEnd; at < commit; at += TS_PACKET_SIZE) {
+    const pid = readPid(ring, at);
+    const first = pid !== 0x1fff && !seen.has(pid);
+    seen.add(pid);
+    const hasField = (ring[at + 3]! & 0x20) !== 0 && ring[at + 4]! > 0;
+    assert.equal(flags(at) !== 0, first && hasField, `PID ${pid} at ${at}`);
+    if (flags(at) !== 0) flagged.push(pid);
+  }
+  // The fixture's PCR travels on its video PID: a player learns there that the time base restarts.
+  assert.ok(flagged.includes(VIDEO_PID), `flagged PIDs: ${flagged.join(', ')}`);
+});

@@ -58,6 +58,12 @@ test('a dead engine is replaced by the other one while clients keep playing', as
       c.ccErrors <= c.pids,
       `continuity breaks only at the switch (${c.ccErrors} for ${c.pids} PIDs)`,
     );
+    // The switch is flagged (discontinuity_indicator), at least on the PCR PID, and only there: engine-sim
+    // sets none, so every flag is the gateway's, at most one per PID.
+    assert.ok(
+      c.discontinuityFlags >= 1 && c.discontinuityFlags <= c.pids,
+      `${c.discontinuityFlags} flagged packets for ${c.pids} PIDs`,
+    );
   }
 });
 

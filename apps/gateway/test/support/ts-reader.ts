@@ -165,6 +165,8 @@ export interface TsCheck {
   videoPid: number;
   /** Distinct PIDs other than the null PID. */
   pids: number;
+  /** Packets whose adaptation field sets discontinuity_indicator. */
+  discontinuityFlags: number;
 }
 
 export function checkTs(bytes: Uint8Array): TsCheck {
@@ -177,6 +179,7 @@ export function checkTs(bytes: Uint8Array): TsCheck {
   const firstPids: number[] = [];
   const seen = new Set<number>();
   let startsWithPsiAndKeyframe = false;
+  let discontinuityFlags = 0;
   const n = Math.floor(bytes.length / TS_PACKET_SIZE);
   for (let i = 0; i < n; i++) {
     const off = i * TS_PACKET_SIZE;
@@ -207,6 +210,7 @@ export function checkTs(bytes: Uint8Array): TsCheck {
     const b3 = bytes[off + 3]!;
     const afc = (b3 >> 4) & 3;
     const disc = (afc & 2) !== 0 && bytes[off + 4]! > 0 && (bytes[off + 5]! & 0x80) !== 0;
+    if (disc) discontinuityFlags++;
     if (cc.check(pid, b3 & 0x0f, (afc & 1) !== 0, disc) === CC_RESULT.ERROR) {
       // counted by the checker
     }
@@ -220,5 +224,6 @@ export function checkTs(bytes: Uint8Array): TsCheck {
     startsWithPsiAndKeyframe,
     videoPid,
     pids: seen.size,
+    discontinuityFlags,
   };
 }

@@ -152,6 +152,7 @@ export class Ingest {
     const gen = w.bumpGeneration();
     this.#demux.reset();
     this.#filter.reset();
+    this.#filter.markDiscontinuity();
     this.#base = w.commitCursor;
     this.#bitrate.reset();
     this.#pat = null;

@@ -6,6 +6,15 @@
  * packets, and the PMT's own PID, PCR PID and elementary streams. Before a PAT/PMT is known only the
  * tables pass; a client never starts before PAT/PMT anyway.
  *
+ * A new upstream timeline that follows an old one in the ring (a failover, a reconnect, an HLS upstream's
+ * discontinuity) is flagged for TS players, who read the ring straight through: the first packet of each
+ * PID in the new timeline gets the adaptation field's discontinuity_indicator when it has an adaptation
+ * field (ISO/IEC 13818-1 §2.4.3.5). On the PCR PID that tells a player the next PCR starts a new time base
+ * (instead of a clock jump it has to detect and smooth over); on the others, that the continuity counter
+ * restarts. A first packet without an adaptation field is left as it is (adding one would move its
+ * payload into another packet). Only the first MARK_PACKETS packets of a timeline are looked at, in a
+ * pass of their own, so the per-packet loop below pays nothing for it.
+ *
  * Dropping packets shifts ring cursors against the demuxer's output offsets; `ringOffset` maps an event's
  * offset (always a kept packet: PSI, PCR, video) to its place in the ring.
  */
@@ -29,6 +38,8 @@ const MEDIA = 2;
 /** DVB SI and ATSC base PIDs (ETSI EN 300 468 §5.1.3): not listed in a PMT, still read by players. */
 const SI_FIRST_PID = 0x10;
 const SI_LAST_PID = 0x1f;
+/** Packets of a new timeline looked at for first packets per PID: ~0.7 s at 4.5 Mbit/s. */
+const MARK_PACKETS = 2048;
 
 export class ProgramFilter {
   readonly #allowed = new Uint8Array(PID_COUNT);
@@ -40,6 +51,9 @@ export class ProgramFilter {
   #droppedBefore = 0;
   /** Packets dropped over the ingest's life. */
   dropped = 0;
+  /** While a new timeline's first packets are flagged: the PIDs already seen in it; else null. */
+  #marking: Uint8Array | null = null;
+  #markLeft = 0;
 
   constructor() {
     this.#rebuild();
@@ -49,6 +63,12 @@ export class ProgramFilter {
   reset(): void {
     this.#drops = [];
     this.#droppedBefore = 0;
+  }
+
+  /** The next timeline follows an earlier one in the ring: flag its first packets (see above). */
+  markDiscontinuity(): void {
+    this.#marking = new Uint8Array(PID_COUNT);
+    this.#markLeft = MARK_PACKETS;
   }
 
   /**
@@ -64,6 +84,7 @@ export class ProgramFilter {
     }
     this.#droppedBefore += this.#drops.length * TS_PACKET_SIZE;
     this.#drops = [];
+    if (this.#marking !== null) this.#mark(r.chunks, this.#marking);
     const allowed = this.#allowed;
     let media = false;
     let offset = r.offset;
@@ -83,6 +104,25 @@ export class ProgramFilter {
       offset += chunk.length;
     }
     return media;
+  }
+
+  /** Sets discontinuity_indicator on the first packet of each PID that has an adaptation field. */
+  #mark(chunks: readonly Uint8Array[], seen: Uint8Array): void {
+    for (const chunk of chunks) {
+      for (let at = 0; at < chunk.length; at += TS_PACKET_SIZE) {
+        if (--this.#markLeft < 0) {
+          this.#marking = null;
+          return;
+        }
+        const pid = ((chunk[at + 1]! & 0x1f) << 8) | chunk[at + 2]!;
+        if (pid === NULL_PID || seen[pid] === 1) continue;
+        seen[pid] = 1;
+        // adaptation_field_control 2 or 3 with a non-empty field: byte 5 holds its flags.
+        if ((chunk[at + 3]! & 0x20) !== 0 && chunk[at + 4]! > 0) {
+          chunk[at + 5]! |= 0x80;
+        }
+      }
+    }
   }
 
   /** The ring offset (from the timeline's base) of a kept packet at demuxer offset `offset` of the last batch. */
