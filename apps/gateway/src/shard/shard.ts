@@ -142,6 +142,7 @@ export class Shard {
         this.#tokens.update(msg.tokens);
         return;
       case 'shutdown':
+      case 'abort':
         return;
       default: {
         const never: never = msg;
