@@ -63,6 +63,35 @@ test('a client waiting for a stream to open at shutdown gets 503 SC_ERR_SHUTTING
   }
 });
 
+test('an admin request waiting on main at shutdown (a channel check) gets 503 SC_ERR_SHUTTING_DOWN, not a 500', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shardcast-shutdown-check-'));
+  const catalog = join(dir, 'channels.json');
+  writeFileSync(
+    catalog,
+    JSON.stringify({ channels: [{ id: 'news', name: 'News', sources: ['8'.repeat(40)] }] }),
+  );
+  const engine = await startEngineSim({ port: 0 });
+  const gw2 = await startGateway(['--engine', engine.url, '--shards', '1', '--channels', catalog], {
+    SHARDCAST_API_KEY: 'shutdown-key',
+  });
+  try {
+    const pending = fetch(`${gw2.url}/api/v1/channels/news/check`, {
+      method: 'POST',
+      headers: { 'X-API-Key': 'shutdown-key' },
+    });
+    assert.ok(await waitFor(() => engine.stats().sessionsStarted === 1, 10_000), 'the check is under way');
+    const stopped = gw2.stop();
+    const r = await pending;
+    assert.equal(r.status, 503);
+    assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'SC_ERR_SHUTTING_DOWN');
+    assert.equal((await stopped).code, 0);
+  } finally {
+    await gw2.stop();
+    await engine.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 /** A gateway (embedded simulator) whose listed shards are held before they listen until `release()`. */
 function startHeld(shards: number, held: string) {
   const dir = mkdtempSync(join(tmpdir(), 'shardcast-start-signal-'));
