@@ -59,8 +59,11 @@ async function main(): Promise<void> {
   const onSignal = (signal: NodeJS.Signals): void => {
     signals++;
     if (signals > 1) {
+      if (signals > 2) return;
       log.warn({ signal }, 'second signal: exiting now');
-      process.exit(130);
+      // Exiting while a shard's uWS app is open aborts the process (SIGABRT): the shards close first.
+      Gateway.abort().finally(() => process.exit(130));
+      return;
     }
     log.info({ signal }, gateway ? 'shutting down' : 'shutting down once started');
     if (gateway) stop(gateway);

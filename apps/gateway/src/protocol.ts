@@ -111,6 +111,8 @@ export type MainToShard =
     }
   /** Stop accepting, end clients, stop owned sessions, then exit by yourself. */
   | { type: 'shutdown' }
+  /** Close every socket now, without engine calls, and exit (a second signal: the process exits next). */
+  | { type: 'abort' }
   /**
    * The dashboard's live snapshot, serialized once on main: `public` for every `/api/v1/live` socket,
    * `admin` (with client addresses) for sockets that sent the API key, null when none is connected.

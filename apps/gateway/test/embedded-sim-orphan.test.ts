@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { after, test } from 'node:test';
 import { type GatewayProc, getJson, startGateway, waitFor } from './support/gateway-proc.js';
+import { readTs } from './support/ts-reader.js';
 
 let gw: GatewayProc | undefined;
 after(async () => {
@@ -62,4 +63,38 @@ test('SIGKILL of the gateway ends its embedded engine simulator', async () => {
   gw.proc.kill('SIGKILL');
   assert.ok(await waitFor(() => !alive(sims[0]!), 15_000), 'the simulator exited after its parent died');
   assert.ok(await refused(simPort), 'its port is free');
+});
+
+test('Ctrl-C in a terminal (SIGINT to the whole process group) stops the gateway cleanly, then its simulator', async () => {
+  const g = await startGateway(
+    ['--shards', '1'],
+    { DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
+    'ready',
+    {
+      processGroup: true,
+    },
+  );
+  gw = g;
+  const sim = childrenOf(g.proc.pid!).find((pid) =>
+    readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('engine-sim'),
+  );
+  assert.ok(sim !== undefined, 'one embedded simulator child');
+  let playing = false;
+  const read = readTs(`${g.url}/ace/getstream?id=${'4'.repeat(40)}`, 30_000, () => {
+    playing = true;
+  });
+  assert.ok(await waitFor(() => playing, 15_000), 'a stream plays');
+  const exited = new Promise<number | null>((resolve) => g.proc.once('exit', (code) => resolve(code)));
+  // What a terminal does on Ctrl-C: SIGINT to every process of the foreground job.
+  process.kill(-g.proc.pid!, 'SIGINT');
+  assert.equal(await exited, 0);
+  await read;
+  const errors = g.logs.filter((l) => (l.level as number) >= 50).map((l) => l.msg);
+  assert.deepEqual(
+    errors,
+    [],
+    'no error logged: the simulator was stopped by the gateway, not by the signal',
+  );
+  assert.ok(g.logs.some((l) => l.msg === 'stopped'));
+  assert.ok(await waitFor(() => !alive(sim), 15_000), 'the simulator exited with the gateway');
 });

@@ -63,57 +63,126 @@ test('a client waiting for a stream to open at shutdown gets 503 SC_ERR_SHUTTING
   }
 });
 
-test('SIGTERM while the gateway is still starting stops it cleanly once it is up (exit 0), not half started', async () => {
+test('an admin request waiting on main at shutdown (a channel check) gets 503 SC_ERR_SHUTTING_DOWN, not a 500', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shardcast-shutdown-check-'));
+  const catalog = join(dir, 'channels.json');
+  writeFileSync(
+    catalog,
+    JSON.stringify({ channels: [{ id: 'news', name: 'News', sources: ['8'.repeat(40)] }] }),
+  );
+  const engine = await startEngineSim({ port: 0 });
+  const gw2 = await startGateway(['--engine', engine.url, '--shards', '1', '--channels', catalog], {
+    SHARDCAST_API_KEY: 'shutdown-key',
+  });
+  try {
+    const pending = fetch(`${gw2.url}/api/v1/channels/news/check`, {
+      method: 'POST',
+      headers: { 'X-API-Key': 'shutdown-key' },
+    });
+    assert.ok(await waitFor(() => engine.stats().sessionsStarted === 1, 10_000), 'the check is under way');
+    const stopped = gw2.stop();
+    const r = await pending;
+    assert.equal(r.status, 503);
+    assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'SC_ERR_SHUTTING_DOWN');
+    assert.equal((await stopped).code, 0);
+  } finally {
+    await gw2.stop();
+    await engine.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** A gateway (embedded simulator) whose listed shards are held before they listen until `release()`. */
+function startHeld(shards: number, held: string) {
   const dir = mkdtempSync(join(tmpdir(), 'shardcast-start-signal-'));
-  const release = join(dir, 'release');
-  // The embedded simulator (a child process) is started before the shards; shard 0 is held before it
-  // listens, so the signal arrives while start-up is under way.
+  const releaseFile = join(dir, 'release');
   const proc = spawn(
     process.execPath,
-    [CLI, '--port', '0', '--host', '127.0.0.1', '--docker', 'off', '--shards', '1'],
+    [CLI, '--port', '0', '--host', '127.0.0.1', '--docker', 'off', '--shards', String(shards)],
     {
       env: {
         PATH: process.env.PATH,
-        SHARDCAST_TEST_HOLD_SHARDS: '0',
-        SHARDCAST_TEST_RELEASE_FILE: release,
+        SHARDCAST_TEST_HOLD_SHARDS: held,
+        SHARDCAST_TEST_RELEASE_FILE: releaseFile,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
   const msgs: string[] = [];
+  let stderr = '';
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     proc.once('exit', (code, signal) => resolve({ code, signal })),
   );
-  try {
-    let buf = '';
-    proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      buf += d;
-      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        try {
-          msgs.push(String((JSON.parse(line) as { msg: unknown }).msg));
-        } catch {
-          // not a log line
-        }
+  let buf = '';
+  proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    buf += d;
+    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      try {
+        msgs.push(String((JSON.parse(line) as { msg: unknown }).msg));
+      } catch {
+        // not a log line
       }
-    });
+    }
+  });
+  return {
+    proc,
+    msgs,
+    exited,
+    stderr: () => stderr,
+    release: () => writeFileSync(releaseFile, ''),
+    cleanup: () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+test('SIGTERM while the gateway is still starting stops it cleanly once it is up (exit 0), not half started', async () => {
+  // The embedded simulator (a child process) is started before the shards; shard 0 is held before it
+  // listens, so the signal arrives while start-up is under way.
+  const gw = startHeld(1, '0');
+  try {
     assert.ok(
-      await waitFor(() => msgs.some((m) => /started the embedded engine simulator/.test(m)), 15_000),
+      await waitFor(() => gw.msgs.some((m) => /started the embedded engine simulator/.test(m)), 15_000),
       'start-up under way',
     );
-    proc.kill('SIGTERM');
+    gw.proc.kill('SIGTERM');
     assert.ok(
-      await waitFor(() => msgs.includes('shutting down once started'), 10_000),
+      await waitFor(() => gw.msgs.includes('shutting down once started'), 10_000),
       'the signal was heard',
     );
-    writeFileSync(release, '');
-    const { code, signal } = await exited;
+    gw.release();
+    const { code, signal } = await gw.exited;
     assert.equal(signal, null, 'not killed by the signal');
     assert.equal(code, 0);
-    assert.ok(msgs.includes('stopped'), 'the usual shutdown ran');
+    assert.ok(gw.msgs.includes('stopped'), 'the usual shutdown ran');
   } finally {
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+    gw.cleanup();
+  }
+});
+
+test('a second signal exits 130 at once, also while a shard listens: no uWS abort (SIGABRT)', async () => {
+  // Shard 0 listens, shard 1 is held: the gateway is still starting when both signals arrive.
+  const gw = startHeld(2, '1');
+  try {
+    assert.ok(await waitFor(() => gw.msgs.includes('shard ready'), 15_000), 'shard 0 listens');
+    gw.proc.kill('SIGTERM');
+    assert.ok(
+      await waitFor(() => gw.msgs.includes('shutting down once started'), 10_000),
+      'the first signal was heard',
+    );
+    gw.proc.kill('SIGTERM');
+    const { code, signal } = await gw.exited;
+    assert.equal(signal, null, `not killed (${signal}); stderr: ${gw.stderr().slice(0, 300)}`);
+    assert.equal(code, 130);
+    assert.ok(gw.msgs.includes('second signal: exiting now'));
+    assert.doesNotMatch(gw.stderr(), /uv loop|Assert/);
+  } finally {
+    gw.cleanup();
   }
 });

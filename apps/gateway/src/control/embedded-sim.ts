@@ -24,6 +24,9 @@ export async function startEmbeddedSim(rate: string, log: Logger): Promise<Embed
     // The IPC channel is how the child learns that the gateway died (even by SIGKILL): it exits when the
     // channel disconnects. Nothing is ever sent on it.
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    // Its own process group: a Ctrl-C in the terminal (SIGINT to the foreground group) reaches only the
+    // gateway, whose shutdown stops the engine sessions first and the simulator after them.
+    detached: true,
   });
   child.channel?.unref();
   const url = await new Promise<string>((resolve, reject) => {

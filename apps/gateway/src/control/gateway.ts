@@ -42,6 +42,8 @@ import { Telemetry } from './telemetry.js';
 import { TokenCuts } from './token-cuts.js';
 
 const SHUTDOWN_DEADLINE_MS = 5000;
+/** A second signal: how long the shards get to close their sockets before the process exits. */
+const ABORT_DEADLINE_MS = 1000;
 const HEALTH_INTERVAL_MS = 5000;
 const HEALTH_TIMEOUT_MS = 3000;
 /** With `--docker on`, how long start-up waits for the daemon's first answer. */
@@ -89,8 +91,11 @@ export class Gateway {
   #sim: EmbeddedSim | null = null;
   #metricsListener: MetricsListener | null = null;
   #stopping: Promise<boolean> | null = null;
+  /** Every gateway of this process, started or starting: a second signal may come before start() returns. */
+  static readonly #all = new Set<Gateway>();
 
   private constructor(config: GatewayConfig, log: Logger) {
+    Gateway.#all.add(this);
     this.#log = log;
     this.#registry = new EngineRegistry({ maxStreamsPerEngine: config.engineMaxStreams });
     for (const url of config.engines) this.#registry.add({ id: url, url, source: 'static' });
@@ -371,6 +376,14 @@ export class Gateway {
 
   get port(): number {
     return this.#supervisor.port;
+  }
+
+  /**
+   * Before an immediate exit (a second signal, also during start-up or a graceful stop): every shard
+   * closes its sockets at once, without engine calls, so that exiting does not abort the process.
+   */
+  static async abort(): Promise<void> {
+    await Promise.all([...Gateway.#all].map((gw) => gw.#supervisor.abort(ABORT_DEADLINE_MS)));
   }
 
   /** Graceful shutdown: stop accepting, close clients, stop engine sessions, exit within a few seconds. */

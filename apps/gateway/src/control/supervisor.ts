@@ -156,6 +156,30 @@ export class ShardSupervisor extends EventEmitter<SupervisorEvents> {
     return ok;
   }
 
+  /**
+   * Before the process exits at once (a second signal): every shard closes its sockets now, without engine
+   * calls, and exits; one that has not within `deadlineMs` is terminated. Exiting the process while a
+   * shard's uWS app is open aborts it (see shard/main.ts).
+   */
+  async abort(deadlineMs: number): Promise<void> {
+    this.#stopping = true;
+    const workers = this.#slots.flatMap((slot) => (slot.worker ? [slot.worker] : []));
+    const exits = workers.map(
+      (worker) =>
+        new Promise<void>((resolve) => {
+          worker.once('exit', () => resolve());
+          worker.postMessage({ type: 'abort' } satisfies MainToShard);
+        }),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, deadlineMs);
+    });
+    await Promise.race([Promise.all(exits), timedOut]);
+    clearTimeout(timer);
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+
   #spawn(shardId: number, respawn: boolean): Promise<void> {
     const slot = this.#slots[shardId]!;
     const config = {

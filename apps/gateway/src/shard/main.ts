@@ -51,6 +51,14 @@ parentPort!.on('message', (msg: MainToShard) => {
     shard.shutdown().finally(() => parentPort!.close());
     return;
   }
+  if (msg.type === 'abort') {
+    // Main exits the process next: nothing of uWS may be open then (also mid-shutdown, or not yet listening).
+    stopping = true;
+    stopCrashWatch();
+    shard.close();
+    parentPort!.close();
+    return;
+  }
   shard.onMessage(msg);
   if (msg.type === 'start' && !started) {
     started = true;

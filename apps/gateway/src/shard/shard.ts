@@ -166,6 +166,7 @@ export class Shard {
         this.#live?.setKey(msg.key);
         return;
       case 'shutdown':
+      case 'abort':
         return;
       default: {
         const never: never = msg;
@@ -412,7 +413,11 @@ export class Shard {
     void this.#control
       .request((reqId) => ({ type: 'api', reqId, ...r }), API_DEADLINE_MS)
       .then((msg) => {
-        if (!msg) return reply.error('SC_ERR_INTERNAL', 'The control plane did not answer in time.');
+        if (!msg) {
+          // At shutdown the channel to main closes with the request unanswered (a channel check running).
+          if (this.#control.closed) return reply.error('SC_ERR_SHUTTING_DOWN');
+          return reply.error('SC_ERR_INTERNAL', 'The control plane did not answer in time.');
+        }
         reply.end(msg.status, Object.entries(msg.headers), msg.bytes ?? msg.body);
       })
       .catch((err: unknown) => failReply(this.#log, reply, err));

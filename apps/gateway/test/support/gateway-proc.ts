@@ -22,6 +22,8 @@ export interface GatewayProc {
 export interface Launch {
   readonly wrapper?: readonly string[];
   readonly readyTimeoutMs?: number;
+  /** Its own process group (pid = group id), as a shell gives a foreground job: `kill(-pid, …)` reaches it all. */
+  readonly processGroup?: boolean;
 }
 
 /**
@@ -44,6 +46,7 @@ export async function startGateway(
     {
       env: { PATH: process.env.PATH, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: launch.processGroup === true,
     },
   );
   const logs: Array<Record<string, unknown>> = [];
