@@ -1,8 +1,9 @@
 /**
  * The guard of an operator-listed URL source (a client made with `source: true`): such a source may send
  * the gateway to other hosts (redirects, CDN segments, variant playlists), but not into the operator's own
- * network. A target on a loopback, private (RFC 1918, fc00::/7, the shared 100.64/10), link-local (169.254/16 with the cloud
- * metadata address, fe80::/10) or unspecified address is fetched only when the source's own host is itself
+ * network. A target on a loopback, private (RFC 1918, fc00::/7, fec0::/10, the shared 100.64/10), link-local
+ * (169.254/16 with the cloud metadata address, fe80::/10) or unspecified address, also one embedded in an IPv6
+ * address (mapped, NAT64, 6to4), is fetched only when the source's own host is itself
  * such an address: an operator who lists a LAN source trusts the LAN.
  *
  * IP hosts are judged on their literal address; names on every address they resolve to, at connect time
@@ -59,7 +60,17 @@ export function isInternalAddress(address: string): boolean {
     if (h[5] === 0 && hi === 0) return true; // :: and ::1 (and ::x): unspecified, loopback
     return internalV4(hi >> 8, hi & 0xff);
   }
-  return (h0 & 0xfe00) === 0xfc00 || (h0 & 0xffc0) === 0xfe80;
+  // An IPv4 address inside IPv6 reaches that IPv4 host through a translator or relay: the IPv4-translated
+  // ::ffff:0:a.b.c.d (SIIT), NAT64's 64:ff9b::a.b.c.d and 6to4's 2002:AABB:CCDD::; NAT64's local-use
+  // 64:ff9b:1::/48 is the operator's own translator, internal as a whole.
+  const [h1 = 0, h2 = 0, h3 = 0, h4 = 0, h5 = 0, h6 = 0] = h.slice(1);
+  const embedded = (hi: number): boolean => internalV4(hi >> 8, hi & 0xff);
+  if (h0 === 0 && h1 === 0 && h2 === 0 && h3 === 0 && h4 === 0xffff && h5 === 0) return embedded(h6);
+  if (h0 === 0x64 && h1 === 0xff9b)
+    return h2 === 1 || (h2 === 0 && h3 === 0 && h4 === 0 && h5 === 0 && embedded(h6));
+  if (h0 === 0x2002) return embedded(h1);
+  // Unique local fc00::/7, link-local fe80::/10 and the deprecated site-local fec0::/10.
+  return (h0 & 0xfe00) === 0xfc00 || (h0 & 0xffc0) === 0xfe80 || (h0 & 0xffc0) === 0xfec0;
 }
 
 /**

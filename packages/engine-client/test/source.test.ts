@@ -52,6 +52,27 @@ test('internal addresses: loopback, private, link-local, unspecified, in IPv4, I
     '[::ffff:a9fe:a9fe]',
   ];
   for (const a of internal) assert.equal(isInternalAddress(a), true, a);
+  // An internal IPv4 address inside IPv6 reaches that host through a translator or a relay.
+  const embedded = [
+    '[64:ff9b::7f00:1]',
+    '64:ff9b::10.0.0.5',
+    '[64:ff9b::a9fe:a9fe]',
+    '64:ff9b:1::8.8.8.8',
+    '[2002:7f00:1::]',
+    '2002:c0a8:105::1',
+    '::ffff:0:127.0.0.1',
+    '[::ffff:0:a00:5]',
+    'fec0::1',
+  ];
+  for (const a of embedded) assert.equal(isInternalAddress(a), true, a);
+  for (const a of ['64:ff9b::808:808', '2002:808:808::1', '::ffff:0:8.8.8.8']) {
+    assert.equal(isInternalAddress(a), false, a);
+  }
+  // The odd IPv4 spellings a URL allows are normalised by the URL parser before they are judged.
+  for (const written of ['http://2130706433/', 'http://0x7f.1/', 'http://127.1/', 'http://[::127.0.0.1]/']) {
+    assert.equal(sourceMayReach('provider.net', new URL(written).hostname), false, written);
+  }
+  assert.equal(sourceMayReach('provider.net', new URL('http://[64:ff9b::127.0.0.1]/').hostname), false);
   const external = [
     '8.8.8.8',
     '172.32.0.1',
