@@ -30,6 +30,8 @@ export interface Follow {
   to(location: string, from: string): string;
   /** Set by `send`: the URL that answered (the last one after redirects). */
   at?: string;
+  /** Redirects already followed on the way to this request (another connection path's), out of the 5. */
+  spent?: number;
 }
 
 /** Redirects followed at most, per request (what browsers and players bound at 5 to 20). */
@@ -143,7 +145,7 @@ export async function send(t: Transport, first: string, o: SendOptions): Promise
     await res.body.dump({ limit: DUMP_LIMIT_BYTES }).catch(() => undefined);
     const location = o.follow ? redirectLocation(res.statusCode, res.headers) : undefined;
     if (o.follow === undefined || location === undefined) throw statusError(o.what, res.statusCode);
-    if (hops === MAX_REDIRECTS) throw tooManyRedirects(o.what, res.statusCode);
+    if (hops + (o.follow.spent ?? 0) >= MAX_REDIRECTS) throw tooManyRedirects(o.what, res.statusCode);
     url = o.follow.to(location, url);
   }
 }
