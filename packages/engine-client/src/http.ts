@@ -106,7 +106,8 @@ export function mapError(err: unknown, deadline: Deadline, what: string): Engine
       cause: err,
     });
   }
-  if (code.startsWith('HPE_')) {
+  // A response head over undici's 16 KiB (a huge Location or cookie), as byte-stream.ts judges its own.
+  if (code.startsWith('HPE_') || code === 'UND_ERR_HEADERS_OVERFLOW') {
     return new EngineError('SC_ERR_ENGINE_BAD_RESPONSE', `${what}: invalid HTTP (${code})`, { cause: err });
   }
   if (CLOSED_CODES.has(code)) {

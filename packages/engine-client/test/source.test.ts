@@ -211,6 +211,23 @@ test(
   },
 );
 
+test(
+  'a response head over 16 KiB (a huge Location) is a bad response on both connection paths',
+  LIMIT,
+  async () => {
+    provider.handle((_req, res) => {
+      res.writeHead(302, { location: `/${'a'.repeat(70_000)}` });
+      res.end();
+    });
+    for (const open of [
+      () => source.fetchText(`${provider.origin}/big`),
+      () => source.openByteStream(`${provider.origin}/big`),
+    ]) {
+      await assert.rejects(open(), { code: 'SC_ERR_ENGINE_BAD_RESPONSE', retryable: true });
+    }
+  },
+);
+
 test('a source on a public host may not lead to an internal address', LIMIT, async () => {
   // Never connected to: the refusals happen before (literal addresses) or at name resolution.
   const pub = new EngineClient({ baseUrl: 'http://provider.invalid', source: true, timeoutMs: 5000 });
