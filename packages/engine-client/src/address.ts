@@ -7,7 +7,7 @@
  * such an address: an operator who lists a LAN source trusts the LAN.
  *
  * IP hosts are judged on their literal address; names on every address they resolve to, at connect time
- * (the `lookup` of the connection), except the source's own name.
+ * (the `lookup` of the connection); the source's own name by its first answer (see guardedLookup).
  */
 import dns from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
@@ -82,28 +82,46 @@ export function sourceMayReach(source: string, target: string): boolean {
 }
 
 type LookupResult = string | dns.LookupAddress[];
+/** `dns.lookup` as the guard calls it (a test passes its own). */
+export type Resolve = (
+  hostname: string,
+  options: dns.LookupOptions,
+  callback: (err: NodeJS.ErrnoException | null, address: LookupResult, family?: number) => void,
+) => void;
 
 /**
- * The connect-time half of the guard for a source on host `source`: a `lookup` that refuses a name (other
- * than the source's own) resolving to an internal address. Undefined when the source is itself internal.
+ * The connect-time half of the guard for a source on host `source`: a `lookup` that refuses a name
+ * resolving to an internal address. The source's own name is judged by its first answer: one that first
+ * resolved into the LAN is a LAN source and may go on doing so; one that first resolved to a public address
+ * may not turn internal later (DNS rebinding by whoever runs the name). Undefined when the source is itself
+ * an internal address.
  */
-export function guardedLookup(source: string): LookupFunction | undefined {
+export function guardedLookup(
+  source: string,
+  resolve: Resolve = dns.lookup as unknown as Resolve,
+): LookupFunction | undefined {
   if (isInternalAddress(source)) return undefined;
   const own = source.toLowerCase();
+  let ownFirstInternal: boolean | undefined;
   return ((hostname: string, options: dns.LookupOptions, callback: (...args: unknown[]) => void) => {
-    dns.lookup(hostname, options, (err: Error | null, address: LookupResult, family?: number) => {
-      if (err || hostname.toLowerCase() === own) {
+    resolve(hostname, options, (err, address, family) => {
+      if (err) {
         callback(err, address, family);
         return;
       }
       const all = Array.isArray(address) ? address.map((a) => a.address) : [address];
-      if (all.some(isInternalAddress)) {
-        callback(
-          new EngineError(
-            'SC_ERR_ENGINE_URL_REFUSED',
-            `${hostname} resolves to an internal address; a source on a public host may not lead there`,
-          ),
-        );
+      const internal = all.some(isInternalAddress);
+      let why = 'resolves to an internal address; a source on a public host may not lead there';
+      if (hostname.toLowerCase() === own) {
+        ownFirstInternal ??= internal;
+        why = 'now resolves to an internal address; it first resolved to a public one';
+        if (ownFirstInternal) {
+          callback(null, address, family);
+          return;
+        }
+      }
+      if (internal) {
+        callback(new EngineError('SC_ERR_ENGINE_URL_REFUSED', `${hostname} ${why}`));
         return;
       }
       callback(null, address, family);

@@ -4,7 +4,7 @@
 // An engine's client keeps its rules: a 3xx is a status error.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { guardedLookup, isInternalAddress, sourceMayReach } from '../src/address.js';
+import { guardedLookup, isInternalAddress, type Resolve, sourceMayReach } from '../src/address.js';
 import { EngineClient } from '../src/index.js';
 import { startServer, type TestServer } from './helpers.js';
 
@@ -112,6 +112,36 @@ test(
     const ok = await new Promise<unknown>((resolve) => own('localhost', {}, (err) => resolve(err)));
     assert.equal(ok, null);
     assert.equal(guardedLookup('10.0.0.1'), undefined, 'an internal source has no guard');
+  },
+);
+
+test(
+  'the source own name may not turn internal after a public first answer (DNS rebinding)',
+  LIMIT,
+  async () => {
+    const answers = new Map<string, string[]>([
+      ['provider.invalid', ['93.184.216.34', '127.0.0.1', '93.184.216.34']],
+      ['lan-box.invalid', ['192.168.1.5', '192.168.1.5']],
+    ]);
+    const resolve: Resolve = (hostname, _options, callback) => {
+      const next = answers.get(hostname)?.shift() ?? '0.0.0.0';
+      callback(null, [{ address: next, family: 4 }], undefined);
+    };
+    const ask = (lookup: ReturnType<typeof guardedLookup>, name: string) =>
+      new Promise<unknown>((done) => lookup?.(name, { all: true }, (err) => done(err)));
+    const pub = guardedLookup('provider.invalid', resolve);
+    assert.equal(await ask(pub, 'provider.invalid'), null, 'first answer public: connected');
+    const rebound = (await ask(pub, 'provider.invalid')) as { code?: string; message?: string } | null;
+    assert.equal(rebound?.code, 'SC_ERR_ENGINE_URL_REFUSED');
+    assert.match(rebound?.message ?? '', /now resolves to an internal address/);
+    assert.equal(await ask(pub, 'provider.invalid'), null, 'public again: connected');
+    const lan = guardedLookup('lan-box.invalid', resolve);
+    assert.equal(
+      await ask(lan, 'lan-box.invalid'),
+      null,
+      'a name that first resolved into the LAN is a LAN source',
+    );
+    assert.equal(await ask(lan, 'lan-box.invalid'), null);
   },
 );
 
