@@ -46,6 +46,15 @@ test('an IPv6 client counts by its /64: rotating addresses inside it does not bu
   assert.equal(limitedAs('10.0.0.1'), '10.0.0.1');
 });
 
+test('IPv4 written as IPv6 (::ffff:a.b.c.d in hex) and ::1 are not one /64: each address is its own client', () => {
+  const t = clock();
+  const l = new AuthLimiter({ maxFailures: 10, windowMs: 60_000, now: t.now });
+  for (let i = 0; i < 10; i++) l.fail('::ffff:7f00:1');
+  assert.ok(l.blockedMs('::ffff:7f00:1') > 0);
+  assert.equal(l.blockedMs('::ffff:a00:5'), 0, 'another IPv4 client');
+  assert.equal(l.blockedMs('::1'), 0);
+});
+
 test('failures spread wider than the window never block', () => {
   const t = clock();
   const l = new AuthLimiter({ maxFailures: 3, windowMs: 10_000, now: t.now });

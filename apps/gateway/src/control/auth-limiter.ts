@@ -79,7 +79,7 @@ export class AuthLimiter {
   }
 }
 
-/** The key an address is counted under: itself, or for IPv6 its /64 (`2001:db8:1:2::/64`). */
+/** The key an address is counted under: itself, or for IPv6 outside ::/64 its /64 (`2001:db8:1:2::/64`). */
 export function limitedAs(address: string): string {
   const ip = address.split('%', 1)[0] ?? address;
   if (isIP(ip) !== 6 || ip.includes('.')) return address;
@@ -91,8 +91,7 @@ export function limitedAs(address: string): string {
     ...new Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'),
     ...right,
   ];
-  return `${groups
-    .slice(0, 4)
-    .map((g) => Number.parseInt(g, 16).toString(16))
-    .join(':')}::/64`;
+  const prefix = groups.slice(0, 4).map((g) => Number.parseInt(g, 16).toString(16));
+  // ::/64 holds loopback and every IPv4 address written as IPv6 (::ffff:7f00:1): each its own client.
+  return prefix.every((g) => g === '0') ? address : `${prefix.join(':')}::/64`;
 }
