@@ -53,6 +53,10 @@ test('IPv4 written as IPv6 (::ffff:a.b.c.d in hex) and ::1 are not one /64: each
   assert.ok(l.blockedMs('::ffff:7f00:1') > 0);
   assert.equal(l.blockedMs('::ffff:a00:5'), 0, 'another IPv4 client');
   assert.equal(l.blockedMs('::1'), 0);
+  // Behind a NAT64/SIIT translator or a Teredo server, one /64 holds many IPv4 clients.
+  for (const a of ['64:ff9b::7f00:1', '64:ff9b:0:0:1::5', '2001:0:4136:e378:8000:63bf:3fff:fdd2']) {
+    assert.equal(limitedAs(a), a);
+  }
 });
 
 test('failures spread wider than the window never block', () => {

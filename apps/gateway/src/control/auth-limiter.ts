@@ -79,7 +79,7 @@ export class AuthLimiter {
   }
 }
 
-/** The key an address is counted under: itself, or for IPv6 outside ::/64 its /64 (`2001:db8:1:2::/64`). */
+/** The key an address is counted under: itself, or for a native IPv6 address its /64 (`2001:db8:1:2::/64`). */
 export function limitedAs(address: string): string {
   const ip = address.split('%', 1)[0] ?? address;
   if (isIP(ip) !== 6 || ip.includes('.')) return address;
@@ -92,6 +92,10 @@ export function limitedAs(address: string): string {
     ...right,
   ];
   const prefix = groups.slice(0, 4).map((g) => Number.parseInt(g, 16).toString(16));
-  // ::/64 holds loopback and every IPv4 address written as IPv6 (::ffff:7f00:1): each its own client.
-  return prefix.every((g) => g === '0') ? address : `${prefix.join(':')}::/64`;
+  // ::/64 holds loopback and every IPv4 address written as IPv6 (::ffff:7f00:1), NAT64's 64:ff9b::/96 every
+  // IPv4 client behind a translator (SIIT-DC), a Teredo server's /64 all its clients: each its own client.
+  const [a, b] = prefix;
+  const shared =
+    prefix.every((g) => g === '0') || (a === '64' && b === 'ff9b') || (a === '2001' && b === '0');
+  return shared ? address : `${prefix.join(':')}::/64`;
 }
