@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AdminGate } from '../src/control/admin-gate.js';
 import type { ApiRequest } from '../src/control/api-response.js';
-import { AuthLimiter } from '../src/control/auth-limiter.js';
+import { AuthLimiter, limitedAs } from '../src/control/auth-limiter.js';
 
 function clock(start = 1_000_000) {
   const c = { ms: start, now: () => c.ms };
@@ -31,6 +31,32 @@ test('10 failures within the window block the address until the window has passe
   assert.equal(l.blockedMs('10.0.0.1'), 0, 'the window passed');
   l.fail('10.0.0.1');
   assert.equal(l.blockedMs('10.0.0.1'), 0, 'a new window counts from one');
+});
+
+test('an IPv6 client counts by its /64: rotating addresses inside it does not buy more tries', () => {
+  const t = clock();
+  const l = new AuthLimiter({ maxFailures: 10, windowMs: 60_000, now: t.now });
+  for (let i = 1; i <= 10; i++) l.fail(`2001:db8:1:2::${i.toString(16)}`);
+  assert.equal(l.size, 1);
+  assert.equal(l.blockedMs('2001:db8:1:2:ffff:ffff:ffff:ffff'), 60_000, 'another address of the same /64');
+  assert.equal(l.blockedMs('2001:0db8:0001:0002:0000:0000:0000:0001'), 60_000, 'written in full');
+  assert.equal(l.blockedMs('2001:db8:1:3::1'), 0, 'the next /64 is another client');
+  assert.equal(l.blockedMs('10.0.0.1'), 0);
+  assert.equal(limitedAs('2001:DB8:0:0:1::7'), '2001:db8:0:0::/64');
+  assert.equal(limitedAs('10.0.0.1'), '10.0.0.1');
+});
+
+test('IPv4 written as IPv6 (::ffff:a.b.c.d in hex) and ::1 are not one /64: each address is its own client', () => {
+  const t = clock();
+  const l = new AuthLimiter({ maxFailures: 10, windowMs: 60_000, now: t.now });
+  for (let i = 0; i < 10; i++) l.fail('::ffff:7f00:1');
+  assert.ok(l.blockedMs('::ffff:7f00:1') > 0);
+  assert.equal(l.blockedMs('::ffff:a00:5'), 0, 'another IPv4 client');
+  assert.equal(l.blockedMs('::1'), 0);
+  // Behind a NAT64/SIIT translator or a Teredo server, one /64 holds many IPv4 clients.
+  for (const a of ['64:ff9b::7f00:1', '64:ff9b:0:0:1::5', '2001:0:4136:e378:8000:63bf:3fff:fdd2']) {
+    assert.equal(limitedAs(a), a);
+  }
 });
 
 test('failures spread wider than the window never block', () => {

@@ -1,12 +1,13 @@
 /**
  * The guard of an operator-listed URL source (a client made with `source: true`): such a source may send
  * the gateway to other hosts (redirects, CDN segments, variant playlists), but not into the operator's own
- * network. A target on a loopback, private (RFC 1918, fc00::/7, the shared 100.64/10), link-local (169.254/16 with the cloud
- * metadata address, fe80::/10) or unspecified address is fetched only when the source's own host is itself
+ * network. A target on a loopback, private (RFC 1918, fc00::/7, fec0::/10, the shared 100.64/10), link-local
+ * (169.254/16 with the cloud metadata address, fe80::/10) or unspecified address, also one embedded in an IPv6
+ * address (mapped, NAT64, 6to4), is fetched only when the source's own host is itself
  * such an address: an operator who lists a LAN source trusts the LAN.
  *
  * IP hosts are judged on their literal address; names on every address they resolve to, at connect time
- * (the `lookup` of the connection), except the source's own name.
+ * (the `lookup` of the connection); the source's own name by its first answer (see guardedLookup).
  */
 import dns from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
@@ -59,7 +60,17 @@ export function isInternalAddress(address: string): boolean {
     if (h[5] === 0 && hi === 0) return true; // :: and ::1 (and ::x): unspecified, loopback
     return internalV4(hi >> 8, hi & 0xff);
   }
-  return (h0 & 0xfe00) === 0xfc00 || (h0 & 0xffc0) === 0xfe80;
+  // An IPv4 address inside IPv6 reaches that IPv4 host through a translator or relay: the IPv4-translated
+  // ::ffff:0:a.b.c.d (SIIT), NAT64's 64:ff9b::a.b.c.d and 6to4's 2002:AABB:CCDD::; NAT64's local-use
+  // 64:ff9b:1::/48 is the operator's own translator, internal as a whole.
+  const [h1 = 0, h2 = 0, h3 = 0, h4 = 0, h5 = 0, h6 = 0] = h.slice(1);
+  const embedded = (hi: number): boolean => internalV4(hi >> 8, hi & 0xff);
+  if (h0 === 0 && h1 === 0 && h2 === 0 && h3 === 0 && h4 === 0xffff && h5 === 0) return embedded(h6);
+  if (h0 === 0x64 && h1 === 0xff9b)
+    return h2 === 1 || (h2 === 0 && h3 === 0 && h4 === 0 && h5 === 0 && embedded(h6));
+  if (h0 === 0x2002) return embedded(h1);
+  // Unique local fc00::/7, link-local fe80::/10 and the deprecated site-local fec0::/10.
+  return (h0 & 0xfe00) === 0xfc00 || (h0 & 0xffc0) === 0xfe80 || (h0 & 0xffc0) === 0xfec0;
 }
 
 /**
@@ -71,28 +82,46 @@ export function sourceMayReach(source: string, target: string): boolean {
 }
 
 type LookupResult = string | dns.LookupAddress[];
+/** `dns.lookup` as the guard calls it (a test passes its own). */
+export type Resolve = (
+  hostname: string,
+  options: dns.LookupOptions,
+  callback: (err: NodeJS.ErrnoException | null, address: LookupResult, family?: number) => void,
+) => void;
 
 /**
- * The connect-time half of the guard for a source on host `source`: a `lookup` that refuses a name (other
- * than the source's own) resolving to an internal address. Undefined when the source is itself internal.
+ * The connect-time half of the guard for a source on host `source`: a `lookup` that refuses a name
+ * resolving to an internal address. The source's own name is judged by its first answer: one that first
+ * resolved into the LAN is a LAN source and may go on doing so; one that first resolved to a public address
+ * may not turn internal later (DNS rebinding by whoever runs the name). Undefined when the source is itself
+ * an internal address.
  */
-export function guardedLookup(source: string): LookupFunction | undefined {
+export function guardedLookup(
+  source: string,
+  resolve: Resolve = dns.lookup as unknown as Resolve,
+): LookupFunction | undefined {
   if (isInternalAddress(source)) return undefined;
   const own = source.toLowerCase();
+  let ownFirstInternal: boolean | undefined;
   return ((hostname: string, options: dns.LookupOptions, callback: (...args: unknown[]) => void) => {
-    dns.lookup(hostname, options, (err: Error | null, address: LookupResult, family?: number) => {
-      if (err || hostname.toLowerCase() === own) {
+    resolve(hostname, options, (err, address, family) => {
+      if (err) {
         callback(err, address, family);
         return;
       }
       const all = Array.isArray(address) ? address.map((a) => a.address) : [address];
-      if (all.some(isInternalAddress)) {
-        callback(
-          new EngineError(
-            'SC_ERR_ENGINE_URL_REFUSED',
-            `${hostname} resolves to an internal address; a source on a public host may not lead there`,
-          ),
-        );
+      const internal = all.some(isInternalAddress);
+      let why = 'resolves to an internal address; a source on a public host may not lead there';
+      if (hostname.toLowerCase() === own) {
+        ownFirstInternal ??= internal;
+        why = 'now resolves to an internal address; it first resolved to a public one';
+        if (ownFirstInternal) {
+          callback(null, address, family);
+          return;
+        }
+      }
+      if (internal) {
+        callback(new EngineError('SC_ERR_ENGINE_URL_REFUSED', `${hostname} ${why}`));
         return;
       }
       callback(null, address, family);

@@ -168,14 +168,20 @@ export class EngineClient {
 
   /** Opens a long-lived GET on an engine URL (the owner pump's playback stream). */
   async openStream(url: string, o: OpenStreamOptions = {}): Promise<EngineStream> {
+    return this.#openStream(url, o, 0);
+  }
+
+  async #openStream(url: string, o: OpenStreamOptions, spent: number): Promise<EngineStream> {
     const what = this.#what('stream');
+    const follow = this.#follow(what).follow;
+    if (follow) follow.spent = spent;
     return openStream(this.#t, {
       url: this.#requireEngineUrl(url, what),
       what,
       signal: o.signal,
       headersTimeoutMs: o.headersTimeoutMs ?? this.#cfg.timeoutMs,
       bodyTimeoutMs: o.bodyTimeoutMs ?? 0,
-      ...this.#follow(what),
+      ...(follow ? { follow } : {}),
     });
   }
 
@@ -191,7 +197,7 @@ export class EngineClient {
     // A URL source's redirects: each hop is a new connection (an https one goes through undici, which follows the rest).
     for (let hops = 0; ; hops++) {
       try {
-        return await this.#openByteStream(checked, what, headersTimeoutMs, o.signal);
+        return await this.#openByteStream(checked, what, headersTimeoutMs, o.signal, hops);
       } catch (err) {
         if (!(err instanceof Redirected)) throw err;
         if (hops === MAX_REDIRECTS) throw tooManyRedirects(what, err.status);
@@ -205,10 +211,12 @@ export class EngineClient {
     what: string,
     headersTimeoutMs: number,
     signal: AbortSignal | undefined,
+    spent: number,
   ): Promise<ByteStream> {
     const parsed = new URL(checked);
     if (parsed.protocol !== 'http:' || !this.#ownsDispatcher) {
-      return fromEngineStream(await this.openStream(checked, { signal, headersTimeoutMs }));
+      // undici follows the rest of the chain within what is left of the 5 (an http→https chain got 10).
+      return fromEngineStream(await this.#openStream(checked, { signal, headersTimeoutMs }, spent));
     }
     if (this.#closed) throw new EngineError('SC_ERR_ENGINE_ABORTED', `${what}: engine client is closed`);
     // Tracked so that close() ends them, as destroying the undici agent ends its streams.

@@ -30,6 +30,8 @@ export interface Follow {
   to(location: string, from: string): string;
   /** Set by `send`: the URL that answered (the last one after redirects). */
   at?: string;
+  /** Redirects already followed on the way to this request (another connection path's), out of the 5. */
+  spent?: number;
 }
 
 /** Redirects followed at most, per request (what browsers and players bound at 5 to 20). */
@@ -104,7 +106,8 @@ export function mapError(err: unknown, deadline: Deadline, what: string): Engine
       cause: err,
     });
   }
-  if (code.startsWith('HPE_')) {
+  // A response head over undici's 16 KiB (a huge Location or cookie), as byte-stream.ts judges its own.
+  if (code.startsWith('HPE_') || code === 'UND_ERR_HEADERS_OVERFLOW') {
     return new EngineError('SC_ERR_ENGINE_BAD_RESPONSE', `${what}: invalid HTTP (${code})`, { cause: err });
   }
   if (CLOSED_CODES.has(code)) {
@@ -143,7 +146,7 @@ export async function send(t: Transport, first: string, o: SendOptions): Promise
     await res.body.dump({ limit: DUMP_LIMIT_BYTES }).catch(() => undefined);
     const location = o.follow ? redirectLocation(res.statusCode, res.headers) : undefined;
     if (o.follow === undefined || location === undefined) throw statusError(o.what, res.statusCode);
-    if (hops === MAX_REDIRECTS) throw tooManyRedirects(o.what, res.statusCode);
+    if (hops + (o.follow.spent ?? 0) >= MAX_REDIRECTS) throw tooManyRedirects(o.what, res.statusCode);
     url = o.follow.to(location, url);
   }
 }

@@ -4,7 +4,7 @@
 // An engine's client keeps its rules: a 3xx is a status error.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { guardedLookup, isInternalAddress, sourceMayReach } from '../src/address.js';
+import { guardedLookup, isInternalAddress, type Resolve, sourceMayReach } from '../src/address.js';
 import { EngineClient } from '../src/index.js';
 import { startServer, type TestServer } from './helpers.js';
 
@@ -52,6 +52,27 @@ test('internal addresses: loopback, private, link-local, unspecified, in IPv4, I
     '[::ffff:a9fe:a9fe]',
   ];
   for (const a of internal) assert.equal(isInternalAddress(a), true, a);
+  // An internal IPv4 address inside IPv6 reaches that host through a translator or a relay.
+  const embedded = [
+    '[64:ff9b::7f00:1]',
+    '64:ff9b::10.0.0.5',
+    '[64:ff9b::a9fe:a9fe]',
+    '64:ff9b:1::8.8.8.8',
+    '[2002:7f00:1::]',
+    '2002:c0a8:105::1',
+    '::ffff:0:127.0.0.1',
+    '[::ffff:0:a00:5]',
+    'fec0::1',
+  ];
+  for (const a of embedded) assert.equal(isInternalAddress(a), true, a);
+  for (const a of ['64:ff9b::808:808', '2002:808:808::1', '::ffff:0:8.8.8.8']) {
+    assert.equal(isInternalAddress(a), false, a);
+  }
+  // The odd IPv4 spellings a URL allows are normalised by the URL parser before they are judged.
+  for (const written of ['http://2130706433/', 'http://0x7f.1/', 'http://127.1/', 'http://[::127.0.0.1]/']) {
+    assert.equal(sourceMayReach('provider.net', new URL(written).hostname), false, written);
+  }
+  assert.equal(sourceMayReach('provider.net', new URL('http://[64:ff9b::127.0.0.1]/').hostname), false);
   const external = [
     '8.8.8.8',
     '172.32.0.1',
@@ -91,6 +112,36 @@ test(
     const ok = await new Promise<unknown>((resolve) => own('localhost', {}, (err) => resolve(err)));
     assert.equal(ok, null);
     assert.equal(guardedLookup('10.0.0.1'), undefined, 'an internal source has no guard');
+  },
+);
+
+test(
+  'the source own name may not turn internal after a public first answer (DNS rebinding)',
+  LIMIT,
+  async () => {
+    const answers = new Map<string, string[]>([
+      ['provider.invalid', ['93.184.216.34', '127.0.0.1', '93.184.216.34']],
+      ['lan-box.invalid', ['192.168.1.5', '192.168.1.5']],
+    ]);
+    const resolve: Resolve = (hostname, _options, callback) => {
+      const next = answers.get(hostname)?.shift() ?? '0.0.0.0';
+      callback(null, [{ address: next, family: 4 }], undefined);
+    };
+    const ask = (lookup: ReturnType<typeof guardedLookup>, name: string) =>
+      new Promise<unknown>((done) => lookup?.(name, { all: true }, (err) => done(err)));
+    const pub = guardedLookup('provider.invalid', resolve);
+    assert.equal(await ask(pub, 'provider.invalid'), null, 'first answer public: connected');
+    const rebound = (await ask(pub, 'provider.invalid')) as { code?: string; message?: string } | null;
+    assert.equal(rebound?.code, 'SC_ERR_ENGINE_URL_REFUSED');
+    assert.match(rebound?.message ?? '', /now resolves to an internal address/);
+    assert.equal(await ask(pub, 'provider.invalid'), null, 'public again: connected');
+    const lan = guardedLookup('lan-box.invalid', resolve);
+    assert.equal(
+      await ask(lan, 'lan-box.invalid'),
+      null,
+      'a name that first resolved into the LAN is a LAN source',
+    );
+    assert.equal(await ask(lan, 'lan-box.invalid'), null);
   },
 );
 
@@ -186,6 +237,23 @@ test(
         });
       }
       assert.equal(edge.requests.length, before, 'the target was not asked');
+    }
+  },
+);
+
+test(
+  'a response head over 16 KiB (a huge Location) is a bad response on both connection paths',
+  LIMIT,
+  async () => {
+    provider.handle((_req, res) => {
+      res.writeHead(302, { location: `/${'a'.repeat(70_000)}` });
+      res.end();
+    });
+    for (const open of [
+      () => source.fetchText(`${provider.origin}/big`),
+      () => source.openByteStream(`${provider.origin}/big`),
+    ]) {
+      await assert.rejects(open(), { code: 'SC_ERR_ENGINE_BAD_RESPONSE', retryable: true });
     }
   },
 );
