@@ -2,12 +2,9 @@
 // sockets of its own and hands an https hop to undici, which follows the rest. The 5 hops are one budget
 // for the whole chain; before, undici started its own 5 and a mixed chain got 10.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { EngineClient } from '../src/index.js';
 import { startServer, type TestServer } from './helpers.js';
@@ -20,35 +17,11 @@ const tlsRequests: string[] = [];
 let source: EngineClient;
 
 before(async () => {
-  // A throwaway self-signed certificate; this test process accepts it (nothing else runs in it).
-  const dir = mkdtempSync(join(tmpdir(), 'sc-source-tls-'));
-  try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-days',
-        '1',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    tls = createServer({
-      key: readFileSync(join(dir, 'key.pem')),
-      cert: readFileSync(join(dir, 'cert.pem')),
-    });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  // A self-signed certificate for 127.0.0.1 kept with the tests (no openssl needed at test time); this
+  // test process accepts it (nothing else runs in it).
+  const fixture = (name: string): Buffer =>
+    readFileSync(new URL(`../../test/fixtures/${name}`, import.meta.url));
+  tls = createServer({ key: fixture('tls-key.pem'), cert: fixture('tls-cert.pem') });
   process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
   tls.on('request', (req, res) => {
     tlsRequests.push(req.url ?? '');
