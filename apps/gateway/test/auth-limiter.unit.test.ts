@@ -121,3 +121,21 @@ test('AdminGate: 429 with Retry-After and a JSON error after 10 wrong keys, even
   const off = new AdminGate(undefined, new AuthLimiter({ maxFailures: 1, now: t.now }));
   for (let i = 0; i < 3; i++) assert.equal(off.refusal(req('10.0.0.3', 'x'))?.status, 403);
 });
+
+test('AdminGate: a request with a different wrong key in each header is two guesses; the same key twice is one', () => {
+  const t = clock();
+  const gate = new AdminGate('right', new AuthLimiter({ now: t.now }));
+  const both = (client: string, bearer: string, header: string): ApiRequest => ({
+    method: 'GET',
+    path: '/api/v1/channels',
+    query: '',
+    headers: { authorization: `Bearer ${bearer}`, 'x-api-key': header },
+    client,
+  });
+  // Behind an authenticating proxy the Bearer is its own token: with the right X-API-Key nothing counts.
+  for (let i = 0; i < 20; i++) assert.equal(gate.refusal(both('10.0.0.1', 'proxy-token', 'right')), null);
+  for (let i = 0; i < 5; i++) assert.equal(gate.refusal(both('10.0.0.1', `a${i}`, `b${i}`))?.status, 401);
+  assert.equal(gate.refusal(both('10.0.0.1', 'x', 'right'))?.status, 429, '5 requests, 10 guesses');
+  for (let i = 0; i < 9; i++) assert.equal(gate.refusal(both('10.0.0.2', `c${i}`, `c${i}`))?.status, 401);
+  assert.equal(gate.refusal(req('10.0.0.2', 'right')), null, 'the same key in both headers: 9 guesses');
+});

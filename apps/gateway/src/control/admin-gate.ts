@@ -6,7 +6,7 @@
  * The address is the one shards derive for every request (`--trusted-proxies`: the player behind a proxy).
  */
 import { type ApiRequest, type ApiResponse, apiError } from './api-response.js';
-import { checkApiKey, presentsKey } from './auth.js';
+import { checkApiKey, keysPresented } from './auth.js';
 import { AuthLimiter } from './auth-limiter.js';
 
 export class AdminGate {
@@ -29,7 +29,8 @@ export class AdminGate {
 
   /**
    * Null when the request carries the key; else the answer: 403 without a key configured, 429 for an
-   * address over its limit, 401 otherwise (a wrong key counts against the address; no key does not).
+   * address over its limit, 401 otherwise (each wrong key counts against the address, two when both headers
+   * carry a different one; no key does not).
    */
   refusal(req: ApiRequest): ApiResponse | null {
     if (!this.#key) return apiError('SC_ERR_ADMIN_DISABLED');
@@ -37,7 +38,8 @@ export class AdminGate {
     const waitMs = this.#limiter.blockedMs(address);
     if (waitMs > 0) return rateLimited(waitMs);
     if (checkApiKey(this.#key, req.headers) === 'ok') return null;
-    if (presentsKey(req.headers)) this.#limiter.fail(address);
+    const guesses = keysPresented(req.headers);
+    if (guesses > 0) this.#limiter.fail(address, guesses);
     return apiError('SC_ERR_UNAUTHORIZED');
   }
 }

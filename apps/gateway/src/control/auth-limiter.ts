@@ -55,13 +55,13 @@ export class AuthLimiter {
     return w.failures >= this.#maxFailures ? left : 0;
   }
 
-  /** Counts one wrong key from `address`. */
-  fail(client: string): void {
+  /** Counts `keys` wrong keys (one request may carry two) from `address`. */
+  fail(client: string, keys = 1): void {
     const address = limitedAs(client);
     const now = this.#now();
     const w = this.#windows.get(address);
     if (w !== undefined && now - w.startMs < this.#windowMs) {
-      w.failures++;
+      w.failures += keys;
       return;
     }
     this.#windows.delete(address);
@@ -70,7 +70,7 @@ export class AuthLimiter {
       if (oldest.done === true) break;
       this.#windows.delete(oldest.value);
     }
-    this.#windows.set(address, { startMs: now, failures: 1 });
+    this.#windows.set(address, { startMs: now, failures: keys });
   }
 
   /** Addresses remembered (for tests and a gauge). */

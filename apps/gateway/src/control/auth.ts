@@ -16,8 +16,17 @@ function presented(headers: Record<string, string>): { bearer: string; header: s
 
 /** Whether the request presents a key at all (a wrong one is a guess; none is not). */
 export function presentsKey(headers: Record<string, string>): boolean {
-  const p = presented(headers);
-  return p.bearer !== '' || p.header !== '';
+  return keysPresented(headers) > 0;
+}
+
+/**
+ * How many different keys the request presents (0, 1 or 2): a request that fails with a different key in
+ * each header made two guesses, and the failure limiter counts both.
+ */
+export function keysPresented(headers: Record<string, string>): number {
+  const { bearer, header } = presented(headers);
+  if (bearer === '' || header === '') return bearer !== '' || header !== '' ? 1 : 0;
+  return bearer === header ? 1 : 2;
 }
 
 /**
