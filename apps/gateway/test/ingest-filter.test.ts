@@ -118,29 +118,73 @@ test('media progress: the program, not bytes', () => {
   assert.equal(feed(ingest, fixture, 6_000), true, 'the program again');
 });
 
-test('a new timeline after an old one flags the first packet of each PID that has an adaptation field', () => {
+/** A packet's adaptation field flags (byte 5), or -1 without a non-empty adaptation field. */
+function fieldFlags(b: Uint8Array, at: number): number {
+  return (b[at + 3]! & 0x20) !== 0 && b[at + 4]! > 0 ? b[at + 5]! : -1;
+}
+
+/**
+ * Feeds the fixture, starts a new timeline, feeds `next`; returns the ring and where the new timeline
+ * starts in it, after checking the rule: no flag in the first timeline; in the new one, per PID, the first
+ * packet carries discontinuity_indicator if it has an adaptation field, else the first packet with a PCR.
+ */
+function flaggedAfterSwitch(next: Uint8Array): {
+  ring: Uint8Array;
+  from: number;
+  flagged: Map<number, number>;
+} {
   const { ingest, reader } = setup();
   // Copies: the ingest flags packets in the buffer it is given.
   feed(ingest, Buffer.from(fixture), 1_000);
-  const firstEnd = reader.commitCursor;
+  const from = reader.commitCursor;
   ingest.newGeneration();
-  feed(ingest, Buffer.from(fixture), 2_000);
+  feed(ingest, Buffer.from(next), 2_000);
   const commit = reader.commitCursor;
   const ring = new Uint8Array(commit);
   assert.ok(reader.copy(0, commit, ring));
-  const flags = (at: number): number =>
-    (ring[at + 3]! & 0x20) !== 0 && ring[at + 4]! > 0 ? ring[at + 5]! & 0x80 : 0;
-  for (let at = 0; at < firstEnd; at += TS_PACKET_SIZE) assert.equal(flags(at), 0, `first timeline, ${at}`);
-  const seen = new Set<number>();
-  const flagged: number[] = [];
-  for (let at = firstEnd; at < commit; at += TS_PACKET_SIZE) {
-    const pid = readPid(ring, at);
-    const first = pid !== 0x1fff && !seen.has(pid);
-    seen.add(pid);
-    const hasField = (ring[at + 3]! & 0x20) !== 0 && ring[at + 4]! > 0;
-    assert.equal(flags(at) !== 0, first && hasField, `PID ${pid} at ${at}`);
-    if (flags(at) !== 0) flagged.push(pid);
+  for (let at = 0; at < from; at += TS_PACKET_SIZE) {
+    const f = fieldFlags(ring, at);
+    assert.ok(f < 0 || (f & 0x80) === 0, `no flag in the first timeline (${at})`);
   }
+  const state = new Map<number, 'wait' | 'done'>();
+  const flagged = new Map<number, number>();
+  for (let at = from; at < commit; at += TS_PACKET_SIZE) {
+    const pid = readPid(ring, at);
+    const f = fieldFlags(ring, at);
+    let expected = false;
+    if (pid !== 0x1fff && state.get(pid) !== 'done') {
+      const first = !state.has(pid);
+      expected = f >= 0 && (first || (f & 0x10) !== 0);
+      state.set(pid, expected ? 'done' : 'wait');
+    }
+    assert.equal(f >= 0 && (f & 0x80) !== 0, expected, `PID ${pid} at ${at}`);
+    if (expected) flagged.set(pid, at);
+  }
+  return { ring, from, flagged };
+}
+
+test('a new timeline after an old one flags the first packet of each PID that has an adaptation field', () => {
+  const { flagged } = flaggedAfterSwitch(fixture);
   // The fixture's PCR travels on its video PID: a player learns there that the time base restarts.
-  assert.ok(flagged.includes(VIDEO_PID), `flagged PIDs: ${flagged.join(', ')}`);
+  assert.ok(flagged.has(VIDEO_PID), `flagged PIDs: ${[...flagged.keys()].join(', ')}`);
+});
+
+test('a new timeline that starts mid-GOP flags the PCR PID at its first PCR', () => {
+  // Start the second upstream on a video packet without an adaptation field, before its PAT/PMT.
+  const n = fixture.length / TS_PACKET_SIZE;
+  let k = -1;
+  for (let i = n >> 1; i < n && k < 0; i++) {
+    if (readPid(fixture, i * TS_PACKET_SIZE) === VIDEO_PID && fieldFlags(fixture, i * TS_PACKET_SIZE) < 0)
+      k = i;
+  }
+  assert.ok(k > 0, 'the fixture has plain video packets');
+  const { ring, from, flagged } = flaggedAfterSwitch(
+    Buffer.concat([fixture.subarray(k * TS_PACKET_SIZE), fixture]),
+  );
+  const at = flagged.get(VIDEO_PID);
+  assert.ok(at !== undefined, 'the video (PCR) PID is flagged');
+  assert.ok((fieldFlags(ring, at) & 0x10) !== 0, 'on a packet that carries a PCR');
+  let firstVideo = from;
+  while (readPid(ring, firstVideo) !== VIDEO_PID) firstVideo += TS_PACKET_SIZE;
+  assert.ok(at > firstVideo, `after the timeline's first video packet (${firstVideo}), which had no field`);
 });

@@ -24,6 +24,14 @@ after(async () => {
   await sim?.close();
 });
 
+/** Stops `gateway` while `pending` waits on it: the request gets 503 SC_ERR_SHUTTING_DOWN, and the exit is clean. */
+async function stopWhilePending(gateway: GatewayProc, pending: Promise<Response>): Promise<void> {
+  const stopped = gateway.stop();
+  const r = await pending;
+  assert.equal(r.status, 503);
+  assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'SC_ERR_SHUTTING_DOWN');
+  assert.equal((await stopped).code, 0);
+}
 test('SIGTERM ends clients cleanly, stops the engine sessions and exits 0 within 3 s', async () => {
   const receiving = [false, false];
   const reads = ['1', '2'].map((d, i) =>
@@ -52,11 +60,7 @@ test('a client waiting for a stream to open at shutdown gets 503 SC_ERR_SHUTTING
   try {
     const pending = fetch(`${gw2.url}/ace/getstream?id=${'7'.repeat(40)}`);
     assert.ok(await waitFor(() => slow.stats().startRequests === 1, 3000), 'the stream is opening');
-    const stopped = gw2.stop();
-    const r = await pending;
-    assert.equal(r.status, 503);
-    assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'SC_ERR_SHUTTING_DOWN');
-    assert.equal((await stopped).code, 0);
+    await stopWhilePending(gw2, pending);
   } finally {
     await gw2.stop();
     await slow.close();
@@ -80,11 +84,7 @@ test('an admin request waiting on main at shutdown (a channel check) gets 503 SC
       headers: { 'X-API-Key': 'shutdown-key' },
     });
     assert.ok(await waitFor(() => engine.stats().sessionsStarted === 1, 10_000), 'the check is under way');
-    const stopped = gw2.stop();
-    const r = await pending;
-    assert.equal(r.status, 503);
-    assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'SC_ERR_SHUTTING_DOWN');
-    assert.equal((await stopped).code, 0);
+    await stopWhilePending(gw2, pending);
   } finally {
     await gw2.stop();
     await engine.close();

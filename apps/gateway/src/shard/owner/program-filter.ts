@@ -9,11 +9,13 @@
  * A new upstream timeline that follows an old one in the ring (a failover, a reconnect, an HLS upstream's
  * discontinuity) is flagged for TS players, who read the ring straight through: the first packet of each
  * PID in the new timeline gets the adaptation field's discontinuity_indicator when it has an adaptation
- * field (ISO/IEC 13818-1 §2.4.3.5). On the PCR PID that tells a player the next PCR starts a new time base
- * (instead of a clock jump it has to detect and smooth over); on the others, that the continuity counter
- * restarts. A first packet without an adaptation field is left as it is (adding one would move its
- * payload into another packet). Only the first MARK_PACKETS packets of a timeline are looked at, in a
- * pass of their own, so the per-packet loop below pays nothing for it.
+ * field (ISO/IEC 13818-1 §2.4.3.5); a PID whose first packet has none gets it on its first packet that
+ * carries a PCR. On the PCR PID that tells a player the PCR starts a new time base (instead of a clock jump
+ * it has to detect and smooth over); on the others, that the continuity counter restarts. A first packet
+ * without an adaptation field is otherwise left as it is (adding one would move its payload into another
+ * packet). Only packets that reach the ring count, and only the first MARK_PACKETS of them (at most
+ * MARK_SCAN_PACKETS in all) are looked at, in a pass of their own, so the per-packet loop below pays
+ * nothing for it.
  *
  * Dropping packets shifts ring cursors against the demuxer's output offsets; `ringOffset` maps an event's
  * offset (always a kept packet: PSI, PCR, video) to its place in the ring.
@@ -38,8 +40,20 @@ const MEDIA = 2;
 /** DVB SI and ATSC base PIDs (ETSI EN 300 468 §5.1.3): not listed in a PMT, still read by players. */
 const SI_FIRST_PID = 0x10;
 const SI_LAST_PID = 0x1f;
-/** Packets of a new timeline looked at for first packets per PID: ~0.7 s at 4.5 Mbit/s. */
+/**
+ * Packets of a new timeline looked at for first packets per PID: ~0.7 s at 4.5 Mbit/s, ~0.15 s at
+ * 20 Mbit/s, longer than the 100 ms a PCR may be apart (ISO/IEC 13818-1 §2.7.2).
+ */
 const MARK_PACKETS = 2048;
+/** Packets looked at in all, dropped ones included (an upstream whose PAT/PMT never comes): ~12 MB. */
+const MARK_SCAN_PACKETS = 65_536;
+/** A PID's state while a new timeline is marked: not seen yet, first packet had no field, flagged. */
+const MARK_UNSEEN = 0;
+const MARK_WAIT_PCR = 1;
+const MARK_DONE = 2;
+/** Adaptation field flags (byte 5 of a packet): discontinuity_indicator, PCR_flag. */
+const DISCONTINUITY_FLAG = 0x80;
+const PCR_FLAG = 0x10;
 
 export class ProgramFilter {
   readonly #allowed = new Uint8Array(PID_COUNT);
@@ -53,7 +67,9 @@ export class ProgramFilter {
   dropped = 0;
   /** While a new timeline's first packets are flagged: the PIDs already seen in it; else null. */
   #marking: Uint8Array | null = null;
+  /** Packets that reach the ring, and packets in all, still to look at in the new timeline. */
   #markLeft = 0;
+  #markScan = 0;
 
   constructor() {
     this.#rebuild();
@@ -69,6 +85,7 @@ export class ProgramFilter {
   markDiscontinuity(): void {
     this.#marking = new Uint8Array(PID_COUNT);
     this.#markLeft = MARK_PACKETS;
+    this.#markScan = MARK_SCAN_PACKETS;
   }
 
   /**
@@ -106,20 +123,33 @@ export class ProgramFilter {
     return media;
   }
 
-  /** Sets discontinuity_indicator on the first packet of each PID that has an adaptation field. */
-  #mark(chunks: readonly Uint8Array[], seen: Uint8Array): void {
+  /**
+   * Sets discontinuity_indicator on the first packet of each PID when it has an adaptation field, and on a
+   * PID whose first packet had none, on its first packet that carries a PCR: the new time base is then
+   * announced however the new upstream began (mid-GOP, its first video packet is a plain payload packet).
+   */
+  #mark(chunks: readonly Uint8Array[], state: Uint8Array): void {
+    const allowed = this.#allowed;
     for (const chunk of chunks) {
       for (let at = 0; at < chunk.length; at += TS_PACKET_SIZE) {
-        if (--this.#markLeft < 0) {
+        if (this.#markLeft <= 0 || --this.#markScan < 0) {
           this.#marking = null;
           return;
         }
         const pid = ((chunk[at + 1]! & 0x1f) << 8) | chunk[at + 2]!;
-        if (pid === NULL_PID || seen[pid] === 1) continue;
-        seen[pid] = 1;
+        // Only packets that reach the ring count: before the new PAT/PMT, media packets are dropped.
+        if (allowed[pid] === DROP) continue;
+        this.#markLeft--;
+        const was = state[pid]!;
+        if (pid === NULL_PID || was === MARK_DONE) continue;
         // adaptation_field_control 2 or 3 with a non-empty field: byte 5 holds its flags.
-        if ((chunk[at + 3]! & 0x20) !== 0 && chunk[at + 4]! > 0) {
-          chunk[at + 5]! |= 0x80;
+        const field = (chunk[at + 3]! & 0x20) !== 0 && chunk[at + 4]! > 0;
+        if (was === MARK_UNSEEN) {
+          state[pid] = field ? MARK_DONE : MARK_WAIT_PCR;
+          if (field) chunk[at + 5]! |= DISCONTINUITY_FLAG;
+        } else if (field && (chunk[at + 5]! & PCR_FLAG) !== 0) {
+          state[pid] = MARK_DONE;
+          chunk[at + 5]! |= DISCONTINUITY_FLAG;
         }
       }
     }
