@@ -48,6 +48,7 @@ export async function startEngineSim(options: EngineSimOptions = {}): Promise<En
   const sessions = new SessionRegistry(counters);
   const pacer = new Pacer(opts.tickMs);
   let boundPort = opts.port;
+  const stopped = new AbortController();
   const ctx: SimContext = {
     options: opts,
     clock,
@@ -57,6 +58,7 @@ export async function startEngineSim(options: EngineSimOptions = {}): Promise<En
     sessions,
     counters,
     admin: new AdminFaults(),
+    closed: stopped.signal,
     port: () => boundPort,
   };
   const server = createServer({ keepAlive: true, noDelay: true }, (req, res) => route(ctx, req, res));
@@ -91,6 +93,7 @@ export async function startEngineSim(options: EngineSimOptions = {}): Promise<En
     close: () => {
       closing ??= (async () => {
         clearInterval(sweep);
+        stopped.abort();
         pacer.close();
         sessions.clear();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
