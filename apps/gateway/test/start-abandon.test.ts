@@ -4,6 +4,8 @@
 // run to its answer and stops the session it yields. Before, nobody knew its command_url and it was never
 // stopped.
 import assert from 'node:assert/strict';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, test } from 'node:test';
 import { EngineClient, isEngineError } from '@shardcast/engine-client';
 import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
@@ -68,4 +70,58 @@ test('a stream whose start is cut at --failover-seconds plays elsewhere and leav
     `the slow engine's late session was stopped: ${JSON.stringify(slow.stats())}`,
   );
   await viewer.close();
+});
+
+test('a start cut by shutdown still has its session stopped when the engine answers within the stop deadline', async () => {
+  // An engine that holds every session start until the test answers it.
+  const starts: ServerResponse[] = [];
+  const stops: string[] = [];
+  const engine = createServer((req, res) => {
+    const url = req.url ?? '';
+    if (url.startsWith('/ace/getstream') || url.startsWith('/ace/manifest.m3u8')) {
+      starts.push(res);
+      return;
+    }
+    if (url.startsWith('/ace/cmd/')) stops.push(url);
+    const body = url.startsWith('/server/api')
+      ? { result: { status: 1, speed_down: 0, speed_up: 0, peers: 0 }, error: null }
+      : { response: 'ok', error: null };
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(body));
+  });
+  await new Promise<void>((resolve) => engine.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(engine.address() as AddressInfo).port}`;
+  const gw2 = await startGateway(['--engine', origin, '--shards', '1', '--log-level', 'debug']);
+  try {
+    const viewer = fetch(`${gw2.url}/ace/getstream?id=${'c3'.repeat(20)}`);
+    assert.ok(await waitFor(() => starts.length === 1, DEADLINE_MS), 'the stream is opening on the engine');
+    const stopped = gw2.stop();
+    // The owner has given up on the start (it logs this right before aborting it); only now the engine answers.
+    assert.ok(
+      await waitFor(() => gw2.logs.some((l) => l.msg === 'owner stopping'), DEADLINE_MS),
+      'the shutdown reached the stream',
+    );
+    const held = starts[0] as ServerResponse;
+    const s = `${origin}/ace/x/c3`;
+    held.setHeader('content-type', 'application/json');
+    held.end(
+      JSON.stringify({
+        response: {
+          playback_url: `${s}/play`,
+          stat_url: `${s}/stat`,
+          command_url: `${origin}/ace/cmd/c3/s1`,
+          playback_session_id: 'e'.repeat(40),
+          is_live: 1,
+        },
+        error: null,
+      }),
+    );
+    assert.equal((await stopped).code, 0, 'a clean shutdown');
+    assert.equal((await viewer).status, 503);
+    assert.deepEqual(stops, ['/ace/cmd/c3/s1?method=stop'], 'the late session got its stop before the exit');
+  } finally {
+    await gw2.stop();
+    engine.closeAllConnections();
+    await new Promise<void>((resolve) => engine.close(() => resolve()));
+  }
 });
