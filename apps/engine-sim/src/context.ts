@@ -18,6 +18,8 @@ export interface SimContext {
   readonly sessions: SessionRegistry;
   readonly counters: SimCounters;
   readonly admin: AdminFaults;
+  /** Aborted when the simulator closes: pending session starts give up then. */
+  readonly closed: AbortSignal;
   /** The port actually bound (differs from options.port when that was 0). */
   port(): number;
 }

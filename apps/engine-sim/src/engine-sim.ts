@@ -1,5 +1,6 @@
 // The simulator: a node:http server around the shared loop, clock, pacer and session registry. The public
 // face (EngineSim) exposes the URL, counters, faults, kill and close; everything else stays inside.
+import { setMaxListeners } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { clearAdminFaults, killAll, setAdminFaults, snapshotStats } from './admin-routes.js';
@@ -48,6 +49,9 @@ export async function startEngineSim(options: EngineSimOptions = {}): Promise<En
   const sessions = new SessionRegistry(counters);
   const pacer = new Pacer(opts.tickMs);
   let boundPort = opts.port;
+  const stopped = new AbortController();
+  // One listener per start waiting out a start delay: any number is expected.
+  setMaxListeners(0, stopped.signal);
   const ctx: SimContext = {
     options: opts,
     clock,
@@ -57,6 +61,7 @@ export async function startEngineSim(options: EngineSimOptions = {}): Promise<En
     sessions,
     counters,
     admin: new AdminFaults(),
+    closed: stopped.signal,
     port: () => boundPort,
   };
   const server = createServer({ keepAlive: true, noDelay: true }, (req, res) => route(ctx, req, res));
@@ -91,6 +96,7 @@ export async function startEngineSim(options: EngineSimOptions = {}): Promise<En
     close: () => {
       closing ??= (async () => {
         clearInterval(sweep);
+        stopped.abort();
         pacer.close();
         sessions.clear();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));

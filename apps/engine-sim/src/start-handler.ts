@@ -54,6 +54,12 @@ export async function handleStart(
 ): Promise<void> {
   const { counters } = ctx;
   counters.startRequests++;
+  // Like AceStream, which does not reliably cancel a start whose client disconnects, the start goes on
+  // when the client leaves: its session opens all the same, idle until stopped or expired.
+  let clientGone = false;
+  res.once('close', () => {
+    clientGone = true;
+  });
   const q = url.searchParams;
   const parsed = parseStartQuery(q);
   if (!parsed.ok) return sendEngineError(res, 400, parsed.error);
@@ -68,7 +74,7 @@ export async function handleStart(
   const faults = ctx.admin.resolve(ctx.options.faults, contents, query.faults);
   if (faults.startDelayMs !== undefined && faults.startDelayMs > 0) {
     counters.faults.startDelays++;
-    if (!(await delayUnlessClosed(res, faults.startDelayMs))) return;
+    if (!(await delayUnlessSimCloses(ctx.closed, faults.startDelayMs))) return;
   }
   if (faults.startStatus !== undefined) {
     counters.faults.startStatuses++;
@@ -79,6 +85,10 @@ export async function handleStart(
     return sendEngineError(res, 200, faults.startError);
   }
   const session = ctx.sessions.open(ref, parsed.pid, kind, query.faults, faults);
+  if (clientGone || res.destroyed) {
+    counters.startsUnanswered++;
+    return;
+  }
   if (q.get('format') === 'json') return sendEnvelope(res, 200, envelope(ctx, req, session, kind), null);
   if (kind === 'hls') return servePlaylist(ctx, req, res, session);
   return startPlayback(ctx, req, res, session);
@@ -106,17 +116,18 @@ function envelope(
   };
 }
 
-// Waits `ms`; resolves false when the client went away meanwhile.
-function delayUnlessClosed(res: ServerResponse, ms: number): Promise<boolean> {
+// Waits `ms`; resolves false when the simulator closes meanwhile (not when the client leaves: see above).
+function delayUnlessSimCloses(closed: AbortSignal, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
+    if (closed.aborted) return resolve(false);
     const onClose = (): void => {
       clearTimeout(timer);
       resolve(false);
     };
     const timer = setTimeout(() => {
-      res.off('close', onClose);
-      resolve(!res.destroyed);
+      closed.removeEventListener('abort', onClose);
+      resolve(true);
     }, ms);
-    res.once('close', onClose);
+    closed.addEventListener('abort', onClose, { once: true });
   });
 }

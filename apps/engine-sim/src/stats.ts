@@ -19,6 +19,11 @@ export interface SimCounters {
   /** /ace/getstream and /ace/manifest.m3u8 requests (before faults). */
   startRequests: number;
   sessionsStarted: number;
+  /**
+   * Starts whose client had left before the answer (a start delay): the session was opened all the same,
+   * as AceStream does, and is counted in sessionsStarted.
+   */
+  startsUnanswered: number;
   /** Sessions ended by command_url?method=stop. */
   sessionsStopped: number;
   /** Sessions ended after sitting idle (no playback connection, no HLS request). */
@@ -58,6 +63,7 @@ export function newCounters(): SimCounters {
   return {
     startRequests: 0,
     sessionsStarted: 0,
+    startsUnanswered: 0,
     sessionsStopped: 0,
     sessionsExpired: 0,
     playbackConnections: 0,

@@ -24,6 +24,25 @@ describe('start faults (query parameters)', () => {
     assert.equal(sim.stats().faults.startDelays, 1);
   });
 
+  it('a start whose client leaves during startDelayMs still opens its session, as AceStream does', async () => {
+    const before = sim.stats();
+    const ac = new AbortController();
+    const gone = fetch(`${sim.url}/ace/getstream?id=${CONTENT_ID}&format=json&pid=left&startDelayMs=300`, {
+      signal: ac.signal,
+    }).catch(() => undefined);
+    while (sim.stats().startRequests === before.startRequests) await new Promise((r) => setTimeout(r, 5));
+    ac.abort();
+    await gone;
+    while (sim.stats().startsUnanswered === before.startsUnanswered)
+      await new Promise((r) => setTimeout(r, 10));
+    const now = sim.stats();
+    assert.equal(now.sessionsStarted, before.sessionsStarted + 1);
+    assert.ok(
+      now.sessions.some((s) => s.pid === 'left'),
+      'the session is open, waiting for a stop',
+    );
+  });
+
   it('startError answers the JSON error envelope and starts no session', async () => {
     const started = sim.stats().sessionsStarted;
     const res = await getJson(

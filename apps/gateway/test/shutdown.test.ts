@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -92,8 +93,15 @@ test('an admin request waiting on main at shutdown (a channel check) gets 503 SC
   }
 });
 
-/** A gateway (embedded simulator) whose listed shards are held before they listen until `release()`. */
-function startHeld(shards: number, held: string) {
+/**
+ * A gateway (embedded simulator) whose listed shards are held until `release()`: before they listen, or
+ * (`SHARDCAST_TEST_HOLD_SHUTDOWN`) at a graceful shutdown, after stopping their streams.
+ */
+function startHeld(
+  shards: number,
+  held: string,
+  list: 'SHARDCAST_TEST_HOLD_SHARDS' | 'SHARDCAST_TEST_HOLD_SHUTDOWN' = 'SHARDCAST_TEST_HOLD_SHARDS',
+) {
   const dir = mkdtempSync(join(tmpdir(), 'shardcast-start-signal-'));
   const releaseFile = join(dir, 'release');
   const proc = spawn(
@@ -102,13 +110,15 @@ function startHeld(shards: number, held: string) {
     {
       env: {
         PATH: process.env.PATH,
-        SHARDCAST_TEST_HOLD_SHARDS: held,
+        [list]: held,
         SHARDCAST_TEST_RELEASE_FILE: releaseFile,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
   const msgs: string[] = [];
+  /** The port the shards listen on, once one said so. */
+  let port = 0;
   let stderr = '';
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
     stderr += d;
@@ -123,7 +133,9 @@ function startHeld(shards: number, held: string) {
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
       try {
-        msgs.push(String((JSON.parse(line) as { msg: unknown }).msg));
+        const entry = JSON.parse(line) as { msg: unknown; port?: unknown };
+        msgs.push(String(entry.msg));
+        if (typeof entry.port === 'number' && entry.port > 0) port = entry.port;
       } catch {
         // not a log line
       }
@@ -135,6 +147,7 @@ function startHeld(shards: number, held: string) {
     exited,
     stderr: () => stderr,
     release: () => writeFileSync(releaseFile, ''),
+    port: () => port,
     cleanup: () => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
@@ -181,6 +194,32 @@ test('a second signal exits 130 at once, also while a shard listens: no uWS abor
     assert.equal(signal, null, `not killed (${signal}); stderr: ${gw.stderr().slice(0, 300)}`);
     assert.equal(code, 130);
     assert.ok(gw.msgs.includes('second signal: exiting now'));
+    assert.doesNotMatch(gw.stderr(), /uv loop|Assert/);
+  } finally {
+    gw.cleanup();
+  }
+});
+
+test('a shard still stopping at the shutdown deadline closes its sockets before the exit (code 1), no uWS abort (SIGABRT)', async () => {
+  // Shard 0 listens, then at shutdown holds its uWS app open past main's 5 s deadline.
+  const gw = startHeld(1, '0', 'SHARDCAST_TEST_HOLD_SHUTDOWN');
+  try {
+    assert.ok(
+      await waitFor(() => gw.msgs.includes('shard ready') && gw.port() > 0, 15_000),
+      'shard 0 listens',
+    );
+    // A player's idle keep-alive connection: the shard holds it until its uWS app closes.
+    const player = connect(gw.port(), '127.0.0.1');
+    player.on('error', () => {});
+    await new Promise<void>((resolve) => player.once('connect', () => resolve()));
+    player.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    await new Promise<void>((resolve) => player.once('data', () => resolve()));
+    gw.proc.kill('SIGTERM');
+    const { code, signal } = await gw.exited;
+    player.destroy();
+    assert.equal(signal, null, `not killed (${signal}); stderr: ${gw.stderr().slice(0, 300)}`);
+    assert.equal(code, 1, 'not a clean shutdown');
+    assert.ok(gw.msgs.includes('stopped'), 'the rest of the shutdown ran');
     assert.doesNotMatch(gw.stderr(), /uv loop|Assert/);
   } finally {
     gw.cleanup();

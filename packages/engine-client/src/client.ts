@@ -60,6 +60,8 @@ export class EngineClient {
   readonly #ownsDispatcher: boolean;
   readonly #advertised = new Set<string>();
   readonly #byteStreams = new Set<{ close(): void }>();
+  /** Abandoned starts, each until its answer came and the session it yielded was stopped. */
+  readonly #abandoned = new Set<Promise<void>>();
   /** A URL source's connect-time address guard (see address.ts). */
   readonly #lookup: LookupFunction | undefined;
   #closed = false;
@@ -94,12 +96,76 @@ export class EngineClient {
     url.searchParams.set('pid', pid);
     url.searchParams.set('format', 'json');
     const what = this.#what(format === 'hls' ? 'manifest.m3u8' : 'getstream');
-    const json = await this.#json(url.href, what, this.#cfg.startTimeoutMs, o.signal);
-    const session = parseSession(json, { origin: this.#cfg.origin, pid, format, what });
-    if (session.advertisedOrigin !== undefined && this.#advertised.size < MAX_ADVERTISED_ORIGINS) {
-      this.#advertised.add(session.advertisedOrigin);
+    const signal = o.signal;
+    // Nothing sent yet: nothing to abandon.
+    if (signal?.aborted) throw callerAborted();
+    // Not the caller's signal: an engine may start the session although the request went away (AceStream
+    // does not reliably cancel a start whose client disconnects), so the request always runs to its answer.
+    const start = this.#json(url.href, what, this.#cfg.startTimeoutMs).then((json) => {
+      const session = parseSession(json, { origin: this.#cfg.origin, pid, format, what });
+      if (session.advertisedOrigin !== undefined && this.#advertised.size < MAX_ADVERTISED_ORIGINS) {
+        this.#advertised.add(session.advertisedOrigin);
+      }
+      return session;
+    });
+    if (!signal) return start;
+    return new Promise<EngineSession>((resolve, reject) => {
+      const onAbort = (): void => {
+        reject(callerAborted());
+        this.#abandon(start);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      start.then(
+        (session) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(session);
+        },
+        (err: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      );
+    });
+  }
+
+  /**
+   * Starts whose caller gave up, and the stops of the sessions they yielded, until done: see
+   * {@link EngineClient.settle}.
+   */
+  get abandoned(): number {
+    return this.#abandoned.size;
+  }
+
+  /**
+   * Waits, at most `ms`, until every abandoned start has had its answer and the stop of the session it
+   * yielded was sent (shutdown, before {@link EngineClient.close}, which cuts what is left). Never throws.
+   */
+  async settle(ms: number): Promise<void> {
+    const end = Date.now() + ms;
+    while (this.#abandoned.size > 0) {
+      const left = end - Date.now();
+      if (left <= 0) return;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timedOut = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, left);
+      });
+      await Promise.race([Promise.allSettled([...this.#abandoned]), timedOut]);
+      clearTimeout(timer);
     }
-    return session;
+  }
+
+  /**
+   * The caller gave up on a start that is under way: its request runs on (bounded by the start timeout),
+   * and a session it yields is stopped at once, else the engine would keep it with nobody to stop it.
+   */
+  #abandon(start: Promise<EngineSession>): void {
+    const done: Promise<void> = start
+      .then(
+        (session) => this.stop(session.commandUrl).then(noop),
+        () => undefined,
+      )
+      .finally(() => this.#abandoned.delete(done));
+    this.#abandoned.add(done);
   }
 
   /** Reads a session's statistics from its `statUrl`. */
@@ -372,6 +438,10 @@ export class EngineClient {
 }
 
 function noop(): void {}
+
+function callerAborted(): EngineError {
+  return new EngineError('SC_ERR_ENGINE_ABORTED', 'engine call aborted by the caller');
+}
 
 /** The reason part of a refusal made by #requireEngineUrl (after its `what: `). */
 function redirectWhy(message: string, what: string): string {

@@ -39,6 +39,10 @@ export interface StartSessionOptions {
   pid?: string;
   /** Allow-listed AceStream parameters only: `file_indexes`, `seekback`. */
   extra?: Record<string, string>;
+  /**
+   * Ends the caller's wait (`SC_ERR_ENGINE_ABORTED` at once), not the request: that runs on to the engine's
+   * answer and a session it yields is stopped (see EngineClient.settle).
+   */
   signal?: AbortSignal;
 }
 

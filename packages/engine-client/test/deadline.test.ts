@@ -60,21 +60,27 @@ test('openStream: no headers within headersTimeoutMs → timeout', TEST_LIMIT, a
   await server.lastRequestClosed();
 });
 
-test('the caller aborting → SC_ERR_ENGINE_ABORTED (not a timeout), socket released', TEST_LIMIT, async () => {
-  const slow = new EngineClient({ baseUrl: server.origin, timeoutMs: 60_000, startTimeoutMs: 60_000 });
-  const ac = new AbortController();
-  const p = slow.startSession({ key: { kind: 'id', value: ID }, format: 'ts', signal: ac.signal });
-  const seen = server.requests.length;
-  while (server.requests.length === seen) await new Promise((r) => setImmediate(r));
-  ac.abort();
-  await assert.rejects(p, (err: unknown) => {
-    assert.ok(isEngineError(err, 'SC_ERR_ENGINE_ABORTED'), String(err));
-    assert.equal(err.retryable, false);
-    return true;
-  });
-  await server.lastRequestClosed();
-  await slow.close();
-});
+test(
+  'the caller aborting a start → SC_ERR_ENGINE_ABORTED at once (not a timeout); closing the client releases the socket',
+  TEST_LIMIT,
+  async () => {
+    const slow = new EngineClient({ baseUrl: server.origin, timeoutMs: 60_000, startTimeoutMs: 60_000 });
+    const ac = new AbortController();
+    const p = slow.startSession({ key: { kind: 'id', value: ID }, format: 'ts', signal: ac.signal });
+    const seen = server.requests.length;
+    while (server.requests.length === seen) await new Promise((r) => setImmediate(r));
+    ac.abort();
+    await assert.rejects(p, (err: unknown) => {
+      assert.ok(isEngineError(err, 'SC_ERR_ENGINE_ABORTED'), String(err));
+      assert.equal(err.retryable, false);
+      return true;
+    });
+    // The request itself runs on to the engine's answer (start-abandon.test.ts), until the client closes.
+    assert.equal(slow.abandoned, 1);
+    await slow.close();
+    await server.lastRequestClosed();
+  },
+);
 
 test('an already aborted signal sends nothing', TEST_LIMIT, async () => {
   const seen = server.requests.length;

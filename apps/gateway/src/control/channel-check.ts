@@ -218,6 +218,8 @@ async function checkSource(
     stopping.removeEventListener('abort', onStop);
     abort.abort();
     if (client && session) await client.stop(session.commandUrl, { timeoutMs: 2000 }).catch(() => undefined);
+    // A start cut short runs on to its answer; the session it yields is stopped before the client closes.
+    await client?.settle(2000);
     await client?.close().catch(() => undefined);
   }
   return judge(index, source, a, performance.now() - t0);

@@ -404,6 +404,9 @@ export class Gateway {
     await this.#metricsListener?.close();
     // Shards end their clients and owned sessions (each owner calls the engine's stop) before exiting.
     const clean = await this.#supervisor.stop(SHUTDOWN_DEADLINE_MS);
+    // A shard still stopping past the deadline may hold uWS sockets, and the process exits next (which
+    // would then abort it, SIGABRT): it closes them at once, or is terminated, as on a second signal.
+    if (!clean) await this.#supervisor.abort(ABORT_DEADLINE_MS);
     this.#directory.closeAll('shutdown');
     await checks;
     // After closeAll: the last `stream_ended` events are queued and get a short drain.

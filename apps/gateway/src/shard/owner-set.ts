@@ -7,7 +7,7 @@ import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { EngineRef, MainToShard, OwnerStats, SourceRef } from '../protocol.js';
 import type { ControlChannel } from './control.js';
-import { OwnedStream } from './owner/owner.js';
+import { OwnedStream, STOP_TIMEOUT_MS } from './owner/owner.js';
 
 export class OwnerSet {
   readonly #config: GatewayConfig;
@@ -55,11 +55,18 @@ export class OwnerSet {
     return [...this.#owned.values()].map((o) => o.stats());
   }
 
-  /** Shutdown: stop every pump and engine session, bounded by the engine client's deadlines. */
+  /**
+   * Shutdown: stop every pump and engine session, bounded by the engine client's deadlines. A session start
+   * the stop cut short (or one abandoned earlier) runs on to its answer and its session is stopped, within
+   * the same {@link STOP_TIMEOUT_MS} as the owners' own stops; closing the clients then cuts what is left.
+   */
   async stopAll(reason: string): Promise<void> {
     const owned = [...this.#owned.values()];
     this.#owned.clear();
-    await Promise.allSettled(owned.map((o) => o.stop(reason)));
+    // Each stop aborts its owner's start synchronously, so the clients know every abandoned start by now.
+    const stops = owned.map((o) => o.stop(reason));
+    const settled = [...this.#clients.values()].map((c) => c.settle(STOP_TIMEOUT_MS));
+    await Promise.allSettled([...stops, ...settled]);
     await this.#closeClients();
   }
 

@@ -32,6 +32,7 @@ import { HlsService } from './hls-service.js';
 import { LiveSocket } from './live-socket.js';
 import { OwnerSet } from './owner-set.js';
 import { StreamTable } from './streams.js';
+import { testHold } from './test-hooks.js';
 import { TokenClients } from './token-clients.js';
 import { TsPump } from './ts-pump.js';
 import { handleTs, type TsRouteDeps } from './ts-route.js';
@@ -186,6 +187,7 @@ export class Shard {
     this.#control.close();
     await new Promise((resolve) => setImmediate(resolve));
     await this.#owners.stopAll('shutdown');
+    await testHold(this.#init.shardId, () => this.#closed, 'SHARDCAST_TEST_HOLD_SHUTDOWN');
     this.close();
   }
 

@@ -39,7 +39,8 @@ import { UpstreamModes } from './upstream-mode.js';
 type OwnMessage = Extract<MainToShard, { type: 'own' }>;
 
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000];
-const STOP_TIMEOUT_MS = 2000;
+/** An engine `stop` call's deadline; also how long shutdown waits for the stops of abandoned starts. */
+export const STOP_TIMEOUT_MS = 2000;
 const STAT_INTERVAL_MS = 5000;
 /** An upstream run that delivered data for this long resets the failure count. */
 const HEALTHY_RUN_MS = 10_000;
