@@ -31,6 +31,12 @@ test('a 503 with Retry-After is allowed only before the gateway was ready', () =
   assert.equal(allowedAnswer(answer({ atMs: 2000 }), 2000), false);
   assert.equal(allowedAnswer(answer({ retryAfter: false }), 2000), false);
   assert.equal(allowedAnswer(answer({ status: 502, code: 'SC_ERR_UPSTREAM_FAILED' }), 2000), false);
+  // A connection reset before any answer (the start-up port check's instant of listening): like a refusal.
+  const reset = answer({ status: 0, code: 'ECONNRESET', retryAfter: false });
+  assert.equal(allowedAnswer(reset, 2000), true);
+  assert.equal(allowedAnswer({ ...reset, atMs: 2000 }, 2000), false, 'not once ready');
+  assert.equal(allowedAnswer({ ...reset, afterMedia: true }, 2000), false, 'not a player that had media');
+  assert.equal(allowedAnswer({ ...reset, code: 'EPIPE' }, 2000), false);
 });
 
 test('the summary times media from the first accepted connection and groups unexpected answers', () => {

@@ -147,7 +147,10 @@ function section(
     ['TS first media after port open, p50 / max', spread(s.tsMediaS)],
     ['HLS first segment after port open, p50 / max', spread(s.hlsMediaS)],
     ['connection refused (retried every 100 ms)', String(s.refused)],
-    ['503 with Retry-After before /ready 200', String(s.allowed)],
+    [
+      '503 with Retry-After, or reset before any answer (the port check), before /ready 200',
+      String(s.allowed),
+    ],
     ['any other answer that was not media', String(s.unexpectedTotal)],
     [
       'engine sessions per channel, min / max',
@@ -170,7 +173,7 @@ function section(
     targets: [
       zero('restart: players that never received media', s.playersWithoutMedia, 'players'),
       zero(
-        'restart: answers other than refused or 503+Retry-After before ready',
+        'restart: answers other than refused, reset unanswered or 503+Retry-After before ready',
         s.unexpectedTotal,
         'answers',
       ),

@@ -27,9 +27,16 @@ export interface RestartSummary {
   readonly unexpectedTotal: number;
 }
 
-/** Allowed while starting: a 503 carrying Retry-After, answered before the gateway said it was ready. */
+/**
+ * Allowed while starting, before the gateway said it was ready: a 503 carrying Retry-After, or a connection
+ * reset before any answer and before any media. The gateway checks at start-up that nothing else holds
+ * its port by listening on it for an instant without SO_REUSEPORT (see the README's Configuration); a
+ * player whose connection lands in that instant is reset instead of refused, and retries alike.
+ */
 export function allowedAnswer(a: Answer, readyAtMs: number | null): boolean {
-  return a.status === 503 && a.retryAfter && (readyAtMs === null || a.atMs < readyAtMs);
+  if (readyAtMs !== null && a.atMs >= readyAtMs) return false;
+  if (a.status === 503) return a.retryAfter;
+  return a.status === 0 && a.code === 'ECONNRESET' && !a.afterMedia;
 }
 
 export function summarize(r: RestartLoadReport, readyAtMs: number | null): RestartSummary {
