@@ -36,7 +36,8 @@ async function until(cond: () => boolean): Promise<void> {
   while (!cond()) await new Promise((r) => setTimeout(r, 10));
 }
 
-test('a start aborted before the engine answers: the session it yields is stopped', LIMIT, async () => {
+/** A client whose start the engine holds, given up on by its caller (who got SC_ERR_ENGINE_ABORTED at once). */
+async function abandonedStart(): Promise<{ client: EngineClient; engine: ReturnType<typeof holdStarts> }> {
   const client = new EngineClient({ baseUrl: server.origin });
   const engine = holdStarts();
   const ac = new AbortController();
@@ -44,6 +45,11 @@ test('a start aborted before the engine answers: the session it yields is stoppe
   await until(() => engine.held() === 1);
   ac.abort();
   await assert.rejects(p, (err: unknown) => isEngineError(err, 'SC_ERR_ENGINE_ABORTED'));
+  return { client, engine };
+}
+
+test('a start aborted before the engine answers: the session it yields is stopped', LIMIT, async () => {
+  const { client, engine } = await abandonedStart();
   assert.equal(client.abandoned, 1);
   const seen = server.requests.length;
   engine.answer(sessionEnvelope(server.origin));
@@ -54,13 +60,7 @@ test('a start aborted before the engine answers: the session it yields is stoppe
 });
 
 test('an abandoned start the engine refuses sends no stop', LIMIT, async () => {
-  const client = new EngineClient({ baseUrl: server.origin });
-  const engine = holdStarts();
-  const ac = new AbortController();
-  const p = client.startSession({ key: { kind: 'id', value: ID }, format: 'ts', signal: ac.signal });
-  await until(() => engine.held() === 1);
-  ac.abort();
-  await assert.rejects(p, (err: unknown) => isEngineError(err, 'SC_ERR_ENGINE_ABORTED'));
+  const { client, engine } = await abandonedStart();
   const seen = server.requests.length;
   engine.answer({ response: null, error: 'swarm not found' });
   await client.settle(15_000);
@@ -70,13 +70,7 @@ test('an abandoned start the engine refuses sends no stop', LIMIT, async () => {
 });
 
 test('settle is bounded: an engine that never answers holds it no longer than asked', LIMIT, async () => {
-  const client = new EngineClient({ baseUrl: server.origin });
-  const engine = holdStarts();
-  const ac = new AbortController();
-  const p = client.startSession({ key: { kind: 'id', value: ID }, format: 'ts', signal: ac.signal });
-  await until(() => engine.held() === 1);
-  ac.abort();
-  await assert.rejects(p, (err: unknown) => isEngineError(err, 'SC_ERR_ENGINE_ABORTED'));
+  const { client, engine } = await abandonedStart();
   await client.settle(50);
   assert.equal(client.abandoned, 1, 'still waiting for the engine');
   // Closing the client cuts it (shutdown): the start fails and is forgotten.
