@@ -2,7 +2,8 @@
 // a write leaves the old file or the new one, never a torn one — and a reload (API write, SIGHUP, file
 // change) closes only channels whose sources changed; a playing channel that did not change goes on. An API
 // write follows a symlinked catalog and keeps the file's mode, loads a hand edit it would otherwise
-// overwrite (and refuses over a file that does not parse), and reports a failed write with its cause.
+// overwrite (and refuses over a file that does not parse), keeps the keys an operator wrote into the file
+// that the gateway does not know, and reports a failed write with its cause.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import {
@@ -537,6 +538,83 @@ describe('API writes and the file on disk', () => {
     writeFileSync(link, first);
     assert.equal((await put('fixed', { name: 'Fixed', sources: [B] })).status, 201);
     assert.deepEqual(ids(readFileSync(real, 'utf8')), ['seven', 'fixed']);
+  });
+
+  test('keys the gateway does not know survive API edits in the file; the API does not show them', async () => {
+    // An operator's notes: a top-level comment and keys of their own in channels, in their own key order.
+    const known = (id: string, number: string, name: string, source: string) => ({
+      id,
+      number,
+      name,
+      group: null,
+      logo: null,
+      tvg_id: null,
+      sources: [`acestream://${source}`],
+    });
+    const hand = {
+      comment: 'Channels of the lobby screens; ask Ana before removing one',
+      channels: [
+        { notes: 'lobby', id: 'seven', number: 7, name: 'Seven', sources: [A] },
+        { id: 'eight', number: '08', name: 'Eight', sources: [B], x_provider: { name: 'p', id: 8 } },
+        { id: 'nine', number: 9, name: 'Nine', sources: [A], notes: 'to be deleted' },
+      ],
+      x_meta: { version: 3 },
+    };
+    // A hand edit just before the PUT (faster than the watcher): the kept keys come from reading it now.
+    writeFileSync(link, JSON.stringify(hand, null, '\t'));
+    const added = await put('added', { name: 'Added', sources: [B] });
+    assert.equal(added.status, 201);
+    assert.deepEqual(added.body, known('added', '10', 'Added', B), 'the answer has the known fields only');
+    let disk = JSON.parse(readFileSync(real, 'utf8'));
+    assert.deepEqual(Object.keys(disk), ['comment', 'channels', 'x_meta']);
+    assert.equal(disk.comment, hand.comment);
+    assert.deepEqual(disk.x_meta, { version: 3 });
+    assert.deepEqual(
+      disk.channels.map((c: any) => [c.id, c.notes ?? c.x_provider ?? null]),
+      [
+        ['seven', 'lobby'],
+        ['eight', { name: 'p', id: 8 }],
+        ['nine', 'to be deleted'],
+        ['added', null],
+      ],
+    );
+    // Replacing a channel keeps its own keys from the file; the body still may not carry unknown ones.
+    const typo = await put('eight', { name: 'Eight', sources: [A], x_provider: 'mine' });
+    assert.equal(typo.status, 400);
+    assert.equal(typo.body.error.code, 'SC_ERR_BAD_CHANNEL');
+    const eight = await put('eight', { name: 'Eight (HD)', sources: [A] });
+    assert.equal(eight.status, 200);
+    assert.deepEqual(eight.body, known('eight', '8', 'Eight (HD)', A));
+    // Another hand edit, then a DELETE at once: the new note is read back before the write, not lost.
+    disk = JSON.parse(readFileSync(real, 'utf8'));
+    disk.channels.find((c: any) => c.id === 'added').notes = 'added by the API, noted by hand';
+    writeFileSync(link, JSON.stringify(disk));
+    assert.equal((await api('/nine', { method: 'DELETE' })).status, 200);
+    const expected = {
+      comment: hand.comment,
+      channels: [
+        { notes: 'lobby', ...known('seven', '7', 'Seven', A) },
+        { ...known('eight', '8', 'Eight (HD)', A), x_provider: { name: 'p', id: 8 } },
+        { ...known('added', '10', 'Added', B), notes: 'added by the API, noted by hand' },
+      ],
+      x_meta: { version: 3 },
+    };
+    // Byte for byte: the keys in the file's order, written as the API always writes (2 spaces, final newline).
+    assert.equal(readFileSync(real, 'utf8'), `${JSON.stringify(expected, null, 2)}\n`);
+    // The API shows the known fields only.
+    const list = await api('');
+    assert.deepEqual(list.body, {
+      channels: [
+        known('seven', '7', 'Seven', A),
+        known('eight', '8', 'Eight (HD)', A),
+        known('added', '10', 'Added', B),
+      ],
+    });
+    assert.deepEqual((await api('/seven')).body, known('seven', '7', 'Seven', A));
+    // What GET answers goes back as it is, and the file keeps the channel's note.
+    const again = await put('seven', (await api('/seven')).body);
+    assert.equal(again.status, 200);
+    assert.equal(readFileSync(real, 'utf8'), `${JSON.stringify(expected, null, 2)}\n`);
   });
 
   test('a failed write answers SC_ERR_CATALOG_WRITE with the cause, one warning, catalog unchanged', async () => {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { parseCatalog, parseJsonCatalog, parseM3u, slug } from '../src/channels/catalog.js';
+import { channelJson, mergeCatalogJson, renderCatalogJson } from '../src/channels/render.js';
 import { isHlsUrl, parseSource, redactUserinfo, sourceText } from '../src/channels/source.js';
 import { jsonErrorOffset } from '../src/json-syntax.js';
 import { runCli } from './support/cli-startup.js';
@@ -295,6 +296,122 @@ describe('JSON catalog', () => {
       error(`#EXTM3U\n#EXTINF:-1 tvg-chno="4",X\n${A}\n#EXTINF:-1 tvg-chno="04.0",Y\n${B}`),
       'line 4: guide number 4 is already channel "x"\'s',
     );
+  });
+});
+
+describe('JSON catalog written back by the admin API', () => {
+  // The file as an operator wrote it: notes of their own at the top level and in channels, keys in their order.
+  const file = {
+    comment: 'Edited by hand and through the API',
+    channels: [
+      { notes: 'first', id: 'sports', name: 'Sports', number: '07', sources: [A], x_provider: { id: 3 } },
+      { id: 'news', number: 2, name: 'News', group: 'N', sources: [B], notes: 'replaced by a PUT' },
+      { id: 'gone', number: 3, name: 'Gone', sources: [C], notes: 'deleted' },
+    ],
+    x_meta: [1, 2],
+  };
+  const channel = (text: string) => parseJsonCatalog(text).catalog!.channels;
+
+  test('unknown keys stay in the file order; known fields are the catalog’s, canonical', () => {
+    const before = JSON.stringify(file);
+    const [sports, , gone] = channel(before);
+    // The edit: news replaced (no group now), gone deleted, a new channel appended.
+    const [news] = channel(
+      JSON.stringify({ channels: [{ id: 'news', number: 2, name: 'News 2', sources: [C] }] }),
+    );
+    const [added] = channel(
+      JSON.stringify({ channels: [{ id: 'added', number: 4, name: 'Added', sources: [A] }] }),
+    );
+    assert.equal(gone!.id, 'gone');
+    const merged = mergeCatalogJson({ channels: [sports!, news!, added!] }, file);
+    const expected = {
+      comment: 'Edited by hand and through the API',
+      channels: [
+        {
+          notes: 'first',
+          id: 'sports',
+          name: 'Sports',
+          // The missing known fields go after the known field before them (the file has name before number).
+          group: null,
+          logo: null,
+          tvg_id: null,
+          number: '7',
+          sources: [`acestream://${A}`],
+          x_provider: { id: 3 },
+        },
+        {
+          id: 'news',
+          number: '2',
+          name: 'News 2',
+          group: null,
+          logo: null,
+          tvg_id: null,
+          sources: [`acestream://${C}`],
+          notes: 'replaced by a PUT',
+        },
+        {
+          id: 'added',
+          number: '4',
+          name: 'Added',
+          group: null,
+          logo: null,
+          tvg_id: null,
+          sources: [`acestream://${A}`],
+        },
+      ],
+      x_meta: [1, 2],
+    };
+    // As text: the key order counts.
+    assert.equal(JSON.stringify(merged), JSON.stringify(expected));
+    const text = renderCatalogJson({ channels: [sports!, news!, added!] }, file);
+    assert.equal(
+      text,
+      `${JSON.stringify(expected, null, 2)}\n`,
+      'written as before: 2 spaces, a final newline',
+    );
+    assert.equal(JSON.stringify(file), before, 'the file’s JSON is not changed');
+    // What is written reads back as the same catalog.
+    assert.deepEqual(parseJsonCatalog(text).catalog!.channels, [sports, news, added]);
+  });
+
+  test('a missing known field goes after the known field before it', () => {
+    const raw = { id: 'a', sources: [A], x: 1, name: 'A' };
+    const merged = mergeCatalogJson(
+      { channels: channel(JSON.stringify({ channels: [raw] })) },
+      { channels: [raw] },
+    );
+    assert.deepEqual(Object.keys((merged.channels as object[])[0]!), [
+      'id',
+      'number',
+      'sources',
+      'x',
+      'name',
+      'group',
+      'logo',
+      'tvg_id',
+    ]);
+  });
+
+  test('without a file (or not a JSON object) only the known fields are written', () => {
+    const catalog = { channels: channel(JSON.stringify(file)) };
+    const plain = `${JSON.stringify({ channels: catalog.channels.map(channelJson) }, null, 2)}\n`;
+    for (const none of [undefined, null, 'text', [file], { channels: 'nope' }])
+      assert.equal(renderCatalogJson(catalog, none), plain, JSON.stringify(none));
+  });
+
+  test('a key named __proto__ is kept as a key, not taken as a prototype', () => {
+    const text =
+      '{"__proto__": {"polluted": true}, "channels": [{"id": "a", "name": "A", "sources": ["' +
+      A +
+      '"], "__proto__": 5}]}';
+    const doc = JSON.parse(text);
+    const out = renderCatalogJson({ channels: channel(text) }, doc);
+    const back = JSON.parse(out);
+    assert.deepEqual(Object.keys(back), ['__proto__', 'channels']);
+    assert.deepEqual(back.__proto__, { polluted: true });
+    assert.deepEqual(Object.keys(back.channels[0]).at(-1), '__proto__');
+    assert.equal(back.channels[0].__proto__, 5);
+    assert.equal(({} as { polluted?: boolean }).polluted, undefined);
   });
 });
 

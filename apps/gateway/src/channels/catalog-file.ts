@@ -91,9 +91,25 @@ export function digestOf(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Replaces a JSON catalog file atomically; returns the digest of what it wrote. */
-export function writeCatalogFile(path: string, catalog: Catalog): string {
-  const text = renderCatalogJson(catalog);
+/**
+ * The JSON value of a catalog file's bytes (a leading byte order mark ignored), or null when they are not
+ * JSON (an M3U playlist): what `writeCatalogFile` keeps the operator's own keys from.
+ */
+export function catalogJsonOf(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8').replace(/^\uFEFF/, ''));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Replaces a JSON catalog file atomically; returns the digest of what it wrote. `file` is the file's JSON as
+ * read just before (`catalogJsonOf`; null when there was no file): the keys the gateway does not know in it
+ * are kept (renderCatalogJson).
+ */
+export function writeCatalogFile(path: string, catalog: Catalog, file: unknown = null): string {
+  const text = renderCatalogJson(catalog, file);
   writeFileAtomic(path, text);
   return digestOf(Buffer.from(text, 'utf8'));
 }

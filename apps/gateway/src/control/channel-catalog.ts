@@ -3,20 +3,22 @@
  * changes, and edited through the admin API (`GET/PUT/DELETE /api/v1/channels[/<id>]`, API key), whose
  * writes go to the file atomically. An edit first checks the file: one changed by hand since it was last
  * loaded (before the watcher saw it) is loaded first and the edit applied on top; one that does not parse
- * is left alone and the edit refused. A reload or an edit closes only the streams of channels whose
- * source lists changed (or that are gone); a playing channel whose sources did not change goes on
- * untouched.
+ * is left alone and the edit refused. The write keeps what the operator wrote into that file and the
+ * gateway does not know (top-level keys, and the extra keys of each channel still there). A reload or an
+ * edit closes only the streams of channels whose source lists changed (or that are gone); a playing
+ * channel whose sources did not change goes on untouched.
  */
 import { type Catalog, type Channel, channelFromJson, checkChannels } from '../channels/catalog.js';
 import {
   CatalogFileError,
+  catalogJsonOf,
   digestOf,
   parseCatalogBytes,
   readCatalogBytes,
   readCatalogFile,
   writeCatalogFile,
 } from '../channels/catalog-file.js';
-import { channelJson } from '../channels/render.js';
+import { CHANNEL_FIELDS, channelJson } from '../channels/render.js';
 import { type ChannelSource, sourceText } from '../channels/source.js';
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
@@ -131,8 +133,8 @@ export class ChannelCatalog {
     }
     if (req.method !== 'PUT' && req.method !== 'DELETE') return apiError('SC_ERR_METHOD_NOT_ALLOWED');
     if (this.#path === undefined) return apiError('SC_ERR_NO_CATALOG');
-    const refused = this.#catchUp(this.#path);
-    if (refused) return refused;
+    const onDisk = this.#catchUp(this.#path);
+    if (onDisk.refused) return onDisk.refused;
     if (this.#format === 'm3u') return apiError('SC_ERR_CATALOG_READ_ONLY');
     const catalog = this.#sources.catalog;
     const existing = catalog.channels.find((c) => c.id === id);
@@ -176,7 +178,8 @@ export class ChannelCatalog {
     const checked = checkChannels(next);
     if (checked.error !== null) return apiError('SC_ERR_BAD_CHANNEL', `${capital(checked.error)}.`);
     try {
-      this.#digest = writeCatalogFile(this.#path, checked.catalog);
+      // From the file as read just now: the keys an operator wrote by hand that the gateway does not know.
+      this.#digest = writeCatalogFile(this.#path, checked.catalog, onDisk.file);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (typeof code !== 'string') throw err;
@@ -197,12 +200,14 @@ export class ChannelCatalog {
    * Before an edit: a file that changed on disk since it was last loaded or written (a hand edit the watcher
    * has not seen yet) is loaded first, so the edit goes on top of it instead of over it. A file that does
    * not parse now is the operator's work in progress: the edit is refused (a response), the file left
-   * alone. A missing file is written afresh by the edit.
+   * alone. A missing file is written afresh by the edit. `file` is the JSON just read (null: none), whose
+   * keys the gateway does not know the write keeps.
    */
-  #catchUp(path: string): ApiResponse | null {
+  #catchUp(path: string): { refused: ApiResponse; file?: never } | { refused: null; file: unknown } {
     try {
       const bytes = readCatalogBytes(path);
-      if (digestOf(bytes) === this.#digest) return null;
+      const read = { refused: null, file: catalogJsonOf(bytes) };
+      if (digestOf(bytes) === this.#digest) return read;
       const file = parseCatalogBytes(path, bytes);
       this.#format = file.format;
       this.#digest = file.digest;
@@ -211,28 +216,32 @@ export class ChannelCatalog {
         { reason: 'changed on disk before an API edit', channels: file.catalog.channels.length, closed },
         'channel catalog reloaded',
       );
-      return null;
+      return read;
     } catch (err) {
       if (!(err instanceof CatalogFileError)) throw err;
-      if (err.unreadable && err.reason === 'ENOENT') return null;
+      if (err.unreadable && err.reason === 'ENOENT') return { refused: null, file: null };
       if (err.unreadable) {
         this.#log.warn(
           { file: path, error: err.message },
           'channel catalog not saved; the catalog in use is unchanged',
         );
-        return apiError(
-          'SC_ERR_CATALOG_WRITE',
-          `Cannot save the channel catalog: the file cannot be read back, ${errnoWords(err.reason)}.`,
-        );
+        return {
+          refused: apiError(
+            'SC_ERR_CATALOG_WRITE',
+            `Cannot save the channel catalog: the file cannot be read back, ${errnoWords(err.reason)}.`,
+          ),
+        };
       }
       this.#log.warn(
         { file: path, error: err.message },
         'channel catalog edit refused: the file on disk is invalid',
       );
-      return apiError(
-        'SC_ERR_CATALOG_INVALID',
-        `The channel file changed on disk and is not valid: ${err.reason}. Fix the file, then retry (it was left as it is).`,
-      );
+      return {
+        refused: apiError(
+          'SC_ERR_CATALOG_INVALID',
+          `The channel file changed on disk and is not valid: ${err.reason}. Fix the file, then retry (it was left as it is).`,
+        ),
+      };
     }
   }
 
@@ -273,9 +282,6 @@ export class ChannelCatalog {
     return closed;
   }
 }
-
-/** The fields of a channel object (`channelJson` writes exactly these). */
-const CHANNEL_FIELDS: readonly string[] = ['id', 'number', 'name', 'group', 'logo', 'tvg_id', 'sources'];
 
 function unknownField(key: string): string {
   // The name as JSON (control characters escaped), cut short: it is the caller's text.
