@@ -3,14 +3,11 @@
 // admitted, on main's admin routes and on the shards' live socket (a socket admitted with the old key is
 // closed). A file that holds no valid key keeps the key in use and is logged in one line; keys never are.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
 import { WebSocket } from 'undici';
 import { writeFileAtomic } from '../src/channels/catalog-file.js';
-import { type GatewayProc, getJson, startGateway, waitFor } from './support/gateway-proc.js';
+import { type FileGateway, startFileRig } from './support/file-gateway.js';
+import { type GatewayProc, getJson, waitFor } from './support/gateway-proc.js';
 
 const OLD = 'old-admin-key-1';
 const NEW = 'new-admin-key-2';
@@ -35,21 +32,21 @@ async function liveSocket(url: string) {
 }
 
 describe('--api-key-file is reloaded when it changes', () => {
-  let sim: EngineSim;
+  let keyed: FileGateway;
   let gw: GatewayProc;
-  let dir: string;
   let file: string;
   before(async () => {
-    sim = await startEngineSim({ port: 0 });
-    dir = mkdtempSync(join(tmpdir(), 'sc-keyfile-'));
-    file = join(dir, 'api-key');
-    writeFileSync(file, `${OLD}\n`, { mode: 0o600 });
-    gw = await startGateway(['--engine', sim.url, '--shards', '1', '--api-key-file', file]);
+    keyed = await startFileRig({
+      flag: '--api-key-file',
+      name: 'api-key',
+      text: `${OLD}\n`,
+      mode: 0o600,
+      args: ['--shards', '1'],
+    });
+    ({ gw, file } = keyed);
   });
   after(async () => {
-    await gw?.stop();
-    await sim?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await keyed?.stop();
   });
 
   const status = async (key: string): Promise<number> =>

@@ -3,12 +3,10 @@
 // third while TS clients keep their sockets and HLS gets a discontinuity. A URL source is fetched
 // directly, once for many viewers.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
-import { type GatewayProc, getJson, startGateway, waitFor } from './support/gateway-proc.js';
+import { type FileGateway, hlsPlaybackUrl, startCatalogGateway } from './support/file-gateway.js';
+import { type GatewayProc, getJson, waitFor } from './support/gateway-proc.js';
 import { fetchPlaylist, fetchSegment, poll } from './support/hls-tools.js';
 import { refusal } from './support/refused.js';
 import { checkTs, openTs } from './support/ts-reader.js';
@@ -22,54 +20,34 @@ const DIRECT = 'd'.repeat(40);
 const HLS_DIRECT = '9'.repeat(40);
 
 let sim: EngineSim;
+let catalog: FileGateway;
 let gw: GatewayProc;
-let dir: string;
 let hlsUrl: string;
 
 before(async () => {
   sim = await startEngineSim({ port: 0 });
   sim.setFaults({ startError: 'content not found' }, DEAD);
   // An HLS URL source: an engine session's own playlist URL, fetched directly like any HLS origin.
-  const started = (await (
-    await fetch(`${sim.url}/ace/manifest.m3u8?id=${HLS_DIRECT}&format=json`)
-  ).json()) as {
-    response: { playback_url: string };
-  };
-  hlsUrl = started.response.playback_url;
-  dir = mkdtempSync(join(tmpdir(), 'sc-channels-'));
-  const file = join(dir, 'channels.json');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      channels: [
-        {
-          id: 'sports-1',
-          number: 7,
-          name: 'Sports 1',
-          sources: [`acestream://${DEAD}`, LIVE, `infohash:${THIRD}`],
-        },
-        { id: 'direct', name: 'Direct', sources: [`${sim.url}/ace/getstream?id=${DIRECT}`] },
-        { id: 'hls-direct', name: 'HLS direct', sources: [hlsUrl] },
-      ],
-    }),
+  hlsUrl = await hlsPlaybackUrl(sim, HLS_DIRECT);
+  catalog = await startCatalogGateway(
+    sim,
+    [
+      {
+        id: 'sports-1',
+        number: 7,
+        name: 'Sports 1',
+        sources: [`acestream://${DEAD}`, LIVE, `infohash:${THIRD}`],
+      },
+      { id: 'direct', name: 'Direct', sources: [`${sim.url}/ace/getstream?id=${DIRECT}`] },
+      { id: 'hls-direct', name: 'HLS direct', sources: [hlsUrl] },
+    ],
+    ['--shards', '2', '--failover-after', '2', '--hls-segment-seconds', '1'],
   );
-  gw = await startGateway([
-    '--engine',
-    sim.url,
-    '--channels',
-    file,
-    '--shards',
-    '2',
-    '--failover-after',
-    '2',
-    '--hls-segment-seconds',
-    '1',
-  ]);
+  gw = catalog.gw;
 });
 after(async () => {
-  await gw?.stop();
+  await catalog?.stop();
   await sim?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 test('a dead first source is skipped; the channel moves on when the live one dies, clients keep sockets', async () => {

@@ -5,14 +5,12 @@
 // route table: A on 127.0.0.1 (the listed host) and B on 127.0.0.2 (the edge / CDN), in front of the
 // engine simulator's media.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
-import { type GatewayProc, getJson, startGateway, waitFor } from './support/gateway-proc.js';
+import { type FileGateway, hlsPlaybackUrl, startCatalogGateway } from './support/file-gateway.js';
+import { type GatewayProc, getJson, waitFor } from './support/gateway-proc.js';
 import { checkTs, openTs } from './support/ts-reader.js';
 
 const MEDIA_BYTES = 256 * 1024;
@@ -25,8 +23,8 @@ const SECRET = 's3cret';
 const KEY = 'redirect-key-for-tests';
 
 let sim: EngineSim;
+let catalog: FileGateway;
 let gw: GatewayProc;
-let dir: string;
 let a: Server;
 let b: Server;
 let aUrl: string;
@@ -91,60 +89,35 @@ async function listen(host: 'a' | 'b', address: string): Promise<[Server, string
 
 before(async () => {
   sim = await startEngineSim({ port: 0 });
-  for (const id of [HLS_REL, HLS_CDN]) {
-    const started = (await (await fetch(`${sim.url}/ace/manifest.m3u8?id=${id}&format=json`)).json()) as {
-      response: { playback_url: string };
-    };
-    playlists.set(id, started.response.playback_url);
-  }
+  for (const id of [HLS_REL, HLS_CDN]) playlists.set(id, await hlsPlaybackUrl(sim, id));
   [a, aUrl] = await listen('a', '127.0.0.1');
   [b, bUrl] = await listen('b', '127.0.0.2');
-  dir = mkdtempSync(join(tmpdir(), 'sc-redirect-'));
-  const file = join(dir, 'channels.json');
   const fallback = `${sim.url}/ace/getstream?id=${FALLBACK}`;
-  writeFileSync(
-    file,
-    JSON.stringify({
-      channels: [
-        { id: 'redirect-ts', name: 'Redirected TS', sources: [`${aUrl}/live/u/p/1.ts`] },
-        { id: 'redirect-hls', name: 'Redirected HLS', sources: [`${aUrl}/live/u/p/2.m3u8`] },
-        { id: 'cdn-hls', name: 'CDN HLS', sources: [`${aUrl}/cdn.m3u8`] },
-        { id: 'loop', name: 'Loop', sources: [`${aUrl}/loop.ts`, fallback] },
-        { id: 'creds', name: 'Credentials', sources: [`${aUrl}/creds.ts`, fallback] },
-        {
-          id: 'checked',
-          name: 'Checked',
-          sources: [
-            `${aUrl}/live/u/p/1.ts`,
-            `${aUrl}/live/u/p/2.m3u8`,
-            `${aUrl}/cdn.m3u8`,
-            `${aUrl}/loop.ts`,
-          ],
-        },
-      ],
-    }),
+  catalog = await startCatalogGateway(
+    sim,
+    [
+      { id: 'redirect-ts', name: 'Redirected TS', sources: [`${aUrl}/live/u/p/1.ts`] },
+      { id: 'redirect-hls', name: 'Redirected HLS', sources: [`${aUrl}/live/u/p/2.m3u8`] },
+      { id: 'cdn-hls', name: 'CDN HLS', sources: [`${aUrl}/cdn.m3u8`] },
+      { id: 'loop', name: 'Loop', sources: [`${aUrl}/loop.ts`, fallback] },
+      { id: 'creds', name: 'Credentials', sources: [`${aUrl}/creds.ts`, fallback] },
+      {
+        id: 'checked',
+        name: 'Checked',
+        sources: [`${aUrl}/live/u/p/1.ts`, `${aUrl}/live/u/p/2.m3u8`, `${aUrl}/cdn.m3u8`, `${aUrl}/loop.ts`],
+      },
+    ],
+    ['--shards', '1', '--failover-after', '2', '--api-key', KEY],
   );
-  gw = await startGateway([
-    '--engine',
-    sim.url,
-    '--channels',
-    file,
-    '--shards',
-    '1',
-    '--failover-after',
-    '2',
-    '--api-key',
-    KEY,
-  ]);
+  gw = catalog.gw;
 });
 after(async () => {
-  await gw?.stop();
+  await catalog?.stop();
   for (const s of [a, b]) {
     s?.closeAllConnections();
     await new Promise<void>((resolve) => (s ? s.close(() => resolve()) : resolve()));
   }
   await sim?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 async function plays(channel: string): Promise<void> {

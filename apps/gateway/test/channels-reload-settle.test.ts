@@ -2,12 +2,10 @@
 // M3U playlist is a valid, shorter playlist: a cron job's `curl provider/list.m3u > tv.m3u` was read while
 // curl wrote it, every channel not yet written was dropped, and their viewers were cut.
 import assert from 'node:assert/strict';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { type EngineSim, startEngineSim } from '@shardcast/engine-sim';
-import { type GatewayProc, startGateway, waitFor } from './support/gateway-proc.js';
+import { type FileGateway, startFileRig } from './support/file-gateway.js';
+import { type GatewayProc, waitFor } from './support/gateway-proc.js';
 import { openTs } from './support/ts-reader.js';
 
 const DEADLINE_MS = 30_000;
@@ -20,22 +18,21 @@ const entries = Array.from({ length: CHANNELS }, (_, i) => {
 });
 const playlist = `#EXTM3U\n${entries.join('')}`;
 
-let sim: EngineSim;
+let watched: FileGateway;
 let gw: GatewayProc;
-let dir: string;
 let file: string;
 
 before(async () => {
-  sim = await startEngineSim({ port: 0 });
-  dir = mkdtempSync(join(tmpdir(), 'sc-settle-'));
-  file = join(dir, 'tv.m3u');
-  writeFileSync(file, playlist);
-  gw = await startGateway(['--engine', sim.url, '--shards', '1', '--channels', file]);
+  watched = await startFileRig({
+    flag: '--channels',
+    name: 'tv.m3u',
+    text: playlist,
+    args: ['--shards', '1'],
+  });
+  ({ gw, file } = watched);
 });
 after(async () => {
-  await gw?.stop();
-  await sim?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await watched?.stop();
 });
 
 test('a playlist rewritten in place is not reloaded half written; its playing channels go on', async () => {

@@ -5,11 +5,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { DEFAULT_FIXTURE } from '@shardcast/engine-sim';
-import { coldStartPlan } from '@shardcast/hls';
 import { readPid, readPusi, SYNC_BYTE, TS_PACKET_SIZE } from '@shardcast/mpegts';
 import { createRing, RingReader, RingWriter } from '@shardcast/ring';
-import type { HlsTiming } from '../src/hls-timing.js';
-import { Ingest } from '../src/shard/owner/ingest.js';
+import type { Ingest } from '../src/shard/owner/ingest.js';
+import { testIngest } from './support/ingest-rig.js';
 
 const fixture = readFileSync(DEFAULT_FIXTURE);
 const FIXTURE_PIDS = new Set([0x0000, 0x0011, 0x0100, 0x0101, 0x1000, 0x1fff]);
@@ -18,20 +17,7 @@ const STRAY_PID = 0x0abc;
 
 function setup(): { ingest: Ingest; reader: RingReader } {
   const ring = createRing({ capacityPackets: 32_768 });
-  const ingest = new Ingest(
-    new RingWriter(ring),
-    0,
-    {
-      targetSeconds: 2,
-      maxSeconds: 6,
-      targetDuration: 6,
-      windowSeconds: 30,
-      viewerTimeoutMs: 30_000,
-      coldStart: coldStartPlan(2, 6),
-      firstSegmentDeadlineMs: 20_000,
-    } satisfies HlsTiming,
-    { seq: 0, discontinuitySeq: 0, resumed: false },
-  );
+  const ingest = testIngest(new RingWriter(ring));
   return { ingest, reader: new RingReader(ring) };
 }
 

@@ -5,10 +5,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { DEFAULT_FIXTURE } from '@shardcast/engine-sim';
-import { coldStartPlan } from '@shardcast/hls';
 import { createRing, RingReader, RingWriter } from '@shardcast/ring';
-import type { HlsTiming } from '../src/hls-timing.js';
-import { Ingest } from '../src/shard/owner/ingest.js';
+import type { Ingest } from '../src/shard/owner/ingest.js';
+import { testIngest } from './support/ingest-rig.js';
 
 const fixture = readFileSync(DEFAULT_FIXTURE);
 const CHUNK = 64 * 1024;
@@ -21,20 +20,7 @@ function setup(): { ingest: Ingest; writer: RingWriter; reader: RingReader; byte
   const ring = createRing({ capacityPackets: 4096 });
   const writer = new RingWriter(ring);
   const reader = new RingReader(ring);
-  const ingest = new Ingest(
-    writer,
-    0,
-    {
-      targetSeconds: 2,
-      maxSeconds: 6,
-      targetDuration: 6,
-      windowSeconds: 30,
-      viewerTimeoutMs: 30_000,
-      coldStart: coldStartPlan(2, 6),
-      firstSegmentDeadlineMs: 20_000,
-    } satisfies HlsTiming,
-    { seq: 0, discontinuitySeq: 0, resumed: false },
-  );
+  const ingest = testIngest(writer);
   return { ingest, writer, reader, bytesPerSecond: () => reader.control.bitrate / 8 };
 }
 
