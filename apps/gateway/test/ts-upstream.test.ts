@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ByteStream, EngineClient } from '@shardcast/engine-client';
 import { Recorder } from '@shardcast/metrics';
-import { TsUpstream } from '../src/shard/owner/ts-upstream.js';
+import { COALESCE_MS, TsUpstream } from '../src/shard/owner/ts-upstream.js';
 
 test(
   'several chunks of one read start one hold, and reading resumes once it is over',
@@ -33,6 +33,7 @@ test(
         resumes++;
         resumed();
       },
+      coalesce: () => {},
       close: () => end?.(),
     };
     const client = { openByteStream: async () => stream } as unknown as EngineClient;
@@ -59,5 +60,63 @@ test(
     assert.equal(holds.length, 0);
     stream.close();
     assert.equal(await run, 2 * 188);
+  },
+);
+
+/** One TS packet (sync byte first), as a not-yet-playing stream's probe expects. */
+function packet(): Uint8Array {
+  const p = new Uint8Array(188);
+  p[0] = 0x47;
+  return p;
+}
+
+test(
+  'reads are coalesced once the stream plays, not before (a cold start reads at once)',
+  { timeout: 10_000 },
+  async () => {
+    const calls: number[] = [];
+    let playing = false;
+    let chunks = 0;
+    let end!: () => void;
+    const stream: ByteStream = {
+      statusCode: 200,
+      headers: {},
+      pipe(onData) {
+        onData(packet());
+        assert.deepEqual(calls, [], 'not before the stream plays');
+        playing = true;
+        onData(packet());
+        onData(packet());
+        return new Promise<void>((r) => {
+          end = r;
+        });
+      },
+      pause: () => {},
+      resume: () => {},
+      coalesce: (ms) => calls.push(ms),
+      close: () => end?.(),
+    };
+    const client = { openByteStream: async () => stream } as unknown as EngineClient;
+    const up = new TsUpstream({
+      client,
+      url: 'http://127.0.0.1:1/ace/r/x',
+      stallMs: 60_000,
+      recorder: new Recorder(),
+      sink: {
+        data: () => {
+          chunks++;
+          return true;
+        },
+        discontinuity: () => {},
+        playing: () => playing,
+      },
+    });
+    const run = up.run(new AbortController().signal);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(chunks, 3);
+    assert.ok(COALESCE_MS > 0);
+    assert.deepEqual(calls, [COALESCE_MS], 'turned on once, at the first chunk after the stream played');
+    stream.close();
+    assert.equal(await run, 3 * 188);
   },
 );

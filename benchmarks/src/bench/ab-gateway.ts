@@ -88,6 +88,9 @@ async function main(): Promise<void> {
           String(RING_MB),
           '--grace-seconds',
           String(GRACE_SECONDS),
+          // One engine-sim carries every stream (the default limit of 100 per engine refused the rest).
+          '--engine-max-streams',
+          String(Math.max(100, streams)),
           ...(rt ? [] : ['--client-lag-seconds', '600']),
         ],
       });

@@ -20,6 +20,8 @@ import type { EngineStream } from './types.js';
 
 /** Socket read buffer: as large as one read of a busy loopback socket. */
 const READ_BUFFER_BYTES = 64 * 1024;
+/** A read shorter than this drained the socket (see ByteStream.coalesce). */
+const DRAINED_READ_BYTES = READ_BUFFER_BYTES / 2;
 /** Longest status line plus headers accepted (undici's default is 16 KiB too). */
 const MAX_HEAD_BYTES = 16 * 1024;
 /** Longest chunk-size line (hex size plus extensions). */
@@ -38,6 +40,15 @@ export interface ByteStream {
   /** Stops reading (TCP then slows the sender down) until `resume()`. */
   pause(): void;
   resume(): void;
+  /**
+   * Read coalescing: with `ms` > 0, a read that found the socket drained (less than half the read buffer)
+   * is followed by `ms` without reading, so the next read takes everything that arrived meanwhile in one go.
+   * A sender that writes a little every few milliseconds (a paced live source) then costs one wake-up, one
+   * system call and one pass of the caller per `ms` instead of one per write; a backlog (full reads) is
+   * read without pause, so throughput is not capped. 0 (the default) reads whenever bytes arrive, and ends
+   * a pause in progress.
+   */
+  coalesce(ms: number): void;
   /** Idempotent; releases the socket at once. */
   close(): void;
 }
@@ -206,6 +217,8 @@ export function openByteStream(p: ByteStreamParams): Promise<ByteStream> {
     let finished = false; // the body (pipe's promise)
     let closed = false;
     let held = false; // the caller's pause()
+    let coalesceMs = 0;
+    let napTimer: ReturnType<typeof setTimeout> | undefined; // a coalescing pause (see ByteStream.coalesce)
     let pipeResolve: (() => void) | null = null;
     let pipeReject: ((err: unknown) => void) | null = null;
     let failure: unknown = null;
@@ -223,6 +236,8 @@ export function openByteStream(p: ByteStreamParams): Promise<ByteStream> {
     const finish = (err: unknown): void => {
       if (finished) return;
       finished = true;
+      clearTimeout(napTimer);
+      napTimer = undefined;
       p.onFinish?.();
       deadline.dispose();
       deadline.signal.removeEventListener('abort', onAbort);
@@ -303,7 +318,7 @@ export function openByteStream(p: ByteStreamParams): Promise<ByteStream> {
 
     /** Whether the socket should read on; pauses it when not. */
     const reading = (): boolean => {
-      const on = onData !== null && !held;
+      const on = onData !== null && !held && napTimer === undefined;
       if (!on) socket.pause();
       return on;
     };
@@ -334,6 +349,12 @@ export function openByteStream(p: ByteStreamParams): Promise<ByteStream> {
           finish(null);
           return false;
         }
+        if (coalesceMs > 0 && view.length < DRAINED_READ_BYTES && reading()) {
+          // Unreferenced: the socket keeps the process alive while it is open, the timer alone need not.
+          napTimer = setTimeout(wake, coalesceMs).unref();
+          socket.pause();
+          return false;
+        }
         return reading();
       } catch (err) {
         if (err instanceof CallerError) finish(err.cause);
@@ -341,6 +362,12 @@ export function openByteStream(p: ByteStreamParams): Promise<ByteStream> {
         else finish(badResponse(p.what, err instanceof Error ? err.message : String(err)));
         return false;
       }
+    };
+
+    /** The end of a coalescing pause. */
+    const wake = (): void => {
+      napTimer = undefined;
+      if (!finished && reading()) socket.resume();
     };
 
     socket.on('connect', () => socket.write(requestHead(p)));
@@ -393,6 +420,14 @@ export function openByteStream(p: ByteStreamParams): Promise<ByteStream> {
         held = false;
         if (!finished && reading()) socket.resume();
       },
+      coalesce(ms) {
+        coalesceMs = ms;
+        // Turned off: a pause in progress ends now.
+        if (ms <= 0 && napTimer !== undefined) {
+          clearTimeout(napTimer);
+          wake();
+        }
+      },
       close,
     };
 
@@ -433,6 +468,8 @@ export function fromEngineStream(s: EngineStream): ByteStream {
     },
     pause,
     resume,
+    // undici reads in its own rhythm (https, a caller's dispatcher): not coalesced.
+    coalesce() {},
     close() {
       closed = true;
       resume();

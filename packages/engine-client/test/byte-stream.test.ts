@@ -304,6 +304,73 @@ test('pause() stops delivery until resume(); nothing is lost', LIMIT, async () =
   assert.equal(c.total, 2 * half);
 });
 
+/** Writes `b` on the server side and resolves once the kernel has it (on loopback: in the client's receive queue). */
+function flushed(res: import('node:http').ServerResponse, b: Buffer): Promise<void> {
+  return new Promise((r) => res.write(b, () => r()));
+}
+
+test(
+  'coalesce(): writes that arrive while it waits come in one read; coalesce(0) ends the wait',
+  LIMIT,
+  async () => {
+    let res: import('node:http').ServerResponse | undefined;
+    const piece = 1000;
+    server.handle((_req, r) => {
+      res = r;
+      r.writeHead(200, { 'content-length': 6 * piece });
+      r.write(bytes(0, piece));
+    });
+    const s = await client.openByteStream(url);
+    // Longer than any test: only coalesce(0) ends the wait that follows a short read.
+    s.coalesce(600_000);
+    const c = new Collector();
+    const piped = s.pipe(c.onData);
+    await until(() => c.total === piece);
+    // A short read in the body: from here on the socket is not read.
+    await flushed(res!, bytes(piece, piece));
+    await until(() => c.total === 2 * piece);
+    const views = c.views;
+    for (let i = 2; i < 5; i++) await flushed(res!, bytes(i * piece, piece));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(c.total, 2 * piece, 'nothing read during the wait');
+    s.coalesce(0);
+    await until(() => c.total === 5 * piece);
+    assert.equal(c.views, views + 1, 'three writes, one read');
+    // Off: every write is read as it comes.
+    await flushed(res!, bytes(5 * piece, piece));
+    await piped;
+    assert.equal(c.total, 6 * piece);
+  },
+);
+
+test(
+  'coalesce(): a backlog (full reads) is read without waiting; close() during a wait ends pipe()',
+  LIMIT,
+  async () => {
+    let res: import('node:http').ServerResponse | undefined;
+    const backlog = 300_000;
+    server.handle((_req, r) => {
+      res = r;
+      r.writeHead(200, { 'content-type': 'video/mp2t', 'content-length': 1000 + backlog + 1000 });
+      r.write(bytes(0, 1000));
+    });
+    const s = await client.openByteStream(url);
+    s.coalesce(600_000);
+    const c = new Collector();
+    const piped = s.pipe(c.onData);
+    await until(() => c.total === 1000);
+    // Whatever the reads in between: a full read never waits, so all of it arrives long before 600 s.
+    await flushed(res!, bytes(1000, backlog));
+    s.coalesce(0);
+    s.coalesce(600_000);
+    await until(() => c.total === 1000 + backlog);
+    // The last read of the backlog was short: the stream waits now. close() ends it, timer included.
+    s.close();
+    await piped;
+    assert.equal(c.total, 1000 + backlog);
+  },
+);
+
 test(
   'with a caller dispatcher the same interface runs over undici (pause and resume too)',
   LIMIT,

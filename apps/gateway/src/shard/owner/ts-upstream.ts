@@ -18,6 +18,16 @@ const HEADERS_TIMEOUT_MS = 15_000;
  */
 const PROBE_BYTES = 8 * 1024;
 const SYNC_RUN = 5;
+/**
+ * Once the stream plays, the upstream socket is read at most every COALESCE_MS while it trickles (see
+ * ByteStream.coalesce): a live source writes every few milliseconds, and reading each write on its own
+ * costs a wake-up, a system call and a pass of the ingest (demuxer, filter, ring write, bookkeeping) for a
+ * couple of kilobytes. Players do not notice: the client pump batches its writes by up to 100 ms anyway, and
+ * a backlog is read without waiting. A stream that has not played yet reads at once, so a cold start is not
+ * delayed. Measured: 128 real-time streams of one client each cost the shards ~20 % less CPU (README,
+ * "Performance").
+ */
+export const COALESCE_MS = 100;
 
 /**
  * Whether `data` holds a run of sync bytes at packet spacing from one of the first 188 offsets: SYNC_RUN of
@@ -47,6 +57,8 @@ interface PumpOptions {
   readonly recorder: Recorder;
   /** Check the first bytes for MPEG-TS sync (a stream not yet playing); see PROBE_BYTES. */
   readonly probe: boolean;
+  /** Whether the stream has played (then reads are coalesced, see COALESCE_MS). */
+  readonly playing: () => boolean;
 }
 
 /**
@@ -73,6 +85,7 @@ async function pumpTs(o: PumpOptions): Promise<number> {
     return ok;
   };
   let holdTimer: ReturnType<typeof setTimeout> | undefined;
+  let coalescing = false;
   const watchdog = setInterval(
     () => {
       if (Date.now() - lastMs >= o.stallMs) {
@@ -113,6 +126,10 @@ async function pumpTs(o: PumpOptions): Promise<number> {
         }
       }
       if (o.onChunk(chunk, now)) lastMs = now;
+      if (!coalescing && o.playing()) {
+        coalescing = true;
+        stream.coalesce(COALESCE_MS);
+      }
       o.recorder.recordUs('mpegts_chunk_read', (performance.now() - t0) * 1000, true);
       // One read can hold several chunks of a chunked body: a hold already running covers them all.
       if (holdTimer !== undefined) return;
@@ -179,6 +196,7 @@ export class TsUpstream implements Upstream {
       recorder: o.recorder,
       // Only a stream that has not played yet: a playing one keeps the stall and resync path.
       probe: !(o.sink.playing?.() ?? true),
+      playing: () => o.sink.playing?.() ?? true,
     });
   }
 }
