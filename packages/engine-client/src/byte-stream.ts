@@ -22,6 +22,20 @@ import type { EngineStream } from './types.js';
 const READ_BUFFER_BYTES = 64 * 1024;
 /** A read shorter than this drained the socket (see ByteStream.coalesce). */
 const DRAINED_READ_BYTES = READ_BUFFER_BYTES / 2;
+/** What a coalescing pause lets gather by default: well under any TCP receive window. */
+const NAP_AIM_BYTES = 16 * 1024;
+/** A shorter pause is not worth a timer: the socket is read as bytes come. */
+const MIN_NAP_MS = 2;
+
+/**
+ * How long to stop reading after a read that drained the socket (see ByteStream.coalesce): the time
+ * `aimBytes` take at the rate of the last window (`bytes` in `elapsedMs`), at most `maxMs`; 0 below MIN_NAP_MS.
+ */
+export function napMs(maxMs: number, aimBytes: number, bytes: number, elapsedMs: number): number {
+  if (bytes <= 0 || elapsedMs <= 0) return 0;
+  const ms = Math.min(maxMs, Math.floor((aimBytes * elapsedMs) / bytes));
+  return ms >= MIN_NAP_MS ? ms : 0;
+}
 /** Longest status line plus headers accepted (undici's default is 16 KiB too). */
 const MAX_HEAD_BYTES = 16 * 1024;
 /** Longest chunk-size line (hex size plus extensions). */
@@ -41,14 +55,16 @@ export interface ByteStream {
   pause(): void;
   resume(): void;
   /**
-   * Read coalescing: with `ms` > 0, a read that found the socket drained (less than half the read buffer)
-   * is followed by `ms` without reading, so the next read takes everything that arrived meanwhile in one go.
-   * A sender that writes a little every few milliseconds (a paced live source) then costs one wake-up, one
-   * system call and one pass of the caller per `ms` instead of one per write; a backlog (full reads) is
-   * read without pause, so throughput is not capped. 0 (the default) reads whenever bytes arrive, and ends
-   * a pause in progress.
+   * Read coalescing: with `maxMs` > 0, a read that found the socket drained (less than half the read buffer)
+   * is followed by a pause without reading, so the next read takes everything that arrived meanwhile in one
+   * go. The pause lasts as long as `aimBytes` take to arrive at the rate the sender kept since the previous
+   * one, at most `maxMs`, and none when that is under 2 ms. A sender that writes a little every few
+   * milliseconds (a paced live source) then costs one wake-up, one system call and one pass of the caller per
+   * pause instead of one per write; a fast sender (a backlog, an unpaced source) is read as it comes, and
+   * since a pause only ever lets `aimBytes` (16 KiB) gather, far less than a TCP receive window, the sender
+   * never waits on it. 0 (the default) reads whenever bytes arrive, and ends a pause in progress.
    */
-  coalesce(ms: number): void;
+  coalesce(maxMs: number, aimBytes?: number): void;
   /** Idempotent; releases the socket at once. */
   close(): void;
 }
@@ -218,6 +234,10 @@ export function openByteStream(p: ByteStreamParams): Promise<ByteStream> {
     let closed = false;
     let held = false; // the caller's pause()
     let coalesceMs = 0;
+    let napAim = NAP_AIM_BYTES;
+    // The sender's rate since the last drained read: bytes read and since when (performance.now()).
+    let rateBytes = 0;
+    let rateFrom = 0;
     let napTimer: ReturnType<typeof setTimeout> | undefined; // a coalescing pause (see ByteStream.coalesce)
     let pipeResolve: (() => void) | null = null;
     let pipeReject: ((err: unknown) => void) | null = null;
@@ -349,11 +369,20 @@ export function openByteStream(p: ByteStreamParams): Promise<ByteStream> {
           finish(null);
           return false;
         }
-        if (coalesceMs > 0 && view.length < DRAINED_READ_BYTES && reading()) {
-          // Unreferenced: the socket keeps the process alive while it is open, the timer alone need not.
-          napTimer = setTimeout(wake, coalesceMs).unref();
-          socket.pause();
-          return false;
+        if (coalesceMs > 0) {
+          rateBytes += view.length;
+          if (view.length < DRAINED_READ_BYTES && reading()) {
+            const now = performance.now();
+            const ms = napMs(coalesceMs, napAim, rateBytes, now - rateFrom);
+            rateBytes = 0;
+            rateFrom = now;
+            if (ms > 0) {
+              // Unreferenced: the socket keeps the process alive while it is open, the timer alone need not.
+              napTimer = setTimeout(wake, ms).unref();
+              socket.pause();
+              return false;
+            }
+          }
         }
         return reading();
       } catch (err) {
@@ -420,8 +449,11 @@ export function openByteStream(p: ByteStreamParams): Promise<ByteStream> {
         held = false;
         if (!finished && reading()) socket.resume();
       },
-      coalesce(ms) {
+      coalesce(ms, aim = NAP_AIM_BYTES) {
         coalesceMs = ms;
+        napAim = aim;
+        rateBytes = 0;
+        rateFrom = performance.now();
         // Turned off: a pause in progress ends now.
         if (ms <= 0 && napTimer !== undefined) {
           clearTimeout(napTimer);

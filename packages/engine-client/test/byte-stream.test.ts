@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { Agent } from 'undici';
+import { napMs } from '../src/byte-stream.js';
 import { type ByteStream, EngineClient, isEngineError } from '../src/index.js';
 import { closedPort, json, silent, startServer, type TestServer } from './helpers.js';
 
@@ -304,6 +305,9 @@ test('pause() stops delivery until resume(); nothing is lost', LIMIT, async () =
   assert.equal(c.total, 2 * half);
 });
 
+/** An aim no sender reaches: every coalescing pause lasts its maximum. */
+const FOREVER = Number.MAX_SAFE_INTEGER;
+
 /** Writes `b` on the server side and resolves once the kernel has it (on loopback: in the client's receive queue). */
 function flushed(res: import('node:http').ServerResponse, b: Buffer): Promise<void> {
   return new Promise((r) => res.write(b, () => r()));
@@ -322,7 +326,7 @@ test(
     });
     const s = await client.openByteStream(url);
     // Longer than any test: only coalesce(0) ends the wait that follows a short read.
-    s.coalesce(600_000);
+    s.coalesce(600_000, FOREVER);
     const c = new Collector();
     const piped = s.pipe(c.onData);
     await until(() => c.total === piece);
@@ -355,14 +359,14 @@ test(
       r.write(bytes(0, 1000));
     });
     const s = await client.openByteStream(url);
-    s.coalesce(600_000);
+    s.coalesce(600_000, FOREVER);
     const c = new Collector();
     const piped = s.pipe(c.onData);
     await until(() => c.total === 1000);
     // Whatever the reads in between: a full read never waits, so all of it arrives long before 600 s.
     await flushed(res!, bytes(1000, backlog));
     s.coalesce(0);
-    s.coalesce(600_000);
+    s.coalesce(600_000, FOREVER);
     await until(() => c.total === 1000 + backlog);
     // The last read of the backlog was short: the stream waits now. close() ends it, timer included.
     s.close();
@@ -370,6 +374,38 @@ test(
     assert.equal(c.total, 1000 + backlog);
   },
 );
+
+test(
+  'coalesce(): a fast sender is read at its own pace, never held for the maximum pause',
+  LIMIT,
+  async () => {
+    // 1 MiB in 8 KiB writes, one per turn of the event loop (so the client's reads find the socket drained):
+    // a fixed 60 s pause after a drained read would hold the rest back and stop this test at its limit.
+    const total = 1024 * 1024;
+    const piece = 8 * 1024;
+    server.handle(async (_req, res) => {
+      res.writeHead(200, { 'content-length': total });
+      for (let at = 0; at < total; at += piece) {
+        await flushed(res, bytes(at, piece));
+        await new Promise((r) => setImmediate(r));
+      }
+      res.end();
+    });
+    const s = await client.openByteStream(url);
+    s.coalesce(60_000);
+    const c = new Collector();
+    await s.pipe(c.onData);
+    assert.equal(c.total, total);
+  },
+);
+
+test('napMs: the time the aim takes at the last rate, capped, none under 2 ms', () => {
+  assert.equal(napMs(100, 16_384, 2_820, 20), 100, 'a 141 kB/s source: capped');
+  assert.equal(napMs(1_000, 16_384, 16_384, 50), 50, '16 KiB in 50 ms: 50 ms');
+  assert.equal(napMs(100, 16_384, 1_000_000, 10), 0, '100 MB/s: no pause');
+  assert.equal(napMs(100, 16_384, 0, 10), 0);
+  assert.equal(napMs(100, 16_384, 1_000, 0), 0);
+});
 
 test(
   'with a caller dispatcher the same interface runs over undici (pause and resume too)',

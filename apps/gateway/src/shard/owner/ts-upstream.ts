@@ -19,13 +19,13 @@ const HEADERS_TIMEOUT_MS = 15_000;
 const PROBE_BYTES = 8 * 1024;
 const SYNC_RUN = 5;
 /**
- * Once the stream plays, the upstream socket is read at most every COALESCE_MS while it trickles (see
- * ByteStream.coalesce): a live source writes every few milliseconds, and reading each write on its own
- * costs a wake-up, a system call and a pass of the ingest (demuxer, filter, ring write, bookkeeping) for a
- * couple of kilobytes. Players do not notice: the client pump batches its writes by up to 100 ms anyway, and
- * a backlog is read without waiting. A stream that has not played yet reads at once, so a cold start is not
- * delayed. Measured: 128 real-time streams of one client each cost the shards ~20 % less CPU (README,
- * "Performance").
+ * Once the stream plays, upstream reads are coalesced (see ByteStream.coalesce): after a read that drained the
+ * socket, reading waits until ~16 KiB should have gathered at the source's rate, at most COALESCE_MS. A live
+ * source writes every few milliseconds, and reading each write on its own costs a wake-up, a system call and a
+ * pass of the ingest (demuxer, filter, ring write, bookkeeping) for a couple of kilobytes. Players do not
+ * notice: the client pump batches its writes by up to 100 ms anyway, and a fast source or a backlog is read
+ * as it comes. A stream that has not played yet reads at once, so a cold start is not delayed. Measured:
+ * 128 real-time streams cost the shards about a fifth less CPU (README, "Performance").
  */
 export const COALESCE_MS = 100;
 
