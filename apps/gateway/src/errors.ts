@@ -6,6 +6,10 @@
 export const ERRORS = {
   SC_ERR_MISSING_ID: { status: 400, message: 'Give the stream as ?id=<content id> or ?infohash=<infohash>.' },
   SC_ERR_BAD_ID: { status: 400, message: 'The id or infohash must be 40 hexadecimal characters.' },
+  SC_ERR_CONFLICTING_ID: {
+    status: 400,
+    message: 'The query gives id (or infohash) more than once, with different values.',
+  },
   SC_ERR_BAD_PARAM: { status: 400, message: 'A query parameter has an invalid value.' },
   SC_ERR_BAD_REQUEST: {
     status: 400,

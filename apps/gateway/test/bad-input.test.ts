@@ -28,6 +28,8 @@ const cases: Array<[string, number, string]> = [
   [`/ace/getstream?infohash=${'a'.repeat(20)}`, 400, 'SC_ERR_BAD_ID'],
   ['/ace/getstream?id=%zz%%', 400, 'SC_ERR_BAD_ID'],
   [`/ace/getstream?id=${'%'.repeat(3000)}`, 400, 'SC_ERR_BAD_ID'],
+  [`/ace/getstream?id=${'a'.repeat(40)}&id=${'b'.repeat(40)}`, 400, 'SC_ERR_CONFLICTING_ID'],
+  [`/ace/manifest.m3u8?infohash=${'a'.repeat(40)}&infohash=${'b'.repeat(40)}`, 400, 'SC_ERR_CONFLICTING_ID'],
   ['/ace/manifest.m3u8?id=nothex', 400, 'SC_ERR_BAD_ID'],
   ['/ace/manifest.m3u8', 400, 'SC_ERR_MISSING_ID'],
   ['/ace/hls/nothex/1.ts', 404, 'SC_ERR_SEGMENT_NOT_FOUND'],

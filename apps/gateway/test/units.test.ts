@@ -26,6 +26,20 @@ describe('parseStreamQuery', () => {
     assert.equal(parseStreamQuery('id=zz').error, 'SC_ERR_BAD_ID');
     assert.equal(parseStreamQuery(`id=${HEX}0`).error, 'SC_ERR_BAD_ID');
   });
+  test('a repeated id or infohash must agree: different values are refused, not guessed at', () => {
+    const other = '0'.repeat(40);
+    assert.equal(parseStreamQuery(`id=${HEX}&id=${other}`).error, 'SC_ERR_CONFLICTING_ID');
+    assert.equal(parseStreamQuery(`id=${other}&id=${HEX}`).error, 'SC_ERR_CONFLICTING_ID');
+    assert.equal(parseStreamQuery(`id=zz&id=${HEX}`).error, 'SC_ERR_CONFLICTING_ID');
+    assert.equal(parseStreamQuery(`infohash=${HEX}&infohash=${other}`).error, 'SC_ERR_CONFLICTING_ID');
+    // The same stream twice (any case), or once beside an empty one, is one answer.
+    assert.deepEqual(parseStreamQuery(`id=${HEX}&id=${HEX.toLowerCase()}&id=`).key, {
+      kind: 'id',
+      hex: HEX.toLowerCase(),
+    });
+    // id decides: a conflicting infohash beside it is not looked at, as a single infohash is not.
+    assert.equal(parseStreamQuery(`id=${HEX}&infohash=${other}&infohash=${'1'.repeat(40)}`).key?.kind, 'id');
+  });
   test('never throws, whatever the bytes', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (q) => {
