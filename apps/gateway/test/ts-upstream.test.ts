@@ -4,7 +4,19 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ByteStream, EngineClient } from '@shardcast/engine-client';
 import { Recorder } from '@shardcast/metrics';
-import { COALESCE_MS, TsUpstream } from '../src/shard/owner/ts-upstream.js';
+import { COALESCE_MS, TsUpstream, type TsUpstreamOptions } from '../src/shard/owner/ts-upstream.js';
+
+/** A TsUpstream whose engine hands out `stream`, feeding `sink`. */
+function upstreamOver(stream: ByteStream, sink: TsUpstreamOptions['sink']): TsUpstream {
+  const client = { openByteStream: async () => stream } as unknown as EngineClient;
+  return new TsUpstream({
+    client,
+    url: 'http://127.0.0.1:1/ace/r/x',
+    stallMs: 60_000,
+    recorder: new Recorder(),
+    sink,
+  });
+}
 
 test(
   'several chunks of one read start one hold, and reading resumes once it is over',
@@ -36,19 +48,12 @@ test(
       coalesce: () => {},
       close: () => end?.(),
     };
-    const client = { openByteStream: async () => stream } as unknown as EngineClient;
     // Hold twice (5 ms each), then read on.
     const holds = [5, 5];
-    const up = new TsUpstream({
-      client,
-      url: 'http://127.0.0.1:1/ace/r/x',
-      stallMs: 60_000,
-      recorder: new Recorder(),
-      sink: {
-        data: () => true,
-        discontinuity: () => {},
-        holdMs: () => holds.shift() ?? 0,
-      },
+    const up = upstreamOver(stream, {
+      data: () => true,
+      discontinuity: () => {},
+      holdMs: () => holds.shift() ?? 0,
     });
     const ac = new AbortController();
     const run = up.run(ac.signal);
@@ -96,20 +101,13 @@ test(
       coalesce: (ms) => calls.push(ms),
       close: () => end?.(),
     };
-    const client = { openByteStream: async () => stream } as unknown as EngineClient;
-    const up = new TsUpstream({
-      client,
-      url: 'http://127.0.0.1:1/ace/r/x',
-      stallMs: 60_000,
-      recorder: new Recorder(),
-      sink: {
-        data: () => {
-          chunks++;
-          return true;
-        },
-        discontinuity: () => {},
-        playing: () => playing,
+    const up = upstreamOver(stream, {
+      data: () => {
+        chunks++;
+        return true;
       },
+      discontinuity: () => {},
+      playing: () => playing,
     });
     const run = up.run(new AbortController().signal);
     await new Promise((r) => setImmediate(r));
