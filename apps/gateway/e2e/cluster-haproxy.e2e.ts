@@ -16,7 +16,7 @@ import { freePort } from '../test/support/free-port.js';
 import { type GatewayProc, getJson, startGateway, waitFor } from '../test/support/gateway-proc.js';
 import { fetchPlaylist, fetchSegment } from '../test/support/hls-tools.js';
 import { checkTs, type LiveTs, openTs } from '../test/support/ts-reader.js';
-import { HAPROXY_CFG, type Haproxy, startHaproxy } from './haproxy-support.js';
+import { HAPROXY_CFG, type Haproxy, lbFetch, startHaproxy } from './haproxy-support.js';
 
 const NODES = ['gw1', 'gw2', 'gw3'] as const;
 const STREAMS = 40;
@@ -129,12 +129,12 @@ test('40 streams x 10 TS clients and 5 HLS players: one engine session per strea
         const seen = new Set<string>();
         const end = Date.now() + 60_000;
         while (got < 2 && Date.now() < end) {
-          const p = await fetchPlaylist(`${lb}/ace/manifest.m3u8?id=${id}`, { dispatcher });
+          const p = await fetchPlaylist(`${lb}/ace/manifest.m3u8?id=${id}`, { dispatcher }, lbFetch);
           note(id, p.headers.get('x-shardcast-node'));
           const seg = p.playlist?.segments.at(-1);
           if (seg && !seen.has(seg.uri)) {
             seen.add(seg.uri);
-            const s = await fetchSegment(seg.uri, { dispatcher });
+            const s = await fetchSegment(seg.uri, { dispatcher }, lbFetch);
             note(id, s.headers.get('x-shardcast-node'));
             if (s.status === 200 && s.ts.packets > 0) got++;
           } else await new Promise((r) => setTimeout(r, 500));
@@ -247,7 +247,7 @@ test('SIGKILL of a node: its players reconnect and play; the other nodes are unt
 test('a channel, its playlist and its segments hash to one node', async () => {
   // No catalog here: the gateways answer 404, but HAProxy has already picked the node, and says which.
   const nodeOf = async (path: string): Promise<string> => {
-    const r = await fetch(`${lb}${path}`);
+    const r = await lbFetch(`${lb}${path}`);
     await r.arrayBuffer();
     return r.headers.get('x-shardcast-node') ?? '';
   };

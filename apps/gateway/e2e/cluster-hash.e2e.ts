@@ -12,7 +12,7 @@ import { createServer, type Server } from 'node:http';
 import { after, before, test } from 'node:test';
 import { freePort } from '../test/support/free-port.js';
 import { waitFor } from '../test/support/gateway-proc.js';
-import { type Haproxy, startHaproxy } from './haproxy-support.js';
+import { type Haproxy, lbFetch, startHaproxy } from './haproxy-support.js';
 
 const hashes = Array.from({ length: 30 }, (_, i) =>
   createHash('sha1').update(`cluster-hash-${i}`).digest('hex'),
@@ -24,7 +24,7 @@ const backends: Server[] = [];
 
 /** The node HAProxy sends this request to. */
 async function nodeOf(path: string): Promise<string> {
-  const r = await fetch(`${lb}${path}`);
+  const r = await lbFetch(`${lb}${path}`);
   await r.arrayBuffer();
   return r.headers.get('x-shardcast-node') ?? '';
 }
@@ -118,7 +118,7 @@ test("HAProxy's own answer, with no node up, names HAProxy as the node that gave
     100,
   );
   assert.ok(down, 'HAProxy sees every node down');
-  const r = await fetch(`${lb}/ace/getstream?id=${hashes[0]}`);
+  const r = await lbFetch(`${lb}/ace/getstream?id=${hashes[0]}`);
   await r.arrayBuffer();
   assert.equal(r.status, 503);
   assert.equal(r.headers.get('x-shardcast-node'), 'haproxy');
@@ -148,7 +148,7 @@ test("a node's death moves each stream to one node, whether or not HAProxy has n
     );
     assert.ok(up, 'HAProxy sees the three nodes up');
     const via = async (h: string) => {
-      const r = await fetch(`${lbProc.url}/ace/getstream?id=${h}`);
+      const r = await lbFetch(`${lbProc.url}/ace/getstream?id=${h}`);
       await r.arrayBuffer();
       return r.headers.get('x-shardcast-node') ?? '';
     };

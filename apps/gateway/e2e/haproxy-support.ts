@@ -8,7 +8,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fetch, type Response } from 'undici';
 import { freePort } from '../test/support/free-port.js';
+import type { FetchInit } from '../test/support/hls-tools.js';
 
 export const HAPROXY_CFG = fileURLToPath(new URL('../../../../docker/haproxy.cfg', import.meta.url));
 
@@ -18,6 +20,24 @@ export interface Haproxy {
   /** HAProxy's view of each server of the `gateways` backend (gw1…gw3): UP, DOWN, … (from its CSV stats). */
   serverStates(): Promise<Record<string, string>>;
   stop(): void;
+}
+
+/**
+ * undici's fetch of a GET through HAProxy, sent once more when its connection closes before any answer,
+ * as browsers and ffmpeg do (RFC 9112 §9.3.1.1 allows it for idempotent requests). HAProxy reuses idle
+ * connections to the nodes; when a node closes one as a request goes out on it (uWebSockets closes idle
+ * keep-alive connections in a sweep every few seconds), HAProxy closes the client's connection without an
+ * answer so that the client retries, as it would against the node directly. undici's fetch does not retry.
+ * A fetch that fails again, or after the answer began, still fails.
+ */
+export async function lbFetch(url: string, init?: FetchInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (err) {
+    if (!(err instanceof TypeError) || (err.cause as { code?: unknown })?.code !== 'UND_ERR_SOCKET')
+      throw err;
+    return fetch(url, init);
+  }
 }
 
 /** Starts HAProxy with `servers` as SHARDCAST_GW1..3 and a health-check interval of `inter`. */

@@ -4,11 +4,13 @@
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type MediaPlaylist, parseMediaPlaylist, parsePlaylist } from '@shardcast/hls';
-import { type Dispatcher, fetch, type Headers, type RequestInit } from 'undici';
+import { type Dispatcher, fetch, type Headers, type RequestInit, type Response } from 'undici';
 import { checkTs, type TsCheck } from './ts-reader.js';
 
 /** undici's fetch options; `dispatcher` pins a player to its own connection(s). */
 export type FetchInit = RequestInit & { dispatcher?: Dispatcher };
+/** What sends the requests: undici's fetch, or a wrapper of it (the cluster tests retry as players do). */
+export type Fetcher = (url: string, init?: FetchInit) => Promise<Response>;
 
 export interface PlaylistFetch {
   readonly status: number;
@@ -26,14 +28,18 @@ const variants = new WeakMap<object, Map<string, string>>();
 const NO_INIT = {};
 
 /** Fetches a playlist as a player does: a multivariant answer is followed to its variant (remembered). */
-export async function fetchPlaylist(url: string, init?: FetchInit): Promise<PlaylistFetch> {
+export async function fetchPlaylist(
+  url: string,
+  init?: FetchInit,
+  send: Fetcher = fetch,
+): Promise<PlaylistFetch> {
   let known = variants.get(init ?? NO_INIT);
   if (!known) {
     known = new Map();
     variants.set(init ?? NO_INIT, known);
   }
   const target = known.get(url) ?? url;
-  const r = await fetch(target, init);
+  const r = await send(target, init);
   const text = await r.text();
   if (r.status === 200 && text.includes('#EXT-X-STREAM-INF')) {
     const master = parsePlaylist(text, target);
@@ -41,7 +47,7 @@ export async function fetchPlaylist(url: string, init?: FetchInit): Promise<Play
     // A variant that answers with a master again is a gateway bug: report it, do not loop.
     if (!variant || target !== url) return { status: r.status, headers: r.headers, text, playlist: null };
     known.set(url, variant);
-    return fetchPlaylist(url, init);
+    return fetchPlaylist(url, init, send);
   }
   const parsed = r.status === 200 ? parseMediaPlaylist(text, target) : null;
   return { status: r.status, headers: r.headers, text, playlist: parsed?.ok ? parsed.value : null };
@@ -54,8 +60,12 @@ export interface SegmentFetch {
   readonly ts: TsCheck;
 }
 
-export async function fetchSegment(url: string, init?: FetchInit): Promise<SegmentFetch> {
-  const r = await fetch(url, init);
+export async function fetchSegment(
+  url: string,
+  init?: FetchInit,
+  send: Fetcher = fetch,
+): Promise<SegmentFetch> {
+  const r = await send(url, init);
   const bytes = new Uint8Array(await r.arrayBuffer());
   return { status: r.status, headers: r.headers, bytes, ts: checkTs(bytes) };
 }
